@@ -1,0 +1,3 @@
+from msparam._tour import main
+
+main()

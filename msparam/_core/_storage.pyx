@@ -1,0 +1,121 @@
+"""Parameter storage: one 64-byte-aligned buffer owned by a cdef class.
+
+Python code sees the buffer as a NumPy array (``Storage.array()``, zero-copy, the array keeps the
+storage alive); Cython code sees it through the buffer protocol as a typed memoryview, e.g.
+``cdef float[:, ::1] w = storage``. Callers validate dtype codes and shapes before they get here.
+"""
+cimport numpy as cnp
+from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
+from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
+from cpython.ref cimport Py_INCREF
+from libc.stdint cimport uintptr_t
+from libc.string cimport memcpy
+
+from msparam._generated.dtypes cimport DT_COUNT, dtype_buffer_format, dtype_itemsize, dtype_numpy_typenum
+
+cnp.import_array()
+
+cdef enum:
+    ALIGNMENT = 64      # a cache line: what SIMD loads and the Conv2d/RNG kernels want
+    MAX_NDIM = 64       # NumPy 2's NPY_MAXDIMS
+
+
+cdef class Storage:
+    """A C-contiguous buffer of one dtype and shape."""
+    cdef void* _raw
+    cdef char* _data
+    cdef readonly Py_ssize_t nbytes
+    cdef readonly Py_ssize_t itemsize
+    cdef readonly int code
+    cdef int _ndim
+    cdef Py_ssize_t _shape[MAX_NDIM]
+    cdef Py_ssize_t _strides[MAX_NDIM]
+
+    def __cinit__(self, int code, tuple shape, bint zero=False):
+        cdef Py_ssize_t n = 1, dim
+        cdef int i
+        if code < 0 or code >= DT_COUNT:
+            raise ValueError(f"Storage: unknown dtype code {code}")
+        if len(shape) > MAX_NDIM:
+            raise ValueError(f"Storage: at most {MAX_NDIM} dimensions, got {len(shape)}")
+        self.code = code
+        self.itemsize = dtype_itemsize(code)
+        self._ndim = len(shape)
+        for i in range(self._ndim):
+            dim = shape[i]
+            if dim < 0:
+                raise ValueError(f"Storage: negative dimension in shape {shape}")
+            self._shape[i] = dim
+            if dim and n > (<Py_ssize_t>0x7FFFFFFFFFFFFFFF) // 2 // dim:
+                raise MemoryError(f"Storage: shape {shape} is too large")
+            n *= dim
+        for i in range(self._ndim - 1, -1, -1):
+            self._strides[i] = self.itemsize if i == self._ndim - 1 else self._strides[i + 1] * self._shape[i + 1]
+        self.nbytes = n * self.itemsize
+        self._raw = PyMem_RawCalloc(self.nbytes + ALIGNMENT, 1) if zero else PyMem_RawMalloc(self.nbytes + ALIGNMENT)
+        if self._raw == NULL:
+            raise MemoryError(f"Storage: cannot allocate {self.nbytes} bytes")
+        self._data = <char*>((<uintptr_t>self._raw + ALIGNMENT) & ~(<uintptr_t>ALIGNMENT - 1))
+
+    def __dealloc__(self):
+        PyMem_RawFree(self._raw)
+
+    def array(self):
+        """A new writable NumPy view of the storage (zero-copy; the view keeps the storage alive).
+
+        The storage does not cache it: an ndarray is invisible to the garbage collector, so a
+        storage -> array -> storage cycle would never be freed. Owners cache the view instead.
+        """
+        cdef cnp.ndarray arr = cnp.PyArray_SimpleNewFromData(
+            self._ndim, <cnp.npy_intp*>self._shape, dtype_numpy_typenum(self.code), self._data)
+        Py_INCREF(self)
+        cnp.PyArray_SetBaseObject(arr, self)
+        return arr
+
+    @property
+    def shape(self):
+        return tuple(self._shape[i] for i in range(self._ndim))
+
+    @property
+    def address(self):
+        """Address of the first element (64-byte aligned)."""
+        return <uintptr_t>self._data
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        view.buf = self._data
+        view.obj = self
+        view.len = self.nbytes
+        view.readonly = 0
+        view.itemsize = self.itemsize
+        view.format = <char*>dtype_buffer_format(self.code) if flags & PyBUF_FORMAT else NULL
+        view.ndim = self._ndim
+        view.shape = self._shape if flags & PyBUF_ND else NULL
+        view.strides = self._strides if flags & PyBUF_ND else NULL
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer* view):
+        pass
+
+
+def array_copy(cnp.ndarray source not None, int code):
+    """A view of a new Storage holding a copy of ``source``, which must have the storage's dtype."""
+    cdef Storage storage = Storage(code, (<object>source).shape)
+    view = storage.array()
+    if cnp.PyArray_IS_C_CONTIGUOUS(source):
+        memcpy(storage._data, cnp.PyArray_DATA(source), storage.nbytes)
+    else:
+        cnp.PyArray_CopyInto(view, source)
+    return view
+
+
+def array_empty(tuple shape, int code, bint zero=False):
+    """A view of a new Storage of ``shape``, uninitialised (or zeroed)."""
+    return Storage(code, shape, zero).array()
+
+
+def array_scalar(value, int code):
+    """A view of a new 0-d Storage holding ``value`` converted to the storage's dtype."""
+    view = Storage(code, ()).array()
+    view[()] = value
+    return view

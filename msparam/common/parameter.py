@@ -1,0 +1,267 @@
+"""Parameter (a named, trainable Tensor whose buffer a compiled Storage owns) and ParameterTuple."""
+import re
+
+import numpy as np
+
+from msparam._core._storage import array_copy, array_empty, array_scalar
+from msparam.common import dtype as mstype
+from msparam.common.tensor import Tensor, _to_numpy
+
+__all__ = ["Parameter", "ParameterTuple"]
+
+PARAMETER_NAME_DEFAULT = "Parameter"
+_NAME_MAX_LENGTH = 1024
+_FLOAT32 = mstype.float32._code
+_INT32 = mstype.int32._code
+_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_./:-]+$")
+
+
+def _check_bool(value, arg_name):
+    if not isinstance(value, bool):
+        raise TypeError(f"The argument `{arg_name}` must be bool type, but got {type(value).__name__}.")
+    return value
+
+
+def _check_name(name):
+    if name is None:
+        return PARAMETER_NAME_DEFAULT
+    if not isinstance(name, str):
+        raise ValueError(f"The type of the Parameter's name should be 'string' or 'None', but got {type(name)}.")
+    name = name.strip()
+    if not name:
+        return PARAMETER_NAME_DEFAULT
+    if len(name) > _NAME_MAX_LENGTH:
+        raise ValueError(f"The length of the '{name}' name should be less than {_NAME_MAX_LENGTH}.")
+    return name
+
+
+def _storage_for(data):
+    """Aligned storage holding ``data`` as MindSpore's Parameter would convert it."""
+    if isinstance(data, bool):
+        raise ValueError("Parameter data can not be `bool`")
+    if isinstance(data, float):
+        return array_scalar(data, _FLOAT32)
+    if isinstance(data, int):
+        try:
+            return array_scalar(data, _INT32)
+        except OverflowError:
+            raise ValueError(f"For 'Parameter', 'default_input' {data} does not fit in Int32.") from None
+    if isinstance(data, Tensor):
+        if data.has_init:
+            values = array_empty(data.shape, data.dtype._code)
+            data.init(values)
+            return values
+        values = data._array
+        return array_copy(values, mstype._BY_NUMPY[values.dtype]._code)
+    if data is None or isinstance(data, (str, bytes)):
+        raise TypeError(f"For 'Parameter', 'default_input' must be a Tensor, Initializer Tensor, int, float, list "
+                        f"or numpy.ndarray, but got {type(data).__name__}.")
+    try:
+        values = _to_numpy(data, None)
+    except TypeError:
+        raise TypeError(f"For 'Parameter', 'default_input' must be a Tensor, Initializer Tensor, int, float, list "
+                        f"or numpy.ndarray, but got {type(data).__name__}.") from None
+    return array_copy(values, mstype._BY_NUMPY[values.dtype]._code)
+
+
+class Parameter(Tensor):
+    """A Tensor that is a network argument: it has a name and may be trained.
+
+    Parameters
+    ----------
+    default_input : Tensor, int, float, list or numpy.ndarray
+        The initial value. An int becomes Int32, a float Float32; a lazy initializer Tensor
+        (``initializer(...)``) is drawn now. A bool raises ValueError.
+    name : str, optional
+        The name; an unnamed Parameter is named ``"Parameter"``.
+    requires_grad : bool, default True
+        Whether training updates it.
+    layerwise_parallel : bool, default False
+        Kept for MindSpore compatibility; msparam runs on one device.
+
+    Notes
+    -----
+    The values live in a 64-byte-aligned buffer owned by the compiled ``Storage`` class;
+    ``asnumpy()`` is a view of it. ``_version`` counts changes to the values, so layers can
+    cache derived data (such as packed Conv2d weights) and notice when it is stale.
+    """
+
+    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_version")
+
+    def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False):
+        self._array = _storage_for(default_input)
+        self.init = None
+        self._name = PARAMETER_NAME_DEFAULT if name is None else _check_name(name)
+        self._requires_grad = _check_bool(requires_grad, "requires_grad")
+        self._layerwise_parallel = _check_bool(layerwise_parallel, "layerwise_parallel")
+        self._version = 0
+
+    # --- attributes ----------------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, name):
+        self._name = _check_name(name)
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self._requires_grad = _check_bool(value, "requires_grad")
+
+    @property
+    def layerwise_parallel(self):
+        return self._layerwise_parallel
+
+    @layerwise_parallel.setter
+    def layerwise_parallel(self, value):
+        self._layerwise_parallel = _check_bool(value, "layerwise_parallel")
+
+    @property
+    def data(self):
+        """The Parameter itself (as MindSpore r1.9 prints it)."""
+        return self
+
+    def value(self):
+        """The current value as a Tensor sharing the Parameter's memory."""
+        return Tensor._wrap(self._array)
+
+    def _values_changed(self):
+        self._version += 1
+
+    # --- data operations -----------------------------------------------------------------------
+    def init_data(self, layout=None, set_sliced=False):
+        """A Parameter's values are drawn at construction; returns the Parameter."""
+        return self
+
+    def set_data(self, data, slice_shape=False):
+        """Replace the values; returns the Parameter.
+
+        Parameters
+        ----------
+        data : Tensor, int or float
+            The new values. A dtype earlier in MindSpore's implicit conversion order is cast
+            to the Parameter's dtype; a later one raises TypeError.
+        slice_shape : bool, default False
+            Allow ``data`` to have another shape.
+
+        Any error leaves the old values untouched.
+        """
+        _check_bool(slice_shape, "slice_shape")
+        if isinstance(data, (int, float)) and not isinstance(data, Tensor):
+            if self.dtype in mstype.int_type + mstype.uint_type and isinstance(data, float):
+                raise TypeError(f"Parameter {self.name} is {self.dtype}, it can not be set with the float {data}.")
+            data = Tensor(data, self.dtype)
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Parameter {self.name} data type should be Tensor, int or float, "
+                            f"but got {type(data).__name__}.")
+        incoming = data._values()
+        if incoming.shape != self._array.shape and not slice_shape:
+            raise ValueError(f"Can not change the shape of Parameter which has been initialized. Current shape is "
+                             f"{self._array.shape}, and incoming is {incoming.shape}.")
+        incoming_dtype = mstype._BY_NUMPY[incoming.dtype]
+        if incoming_dtype is not self.dtype:
+            if not self._may_cast_from(incoming_dtype):
+                raise TypeError(f"Can not change the Parameter dtype. Current dtype is {self.dtype}, and incoming "
+                                f"is {incoming_dtype}. Use .set_dtype(xxx) to change the dtype.")
+            incoming = incoming.astype(self._array.dtype)
+        if incoming.shape == self._array.shape:
+            np.copyto(self._array, incoming)
+        else:
+            self._array = array_copy(incoming, self.dtype._code)
+        self._version += 1
+        return self
+
+    def _may_cast_from(self, incoming_dtype):
+        order = mstype.implicit_conversion_seq
+        if self.dtype in order and incoming_dtype in order:
+            return order[incoming_dtype] < order[self.dtype]
+        return bool(np.can_cast(incoming_dtype._nptype, self.dtype._nptype, "safe"))
+
+    def set_dtype(self, dtype):
+        """Convert the values to ``dtype`` in place of the old ones; returns the Parameter."""
+        target = mstype.to_dtype(dtype, "dtype", "Parameter.set_dtype")
+        self._array = array_copy(self._array.astype(target._nptype), target._code)
+        self._version += 1
+        return self
+
+    def clone(self, init="same"):
+        """An independent copy with the same name and attributes.
+
+        Parameters
+        ----------
+        init : str, Initializer, Tensor or number, default 'same'
+            ``'same'`` copies the values; anything else initialises the copy with
+            ``initializer(init, self.shape, self.dtype)``.
+        """
+        cloned = Parameter.__new__(Parameter)
+        cloned._array = array_copy(self._array, self.dtype._code)
+        cloned.init = None
+        cloned._name = self._name
+        cloned._requires_grad = self._requires_grad
+        cloned._layerwise_parallel = self._layerwise_parallel
+        cloned._version = 0
+        if not (isinstance(init, str) and init == "same"):
+            from msparam.common.initializer import initializer
+            cloned.set_data(initializer(init, self.shape, self.dtype))
+        return cloned
+
+    def copy(self):
+        return self.clone()
+
+    def __deepcopy__(self, memo):
+        return self.clone()
+
+    def __reduce__(self):
+        return (_rebuild_parameter, (self._array, self._name, self._requires_grad, self._layerwise_parallel))
+
+    def __repr__(self):
+        return (f"Parameter (name={self._name}, shape={self._array.shape}, dtype={self.dtype}, "
+                f"requires_grad={self._requires_grad})")
+
+    __str__ = __repr__
+
+
+def _rebuild_parameter(values, name, requires_grad, layerwise_parallel):
+    return Parameter(Tensor._wrap(values), name, requires_grad, layerwise_parallel)
+
+
+class ParameterTuple(tuple):
+    """A tuple of Parameters with unique names, with :meth:`clone`."""
+
+    def __new__(cls, iterable):
+        items = tuple(iterable)
+        ids, names = set(), set()
+        for item in items:
+            if not isinstance(item, Parameter):
+                raise TypeError(f"For 'ParameterTuple', every element must be a Parameter, but got "
+                                f"{type(item).__name__}.")
+            if id(item) in ids:
+                continue
+            if item.name in names:
+                raise ValueError(f"For 'ParameterTuple', the name '{item.name}' of {item} already exists. "
+                                 f"Please set a unique name for each parameter.")
+            names.add(item.name)
+            ids.add(id(item))
+        return tuple.__new__(cls, items)
+
+    def clone(self, prefix, init="same"):
+        """New Parameters named ``prefix + '.' + name``, cloned with ``Parameter.clone(init)``."""
+        if not isinstance(prefix, str):
+            raise TypeError(f"For 'ParameterTuple.clone', 'prefix' must be str, but got {type(prefix).__name__}.")
+        if not _PREFIX_PATTERN.match(prefix):
+            raise ValueError(f"For 'ParameterTuple.clone', 'prefix' must be non-empty and use only letters, digits "
+                             f"and '_./:-', but got {prefix!r}.")
+        clones = []
+        for param in self:
+            cloned = param.clone(init)
+            cloned.name = f"{prefix}.{cloned.name}"
+            clones.append(cloned)
+        return ParameterTuple(clones)
+
+    def __reduce__(self):
+        return (ParameterTuple, (tuple(self),))

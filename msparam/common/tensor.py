@@ -1,0 +1,321 @@
+"""Tensor: an n-dimensional array with an msparam dtype, held as a NumPy array on the CPU."""
+import numbers
+import operator
+
+import numpy as np
+
+from msparam.common import dtype as mstype
+
+__all__ = ["Tensor"]
+
+_NOT_GIVEN = object()
+
+
+def _to_numpy(input_data, dtype):
+    """Convert Tensor constructor input to a new NumPy array of a dtype msparam stores.
+
+    MindSpore's defaults for Python values: int -> Int64, float -> Float32 (also inside lists),
+    bool -> Bool.
+    """
+    if isinstance(input_data, Tensor):
+        array = input_data.asnumpy()
+    elif isinstance(input_data, np.ndarray):
+        array = input_data
+    elif isinstance(input_data, (numbers.Number, np.generic, list, tuple)):
+        try:
+            array = np.asarray(input_data)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"For 'Tensor', 'input_data' cannot be converted to an array: {exc}") from None
+        if dtype is None and array.dtype == np.float64 and not isinstance(input_data, np.generic):
+            return array.astype(np.float32)
+        if dtype is None and array.dtype in mstype._BY_NUMPY:
+            return array
+    else:
+        raise TypeError(f"For 'Tensor', 'input_data' must be a Tensor, numpy.ndarray, list, tuple, int, float, "
+                        f"bool or complex, but got {type(input_data).__name__}.")
+    if dtype is not None:
+        try:
+            return array.astype(dtype._nptype)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise ValueError(f"For 'Tensor', 'input_data' cannot be converted to {dtype}: {exc}") from None
+    if array.dtype not in mstype._BY_NUMPY:
+        raise TypeError(f"For 'Tensor', 'input_data' has NumPy dtype {array.dtype}, which msparam does not support.")
+    return array.copy()
+
+
+def _check_shape(shape):
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (list, tuple)) or not all(
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape):
+        raise TypeError(f"For 'Tensor', 'shape' must be an int or a list/tuple of int, but got {shape!r}.")
+    if any(d < 0 for d in shape):
+        raise ValueError(f"For 'Tensor', 'shape' must not have negative dimensions, but got {shape!r}.")
+    return tuple(int(d) for d in shape)
+
+
+class Tensor:
+    """An n-dimensional array with an msparam dtype.
+
+    Parameters
+    ----------
+    input_data : Tensor, numpy.ndarray, list, tuple, int, float, bool or complex, optional
+        The values. Python ints become Int64, floats Float32 (also inside lists), bools Bool.
+    dtype : msparam dtype, optional
+        Convert the values to this dtype.
+    shape : int, list or tuple of int, optional
+        With ``init``: the shape of the lazily initialised tensor.
+    init : Initializer, optional
+        With ``dtype`` and ``shape`` instead of ``input_data``: nothing is drawn until
+        :meth:`init_data` (or anything that needs the values) runs.
+
+    Notes
+    -----
+    ``asnumpy()`` shares memory with the tensor, as MindSpore's does on the CPU.
+    """
+
+    __slots__ = ("_array", "init", "_lazy_shape", "_lazy_dtype", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, input_data=None, dtype=None, shape=None, init=None):
+        if dtype is not None:
+            if not isinstance(dtype, mstype.Type) or not dtype.is_concrete:
+                raise TypeError(f"For 'Tensor', 'dtype' must be a concrete msparam dtype such as msparam.float32, "
+                                f"but got {dtype!r}.")
+        if init is not None:
+            if input_data is not None:
+                raise ValueError("For 'Tensor', 'input_data' and 'init' cannot both be given.")
+            if shape is None or dtype is None:
+                raise ValueError("For 'Tensor', 'init', 'dtype' and 'shape' must be given together.")
+            if not callable(init):
+                raise TypeError(f"For 'Tensor', 'init' must be an Initializer, but got {type(init).__name__}.")
+            self._array = None
+            self.init = init
+            self._lazy_shape = _check_shape(shape)
+            self._lazy_dtype = dtype
+            return
+        if input_data is None:
+            raise TypeError("For 'Tensor', 'input_data' must be given unless 'init' is.")
+        if shape is not None:
+            raise ValueError("For 'Tensor', 'shape' is only used together with 'init'.")
+        self._array = _to_numpy(input_data, dtype)
+        self.init = None
+
+    @classmethod
+    def _wrap(cls, array):
+        """A Tensor around ``array`` itself (no copy, no checks): for results msparam computed."""
+        tensor = object.__new__(Tensor)
+        tensor._array = array
+        tensor.init = None
+        return tensor
+
+    @staticmethod
+    def from_numpy(array):
+        """A Tensor sharing memory with the NumPy array ``array``."""
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"For 'Tensor.from_numpy', 'array' must be a numpy.ndarray, but got {type(array).__name__}.")
+        mstype.dtype_from_numpy(array.dtype)
+        return Tensor._wrap(array)
+
+    # --- lazy initialisation -------------------------------------------------------------------
+    @property
+    def has_init(self):
+        """True while the tensor is a lazy initializer that has not drawn its values."""
+        return self._array is None
+
+    def init_data(self, slice_index=None, shape=None, opt_shard_group=None):
+        """Draw the values of a lazy tensor once; returns the tensor."""
+        if self._array is None:
+            array = np.empty(self._lazy_shape, self._lazy_dtype._nptype)
+            self.init(array)
+            self._array = array
+            self.init = None
+        return self
+
+    def _values(self):
+        return self.init_data()._array if self._array is None else self._array
+
+    # --- attributes ----------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self._lazy_shape if self._array is None else self._array.shape
+
+    @property
+    def dtype(self):
+        return self._lazy_dtype if self._array is None else mstype._BY_NUMPY[self._array.dtype]
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def itemsize(self):
+        return self.dtype._itemsize
+
+    @property
+    def nbytes(self):
+        return self.size * self.itemsize
+
+    @property
+    def T(self):
+        return Tensor._wrap(self._values().T)
+
+    # --- conversion ----------------------------------------------------------------------------
+    def asnumpy(self):
+        """The values as a NumPy array sharing memory with the tensor."""
+        return self._values()
+
+    def numpy(self):
+        return self._values()
+
+    def item(self, index=None):
+        values = self._values()
+        return values.item() if index is None else values.item(index)
+
+    def tolist(self):
+        return self._values().tolist()
+
+    def astype(self, dtype, copy=True):
+        """A Tensor of the same values converted to ``dtype`` (msparam/NumPy dtype or name)."""
+        target = mstype.to_dtype(dtype, "dtype", "Tensor.astype")
+        values = self._values()
+        if not copy and values.dtype == target._nptype:
+            return self
+        return Tensor._wrap(values.astype(target._nptype))
+
+    def copy(self):
+        return Tensor._wrap(self._values().copy())
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+            shape = shape[0]
+        return Tensor._wrap(self._values().reshape(shape))
+
+    def __array__(self, dtype=None, copy=None):
+        values = self._values()
+        if dtype is not None and values.dtype != dtype:
+            if copy is False:
+                raise ValueError("Tensor.__array__: a dtype change needs a copy")
+            return values.astype(dtype)
+        return values.copy() if copy else values
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        kwargs = {"stream": stream}
+        if max_version is not None:
+            kwargs["max_version"] = max_version
+        if dl_device is not None:
+            kwargs["dl_device"] = dl_device
+        if copy is not None:
+            kwargs["copy"] = copy
+        return self._values().__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._values().__dlpack_device__()
+
+    def __reduce__(self):
+        if self._array is None:
+            return (Tensor, (None, self._lazy_dtype, self._lazy_shape, self.init))
+        return (Tensor, (self._array,))
+
+    def __deepcopy__(self, memo):
+        if self._array is None:
+            from copy import deepcopy
+            return Tensor(None, self._lazy_dtype, self._lazy_shape, deepcopy(self.init, memo))
+        return Tensor._wrap(self._array.copy())
+
+    # --- printing ------------------------------------------------------------------------------
+    def __str__(self):
+        if self._array is None:
+            return f"Tensor(shape={list(self.shape)}, dtype={self.dtype}, value=<uninitialized>)"
+        return str(self._array)
+
+    def __repr__(self):
+        if self._array is None:
+            return str(self)
+        values = self._array
+        if values.dtype.kind in "fc":
+            text = np.array2string(values, separator=", ", formatter={"float_kind": "{: .8e}".format},
+                                   threshold=1000, edgeitems=3)
+        else:
+            text = np.array2string(values, separator=", ", threshold=1000, edgeitems=3)
+        joiner = " " if values.ndim < 2 else "\n"
+        return f"Tensor(shape={list(values.shape)}, dtype={self.dtype}, value={joiner}{text})"
+
+    # --- container protocol --------------------------------------------------------------------
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d Tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (Tensor._wrap(row) if isinstance(row, np.ndarray) else Tensor._wrap(np.asarray(row))
+                for row in self._values())
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index._values()
+        return Tensor._wrap(np.asarray(self._values()[index]))
+
+    def __setitem__(self, index, value):
+        if isinstance(index, Tensor):
+            index = index._values()
+        self._values()[index] = value._values() if isinstance(value, Tensor) else value
+        self._values_changed()
+
+    def _values_changed(self):
+        """Hook for subclasses whose caches depend on the values (Parameter)."""
+
+    def __bool__(self):
+        return bool(self._values())
+
+    def __int__(self):
+        return int(self._values())
+
+    def __float__(self):
+        return float(self._values())
+
+    def __index__(self):
+        return operator.index(self._values()[()]) if self.shape == () else operator.index(self._values())
+
+    __hash__ = object.__hash__
+
+
+def _unwrap(value):
+    return value._values() if isinstance(value, Tensor) else value
+
+
+def _binary(op, name):
+    def forward(self, other):
+        if not isinstance(other, (Tensor, np.ndarray, numbers.Number, np.generic, list, tuple)):
+            return NotImplemented
+        return Tensor._wrap(np.asarray(op(self._values(), _unwrap(other))))
+
+    def reflected(self, other):
+        if not isinstance(other, (np.ndarray, numbers.Number, np.generic, list, tuple)):
+            return NotImplemented
+        return Tensor._wrap(np.asarray(op(other, self._values())))
+
+    forward.__name__, reflected.__name__ = f"__{name}__", f"__r{name}__"
+    return forward, reflected
+
+
+for _name, _op in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+                   ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
+                   ("or", operator.or_), ("xor", operator.xor)):
+    _forward, _reflected = _binary(_op, _name)
+    setattr(Tensor, f"__{_name}__", _forward)
+    setattr(Tensor, f"__r{_name}__", _reflected)
+
+for _name, _op in (("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt), ("le", operator.le),
+                   ("gt", operator.gt), ("ge", operator.ge)):
+    setattr(Tensor, f"__{_name}__", _binary(_op, _name)[0])
+
+for _name, _op in (("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs), ("invert", operator.invert)):
+    setattr(Tensor, f"__{_name}__", (lambda op: lambda self: Tensor._wrap(np.asarray(op(self._values()))))(_op))
+
+del _name, _op, _forward, _reflected
