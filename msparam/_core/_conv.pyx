@@ -106,7 +106,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t T = (P + NR - 1) // NR
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
     cdef Py_ssize_t total = N * G * NB * T
-    cdef Py_ssize_t i, t, r, ob, g, n, p0, p, j, m, mmax, oy, ox, c, k
+    cdef Py_ssize_t i, t, r, ob, g, n, p0, p, j, m, mmax, oy, ox, c, k, run
     cdef const floating *src
     cdef floating *tile
     cdef floating *scratch
@@ -145,19 +145,27 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
             mmax = Cg_out - ob * MR
             if mmax > MR:
                 mmax = MR
-            for j in range(NR):
+            c = g * Cg_out + ob * MR
+            dst = out + (n * G * Cg_out + c) * H_out * W_out
+            j = 0
+            while j < NR and p0 + j < P:
+                # One run of consecutive valid pixels of one output row per pass.
                 p = p0 + j
-                if p >= P:
-                    break
                 oy = p // Wq
                 ox = p - oy * Wq
                 if ox >= W_out:
+                    j = j + Wq - ox
                     continue
-                c = g * Cg_out + ob * MR
-                dst = out + ((n * G * Cg_out + c) * H_out + oy) * W_out + ox
+                run = W_out - ox
+                if run > NR - j:
+                    run = NR - j
+                if run > P - p:
+                    run = P - p
                 for m in range(mmax):
                     b = bias[c + m] if bias != NULL else 0
-                    dst[m * H_out * W_out] = tile[j * MR + m] + b
+                    for k in range(run):
+                        dst[m * H_out * W_out + oy * W_out + ox + k] = tile[(j + k) * MR + m] + b
+                j = j + run
         free(tile)
         free(scratch)
 
@@ -175,19 +183,26 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
     cdef floating *buf
     cdef floating *row
     cdef floating b
+    cdef Py_ssize_t span = (H_out - 1) * Wq + W_out
+    cdef floating *flat
     with parallel(num_threads=nthreads):
         buf = <floating *> malloc((plane + Wq + 64) * sizeof(floating))
+        flat = <floating *> malloc(H_out * Wq * sizeof(floating))
         for i in prange(N * C, schedule="static"):
             c = i % C
             _pad_plane(x + i * H * W, H, W, buf, sh, sw, Hq, Wq, top, left)
+            # All rows in one sweep over the padded width; the wrap-around columns are dropped.
+            _dw(buf, koff, K, w + c * K, flat, span, isa)
+            b = bias[c] if bias != NULL else 0
             for oy in range(H_out):
                 row = out + (i * H_out + oy) * W_out
-                _dw(buf + oy * Wq, koff, K, w + c * K, row, W_out, isa)
                 if bias != NULL:
-                    b = bias[c]
                     for ox in range(W_out):
-                        row[ox] = row[ox] + b
+                        row[ox] = flat[oy * Wq + ox] + b
+                else:
+                    memcpy(row, flat + oy * Wq, W_out * sizeof(floating))
         free(buf)
+        free(flat)
 
 
 def _pair(value, name):
@@ -240,6 +255,8 @@ cdef class Conv2dPlan:
     cdef readonly str isa
     cdef int _isa, _mr, _nr
     cdef object _wpack, _bias, _compute_dtype
+    cdef dict _tap_cache
+    cdef Py_ssize_t _macs_per_output
 
     def __init__(self, weight, bias, stride, dilation, padding, group, isa=None):
         if not isinstance(weight, np.ndarray):
@@ -292,6 +309,8 @@ cdef class Conv2dPlan:
                                  f"{isa!r}.")
             self._isa = names.index(isa)
         self.isa = _ISA_NAMES[self._isa]
+        self._tap_cache = {}
+        self._macs_per_output = int(np.prod(weight.shape[1:]))
         self.dtype = weight.dtype
         self.weight_shape = tuple(weight.shape)
         self.stride, self.dilation, self.padding, self.group = stride, dilation, padding, group
@@ -331,7 +350,7 @@ cdef class Conv2dPlan:
     def path_for(self, input_shape):
         """The path an input of this shape takes: ``path``, plus ``'-tiny'`` if single-threaded."""
         n, c_out, h_out, w_out = self.output_shape(input_shape)
-        macs = n * c_out * h_out * w_out * int(np.prod(self.weight_shape[1:]))
+        macs = n * c_out * h_out * w_out * self._macs_per_output
         return self.path + ("-tiny" if macs < _TINY_MACS else "")
 
     def __call__(self, x, num_threads):
@@ -367,26 +386,38 @@ cdef class Conv2dPlan:
         nthreads = 1 if self.path_for(x.shape).endswith("-tiny") else int(num_threads)
         xc = np.ascontiguousarray(x, dtype=self._compute_dtype)
         out = np.empty(out_shape, self._compute_dtype)
-        kh, kw = self.weight_shape[2:]
-        (sh, sw), (dh, dw) = self.stride, self.dilation
-        top, bottom, left, right = self.padding
-        hq = -(-(x.shape[2] + top + bottom) // sh)
-        wq = -(-(x.shape[3] + left + right) // sw)
-        ky = np.arange(kh).reshape(kh, 1) * dh
-        kx = np.arange(kw).reshape(1, kw) * dw
-        taps = ((ky % sh) * sw + kx % sw) * hq * wq + (ky // sh) * wq + kx // sw
-        if self.path == "pointwise":
-            hq, wq = x.shape[2:]
-            taps = np.zeros((1, 1), np.intp)
-        channels = np.arange(self.weight_shape[1]).reshape(-1, 1, 1)
-        koff = np.ascontiguousarray((channels * (sh * sw * hq * wq) + taps).ravel(), np.intp)
-        tail_koff = np.arange(koff.size, dtype=np.intp) * self._nr
+        hq, wq, koff, tail_koff = self._taps(x.shape[2], x.shape[3])
         geometry = (hq, wq, nthreads)
         if self._compute_dtype == np.float64:
             _run[double](self, xc, out, koff, tail_koff, geometry)
         else:
             _run[float](self, xc, out, koff, tail_koff, geometry)
         return out if out.dtype == self.dtype else out.astype(self.dtype)
+
+    def _taps(self, h, w):
+        """Phase-plane size and per-tap offsets for an (h, w) input, cached per input size."""
+        key = (h, w)
+        cached = self._tap_cache.get(key)
+        if cached is not None:
+            return cached
+        kh, kw = self.weight_shape[2:]
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        top, bottom, left, right = self.padding
+        hq = -(-(h + top + bottom) // sh)
+        wq = -(-(w + left + right) // sw)
+        ky = np.arange(kh).reshape(kh, 1) * dh
+        kx = np.arange(kw).reshape(1, kw) * dw
+        taps = ((ky % sh) * sw + kx % sw) * hq * wq + (ky // sh) * wq + kx // sw
+        if self.path == "pointwise":
+            hq, wq = h, w
+            taps = np.zeros((1, 1), np.intp)
+        channels = np.arange(self.weight_shape[1]).reshape(-1, 1, 1)
+        koff = np.ascontiguousarray((channels * (sh * sw * hq * wq) + taps).ravel(), np.intp)
+        tail_koff = np.arange(koff.size, dtype=np.intp) * self._nr
+        if len(self._tap_cache) >= 8:
+            self._tap_cache.clear()
+        self._tap_cache[key] = cached = (hq, wq, koff, tail_koff)
+        return cached
 
     def __reduce__(self):
         raise TypeError("Conv2dPlan cannot be pickled; rebuild it from the weights.")
