@@ -123,7 +123,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     with parallel(num_threads=nthreads):
         tile = <floating *> malloc(MR * NR * sizeof(floating))
         scratch = <floating *> malloc(K * NR * sizeof(floating)) if direct else NULL
-        for i in prange(total, schedule="dynamic", chunksize=4):
+        for i in prange(total, schedule="static"):
             t = i % T
             r = i // T
             ob = r % NB
@@ -188,7 +188,7 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
     with parallel(num_threads=nthreads):
         buf = <floating *> malloc((plane + Wq + 64) * sizeof(floating))
         flat = <floating *> malloc(H_out * Wq * sizeof(floating))
-        for i in prange(N * C, schedule="dynamic", chunksize=2):
+        for i in prange(N * C, schedule="static"):
             c = i % C
             _pad_plane(x + i * H * W, H, W, buf, sh, sw, Hq, Wq, top, left)
             # All rows in one sweep over the padded width; the wrap-around columns are dropped.
