@@ -23,9 +23,10 @@ cdef extern from "conv_kernels.h" nogil:
     int msp_conv_isa()
     int msp_conv_mr(int isa, int is_double)
     int msp_conv_nr(int isa, int is_double)
-    void msp_dense_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
+    int msp_conv_nr_wide(int isa, int is_double)
+    void msp_dense_f32(int isa, int nr, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                        const float *w, float *tile)
-    void msp_dense_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
+    void msp_dense_f64(int isa, int nr, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
                        const double *w, double *tile)
     void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const float *w, float *out, Py_ssize_t n)
@@ -46,11 +47,11 @@ def available_isas():
 
 
 cdef inline void _dense(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                        const floating *w, floating *tile, int isa) noexcept nogil:
+                        const floating *w, floating *tile, int isa, int nr) noexcept nogil:
     if floating is float:
-        msp_dense_f32(isa, inp, koff, K, w, tile)
+        msp_dense_f32(isa, nr, inp, koff, K, w, tile)
     else:
-        msp_dense_f64(isa, inp, koff, K, w, tile)
+        msp_dense_f64(isa, nr, inp, koff, K, w, tile)
 
 
 cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -91,9 +92,12 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                          Py_ssize_t H, Py_ssize_t W, Py_ssize_t G, Py_ssize_t Cg_in,
                          Py_ssize_t Cg_out, Py_ssize_t K, Py_ssize_t H_out, Py_ssize_t W_out,
                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
-                         Py_ssize_t top, Py_ssize_t left, bint direct, int isa, int MR, int NR,
-                         int nthreads) noexcept nogil:
+                         Py_ssize_t top, Py_ssize_t left, bint direct, bint by_row, int isa,
+                         int MR, int NR, int nthreads) noexcept nogil:
     """Direct convolution over output tiles (image, group, channel block, pixel block).
+
+    Pixel blocks run over the flattened (H_out, Wq) grid (wrap-around columns are computed and
+    dropped), or, ``by_row``, over whole segments of one output row.
 
     Unless ``direct`` (1x1, stride 1, no padding: x is read in place), x is first copied into
     ``buf`` as zero-padded stride-phase planes, so every tap is a unit-stride read.
@@ -103,7 +107,9 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t img_stride = C_in * phases * plane
     cdef Py_ssize_t grp_stride = Cg_in * phases * plane
     cdef Py_ssize_t P = (H_out - 1) * Wq + W_out
-    cdef Py_ssize_t T = (P + NR - 1) // NR
+    cdef Py_ssize_t S = (W_out + NR - 1) // NR
+    cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
+    cdef Py_ssize_t limit
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
     cdef Py_ssize_t total = N * G * NB * T
     cdef Py_ssize_t i, t, r, ob, g, n, p0, p, j, m, mmax, oy, ox, c, k, run
@@ -130,7 +136,14 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
             r = r // NB
             g = r % G
             n = r // G
-            p0 = t * NR
+            if by_row:
+                p0 = (t // S) * Wq + (t % S) * NR
+                limit = W_out - (t % S) * NR
+            else:
+                p0 = t * NR
+                limit = P - p0
+            if limit > NR:
+                limit = NR
             if direct and p0 + NR > P:
                 # The last pixel block of an in-place input would read past its end.
                 for k in range(K):
@@ -138,17 +151,17 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                         scratch[k * NR + j] = (
                             src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
                             if p0 + j < P else 0)
-                _dense(scratch, tail_koff, K, wpack + (g * NB + ob) * K * MR, tile, isa)
+                _dense(scratch, tail_koff, K, wpack + (g * NB + ob) * K * MR, tile, isa, NR)
             else:
                 _dense(src + n * img_stride + g * grp_stride + p0, koff, K,
-                       wpack + (g * NB + ob) * K * MR, tile, isa)
+                       wpack + (g * NB + ob) * K * MR, tile, isa, NR)
             mmax = Cg_out - ob * MR
             if mmax > MR:
                 mmax = MR
             c = g * Cg_out + ob * MR
             dst = out + (n * G * Cg_out + c) * H_out * W_out
             j = 0
-            while j < NR and p0 + j < P:
+            while j < limit:
                 # One run of consecutive valid pixels of one output row per pass.
                 p = p0 + j
                 oy = p // Wq
@@ -157,10 +170,8 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                     j = j + Wq - ox
                     continue
                 run = W_out - ox
-                if run > NR - j:
-                    run = NR - j
-                if run > P - p:
-                    run = P - p
+                if run > limit - j:
+                    run = limit - j
                 for m in range(mmax):
                     b = bias[c + m] if bias != NULL else 0
                     for k in range(run):
@@ -253,7 +264,7 @@ cdef class Conv2dPlan:
     cdef readonly Py_ssize_t group
     cdef readonly str path
     cdef readonly str isa
-    cdef int _isa, _mr, _nr
+    cdef int _isa, _mr, _nr, _nr_wide
     cdef object _wpack, _bias, _compute_dtype
     cdef dict _tap_cache
     cdef Py_ssize_t _macs_per_output
@@ -318,6 +329,7 @@ cdef class Conv2dPlan:
         is_double = self._compute_dtype == np.float64
         self._mr = msp_conv_mr(self._isa, is_double)
         self._nr = msp_conv_nr(self._isa, is_double)
+        self._nr_wide = msp_conv_nr_wide(self._isa, is_double)
 
         kh, kw = weight.shape[2:]
         cg_in, cg_out = weight.shape[1], c_out // group
@@ -386,13 +398,17 @@ cdef class Conv2dPlan:
         nthreads = 1 if self.path_for(x.shape).endswith("-tiny") else int(num_threads)
         xc = np.ascontiguousarray(x, dtype=self._compute_dtype)
         out = np.empty(out_shape, self._compute_dtype)
-        hq, wq, koff, tail_koff = self._taps(x.shape[2], x.shape[3])
-        geometry = (hq, wq, nthreads)
+        hq, wq, koff, tail_koff, nr, by_row = self._taps(x.shape[2], x.shape[3])
+        geometry = (hq, wq, nthreads, nr, by_row)
         if self._compute_dtype == np.float64:
             _run[double](self, xc, out, koff, tail_koff, geometry)
         else:
             _run[float](self, xc, out, koff, tail_koff, geometry)
         return out if out.dtype == self.dtype else out.astype(self.dtype)
+
+    def pixel_blocking(self, h, w):
+        """(pixels per register block, whether blocks follow output rows) for an (h, w) input."""
+        return self._taps(h, w)[4:]
 
     def _taps(self, h, w):
         """Phase-plane size and per-tap offsets for an (h, w) input, cached per input size."""
@@ -413,10 +429,20 @@ cdef class Conv2dPlan:
             taps = np.zeros((1, 1), np.intp)
         channels = np.arange(self.weight_shape[1]).reshape(-1, 1, 1)
         koff = np.ascontiguousarray((channels * (sh * sw * hq * wq) + taps).ravel(), np.intp)
-        tail_koff = np.arange(koff.size, dtype=np.intp) * self._nr
+        # Pixel blocking with the fewest computed-and-dropped pixels; the default (flat, NR)
+        # unless another saves over 5%.
+        _, _, h_out, w_out = self.output_shape((1, 1, h, w))
+        flat_pixels = (h_out - 1) * wq + w_out
+        best = (-(-flat_pixels // self._nr) * self._nr / 1.05, self._nr, False)
+        for nr in {self._nr, self._nr_wide}:
+            best = min(best, (-(-flat_pixels // nr) * nr, nr, False))
+            if self.path != "pointwise":
+                best = min(best, (h_out * -(-w_out // nr) * nr, nr, True))
+        _, nr, by_row = best
+        tail_koff = np.arange(koff.size, dtype=np.intp) * nr
         if len(self._tap_cache) >= 8:
             self._tap_cache.clear()
-        self._tap_cache[key] = cached = (hq, wq, koff, tail_koff)
+        self._tap_cache[key] = cached = (hq, wq, koff, tail_koff, nr, by_row)
         return cached
 
     def __reduce__(self):
@@ -432,6 +458,8 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
           const Py_ssize_t[::1] koff, const Py_ssize_t[::1] tail_koff, tuple geometry):
     cdef Py_ssize_t hq = geometry[0], wq = geometry[1]
     cdef int nthreads = geometry[2]
+    cdef int nr = geometry[3]
+    cdef bint by_row = geometry[4]
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
     cdef Py_ssize_t sh = plan.stride[0], sw = plan.stride[1]
@@ -454,9 +482,9 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
     if direct:
         buf = np.empty(1, plan._compute_dtype)
     else:
-        buf = np.empty(N * C_in * sh * sw * hq * wq + plan._nr + 64, plan._compute_dtype)
+        buf = np.empty(N * C_in * sh * sw * hq * wq + nr + 64, plan._compute_dtype)
     with nogil:
         _dense_forward(&x[0, 0, 0, 0], &buf[0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0],
                        &tail_koff[0], N, C_in, H, W, G, C_in // G, C_out // G, K, H_out, W_out,
-                       sh, sw, hq, wq, top, left, direct, plan._isa, plan._mr, plan._nr,
+                       sh, sw, hq, wq, top, left, direct, by_row, plan._isa, plan._mr, nr,
                        nthreads)

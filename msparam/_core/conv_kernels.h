@@ -127,6 +127,7 @@ typedef double msp_d8 __attribute__((vector_size(64)));
 MSP_DEFINE_DENSE(msp_dense_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8, 16, 6)
 MSP_DEFINE_DENSE(msp_dense_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4, 8, 6)
 MSP_DEFINE_DENSE(msp_dense_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 12)
+MSP_DEFINE_DENSE(msp_dense_f32_avx512_wide, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 14)
 MSP_DEFINE_DENSE(msp_dense_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 16, 12)
 MSP_DEFINE_DW(msp_dw_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
 MSP_DEFINE_DW(msp_dw_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
@@ -145,13 +146,26 @@ MSP_DEFINE_DW(msp_dw_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
 #define MSP_DISPATCH(ISA, STEM, ARGS) STEM##_base ARGS
 #endif
 
-static void msp_dense_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
+/* The AVX-512 float32 kernel also comes 14 pixels wide: one output row of 14 (or 28, 56, ...)
+ * pixels then needs no partial block. */
+static int msp_conv_nr_wide(int isa, int is_double)
+{
+    return (isa == MSP_ISA_AVX512 && !is_double) ? 14 : msp_conv_nr(isa, is_double);
+}
+
+static void msp_dense_f32(int isa, int nr, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
                           const float *w, float *tile)
 {
+#if MSP_X86
+    if (isa == MSP_ISA_AVX512 && nr == 14) {
+        msp_dense_f32_avx512_wide(in, koff, K, w, tile);
+        return;
+    }
+#endif
     MSP_DISPATCH(isa, msp_dense_f32, (in, koff, K, w, tile));
 }
 
-static void msp_dense_f64(int isa, const double *in, const ptrdiff_t *koff, ptrdiff_t K,
+static void msp_dense_f64(int isa, int nr, const double *in, const ptrdiff_t *koff, ptrdiff_t K,
                           const double *w, double *tile)
 {
     MSP_DISPATCH(isa, msp_dense_f64, (in, koff, K, w, tile));

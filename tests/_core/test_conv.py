@@ -180,6 +180,28 @@ def test_every_path_and_isa(isa, x_shape, w_shape, stride, padding, group, path)
     assert_close_to_reference(plan(x, 2), x, w, b, stride, (1, 1), padding, group)
 
 
+@pytest.mark.parametrize("isa", available_isas())
+@pytest.mark.parametrize("h, w", [(14, 14), (9, 28), (16, 50), (7, 13), (30, 3)])
+def test_every_pixel_blocking(isa, h, w):
+    rng = np.random.default_rng(h * w)
+    x = rng.uniform(-1, 1, (2, 24, h, w)).astype(np.float32)
+    weight = rng.uniform(-1, 1, (40, 24, 3, 3)).astype(np.float32)
+    plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa)
+    assert_close_to_reference(plan(x, 2), x, weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+
+
+def test_row_and_wide_blockings_are_selected():
+    weight = np.zeros((64, 64, 3, 3), np.float32)
+    plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    narrow = plan.pixel_blocking(56, 56)
+    assert not narrow[1]
+    if plan.isa == "avx512":
+        assert plan.pixel_blocking(14, 14) == (14, True)
+        assert narrow == (12, False)
+    blockings = {plan.pixel_blocking(h, w) for h, w in [(14, 14), (9, 28), (4, 6)]}
+    assert any(by_row for _, by_row in blockings)
+
+
 def test_widest_isa_is_default():
     w = np.ones((4, 1, 1, 1), np.float32)
     assert Conv2dPlan(w, None, (1, 1), (1, 1), (0, 0, 0, 0), 1).isa == available_isas()[-1]
