@@ -25,9 +25,9 @@ cdef extern from "conv_kernels.h" nogil:
     int msp_conv_nr(int isa, int is_double)
     int msp_conv_nr_wide(int isa, int is_double)
     void msp_dense_f32(int isa, int nr, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                       const float *w, float *tile)
+                       const float *w, float *tile, int accumulate)
     void msp_dense_f64(int isa, int nr, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                       const double *w, double *tile)
+                       const double *w, double *tile, int accumulate)
     void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const float *w, float *out, Py_ssize_t n)
     void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -39,6 +39,10 @@ _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx51
 _BEST_ISA = msp_conv_isa()
 # Work (multiply-adds) below which one thread beats waking the OpenMP team.
 _TINY_MACS = 1 << 18
+# Reduction chunk and pixel blocks per chunk pass of the dense path (see _dense_forward).
+cdef enum:
+    _K_CHUNK = 64
+    _TILE_GROUP = 24
 
 
 def available_isas():
@@ -47,11 +51,12 @@ def available_isas():
 
 
 cdef inline void _dense(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                        const floating *w, floating *tile, int isa, int nr) noexcept nogil:
+                        const floating *w, floating *tile, int isa, int nr,
+                        int accumulate) noexcept nogil:
     if floating is float:
-        msp_dense_f32(isa, nr, inp, koff, K, w, tile)
+        msp_dense_f32(isa, nr, inp, koff, K, w, tile, accumulate)
     else:
-        msp_dense_f64(isa, nr, inp, koff, K, w, tile)
+        msp_dense_f64(isa, nr, inp, koff, K, w, tile, accumulate)
 
 
 cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -109,15 +114,18 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t P = (H_out - 1) * Wq + W_out
     cdef Py_ssize_t S = (W_out + NR - 1) // NR
     cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
-    cdef Py_ssize_t limit
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
-    cdef Py_ssize_t total = N * G * NB * T
-    cdef Py_ssize_t i, t, r, ob, g, n, p0, p, j, m, mmax, oy, ox, c, k, run
+    # Reduction chunks whose weights (KC x MR) stay in L1 while a group of TG pixel blocks
+    # reuses them; short reductions run in one chunk.
+    cdef Py_ssize_t KC = K if K <= 2 * _K_CHUNK else _K_CHUNK
+    cdef Py_ssize_t TG = 1 if KC == K else _TILE_GROUP
+    cdef Py_ssize_t TGN = (T + TG - 1) // TG
+    cdef Py_ssize_t total = N * G * NB * TGN
+    cdef Py_ssize_t i, t, t0, t1, r, ob, g, n, p0, j, k, kc, kn
     cdef const floating *src
-    cdef floating *tile
+    cdef const floating *panel
+    cdef floating *tiles
     cdef floating *scratch
-    cdef floating *dst
-    cdef floating b
     if not direct:
         for i in prange(N * C_in, num_threads=nthreads, schedule="static"):
             _pad_plane(x + i * H * W, H, W, buf + i * phases * plane, sh, sw, Hq, Wq, top, left)
@@ -127,58 +135,88 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         img_stride = C_in * H * W
         grp_stride = Cg_in * H * W
     with parallel(num_threads=nthreads):
-        tile = <floating *> malloc(MR * NR * sizeof(floating))
+        tiles = <floating *> malloc(TG * MR * NR * sizeof(floating))
         scratch = <floating *> malloc(K * NR * sizeof(floating)) if direct else NULL
         for i in prange(total, schedule="static"):
-            t = i % T
-            r = i // T
+            t0 = (i % TGN) * TG
+            r = i // TGN
             ob = r % NB
             r = r // NB
             g = r % G
             n = r // G
-            if by_row:
-                p0 = (t // S) * Wq + (t % S) * NR
-                limit = W_out - (t % S) * NR
-            else:
-                p0 = t * NR
-                limit = P - p0
-            if limit > NR:
-                limit = NR
-            if direct and p0 + NR > P:
-                # The last pixel block of an in-place input would read past its end.
-                for k in range(K):
-                    for j in range(NR):
-                        scratch[k * NR + j] = (
-                            src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
-                            if p0 + j < P else 0)
-                _dense(scratch, tail_koff, K, wpack + (g * NB + ob) * K * MR, tile, isa, NR)
-            else:
-                _dense(src + n * img_stride + g * grp_stride + p0, koff, K,
-                       wpack + (g * NB + ob) * K * MR, tile, isa, NR)
-            mmax = Cg_out - ob * MR
-            if mmax > MR:
-                mmax = MR
-            c = g * Cg_out + ob * MR
-            dst = out + (n * G * Cg_out + c) * H_out * W_out
-            j = 0
-            while j < limit:
-                # One run of consecutive valid pixels of one output row per pass.
-                p = p0 + j
-                oy = p // Wq
-                ox = p - oy * Wq
-                if ox >= W_out:
-                    j = j + Wq - ox
-                    continue
-                run = W_out - ox
-                if run > limit - j:
-                    run = limit - j
-                for m in range(mmax):
-                    b = bias[c + m] if bias != NULL else 0
-                    for k in range(run):
-                        dst[m * H_out * W_out + oy * W_out + ox + k] = tile[(j + k) * MR + m] + b
-                j = j + run
-        free(tile)
+            t1 = t0 + TG
+            if t1 > T:
+                t1 = T
+            panel = wpack + (g * NB + ob) * K * MR
+            kc = 0
+            while kc < K:
+                kn = K - kc
+                if kn > KC:
+                    kn = KC
+                for t in range(t0, t1):
+                    p0 = _block_start(t, by_row, S, Wq, NR)
+                    if direct and p0 + NR > P:
+                        # The last pixel block of an in-place input would read past its end.
+                        if kc == 0:
+                            for k in range(K):
+                                for j in range(NR):
+                                    scratch[k * NR + j] = (
+                                        src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
+                                        if p0 + j < P else 0)
+                        _dense(scratch, tail_koff + kc, kn, panel + kc * MR,
+                               tiles + (t - t0) * MR * NR, isa, NR, kc > 0)
+                    else:
+                        _dense(src + n * img_stride + g * grp_stride + p0, koff + kc, kn,
+                               panel + kc * MR, tiles + (t - t0) * MR * NR, isa, NR, kc > 0)
+                kc = kc + kn
+            for t in range(t0, t1):
+                _store_block(tiles + (t - t0) * MR * NR, out, bias, t, n, g, ob, by_row, S, P,
+                             Wq, G, Cg_out, H_out, W_out, MR, NR)
+        free(tiles)
         free(scratch)
+
+
+cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_ssize_t Wq,
+                                    int NR) noexcept nogil:
+    """First flat pixel of pixel block t."""
+    if by_row:
+        return (t // S) * Wq + (t % S) * NR
+    return t * NR
+
+
+cdef inline void _store_block(const floating *tile, floating *out, const floating *bias,
+                              Py_ssize_t t, Py_ssize_t n, Py_ssize_t g, Py_ssize_t ob,
+                              bint by_row, Py_ssize_t S, Py_ssize_t P, Py_ssize_t Wq,
+                              Py_ssize_t G, Py_ssize_t Cg_out, Py_ssize_t H_out,
+                              Py_ssize_t W_out, int MR, int NR) noexcept nogil:
+    """Write the valid pixels and channels of one MR x NR block (+ bias) into NCHW output."""
+    cdef Py_ssize_t p0 = _block_start(t, by_row, S, Wq, NR)
+    cdef Py_ssize_t limit = W_out - (t % S) * NR if by_row else P - p0
+    cdef Py_ssize_t mmax = Cg_out - ob * MR
+    cdef Py_ssize_t c = g * Cg_out + ob * MR
+    cdef floating *dst = out + (n * G * Cg_out + c) * H_out * W_out
+    cdef Py_ssize_t j = 0, p, oy, ox, run, m, k
+    cdef floating b
+    if limit > NR:
+        limit = NR
+    if mmax > MR:
+        mmax = MR
+    while j < limit:
+        # One run of consecutive valid pixels of one output row per pass.
+        p = p0 + j
+        oy = p // Wq
+        ox = p - oy * Wq
+        if ox >= W_out:
+            j = j + Wq - ox
+            continue
+        run = W_out - ox
+        if run > limit - j:
+            run = limit - j
+        for m in range(mmax):
+            b = bias[c + m] if bias != NULL else 0
+            for k in range(run):
+                dst[m * H_out * W_out + oy * W_out + ox + k] = tile[(j + k) * MR + m] + b
+        j = j + run
 
 
 cdef void _depthwise_forward(const floating *x, floating *out, const floating *w,

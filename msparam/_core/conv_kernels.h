@@ -54,14 +54,18 @@ static int msp_conv_nr(int isa, int is_double)
     return nr[is_double != 0][isa];
 }
 
-/* tile[j*MR + m] = sum_k w[k*MR + m] * in[koff[k] + j] for j < NR, m < MR. */
+/* tile[j*MR + m] (+)= sum_k w[k*MR + m] * in[koff[k] + j] for j < NR, m < MR; with
+ * ``accumulate`` the sum is added to what tile holds (reduction split into cache-sized chunks). */
 #define MSP_DEFINE_DENSE(NAME, ATTR, T, VT, VL, MR, NR)                                       \
     ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
-                          T *tile)                                                           \
+                          T *tile, int accumulate)                                           \
     {                                                                                        \
         VT acc[NR][(MR) / (VL)];                                                             \
         _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j)                               \
-            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v) acc[j][v] = (VT){0}; \
+            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v) {                   \
+                if (accumulate) memcpy(&acc[j][v], tile + j * (MR) + v * (VL), sizeof(VT));  \
+                else acc[j][v] = (VT){0};                                                    \
+            }                                                                                \
         for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
             const T *src = in + koff[k];                                                     \
             VT wv[(MR) / (VL)];                                                              \
@@ -154,21 +158,21 @@ static int msp_conv_nr_wide(int isa, int is_double)
 }
 
 static void msp_dense_f32(int isa, int nr, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
-                          const float *w, float *tile)
+                          const float *w, float *tile, int accumulate)
 {
 #if MSP_X86
     if (isa == MSP_ISA_AVX512 && nr == 14) {
-        msp_dense_f32_avx512_wide(in, koff, K, w, tile);
+        msp_dense_f32_avx512_wide(in, koff, K, w, tile, accumulate);
         return;
     }
 #endif
-    MSP_DISPATCH(isa, msp_dense_f32, (in, koff, K, w, tile));
+    MSP_DISPATCH(isa, msp_dense_f32, (in, koff, K, w, tile, accumulate));
 }
 
 static void msp_dense_f64(int isa, int nr, const double *in, const ptrdiff_t *koff, ptrdiff_t K,
-                          const double *w, double *tile)
+                          const double *w, double *tile, int accumulate)
 {
-    MSP_DISPATCH(isa, msp_dense_f64, (in, koff, K, w, tile));
+    MSP_DISPATCH(isa, msp_dense_f64, (in, koff, K, w, tile, accumulate));
 }
 
 static void msp_dw_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
