@@ -134,6 +134,8 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         src = x
         img_stride = C_in * H * W
         grp_stride = Cg_in * H * W
+    tiles = NULL
+    scratch = NULL
     with parallel(num_threads=nthreads):
         tiles = <floating *> malloc(TG * MR * NR * sizeof(floating))
         scratch = <floating *> malloc(K * NR * sizeof(floating)) if direct else NULL
@@ -233,7 +235,8 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
     cdef floating *row
     cdef floating b
     cdef Py_ssize_t span = (H_out - 1) * Wq + W_out
-    cdef floating *flat
+    cdef floating *flat = NULL
+    buf = NULL
     with parallel(num_threads=nthreads):
         buf = <floating *> malloc((plane + Wq + 64) * sizeof(floating))
         flat = <floating *> malloc(H_out * Wq * sizeof(floating))
