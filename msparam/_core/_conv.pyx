@@ -41,8 +41,8 @@ _BEST_ISA = msp_conv_isa()
 _TINY_MACS = 1 << 18
 # Reduction chunk and pixel blocks per chunk pass of the dense path (see _dense_forward).
 cdef enum:
-    _K_CHUNK = 64
-    _TILE_GROUP = 24
+    _K_CHUNK = 128
+    _TILE_GROUP = 8
 
 
 def available_isas():
@@ -74,9 +74,16 @@ cdef inline void _pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W,
     cdef Py_ssize_t ph, pw, a, b, y, xx, b0, b1
     cdef floating *row
     if sh == 1 and sw == 1:
-        memset(dst, 0, Hq * Wq * sizeof(floating))
-        for y in range(H):
-            memcpy(dst + (y + top) * Wq + left, src + y * W, W * sizeof(floating))
+        # Zero only the border: the plane is rewritten for every channel.
+        for a in range(Hq):
+            row = dst + a * Wq
+            y = a - top
+            if y < 0 or y >= H:
+                memset(row, 0, Wq * sizeof(floating))
+                continue
+            memset(row, 0, left * sizeof(floating))
+            memcpy(row + left, src + y * W, W * sizeof(floating))
+            memset(row + left + W, 0, (Wq - left - W) * sizeof(floating))
         return
     for ph in range(sh):
         for pw in range(sw):
