@@ -74,16 +74,9 @@ cdef inline void _pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W,
     cdef Py_ssize_t ph, pw, a, b, y, xx, b0, b1
     cdef floating *row
     if sh == 1 and sw == 1:
-        # Zero only the border: the plane is rewritten for every channel.
-        for a in range(Hq):
-            row = dst + a * Wq
-            y = a - top
-            if y < 0 or y >= H:
-                memset(row, 0, Wq * sizeof(floating))
-                continue
-            memset(row, 0, left * sizeof(floating))
-            memcpy(row + left, src + y * W, W * sizeof(floating))
-            memset(row + left + W, 0, (Wq - left - W) * sizeof(floating))
+        memset(dst, 0, Hq * Wq * sizeof(floating))
+        for y in range(H):
+            memcpy(dst + (y + top) * Wq + left, src + y * W, W * sizeof(floating))
         return
     for ph in range(sh):
         for pw in range(sw):
@@ -141,8 +134,6 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         src = x
         img_stride = C_in * H * W
         grp_stride = Cg_in * H * W
-    tiles = NULL
-    scratch = NULL
     with parallel(num_threads=nthreads):
         tiles = <floating *> malloc(TG * MR * NR * sizeof(floating))
         scratch = <floating *> malloc(K * NR * sizeof(floating)) if direct else NULL
