@@ -468,11 +468,10 @@ cdef class Conv2dPlan:
             taps = np.zeros((1, 1), np.intp)
         channels = np.arange(self.weight_shape[1]).reshape(-1, 1, 1)
         koff = np.ascontiguousarray((channels * (sh * sw * hq * wq) + taps).ravel(), np.intp)
-        # Pixel blocking with the fewest computed-and-dropped pixels; the default (flat, NR)
-        # unless another saves over 5%.
+        # Pixel blocking with the fewest computed-and-dropped pixels (ties: flat, narrow).
         _, _, h_out, w_out = self.output_shape((1, 1, h, w))
         flat_pixels = (h_out - 1) * wq + w_out
-        best = (-(-flat_pixels // self._nr) * self._nr / 1.05, self._nr, False)
+        best = (-(-flat_pixels // self._nr) * self._nr, self._nr, False)
         for nr in {self._nr, self._nr_wide}:
             best = min(best, (-(-flat_pixels // nr) * nr, nr, False))
             if self.path != "pointwise":

@@ -193,10 +193,11 @@ def test_every_pixel_blocking(isa, h, w):
 def test_row_and_wide_blockings_are_selected():
     weight = np.zeros((64, 64, 3, 3), np.float32)
     plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
-    narrow = plan.pixel_blocking(56, 56)
+    narrow = plan.pixel_blocking(16, 50)
     assert not narrow[1]
     if plan.isa == "avx512":
         assert plan.pixel_blocking(14, 14) == (14, True)
+        assert plan.pixel_blocking(56, 56) == (14, True)
         assert narrow == (12, False)
     blockings = {plan.pixel_blocking(h, w) for h, w in [(14, 14), (9, 28), (4, 6)]}
     assert any(by_row for _, by_row in blockings)
