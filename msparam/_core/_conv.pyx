@@ -6,8 +6,7 @@ The layer (``msparam.nn.Conv2d``) resolves ``pad_mode`` into explicit paddings a
 import numpy as np
 
 cimport numpy as cnp
-from cython.parallel cimport parallel, prange
-from libc.stdlib cimport malloc, free
+from cython.parallel cimport parallel, prange, threadid
 from libc.string cimport memcpy, memset
 
 cnp.import_array()
@@ -98,7 +97,8 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                          Py_ssize_t Cg_out, Py_ssize_t K, Py_ssize_t H_out, Py_ssize_t W_out,
                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
                          Py_ssize_t top, Py_ssize_t left, bint direct, bint by_row, int isa,
-                         int MR, int NR, int nthreads) noexcept nogil:
+                         int MR, int NR, floating *work, Py_ssize_t work_per_thread,
+                         int nthreads) noexcept nogil:
     """Direct convolution over output tiles (image, group, channel block, pixel block).
 
     Pixel blocks run over the flattened (H_out, Wq) grid (wrap-around columns are computed and
@@ -135,8 +135,9 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         img_stride = C_in * H * W
         grp_stride = Cg_in * H * W
     with parallel(num_threads=nthreads):
-        tiles = <floating *> malloc(TG * MR * NR * sizeof(floating))
-        scratch = <floating *> malloc(K * NR * sizeof(floating)) if direct else NULL
+        # Per-thread work space (allocated by the caller, so nothing here can fail).
+        tiles = work + threadid() * work_per_thread
+        scratch = tiles + TG * MR * NR
         for i in prange(total, schedule="static"):
             t0 = (i % TGN) * TG
             r = i // TGN
@@ -172,8 +173,6 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
             for t in range(t0, t1):
                 _store_block(tiles + (t - t0) * MR * NR, out, bias, t, n, g, ob, by_row, S, P,
                              Wq, G, Cg_out, H_out, W_out, MR, NR)
-        free(tiles)
-        free(scratch)
 
 
 cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_ssize_t Wq,
@@ -224,7 +223,8 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
                              Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t K,
                              Py_ssize_t H_out, Py_ssize_t W_out, Py_ssize_t sh, Py_ssize_t sw,
                              Py_ssize_t Hq, Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left,
-                             int isa, int nthreads) noexcept nogil:
+                             int isa, floating *work, Py_ssize_t work_per_thread,
+                             int nthreads) noexcept nogil:
     """One input channel per output channel: pad each plane into a per-thread buffer (it stays
     in cache), then vectorise every output row over its width."""
     cdef Py_ssize_t plane = sh * sw * Hq * Wq
@@ -236,8 +236,8 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
     cdef floating *flat = NULL
     buf = NULL
     with parallel(num_threads=nthreads):
-        buf = <floating *> malloc((plane + Wq + 64) * sizeof(floating))
-        flat = <floating *> malloc(H_out * Wq * sizeof(floating))
+        buf = work + threadid() * work_per_thread
+        flat = buf + plane + Wq + 64
         for i in prange(N * C, schedule="static"):
             c = i % C
             _pad_plane(x + i * H * W, H, W, buf, sh, sw, Hq, Wq, top, left)
@@ -251,8 +251,6 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
                         row[ox] = flat[oy * Wq + ox] + b
                 else:
                     memcpy(row, flat + oy * Wq, W_out * sizeof(floating))
-        free(buf)
-        free(flat)
 
 
 def _pair(value, name):
@@ -507,16 +505,22 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
     cdef floating[::1] bias_view
     cdef const floating *bias = NULL
     cdef floating[::1] buf
+    cdef floating[::1] work
+    cdef Py_ssize_t per_thread
     cdef bint direct = plan.path == "pointwise"
     if plan._bias is not None:
         bias_view = plan._bias
         bias = &bias_view[0]
     if plan.path == "depthwise":
+        per_thread = sh * sw * hq * wq + wq + 64 + H_out * wq
+        work = np.empty(nthreads * per_thread, plan._compute_dtype)
         with nogil:
             _depthwise_forward(&x[0, 0, 0, 0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0], N,
                                C_in, H, W, K, H_out, W_out, sh, sw, hq, wq, top, left,
-                               plan._isa, nthreads)
+                               plan._isa, &work[0], per_thread, nthreads)
         return
+    per_thread = (_TILE_GROUP * plan._mr + K) * nr
+    work = np.empty(nthreads * per_thread, plan._compute_dtype)
     if direct:
         buf = np.empty(1, plan._compute_dtype)
     else:
@@ -525,4 +529,4 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
         _dense_forward(&x[0, 0, 0, 0], &buf[0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0],
                        &tail_koff[0], N, C_in, H, W, G, C_in // G, C_out // G, K, H_out, W_out,
                        sh, sw, hq, wq, top, left, direct, by_row, plan._isa, plan._mr, nr,
-                       nthreads)
+                       &work[0], per_thread, nthreads)
