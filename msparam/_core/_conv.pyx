@@ -1,0 +1,532 @@
+"""Compiled Conv2d forward pass (NCHW): packed weights, register-blocked kernels, OpenMP tiles.
+
+The layer (``msparam.nn.Conv2d``) resolves ``pad_mode`` into explicit paddings and calls
+:class:`Conv2dPlan`; this module validates shapes and dtypes itself before any ``nogil`` code.
+"""
+import numpy as np
+
+cimport numpy as cnp
+from cython.parallel cimport parallel, prange, threadid
+from libc.string cimport memcpy, memset
+
+cnp.import_array()
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from "conv_kernels.h" nogil:
+    int MSP_ISA_BASE
+    int MSP_ISA_AVX2
+    int MSP_ISA_AVX512
+    int msp_conv_isa()
+    int msp_conv_mr(int isa, int is_double)
+    int msp_conv_nr(int isa, int is_double)
+    int msp_conv_nr_wide(int isa, int is_double)
+    void msp_dense_f32(int isa, int nr, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                       const float *w, float *tile, int accumulate)
+    void msp_dense_f64(int isa, int nr, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                       const double *w, double *tile, int accumulate)
+    void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                    const float *w, float *out, Py_ssize_t n)
+    void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                    const double *w, double *out, Py_ssize_t n)
+
+__all__ = ["Conv2dPlan", "conv2d_forward", "available_isas"]
+
+_ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
+_BEST_ISA = msp_conv_isa()
+# Work (multiply-adds) below which one thread beats waking the OpenMP team.
+_TINY_MACS = 1 << 18
+# Reduction chunk and pixel blocks per chunk pass of the dense path (see _dense_forward).
+cdef enum:
+    _K_CHUNK = 128
+    _TILE_GROUP = 8
+
+
+def available_isas():
+    """Names of the SIMD paths this CPU can run, narrowest first (always starts with 'base')."""
+    return [_ISA_NAMES[i] for i in range(_BEST_ISA + 1)]
+
+
+cdef inline void _dense(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                        const floating *w, floating *tile, int isa, int nr,
+                        int accumulate) noexcept nogil:
+    if floating is float:
+        msp_dense_f32(isa, nr, inp, koff, K, w, tile, accumulate)
+    else:
+        msp_dense_f64(isa, nr, inp, koff, K, w, tile, accumulate)
+
+
+cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                     const floating *w, floating *out, Py_ssize_t n, int isa) noexcept nogil:
+    if floating is float:
+        msp_dw_f32(isa, inp, koff, K, w, out, n)
+    else:
+        msp_dw_f64(isa, inp, koff, K, w, out, n)
+
+
+cdef inline void _pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W,
+                            floating *dst, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq,
+                            Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left) noexcept nogil:
+    """Zero-padded copy of one (H, W) plane split into sh*sw stride phases of (Hq, Wq)."""
+    cdef Py_ssize_t ph, pw, a, b, y, xx, b0, b1
+    cdef floating *row
+    if sh == 1 and sw == 1:
+        memset(dst, 0, Hq * Wq * sizeof(floating))
+        for y in range(H):
+            memcpy(dst + (y + top) * Wq + left, src + y * W, W * sizeof(floating))
+        return
+    for ph in range(sh):
+        for pw in range(sw):
+            for a in range(Hq):
+                row = dst + ((ph * sw + pw) * Hq + a) * Wq
+                y = a * sh + ph - top
+                if y < 0 or y >= H:
+                    memset(row, 0, Wq * sizeof(floating))
+                    continue
+                for b in range(Wq):
+                    xx = b * sw + pw - left
+                    row[b] = src[y * W + xx] if 0 <= xx < W else 0
+
+
+cdef void _dense_forward(const floating *x, floating *buf, floating *out,
+                         const floating *wpack, const floating *bias, const Py_ssize_t *koff,
+                         const Py_ssize_t *tail_koff, Py_ssize_t N, Py_ssize_t C_in,
+                         Py_ssize_t H, Py_ssize_t W, Py_ssize_t G, Py_ssize_t Cg_in,
+                         Py_ssize_t Cg_out, Py_ssize_t K, Py_ssize_t H_out, Py_ssize_t W_out,
+                         Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
+                         Py_ssize_t top, Py_ssize_t left, bint direct, bint by_row, int isa,
+                         int MR, int NR, floating *work, Py_ssize_t work_per_thread,
+                         int nthreads) noexcept nogil:
+    """Direct convolution over output tiles (image, group, channel block, pixel block).
+
+    Pixel blocks run over the flattened (H_out, Wq) grid (wrap-around columns are computed and
+    dropped), or, ``by_row``, over whole segments of one output row.
+
+    Unless ``direct`` (1x1, stride 1, no padding: x is read in place), x is first copied into
+    ``buf`` as zero-padded stride-phase planes, so every tap is a unit-stride read.
+    """
+    cdef Py_ssize_t phases = sh * sw
+    cdef Py_ssize_t plane = Hq * Wq
+    cdef Py_ssize_t img_stride = C_in * phases * plane
+    cdef Py_ssize_t grp_stride = Cg_in * phases * plane
+    cdef Py_ssize_t P = (H_out - 1) * Wq + W_out
+    cdef Py_ssize_t S = (W_out + NR - 1) // NR
+    cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
+    cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
+    # Reduction chunks whose weights (KC x MR) stay in L1 while a group of TG pixel blocks
+    # reuses them; short reductions run in one chunk.
+    cdef Py_ssize_t KC = K if K <= 2 * _K_CHUNK else _K_CHUNK
+    cdef Py_ssize_t TG = 1 if KC == K else _TILE_GROUP
+    cdef Py_ssize_t TGN = (T + TG - 1) // TG
+    cdef Py_ssize_t total = N * G * NB * TGN
+    cdef Py_ssize_t i, t, t0, t1, r, ob, g, n, p0, j, k, kc, kn
+    cdef const floating *src
+    cdef const floating *panel
+    cdef floating *tiles
+    cdef floating *scratch
+    if not direct:
+        for i in prange(N * C_in, num_threads=nthreads, schedule="static"):
+            _pad_plane(x + i * H * W, H, W, buf + i * phases * plane, sh, sw, Hq, Wq, top, left)
+        src = buf
+    else:
+        src = x
+        img_stride = C_in * H * W
+        grp_stride = Cg_in * H * W
+    with parallel(num_threads=nthreads):
+        # Per-thread work space (allocated by the caller, so nothing here can fail).
+        tiles = work + threadid() * work_per_thread
+        scratch = tiles + TG * MR * NR
+        for i in prange(total, schedule="static"):
+            t0 = (i % TGN) * TG
+            r = i // TGN
+            ob = r % NB
+            r = r // NB
+            g = r % G
+            n = r // G
+            t1 = t0 + TG
+            if t1 > T:
+                t1 = T
+            panel = wpack + (g * NB + ob) * K * MR
+            kc = 0
+            while kc < K:
+                kn = K - kc
+                if kn > KC:
+                    kn = KC
+                for t in range(t0, t1):
+                    p0 = _block_start(t, by_row, S, Wq, NR)
+                    if direct and p0 + NR > P:
+                        # The last pixel block of an in-place input would read past its end.
+                        if kc == 0:
+                            for k in range(K):
+                                for j in range(NR):
+                                    scratch[k * NR + j] = (
+                                        src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
+                                        if p0 + j < P else 0)
+                        _dense(scratch, tail_koff + kc, kn, panel + kc * MR,
+                               tiles + (t - t0) * MR * NR, isa, NR, kc > 0)
+                    else:
+                        _dense(src + n * img_stride + g * grp_stride + p0, koff + kc, kn,
+                               panel + kc * MR, tiles + (t - t0) * MR * NR, isa, NR, kc > 0)
+                kc = kc + kn
+            for t in range(t0, t1):
+                _store_block(tiles + (t - t0) * MR * NR, out, bias, t, n, g, ob, by_row, S, P,
+                             Wq, G, Cg_out, H_out, W_out, MR, NR)
+
+
+cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_ssize_t Wq,
+                                    int NR) noexcept nogil:
+    """First flat pixel of pixel block t."""
+    if by_row:
+        return (t // S) * Wq + (t % S) * NR
+    return t * NR
+
+
+cdef inline void _store_block(const floating *tile, floating *out, const floating *bias,
+                              Py_ssize_t t, Py_ssize_t n, Py_ssize_t g, Py_ssize_t ob,
+                              bint by_row, Py_ssize_t S, Py_ssize_t P, Py_ssize_t Wq,
+                              Py_ssize_t G, Py_ssize_t Cg_out, Py_ssize_t H_out,
+                              Py_ssize_t W_out, int MR, int NR) noexcept nogil:
+    """Write the valid pixels and channels of one MR x NR block (+ bias) into NCHW output."""
+    cdef Py_ssize_t p0 = _block_start(t, by_row, S, Wq, NR)
+    cdef Py_ssize_t limit = W_out - (t % S) * NR if by_row else P - p0
+    cdef Py_ssize_t mmax = Cg_out - ob * MR
+    cdef Py_ssize_t c = g * Cg_out + ob * MR
+    cdef floating *dst = out + (n * G * Cg_out + c) * H_out * W_out
+    cdef Py_ssize_t j = 0, p, oy, ox, run, m, k
+    cdef floating b
+    if limit > NR:
+        limit = NR
+    if mmax > MR:
+        mmax = MR
+    while j < limit:
+        # One run of consecutive valid pixels of one output row per pass.
+        p = p0 + j
+        oy = p // Wq
+        ox = p - oy * Wq
+        if ox >= W_out:
+            j = j + Wq - ox
+            continue
+        run = W_out - ox
+        if run > limit - j:
+            run = limit - j
+        for m in range(mmax):
+            b = bias[c + m] if bias != NULL else 0
+            for k in range(run):
+                dst[m * H_out * W_out + oy * W_out + ox + k] = tile[(j + k) * MR + m] + b
+        j = j + run
+
+
+cdef void _depthwise_forward(const floating *x, floating *out, const floating *w,
+                             const floating *bias, const Py_ssize_t *koff, Py_ssize_t N,
+                             Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t K,
+                             Py_ssize_t H_out, Py_ssize_t W_out, Py_ssize_t sh, Py_ssize_t sw,
+                             Py_ssize_t Hq, Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left,
+                             int isa, floating *work, Py_ssize_t work_per_thread,
+                             int nthreads) noexcept nogil:
+    """One input channel per output channel: pad each plane into a per-thread buffer (it stays
+    in cache), then vectorise every output row over its width."""
+    cdef Py_ssize_t plane = sh * sw * Hq * Wq
+    cdef Py_ssize_t i, c, oy, ox
+    cdef floating *buf
+    cdef floating *row
+    cdef floating b
+    cdef Py_ssize_t span = (H_out - 1) * Wq + W_out
+    cdef floating *flat = NULL
+    buf = NULL
+    with parallel(num_threads=nthreads):
+        buf = work + threadid() * work_per_thread
+        flat = buf + plane + Wq + 64
+        for i in prange(N * C, schedule="static"):
+            c = i % C
+            _pad_plane(x + i * H * W, H, W, buf, sh, sw, Hq, Wq, top, left)
+            # All rows in one sweep over the padded width; the wrap-around columns are dropped.
+            _dw(buf, koff, K, w + c * K, flat, span, isa)
+            b = bias[c] if bias != NULL else 0
+            for oy in range(H_out):
+                row = out + (i * H_out + oy) * W_out
+                if bias != NULL:
+                    for ox in range(W_out):
+                        row[ox] = flat[oy * Wq + ox] + b
+                else:
+                    memcpy(row, flat + oy * Wq, W_out * sizeof(floating))
+
+
+def _pair(value, name):
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise TypeError(f"For 'Conv2dPlan', '{name}' must be a tuple of ints, but got "
+                        f"{type(value).__name__}.") from None
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise TypeError(f"For 'Conv2dPlan', '{name}' must contain ints, but got {value!r}.")
+    return tuple(int(item) for item in items)
+
+
+_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+cdef class Conv2dPlan:
+    """A Conv2d forward pass with its weights packed once for the selected kernel.
+
+    Parameters
+    ----------
+    weight : ndarray of shape (C_out, C_in / group, kh, kw)
+        float16, float32 or float64.
+    bias : ndarray of shape (C_out,) or None
+        Same dtype as ``weight``.
+    stride : (int, int)
+        (sh, sw), positive.
+    dilation : (int, int)
+        (dh, dw), positive.
+    padding : (int, int, int, int)
+        (top, bottom, left, right), non-negative.
+    group : int
+        Positive, divides C_out.
+    isa : str or None
+        Force a SIMD path from :func:`available_isas` (tests); None picks the widest.
+
+    Notes
+    -----
+    float16 is computed in float32 and rounded back once.  Paths (``path`` attribute):
+    ``'depthwise'`` (one input and one output channel per group), ``'pointwise'`` (1x1,
+    stride 1, no padding: read in place), ``'direct'`` (everything else).  Inputs whose work is
+    below a small threshold run on one thread (``tiny`` in :meth:`path_for`).
+    """
+    cdef readonly object dtype
+    cdef readonly tuple weight_shape
+    cdef readonly tuple stride, dilation, padding
+    cdef readonly Py_ssize_t group
+    cdef readonly str path
+    cdef readonly str isa
+    cdef int _isa, _mr, _nr, _nr_wide
+    cdef object _wpack, _bias, _compute_dtype
+    cdef dict _tap_cache
+    cdef Py_ssize_t _macs_per_output
+
+    def __init__(self, weight, bias, stride, dilation, padding, group, isa=None):
+        if not isinstance(weight, np.ndarray):
+            raise TypeError(f"For 'Conv2dPlan', 'weight' must be a numpy.ndarray, but got "
+                            f"{type(weight).__name__}.")
+        if weight.dtype not in _DTYPES:
+            raise TypeError(f"For 'Conv2dPlan', 'weight' dtype must be float16, float32 or "
+                            f"float64, but got {weight.dtype}.")
+        if weight.ndim != 4 or 0 in weight.shape:
+            raise ValueError(f"For 'Conv2dPlan', 'weight' must be a non-empty 4-D array "
+                             f"(C_out, C_in/group, kh, kw), but got shape {weight.shape}.")
+        if isinstance(group, bool) or not isinstance(group, (int, np.integer)):
+            raise TypeError(f"For 'Conv2dPlan', 'group' must be int, but got "
+                            f"{type(group).__name__}.")
+        group = int(group)
+        if group < 1:
+            raise ValueError(f"For 'Conv2dPlan', 'group' must be positive, but got {group}.")
+        c_out = weight.shape[0]
+        if c_out % group:
+            raise ValueError(f"For 'Conv2dPlan', 'group' ({group}) must divide the weight's "
+                             f"output channels ({c_out}).")
+        stride = _pair(stride, "stride")
+        dilation = _pair(dilation, "dilation")
+        padding = _pair(padding, "padding")
+        if len(stride) != 2 or min(stride) < 1:
+            raise ValueError(f"For 'Conv2dPlan', 'stride' must be two positive ints, but got "
+                             f"{stride}.")
+        if len(dilation) != 2 or min(dilation) < 1:
+            raise ValueError(f"For 'Conv2dPlan', 'dilation' must be two positive ints, but "
+                             f"got {dilation}.")
+        if len(padding) != 4 or min(padding) < 0:
+            raise ValueError(f"For 'Conv2dPlan', 'padding' must be four non-negative ints "
+                             f"(top, bottom, left, right), but got {padding}.")
+        if bias is not None:
+            if not isinstance(bias, np.ndarray):
+                raise TypeError(f"For 'Conv2dPlan', 'bias' must be a numpy.ndarray or None, "
+                                f"but got {type(bias).__name__}.")
+            if bias.dtype != weight.dtype:
+                raise TypeError(f"For 'Conv2dPlan', 'bias' dtype ({bias.dtype}) must equal "
+                                f"the weight dtype ({weight.dtype}).")
+            if bias.shape != (c_out,):
+                raise ValueError(f"For 'Conv2dPlan', 'bias' must have shape ({c_out},), but "
+                                 f"got {bias.shape}.")
+        if isa is None:
+            self._isa = _BEST_ISA
+        else:
+            names = available_isas()
+            if isa not in names:
+                raise ValueError(f"For 'Conv2dPlan', 'isa' must be one of {names}, but got "
+                                 f"{isa!r}.")
+            self._isa = names.index(isa)
+        self.isa = _ISA_NAMES[self._isa]
+        self._tap_cache = {}
+        self._macs_per_output = int(np.prod(weight.shape[1:]))
+        self.dtype = weight.dtype
+        self.weight_shape = tuple(weight.shape)
+        self.stride, self.dilation, self.padding, self.group = stride, dilation, padding, group
+        self._compute_dtype = np.dtype(np.float64 if weight.dtype == np.float64 else np.float32)
+        is_double = self._compute_dtype == np.float64
+        self._mr = msp_conv_mr(self._isa, is_double)
+        self._nr = msp_conv_nr(self._isa, is_double)
+        self._nr_wide = msp_conv_nr_wide(self._isa, is_double)
+
+        kh, kw = weight.shape[2:]
+        cg_in, cg_out = weight.shape[1], c_out // group
+        w = np.asarray(weight, dtype=self._compute_dtype)
+        self._bias = None if bias is None else np.ascontiguousarray(bias, self._compute_dtype)
+        if cg_in == 1 and cg_out == 1:
+            self.path = "depthwise"
+            self._wpack = np.ascontiguousarray(w.reshape(c_out, kh * kw))
+        else:
+            if kh == 1 and kw == 1 and stride == (1, 1) and padding == (0, 0, 0, 0):
+                self.path = "pointwise"
+            else:
+                self.path = "direct"
+            nb = -(-cg_out // self._mr)
+            blocks = np.zeros((group, nb * self._mr, cg_in * kh * kw), self._compute_dtype)
+            blocks[:, :cg_out] = w.reshape(group, cg_out, cg_in * kh * kw)
+            # (group, block, K, MR): the kernel streams one MR-wide row of weights per tap.
+            self._wpack = np.ascontiguousarray(
+                blocks.reshape(group, nb, self._mr, -1).transpose(0, 1, 3, 2))
+
+    def output_shape(self, input_shape):
+        """(N, C_out, H_out, W_out) for an input of shape (N, C_in, H, W) (no validation)."""
+        n, _, h, w = input_shape
+        kh, kw = self.weight_shape[2:]
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        top, bottom, left, right = self.padding
+        return (n, self.weight_shape[0], (h + top + bottom - dh * (kh - 1) - 1) // sh + 1,
+                (w + left + right - dw * (kw - 1) - 1) // sw + 1)
+
+    def path_for(self, input_shape):
+        """The path an input of this shape takes: ``path``, plus ``'-tiny'`` if single-threaded."""
+        n, c_out, h_out, w_out = self.output_shape(input_shape)
+        macs = n * c_out * h_out * w_out * self._macs_per_output
+        return self.path + ("-tiny" if macs < _TINY_MACS else "")
+
+    def __call__(self, x, num_threads):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"For 'Conv2dPlan', 'x' must be a numpy.ndarray, but got "
+                            f"{type(x).__name__}.")
+        if x.dtype != self.dtype:
+            raise TypeError(f"For 'Conv2dPlan', 'x' dtype ({x.dtype}) must equal the weight "
+                            f"dtype ({self.dtype}).")
+        if x.ndim != 4:
+            raise ValueError(f"For 'Conv2dPlan', 'x' must be 4-D (N, C_in, H, W), but got "
+                             f"shape {x.shape}.")
+        if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)):
+            raise TypeError(f"For 'Conv2dPlan', 'num_threads' must be int, but got "
+                            f"{type(num_threads).__name__}.")
+        if num_threads < 1:
+            raise ValueError(f"For 'Conv2dPlan', 'num_threads' must be positive, but got "
+                             f"{num_threads}.")
+        c_in = self.weight_shape[1] * self.group
+        if x.shape[1] != c_in:
+            raise ValueError(f"For 'Conv2dPlan', 'x' must have {c_in} input channels (weight "
+                             f"{self.weight_shape}, group {self.group}), but got {x.shape[1]}.")
+        if 0 in x.shape:
+            raise ValueError(f"For 'Conv2dPlan', 'x' must not be empty, but got shape "
+                             f"{x.shape}.")
+        out_shape = self.output_shape(x.shape)
+        if out_shape[2] < 1 or out_shape[3] < 1:
+            raise ValueError(f"For 'Conv2dPlan', the output would be {out_shape[2]}x"
+                             f"{out_shape[3]} (input {x.shape[2]}x{x.shape[3]}, kernel "
+                             f"{self.weight_shape[2:]}, stride {self.stride}, dilation "
+                             f"{self.dilation}, padding {self.padding}); it must be at least "
+                             f"1x1.")
+        nthreads = 1 if self.path_for(x.shape).endswith("-tiny") else int(num_threads)
+        xc = np.ascontiguousarray(x, dtype=self._compute_dtype)
+        out = np.empty(out_shape, self._compute_dtype)
+        hq, wq, koff, tail_koff, nr, by_row = self._taps(x.shape[2], x.shape[3])
+        geometry = (hq, wq, nthreads, nr, by_row)
+        if self._compute_dtype == np.float64:
+            _run[double](self, xc, out, koff, tail_koff, geometry)
+        else:
+            _run[float](self, xc, out, koff, tail_koff, geometry)
+        return out if out.dtype == self.dtype else out.astype(self.dtype)
+
+    def pixel_blocking(self, h, w):
+        """(pixels per register block, whether blocks follow output rows) for an (h, w) input."""
+        return self._taps(h, w)[4:]
+
+    def _taps(self, h, w):
+        """Phase-plane size and per-tap offsets for an (h, w) input, cached per input size."""
+        key = (h, w)
+        cached = self._tap_cache.get(key)
+        if cached is not None:
+            return cached
+        kh, kw = self.weight_shape[2:]
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        top, bottom, left, right = self.padding
+        hq = -(-(h + top + bottom) // sh)
+        wq = -(-(w + left + right) // sw)
+        ky = np.arange(kh).reshape(kh, 1) * dh
+        kx = np.arange(kw).reshape(1, kw) * dw
+        taps = ((ky % sh) * sw + kx % sw) * hq * wq + (ky // sh) * wq + kx // sw
+        if self.path == "pointwise":
+            hq, wq = h, w
+            taps = np.zeros((1, 1), np.intp)
+        channels = np.arange(self.weight_shape[1]).reshape(-1, 1, 1)
+        koff = np.ascontiguousarray((channels * (sh * sw * hq * wq) + taps).ravel(), np.intp)
+        # Pixel blocking with the fewest computed-and-dropped pixels (ties: flat, narrow).
+        _, _, h_out, w_out = self.output_shape((1, 1, h, w))
+        flat_pixels = (h_out - 1) * wq + w_out
+        best = (-(-flat_pixels // self._nr) * self._nr, self._nr, False)
+        for nr in {self._nr, self._nr_wide}:
+            best = min(best, (-(-flat_pixels // nr) * nr, nr, False))
+            if self.path != "pointwise":
+                best = min(best, (h_out * -(-w_out // nr) * nr, nr, True))
+        _, nr, by_row = best
+        tail_koff = np.arange(koff.size, dtype=np.intp) * nr
+        if len(self._tap_cache) >= 8:
+            self._tap_cache.clear()
+        self._tap_cache[key] = cached = (hq, wq, koff, tail_koff, nr, by_row)
+        return cached
+
+    def __reduce__(self):
+        raise TypeError("Conv2dPlan cannot be pickled; rebuild it from the weights.")
+
+
+def conv2d_forward(x, weight, bias, stride, dilation, padding, group, num_threads):
+    """``Conv2dPlan(weight, bias, stride, dilation, padding, group)(x, num_threads)``."""
+    return Conv2dPlan(weight, bias, stride, dilation, padding, group)(x, num_threads)
+
+
+cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
+          const Py_ssize_t[::1] koff, const Py_ssize_t[::1] tail_koff, tuple geometry):
+    cdef Py_ssize_t hq = geometry[0], wq = geometry[1]
+    cdef int nthreads = geometry[2]
+    cdef int nr = geometry[3]
+    cdef bint by_row = geometry[4]
+    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t C_out = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
+    cdef Py_ssize_t sh = plan.stride[0], sw = plan.stride[1]
+    cdef Py_ssize_t top = plan.padding[0], left = plan.padding[2]
+    cdef Py_ssize_t G = plan.group, K = koff.shape[0]
+    cdef floating[::1] wpack = plan._wpack.ravel()
+    cdef floating[::1] bias_view
+    cdef const floating *bias = NULL
+    cdef floating[::1] buf
+    cdef floating[::1] work
+    cdef Py_ssize_t per_thread
+    cdef bint direct = plan.path == "pointwise"
+    if plan._bias is not None:
+        bias_view = plan._bias
+        bias = &bias_view[0]
+    if plan.path == "depthwise":
+        per_thread = sh * sw * hq * wq + wq + 64 + H_out * wq
+        work = np.empty(nthreads * per_thread, plan._compute_dtype)
+        with nogil:
+            _depthwise_forward(&x[0, 0, 0, 0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0], N,
+                               C_in, H, W, K, H_out, W_out, sh, sw, hq, wq, top, left,
+                               plan._isa, &work[0], per_thread, nthreads)
+        return
+    per_thread = (_TILE_GROUP * plan._mr + K) * nr
+    work = np.empty(nthreads * per_thread, plan._compute_dtype)
+    if direct:
+        buf = np.empty(1, plan._compute_dtype)
+    else:
+        buf = np.empty(N * C_in * sh * sw * hq * wq + nr + 64, plan._compute_dtype)
+    with nogil:
+        _dense_forward(&x[0, 0, 0, 0], &buf[0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0],
+                       &tail_koff[0], N, C_in, H, W, G, C_in // G, C_out // G, K, H_out, W_out,
+                       sh, sw, hq, wq, top, left, direct, by_row, plan._isa, plan._mr, nr,
+                       &work[0], per_thread, nthreads)

@@ -1,0 +1,190 @@
+/* Register-blocked Conv2d micro-kernels with run-time ISA dispatch.
+ *
+ * The Cython driver (_conv.pyx) lays the (padded, stride-phase split) input out so that every
+ * convolution reduces to unit-stride reads: output pixel p of a tile reads in[koff[k] + p] for
+ * each reduction index k = (input channel, ky, kx).  The dense kernel keeps an MR x NR block of
+ * accumulators (MR output channels in vector registers, NR output pixels broadcast from the
+ * input) and streams the packed weight panel w[k][MR].  The depthwise kernel vectorises over
+ * the output row instead.
+ *
+ * Each kernel is written once as a macro over (element type, vector width, MR, NR) and
+ * instantiated per ISA with GCC target attributes; msp_conv_isa() picks the widest one the CPU
+ * runs.  GCC vector extensions lower to SSE2/NEON in the portable build, so this compiles on any
+ * x86-64 and on arm64.
+ */
+#ifndef MSPARAM_CONV_KERNELS_H
+#define MSPARAM_CONV_KERNELS_H
+
+#include <string.h>
+#include <stddef.h>
+
+#define MSP_ISA_BASE 0
+#define MSP_ISA_AVX2 1
+#define MSP_ISA_AVX512 2
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MSP_X86 1
+#define MSP_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define MSP_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#else
+#define MSP_X86 0
+#endif
+
+/* Widest ISA this CPU (and OS) supports, one of MSP_ISA_*. */
+static int msp_conv_isa(void)
+{
+#if MSP_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return MSP_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return MSP_ISA_AVX2;
+#endif
+    return MSP_ISA_BASE;
+}
+
+/* Register block (MR output channels, NR output pixels) of the dense kernel per dtype and ISA. */
+static int msp_conv_mr(int isa, int is_double)
+{
+    static const int mr[2][3] = {{8, 16, 32}, {4, 8, 16}};
+    return mr[is_double != 0][isa];
+}
+
+static int msp_conv_nr(int isa, int is_double)
+{
+    static const int nr[2][3] = {{4, 6, 12}, {4, 6, 12}};
+    return nr[is_double != 0][isa];
+}
+
+/* tile[j*MR + m] (+)= sum_k w[k*MR + m] * in[koff[k] + j] for j < NR, m < MR; with
+ * ``accumulate`` the sum is added to what tile holds (reduction split into cache-sized chunks). */
+#define MSP_DEFINE_DENSE(NAME, ATTR, T, VT, VL, MR, NR)                                       \
+    ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
+                          T *tile, int accumulate)                                           \
+    {                                                                                        \
+        VT acc[NR][(MR) / (VL)];                                                             \
+        _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j)                               \
+            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v) {                   \
+                if (accumulate) memcpy(&acc[j][v], tile + j * (MR) + v * (VL), sizeof(VT));  \
+                else acc[j][v] = (VT){0};                                                    \
+            }                                                                                \
+        for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
+            const T *src = in + koff[k];                                                     \
+            VT wv[(MR) / (VL)];                                                              \
+            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v)                     \
+                memcpy(&wv[v], w + k * (MR) + v * (VL), sizeof(VT));                         \
+            _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j) {                         \
+                const T b = src[j];                                                          \
+                _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v)                 \
+                    acc[j][v] += b * wv[v];                                                  \
+            }                                                                                \
+        }                                                                                    \
+        _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j)                               \
+            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v)                     \
+                memcpy(tile + j * (MR) + v * (VL), &acc[j][v], sizeof(VT));                   \
+    }
+
+/* out[x] = sum_k w[k] * in[koff[k] + x] for x < n (one depthwise output row). */
+#define MSP_DEFINE_DW(NAME, ATTR, T, VT, VL)                                                  \
+    ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w, T *out, \
+                          ptrdiff_t n)                                                       \
+    {                                                                                        \
+        ptrdiff_t x = 0;                                                                     \
+        for (; x + 2 * (VL) <= n; x += 2 * (VL)) {                                           \
+            VT a0 = (VT){0}, a1 = (VT){0};                                                   \
+            for (ptrdiff_t k = 0; k < K; ++k) {                                              \
+                VT s0, s1;                                                                   \
+                memcpy(&s0, in + koff[k] + x, sizeof(VT));                                   \
+                memcpy(&s1, in + koff[k] + x + (VL), sizeof(VT));                            \
+                a0 += w[k] * s0;                                                             \
+                a1 += w[k] * s1;                                                             \
+            }                                                                                \
+            memcpy(out + x, &a0, sizeof(VT));                                                \
+            memcpy(out + x + (VL), &a1, sizeof(VT));                                         \
+        }                                                                                    \
+        for (; x + (VL) <= n; x += (VL)) {                                                   \
+            VT a0 = (VT){0};                                                                 \
+            for (ptrdiff_t k = 0; k < K; ++k) {                                              \
+                VT s0;                                                                       \
+                memcpy(&s0, in + koff[k] + x, sizeof(VT));                                   \
+                a0 += w[k] * s0;                                                             \
+            }                                                                                \
+            memcpy(out + x, &a0, sizeof(VT));                                                \
+        }                                                                                    \
+        for (; x < n; ++x) {                                                                 \
+            T a = 0;                                                                         \
+            for (ptrdiff_t k = 0; k < K; ++k) a += w[k] * in[koff[k] + x];                   \
+            out[x] = a;                                                                      \
+        }                                                                                    \
+    }
+
+typedef float msp_f4 __attribute__((vector_size(16)));
+typedef double msp_d2 __attribute__((vector_size(16)));
+MSP_DEFINE_DENSE(msp_dense_f32_base, , float, msp_f4, 4, 8, 4)
+MSP_DEFINE_DENSE(msp_dense_f64_base, , double, msp_d2, 2, 4, 4)
+MSP_DEFINE_DW(msp_dw_f32_base, , float, msp_f4, 4)
+MSP_DEFINE_DW(msp_dw_f64_base, , double, msp_d2, 2)
+
+#if MSP_X86
+typedef float msp_f8 __attribute__((vector_size(32)));
+typedef double msp_d4 __attribute__((vector_size(32)));
+typedef float msp_f16 __attribute__((vector_size(64)));
+typedef double msp_d8 __attribute__((vector_size(64)));
+MSP_DEFINE_DENSE(msp_dense_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8, 16, 6)
+MSP_DEFINE_DENSE(msp_dense_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4, 8, 6)
+MSP_DEFINE_DENSE(msp_dense_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 12)
+MSP_DEFINE_DENSE(msp_dense_f32_avx512_wide, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 14)
+MSP_DEFINE_DENSE(msp_dense_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 16, 12)
+MSP_DEFINE_DW(msp_dw_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
+MSP_DEFINE_DW(msp_dw_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
+MSP_DEFINE_DW(msp_dw_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
+MSP_DEFINE_DW(msp_dw_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
+#endif
+
+#if MSP_X86
+#define MSP_DISPATCH(ISA, STEM, ARGS)                                                       \
+    do {                                                                                     \
+        if ((ISA) == MSP_ISA_AVX512) STEM##_avx512 ARGS;                                     \
+        else if ((ISA) == MSP_ISA_AVX2) STEM##_avx2 ARGS;                                    \
+        else STEM##_base ARGS;                                                               \
+    } while (0)
+#else
+#define MSP_DISPATCH(ISA, STEM, ARGS) STEM##_base ARGS
+#endif
+
+/* The AVX-512 float32 kernel also comes 14 pixels wide: one output row of 14 (or 28, 56, ...)
+ * pixels then needs no partial block. */
+static int msp_conv_nr_wide(int isa, int is_double)
+{
+    return (isa == MSP_ISA_AVX512 && !is_double) ? 14 : msp_conv_nr(isa, is_double);
+}
+
+static void msp_dense_f32(int isa, int nr, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
+                          const float *w, float *tile, int accumulate)
+{
+#if MSP_X86
+    if (isa == MSP_ISA_AVX512 && nr == 14) {
+        msp_dense_f32_avx512_wide(in, koff, K, w, tile, accumulate);
+        return;
+    }
+#endif
+    MSP_DISPATCH(isa, msp_dense_f32, (in, koff, K, w, tile, accumulate));
+}
+
+static void msp_dense_f64(int isa, int nr, const double *in, const ptrdiff_t *koff, ptrdiff_t K,
+                          const double *w, double *tile, int accumulate)
+{
+    MSP_DISPATCH(isa, msp_dense_f64, (in, koff, K, w, tile, accumulate));
+}
+
+static void msp_dw_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
+                       const float *w, float *out, ptrdiff_t n)
+{
+    MSP_DISPATCH(isa, msp_dw_f32, (in, koff, K, w, out, n));
+}
+
+static void msp_dw_f64(int isa, const double *in, const ptrdiff_t *koff, ptrdiff_t K,
+                       const double *w, double *out, ptrdiff_t n)
+{
+    MSP_DISPATCH(isa, msp_dw_f64, (in, koff, K, w, out, n));
+}
+
+#endif

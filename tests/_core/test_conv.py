@@ -1,0 +1,265 @@
+"""Conv2d forward core against a float64 NumPy reference and MindSpore 2.10's golden outputs."""
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from msparam._core._conv import Conv2dPlan, available_isas, conv2d_forward
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def reference_conv2d(x, weight, bias, stride, dilation, padding, group, magnitude=False):
+    """float64 convolution by summing shifted slices; ``magnitude`` convolves |x| with |w|."""
+    x = np.asarray(x, np.float64)
+    weight = np.asarray(weight, np.float64)
+    if magnitude:
+        x, weight = np.abs(x), np.abs(weight)
+    top, bottom, left, right = padding
+    x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    n, _, h, w = x.shape
+    c_out, cg_in, kh, kw = weight.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    h_out = (h - dh * (kh - 1) - 1) // sh + 1
+    w_out = (w - dw * (kw - 1) - 1) // sw + 1
+    cg_out = c_out // group
+    out = np.zeros((n, c_out, h_out, w_out))
+    for g in range(group):
+        xs = x[:, g * cg_in:(g + 1) * cg_in]
+        ws = weight[g * cg_out:(g + 1) * cg_out]
+        for ky in range(kh):
+            for kx in range(kw):
+                patch = xs[:, :, ky * dh:ky * dh + sh * (h_out - 1) + 1:sh,
+                           kx * dw:kx * dw + sw * (w_out - 1) + 1:sw]
+                out[:, g * cg_out:(g + 1) * cg_out] += np.einsum("nchw,oc->nohw", patch,
+                                                                 ws[:, :, ky, kx])
+    if bias is not None:
+        b = np.asarray(bias, np.float64)
+        out += np.abs(b)[:, None, None] if magnitude else b[:, None, None]
+    return out
+
+
+def assert_close_to_reference(y, x, weight, bias, stride, dilation, padding, group):
+    """Forward error bound of a K-term dot product: |y - exact| <= K * u * sum|x w| (+ the final
+    rounding to float16, whose arithmetic is float32)."""
+    exact = reference_conv2d(x, weight, bias, stride, dilation, padding, group)
+    magnitude = reference_conv2d(x, weight, bias, stride, dilation, padding, group, True)
+    assert y.shape == exact.shape and y.dtype == x.dtype and y.flags.c_contiguous
+    terms = int(np.prod(weight.shape[1:])) + 1
+    if x.dtype == np.float16:
+        u32 = np.finfo(np.float32).eps / 2
+        bound = terms * u32 * magnitude * 1.01 + np.finfo(np.float16).eps / 2 * np.abs(exact) \
+            + 2.0 ** -25
+    else:
+        bound = terms * np.finfo(x.dtype).eps / 2 * magnitude * 1.01
+    error = np.abs(y.astype(np.float64) - exact)
+    assert np.all(error <= bound), f"max excess {np.max(error - bound)}"
+
+
+@st.composite
+def conv_configs(draw):
+    depthwise = draw(st.booleans())
+    if depthwise:
+        group = draw(st.integers(1, 12))
+        cg_in, cg_out = 1, 1
+    else:
+        group = draw(st.integers(1, 3))
+        cg_in = draw(st.integers(1, 5))
+        cg_out = draw(st.one_of(st.integers(1, 6), st.integers(7, 40)))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, 3)) for _ in range(4))
+    need_h = max(1, dilation[0] * (kh - 1) + 1 - padding[0] - padding[1])
+    need_w = max(1, dilation[1] * (kw - 1) + 1 - padding[2] - padding[3])
+    h = draw(st.integers(need_h, need_h + 14))
+    w = draw(st.integers(need_w, need_w + 20))
+    n = draw(st.integers(1, 4))
+    dtype = draw(st.sampled_from([np.float16, np.float32, np.float64]))
+    return dict(shape=(n, group * cg_in, h, w), weight_shape=(group * cg_out, cg_in, kh, kw),
+                stride=stride, dilation=dilation, padding=padding, group=group, dtype=dtype,
+                bias=draw(st.booleans()), layout=draw(st.sampled_from(["c", "strided", "nhwc"])),
+                isa=draw(st.sampled_from(available_isas())), num_threads=draw(st.integers(1, 3)),
+                seed=draw(st.integers(0, 2 ** 32 - 1)))
+
+
+def make_input(rng, shape, dtype, layout):
+    if layout == "strided":
+        n, c, h, w = shape
+        return rng.uniform(-1, 1, (n, c, h, 2 * w)).astype(dtype)[..., ::2]
+    if layout == "nhwc":
+        n, c, h, w = shape
+        return rng.uniform(-1, 1, (n, h, w, c)).astype(dtype).transpose(0, 3, 1, 2)
+    return rng.uniform(-1, 1, shape).astype(dtype)
+
+
+@settings(max_examples=400, deadline=None)
+@given(conv_configs())
+def test_matches_float64_reference(cfg):
+    rng = np.random.default_rng(cfg["seed"])
+    dtype = cfg["dtype"]
+    x = make_input(rng, cfg["shape"], dtype, cfg["layout"])
+    weight = rng.uniform(-1, 1, cfg["weight_shape"]).astype(dtype)
+    bias = rng.uniform(-1, 1, cfg["weight_shape"][0]).astype(dtype) if cfg["bias"] else None
+    plan = Conv2dPlan(weight, bias, cfg["stride"], cfg["dilation"], cfg["padding"], cfg["group"],
+                      isa=cfg["isa"])
+    y = plan(x, cfg["num_threads"])
+    assert_close_to_reference(y, x, weight, bias, cfg["stride"], cfg["dilation"], cfg["padding"],
+                              cfg["group"])
+
+
+def test_thread_count_does_not_change_result():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 16, 20, 21)).astype(np.float32)
+    w = rng.standard_normal((40, 16, 3, 3)).astype(np.float32)
+    plan = Conv2dPlan(w, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    assert np.array_equal(plan(x, 1), plan(x, 2))
+    assert np.array_equal(plan(x, 1), plan(x, 3))
+
+
+def same_padding(size, kernel, stride, dilation):
+    total = max((math.ceil(size / stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def golden_cases():
+    cases = json.loads((DATA / "conv_cases.json").read_text())
+    return sorted(cases.items())
+
+
+@pytest.mark.parametrize("name, case", golden_cases())
+def test_mindspore_golden(name, case):
+    data = np.load(DATA / "conv.npz")
+    i = name[len("conv"):]
+    x, w, b, expected = (data[f"c{i}_{s}"] for s in "xwby")
+    kh, kw = w.shape[2:]
+    pair = lambda v: tuple(v) if isinstance(v, list) else (v, v)
+    stride, dilation = pair(case["stride"]), pair(case["dilation"])
+    if case["pad_mode"] == "same":
+        padding = (same_padding(x.shape[2], kh, stride[0], dilation[0])
+                   + same_padding(x.shape[3], kw, stride[1], dilation[1]))
+    elif case["pad_mode"] == "valid":
+        padding = (0, 0, 0, 0)
+    else:
+        p = case["padding"]
+        padding = tuple(p) if isinstance(p, list) else (p,) * 4
+    bias = b if case["has_bias"] else None
+    for isa in available_isas():
+        y = Conv2dPlan(w, bias, stride, dilation, padding, case["group"], isa=isa)(x, 2)
+        np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
+    y = conv2d_forward(x, w, bias, stride, dilation, padding, case["group"], 2)
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
+
+
+PATH_CASES = [
+    # (input shape, weight shape, stride, padding, group, expected path)
+    ((2, 64, 20, 20), (64, 64, 1, 1), (1, 1), (0, 0, 0, 0), 1, "pointwise"),
+    ((1, 8, 5, 7), (16, 8, 1, 1), (1, 1), (0, 0, 0, 0), 1, "pointwise-tiny"),
+    ((2, 32, 30, 30), (32, 1, 3, 3), (1, 1), (1, 1, 1, 1), 32, "depthwise"),
+    ((1, 4, 6, 6), (4, 1, 3, 3), (2, 2), (1, 1, 1, 1), 4, "depthwise-tiny"),
+    ((1, 3, 64, 64), (32, 3, 7, 7), (2, 2), (3, 3, 3, 3), 1, "direct"),
+    ((1, 3, 10, 10), (8, 3, 3, 3), (1, 1), (1, 1, 1, 1), 1, "direct-tiny"),
+    ((2, 32, 24, 24), (48, 16, 3, 3), (1, 1), (1, 1, 1, 1), 2, "direct"),
+    ((2, 32, 16, 16), (64, 32, 1, 1), (2, 2), (0, 0, 0, 0), 1, "direct"),
+]
+
+
+@pytest.mark.parametrize("isa", available_isas())
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding, group, path", PATH_CASES)
+def test_every_path_and_isa(isa, x_shape, w_shape, stride, padding, group, path):
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-1, 1, x_shape).astype(np.float32)
+    w = rng.uniform(-1, 1, w_shape).astype(np.float32)
+    b = rng.uniform(-1, 1, w_shape[0]).astype(np.float32)
+    plan = Conv2dPlan(w, b, stride, (1, 1), padding, group, isa=isa)
+    assert plan.isa == isa
+    assert plan.path_for(x.shape) == path
+    assert_close_to_reference(plan(x, 2), x, w, b, stride, (1, 1), padding, group)
+
+
+@pytest.mark.parametrize("isa", available_isas())
+@pytest.mark.parametrize("h, w", [(14, 14), (9, 28), (16, 50), (7, 13), (30, 3)])
+def test_every_pixel_blocking(isa, h, w):
+    rng = np.random.default_rng(h * w)
+    x = rng.uniform(-1, 1, (2, 24, h, w)).astype(np.float32)
+    weight = rng.uniform(-1, 1, (40, 24, 3, 3)).astype(np.float32)
+    plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa)
+    assert_close_to_reference(plan(x, 2), x, weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+
+
+def test_row_and_wide_blockings_are_selected():
+    weight = np.zeros((64, 64, 3, 3), np.float32)
+    plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    narrow = plan.pixel_blocking(16, 50)
+    assert not narrow[1]
+    if plan.isa == "avx512":
+        assert plan.pixel_blocking(14, 14) == (14, True)
+        assert plan.pixel_blocking(56, 56) == (14, True)
+        assert narrow == (12, False)
+    blockings = {plan.pixel_blocking(h, w) for h, w in [(14, 14), (9, 28), (4, 6)]}
+    assert any(by_row for _, by_row in blockings)
+
+
+def test_widest_isa_is_default():
+    w = np.ones((4, 1, 1, 1), np.float32)
+    assert Conv2dPlan(w, None, (1, 1), (1, 1), (0, 0, 0, 0), 1).isa == available_isas()[-1]
+    assert available_isas()[0] == "base"
+
+
+def test_ones_border_values():
+    # The tutorial's Conv2d(3, 64, 3) with unit weights on ones, 'same' padding: 12/18/27.
+    y = conv2d_forward(np.ones((1, 3, 16, 50), np.float32), np.ones((64, 3, 3, 3), np.float32),
+                       None, (1, 1), (1, 1), (1, 1, 1, 1), 1, 2)
+    assert y[0, 0, 0, 0] == 12 and y[0, 5, 0, 7] == 18 and y[0, 63, 7, 7] == 27
+
+
+W = np.zeros((4, 2, 3, 3), np.float32)
+GOOD = dict(weight=W, bias=None, stride=(1, 1), dilation=(1, 1), padding=(0, 0, 0, 0), group=1)
+
+
+@pytest.mark.parametrize("change, error, word", [
+    (dict(weight=[[1.0]]), TypeError, "weight"),
+    (dict(weight=W.astype(np.int32)), TypeError, "weight"),
+    (dict(weight=W[0]), ValueError, "weight"),
+    (dict(weight=np.zeros((0, 2, 3, 3), np.float32)), ValueError, "weight"),
+    (dict(bias=np.zeros(4, np.float64)), TypeError, "bias"),
+    (dict(bias=np.zeros(3, np.float32)), ValueError, "bias"),
+    (dict(bias=[0.0] * 4), TypeError, "bias"),
+    (dict(stride=(0, 1)), ValueError, "stride"),
+    (dict(stride=(1,)), ValueError, "stride"),
+    (dict(stride=1), TypeError, "stride"),
+    (dict(stride=(1.0, 1)), TypeError, "stride"),
+    (dict(dilation=(1, -1)), ValueError, "dilation"),
+    (dict(padding=(0, 0, -1, 0)), ValueError, "padding"),
+    (dict(padding=(0, 0)), ValueError, "padding"),
+    (dict(group=3), ValueError, "group"),
+    (dict(group=0), ValueError, "group"),
+    (dict(group=True), TypeError, "group"),
+])
+def test_bad_plan_arguments(change, error, word):
+    with pytest.raises(error, match=word):
+        Conv2dPlan(**{**GOOD, **change})
+
+
+@pytest.mark.parametrize("x, threads, error, word", [
+    ([[1.0]], 1, TypeError, "'x'"),
+    (np.zeros((1, 2, 5, 5), np.float64), 1, TypeError, "dtype"),
+    (np.zeros((2, 5, 5), np.float32), 1, ValueError, "4-D"),
+    (np.zeros((1, 3, 5, 5), np.float32), 1, ValueError, "input channels"),
+    (np.zeros((1, 2, 2, 5), np.float32), 1, ValueError, "1x1"),
+    (np.zeros((0, 2, 5, 5), np.float32), 1, ValueError, "empty"),
+    (np.zeros((1, 2, 5, 5), np.float32), 0, ValueError, "num_threads"),
+    (np.zeros((1, 2, 5, 5), np.float32), 1.5, TypeError, "num_threads"),
+])
+def test_bad_call_arguments(x, threads, error, word):
+    with pytest.raises(error, match=word):
+        Conv2dPlan(**GOOD)(x, threads)
+
+
+def test_group_must_divide_input_channels():
+    plan = Conv2dPlan(np.zeros((4, 3, 1, 1), np.float32), None, (1, 1), (1, 1), (0, 0, 0, 0), 2)
+    with pytest.raises(ValueError, match="input channels"):
+        plan(np.zeros((1, 5, 4, 4), np.float32), 1)
