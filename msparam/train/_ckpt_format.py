@@ -13,7 +13,8 @@ same tag and full ``dims``, each holding a slice of the bytes; the reader joins 
 
 Safety: every length is checked against the bytes left before anything is allocated, so a
 hostile file can make the reader allocate at most what the file itself holds. Tensor bytes are
-read straight from the file into the destination array (``readinto``), never through Python
+read straight from the file into the destination array (parallel ``pread``, compiled in
+``_fileio``), never through Python
 objects, and nothing is ever unpickled.
 """
 import mmap
@@ -21,7 +22,9 @@ import os
 
 import numpy as np
 
+from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
+from msparam.train._fileio import read_into
 
 __all__ = ["TYPE_NAMES", "write_checkpoint", "read_checkpoint", "CHUNK_BYTES"]
 
@@ -184,14 +187,11 @@ def _check_size(parser, tag, dims, np_dtype, content_bytes):
 
 
 def _read_exact(fd, view, offset, parser):
-    """Fill ``view`` (a writable byte memoryview) with the file's bytes from ``offset``."""
-    done = 0
-    total = len(view)
-    while done < total:
-        got = os.preadv(fd, [view[done:]], offset + done)
-        if got <= 0:
-            raise parser.error(f"the file ended while reading {total} bytes at byte {offset}")
-        done += got
+    """Fill ``view`` (a writable uint8 array) with the file's bytes from ``offset``."""
+    status = read_into(fd, view, offset, get_num_threads())
+    if status:
+        reason = "the file ended" if status < 0 else os.strerror(status)
+        raise parser.error(f"could not read {len(view)} bytes at byte {offset} ({reason})")
 
 
 def read_checkpoint(path, wanted=None, allocate=None):
@@ -250,7 +250,7 @@ def read_checkpoint(path, wanted=None, allocate=None):
             _check_size(parser, tag, dims, np_dtype, content_bytes)
             array = allocate(tuple(dims), np_dtype)
             if content_bytes:
-                destination = memoryview(array.reshape(-1).view(np.uint8))
+                destination = array.reshape(-1).view(np.uint8)
                 filled = 0
                 for start, length in pieces:
                     _read_exact(fd, destination[filled:filled + length], start, parser)

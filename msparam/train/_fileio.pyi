@@ -1,0 +1,3 @@
+"""Type stub for the compiled module msparam.train._fileio."""
+
+def read_into(fd: int, destination: object, offset: int, num_threads: int) -> int: ...
