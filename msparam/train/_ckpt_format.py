@@ -13,9 +13,8 @@ same tag and full ``dims``, each holding a slice of the bytes; the reader joins 
 
 Safety: every length is checked against the bytes left before anything is allocated, so a
 hostile file can make the reader allocate at most what the file itself holds. Tensor bytes are
-read straight from the file into the destination array (parallel ``pread``, compiled in
-``_fileio``), never through Python
-objects, and nothing is ever unpickled.
+read straight from the file into the destination array (parallel ``pread`` in the compiled
+``_fileio``), never through Python objects, and nothing is ever unpickled.
 """
 import mmap
 import os
