@@ -1,7 +1,7 @@
-"""Read a file range straight into an array's buffer: parallel ``pread`` into huge-page memory.
+"""Move tensor bytes between a file and an array's buffer: parallel ``pread``/``pwrite``.
 
-The caller (``_ckpt_format.read_checkpoint``) has already checked that the range lies inside the
-file and that the destination is a C-contiguous writable buffer of exactly that many bytes.
+The callers (``_ckpt_format``) have already checked that a read range lies inside the file and
+that buffers are C-contiguous byte views of exactly the right length.
 """
 from cython.parallel cimport prange
 from libc.errno cimport errno
@@ -9,6 +9,7 @@ from libc.stdint cimport uintptr_t
 
 cdef extern from "<unistd.h>" nogil:
     ssize_t pread(int fd, void* buf, size_t count, long long offset)
+    ssize_t pwrite(int fd, const void* buf, size_t count, long long offset)
     long sysconf(int name)
     enum: _SC_PAGESIZE
 
@@ -74,4 +75,42 @@ def read_into(int fd, unsigned char[::1] destination not None, long long offset,
             if length > PIECE:
                 length = PIECE
             failures += _pread_all(fd, base + i * PIECE, length, offset + i * PIECE) != 0
+    return -1 if failures else 0
+
+
+cdef Py_ssize_t _pwrite_all(int fd, const char* source, Py_ssize_t count, long long offset) noexcept nogil:
+    """Write exactly ``count`` bytes; returns 0 or errno."""
+    cdef ssize_t put
+    while count > 0:
+        put = pwrite(fd, source, count, offset)
+        if put < 0:
+            if errno == 4:  # EINTR
+                continue
+            return errno
+        if put == 0:
+            return 28  # ENOSPC: a zero-byte write makes no progress
+        source += put
+        offset += put
+        count -= put
+    return 0
+
+
+def write_from(int fd, const unsigned char[::1] source not None, long long offset, int num_threads):
+    """Write ``source`` to the file at ``offset``; returns 0 or an errno (-1: a parallel piece failed)."""
+    cdef Py_ssize_t total = source.shape[0]
+    if total == 0:
+        return 0
+    cdef const char* base = <const char*>&source[0]
+    cdef Py_ssize_t pieces = (total + PIECE - 1) // PIECE
+    cdef Py_ssize_t i, length, status = 0, failures = 0
+    if pieces == 1 or num_threads <= 1:
+        with nogil:
+            status = _pwrite_all(fd, base, total, offset)
+        return status
+    with nogil:
+        for i in prange(pieces, num_threads=num_threads, schedule="dynamic"):
+            length = total - i * PIECE
+            if length > PIECE:
+                length = PIECE
+            failures += _pwrite_all(fd, base + i * PIECE, length, offset + i * PIECE) != 0
     return -1 if failures else 0

@@ -1,0 +1,87 @@
+"""Checkpoint throughput next to the machine's memory-copy rate, measured in the same run.
+
+The comparator is ``np.copyto`` of the same number of bytes into an already-touched array (pure
+memory bandwidth, the strictest yardstick), timed right before each case; every case reports
+``ratio_to_copyto = copy time / operation time`` in its extra_info and prints it.
+
+- load: ``load_checkpoint`` of a file that was just written (its pages are in the page cache, so
+  this measures parsing + copying into fresh parameter storage, not the disk).
+- save: ``save_checkpoint`` including its fsyncs (durability costs what the disk costs), and the
+  same without the fsyncs ("page cache"), which is the codec's own rate.
+
+Size: 1 GiB of float32 (``MSPARAM_BENCH_CKPT_MB`` overrides); 64 MiB in quick mode
+(``--benchmark-disable``). Run: ``pytest bench/test_bench_checkpoint.py``.
+"""
+import os
+import time
+
+import numpy as np
+import pytest
+
+import msparam as ms
+from msparam.common.tensor import Tensor
+from msparam.train import serialization
+
+ROUNDS = 3
+
+
+@pytest.fixture(scope="module")
+def payload(request):
+    megabytes = 64 if request.config.getoption("benchmark_disable") else int(
+        os.environ.get("MSPARAM_BENCH_CKPT_MB", "1024"))
+    count = megabytes * 1024 * 1024 // 4
+    values = np.random.default_rng(0).standard_normal(count, dtype=np.float32)
+    return {"values": values, "copy_target": np.ones_like(values)}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("ckpt_bench")
+
+
+def copy_seconds(payload):
+    """Best of ROUNDS np.copyto of the payload into an already-touched array."""
+    best = float("inf")
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        np.copyto(payload["copy_target"], payload["values"])
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def report(benchmark, payload, copy_time, label):
+    if benchmark.stats is None:  # quick mode: ran once, untimed
+        return
+    seconds = benchmark.stats.stats.min
+    nbytes = payload["values"].nbytes
+    ratio = copy_time / seconds
+    benchmark.extra_info.update({"bytes": nbytes, "GB_per_s": nbytes / seconds / 1e9,
+                                 "copyto_GB_per_s": nbytes / copy_time / 1e9, "ratio_to_copyto": ratio})
+    print(f"\n{label}: {nbytes / seconds / 1e9:.2f} GB/s, np.copyto {nbytes / copy_time / 1e9:.2f} GB/s, "
+          f"ratio {ratio:.2f}")
+
+
+def save(payload, path, fmt):
+    ms.save_checkpoint([{"name": "w", "data": Tensor._wrap(payload["values"])}], path, format=fmt)
+
+
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+def test_load(benchmark, payload, folder, fmt):
+    path = str(folder / f"load.{fmt}")
+    save(payload, path, fmt)
+    copy_time = copy_seconds(payload)
+    loaded = benchmark.pedantic(ms.load_checkpoint, args=(path,), kwargs={"format": fmt}, rounds=ROUNDS, iterations=1)
+    assert np.array_equal(loaded["w"].asnumpy(), payload["values"])
+    report(benchmark, payload, copy_time, f"load {fmt}")
+
+
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+@pytest.mark.parametrize("durable", [True, False], ids=["fsync", "page_cache"])
+def test_save(benchmark, payload, folder, monkeypatch, fmt, durable):
+    if not durable:
+        monkeypatch.setattr(serialization, "_fsync_path", lambda path, flags: None)
+    path = str(folder / f"save.{fmt}")
+    copy_time = copy_seconds(payload)
+    benchmark.pedantic(save, args=(payload, path, fmt), rounds=ROUNDS, iterations=1)
+    assert os.path.getsize(path) > payload["values"].nbytes
+    report(benchmark, payload, copy_time, f"save {fmt} ({'fsync' if durable else 'page cache'})")
