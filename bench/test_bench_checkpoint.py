@@ -7,7 +7,8 @@ memory bandwidth, the strictest yardstick), timed right before each case; every 
 - load: ``load_checkpoint`` of a file that was just written (its pages are in the page cache, so
   this measures parsing + copying into fresh parameter storage, not the disk).
 - save: ``save_checkpoint`` including its fsyncs (durability costs what the disk costs), and the
-  same without the fsyncs ("page cache"), which is the codec's own rate.
+  same without the fsyncs ("page cache"). Saves also report ``ratio_to_raw_write``: the time of a
+  bare ``os.write`` of the same bytes into a new file (no fsync), the ceiling the page cache sets.
 
 Size: 1 GiB of float32 (``MSPARAM_BENCH_CKPT_MB`` overrides); 64 MiB in quick mode
 (``--benchmark-disable``). Run: ``pytest bench/test_bench_checkpoint.py``.
@@ -49,7 +50,26 @@ def copy_seconds(payload):
     return best
 
 
-def report(benchmark, payload, copy_time, label):
+def raw_write_seconds(payload, folder):
+    """Best of ROUNDS plain os.write of the payload into a new file (no fsync), the file then removed."""
+    best = float("inf")
+    data = memoryview(payload["values"]).cast("B")
+    for _ in range(ROUNDS):
+        path = str(folder / "raw.bin")
+        start = time.perf_counter()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+        finally:
+            os.close(fd)
+        best = min(best, time.perf_counter() - start)
+        os.unlink(path)
+    return best
+
+
+def report(benchmark, payload, copy_time, label, raw_write_time=None):
     if benchmark.stats is None:  # quick mode: ran once, untimed
         return
     seconds = benchmark.stats.stats.min
@@ -57,8 +77,13 @@ def report(benchmark, payload, copy_time, label):
     ratio = copy_time / seconds
     benchmark.extra_info.update({"bytes": nbytes, "GB_per_s": nbytes / seconds / 1e9,
                                  "copyto_GB_per_s": nbytes / copy_time / 1e9, "ratio_to_copyto": ratio})
-    print(f"\n{label}: {nbytes / seconds / 1e9:.2f} GB/s, np.copyto {nbytes / copy_time / 1e9:.2f} GB/s, "
-          f"ratio {ratio:.2f}")
+    line = (f"\n{label}: {nbytes / seconds / 1e9:.2f} GB/s, np.copyto {nbytes / copy_time / 1e9:.2f} GB/s, "
+            f"ratio {ratio:.2f}")
+    if raw_write_time is not None:
+        benchmark.extra_info["raw_write_GB_per_s"] = nbytes / raw_write_time / 1e9
+        benchmark.extra_info["ratio_to_raw_write"] = raw_write_time / seconds
+        line += f"; bare os.write {nbytes / raw_write_time / 1e9:.2f} GB/s, ratio {raw_write_time / seconds:.2f}"
+    print(line)
 
 
 def save(payload, path, fmt):
@@ -82,6 +107,7 @@ def test_save(benchmark, payload, folder, monkeypatch, fmt, durable):
         monkeypatch.setattr(serialization, "_fsync_path", lambda path, flags: None)
     path = str(folder / f"save.{fmt}")
     copy_time = copy_seconds(payload)
+    raw_write_time = raw_write_seconds(payload, folder)
     benchmark.pedantic(save, args=(payload, path, fmt), rounds=ROUNDS, iterations=1)
     assert os.path.getsize(path) > payload["values"].nbytes
-    report(benchmark, payload, copy_time, f"save {fmt} ({'fsync' if durable else 'page cache'})")
+    report(benchmark, payload, copy_time, f"save {fmt} ({'fsync' if durable else 'page cache'})", raw_write_time)

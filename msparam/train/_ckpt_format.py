@@ -16,6 +16,7 @@ hostile file can make the reader allocate at most what the file itself holds. Te
 read straight from the file into the destination array (parallel ``pread`` in the compiled
 ``_fileio``), never through Python objects, and nothing is ever unpickled.
 """
+import json
 import mmap
 import os
 
@@ -25,7 +26,7 @@ from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
 from msparam.train._fileio import read_into, write_from
 
-__all__ = ["TYPE_NAMES", "write_checkpoint", "read_checkpoint", "CHUNK_BYTES"]
+__all__ = ["TYPE_NAMES", "write_checkpoint", "read_checkpoint", "read_safetensors_tensors", "CHUNK_BYTES"]
 
 # MindSpore writes str(dtype) as tensor_type: "Float32", "Int8", "UInt8", "Bool", "Complex64", ...
 TYPE_NAMES = {np.dtype(t._nptype): t._name for t in mstype.all_types}
@@ -255,9 +256,7 @@ def read_checkpoint(path, wanted=None, allocate=None):
                     _read_exact(fd, destination[filled:filled + length], start, parser)
                     filled += length
                 if np_dtype == np.bool_:
-                    raw = array.reshape(-1).view(np.uint8)
-                    if raw.max() > 1:  # only 0/1 are valid bools; normalise like a C++ reader would
-                        np.not_equal(raw, 0, out=array.reshape(-1))
+                    _normalise_bools(array)
             result.append((tag, array))
         return result
 
@@ -325,3 +324,73 @@ def write_checkpoint(f, items):
         _write_value(f, tag_field, dims_field, type_field, data[:CHUNK_BYTES])
         for start in range(CHUNK_BYTES, len(data), CHUNK_BYTES):
             _write_value(f, tag_field, dims_field, type_field, data[start:start + CHUNK_BYTES])
+
+
+# safetensors' dtype names for the dtypes msparam stores (it has no complex128)
+SAFETENSORS_TYPES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
+                     "U16": np.dtype(np.uint16), "I16": np.dtype(np.int16), "U32": np.dtype(np.uint32),
+                     "I32": np.dtype(np.int32), "U64": np.dtype(np.uint64), "I64": np.dtype(np.int64),
+                     "F16": np.dtype(np.float16), "F32": np.dtype(np.float32), "F64": np.dtype(np.float64),
+                     "C64": np.dtype(np.complex64)}
+
+
+def read_safetensors_tensors(path, wanted=None, allocate=None):
+    """Read a safetensors file (already validated by the safetensors package) tensor by tensor.
+
+    The header (8-byte length, JSON) gives each tensor's dtype, shape and byte range; every range
+    is checked again against the file before its bytes are read straight into ``allocate(...)``.
+    Returns ``[(name, array), ...]`` in file order.
+    """
+    allocate = allocate or np.empty
+    parser = _Parser(b"", path)
+    with open(path, "rb", buffering=0) as f:
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        head = os.pread(fd, 8, 0)
+        if len(head) < 8:
+            raise parser.error("the safetensors header length is cut off")
+        header_length = int.from_bytes(head, "little")
+        if header_length > size - 8:
+            raise parser.error(f"the safetensors header claims {header_length} bytes, but the file has {size - 8}")
+        try:
+            header = json.loads(os.pread(fd, header_length, 8))
+        except (ValueError, UnicodeDecodeError):
+            raise parser.error("the safetensors header is not valid JSON") from None
+        if not isinstance(header, dict):
+            raise parser.error("the safetensors header is not a JSON object")
+        base = 8 + header_length
+        entries = []
+        for name, info in header.items():
+            if name == "__metadata__" or (wanted is not None and not wanted(name)):
+                continue
+            try:
+                type_name, shape, (start, end) = info["dtype"], info["shape"], info["data_offsets"]
+                shape = tuple(int(dim) for dim in shape)
+                start, end = int(start), int(end)
+            except (KeyError, TypeError, ValueError):
+                raise parser.error(f"tensor {name!r} has a malformed safetensors header entry") from None
+            np_dtype = SAFETENSORS_TYPES.get(type_name)
+            if np_dtype is None:
+                raise parser.error(f"tensor {name!r} has dtype {type_name!r}, which msparam does not store")
+            if any(dim < 0 for dim in shape) or len(shape) > _MAX_NDIM:
+                raise parser.error(f"tensor {name!r} has the invalid shape {shape}")
+            if not 0 <= start <= end <= size - base:
+                raise parser.error(f"tensor {name!r} has bytes {start}..{end} outside the {size - base} data bytes")
+            _check_size(parser, name, shape, np_dtype, end - start)
+            entries.append((start, name, shape, np_dtype))
+        result = []
+        for start, name, shape, np_dtype in sorted(entries, key=lambda entry: entry[0]):
+            array = allocate(shape, np_dtype)
+            if array.nbytes:
+                _read_exact(fd, array.reshape(-1).view(np.uint8), base + start, parser)
+                if np_dtype == np.bool_:
+                    _normalise_bools(array)
+            result.append((name, array))
+        return result
+
+
+def _normalise_bools(array):
+    """Only 0/1 are valid bools; map any other byte to 1, as a C++ reader would see it."""
+    raw = array.reshape(-1).view(np.uint8)
+    if raw.max() > 1:
+        np.not_equal(raw, 0, out=array.reshape(-1))

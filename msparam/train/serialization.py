@@ -25,11 +25,7 @@ logger = logging.getLogger("msparam")
 _FORMATS = {"ckpt": ".ckpt", "safetensors": ".safetensors"}
 _FLOAT_TYPES = (mstype.float16, mstype.float32, mstype.float64)
 _INT_TYPES = (mstype.int8, mstype.int16, mstype.int32, mstype.int64)
-# safetensors' names for the dtypes it has (it has no complex128)
-_SAFETENSORS_TYPES = {np.dtype(np.bool_), np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32),
-                      np.dtype(np.int64), np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.uint32),
-                      np.dtype(np.uint64), np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64),
-                      np.dtype(np.complex64)}
+_SAFETENSORS_DTYPES = frozenset(_ckpt_format.SAFETENSORS_TYPES.values())  # it has no complex128
 
 
 # --- argument checks ---------------------------------------------------------------------------
@@ -151,7 +147,7 @@ def _write_safetensors(temporary, f, entries):
     for name, value in entries:
         if isinstance(value, str):
             raise TypeError(f"For 'save_checkpoint', format 'safetensors' cannot store the string entry {name!r}.")
-        if value.dtype not in _SAFETENSORS_TYPES:
+        if value.dtype not in _SAFETENSORS_DTYPES:
             raise TypeError(f"For 'save_checkpoint', format 'safetensors' has no dtype for {name!r} "
                             f"({mstype.dtype_from_numpy(value.dtype)}); use format 'ckpt'.")
         tensors[name] = np.asarray(value, order="C")
@@ -279,26 +275,16 @@ def _allocate(shape, np_dtype):
 
 
 def _read_safetensors(path, wanted):
+    """Let the safetensors package validate the file, then read each tensor straight into storage."""
     from safetensors import safe_open
 
-    entries = []
     try:
         with safe_open(path, framework="np") as f:
-            for name in f.keys():
-                if wanted is not None and not wanted(name):
-                    continue
-                values = f.get_tensor(name)
-                if values.dtype not in mstype._BY_NUMPY:
-                    raise ValueError(f"tensor {name!r} has dtype {values.dtype}, which msparam does not store")
-                array = _allocate(values.shape, values.dtype)
-                np.copyto(array, values)
-                entries.append((name, array))
-    except ValueError as exc:
-        raise ValueError(f"Failed to read the safetensors file {path}: {exc}") from None
+            f.keys()
     except Exception as exc:  # safetensors reports damage as SafetensorError and friends
         raise ValueError(f"Failed to read the safetensors file {path}: {type(exc).__name__}: {exc}. "
                          f"The file is damaged, truncated or not a safetensors file.") from None
-    return entries
+    return _ckpt_format.read_safetensors_tensors(path, wanted, _allocate)
 
 
 def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=None, dec_key=None,

@@ -444,6 +444,31 @@ def test_hostile_safetensors_header_raises_value_error(tmp_path):
         ms.load_checkpoint(str(path), format="safetensors")
 
 
+@pytest.mark.parametrize("flip", [0xFF, 0x01])
+def test_flipped_safetensors_bytes_raise_value_error_or_load(tmp_path, flip):
+    data = (DATA / "dense.safetensors").read_bytes()
+    path = tmp_path / "flip.safetensors"
+    for position in range(len(data)):
+        damaged = bytearray(data)
+        damaged[position] ^= flip
+        path.write_bytes(bytes(damaged))
+        try:
+            loaded = ms.load_checkpoint(str(path), format="safetensors")
+        except ValueError as exc:
+            assert str(path) in str(exc)
+            continue
+        for param in loaded.values():
+            assert param.asnumpy().nbytes <= len(data)
+
+
+def test_safetensors_dtype_msparam_lacks_raises_value_error(tmp_path):
+    header = b'{"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}'
+    path = tmp_path / "bf16.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 4)
+    with pytest.raises(ValueError, match="BF16"):
+        ms.load_checkpoint(str(path), format="safetensors")
+
+
 # --- atomic save ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("failure", [OSError("No space left on device"), KeyboardInterrupt()])
 def test_interrupted_ckpt_save_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch, failure):
