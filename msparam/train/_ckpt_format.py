@@ -103,29 +103,29 @@ class _Parser:
         if wire != _WIRE_BYTES:
             raise self.error(f"field {field} of {what} has wire type {wire}, expected length-delimited")
 
-    def dim(self, value):
+    def add_dim(self, tensor, value):
         if value >= _INT64_LIMIT:
             value -= 1 << 64
         if value < 0:
             raise self.error(f"a tensor has the negative dimension {value}")
-        return value
+        if len(tensor["dims"]) == _MAX_NDIM:
+            raise self.error(f"a tensor has more than {_MAX_NDIM} dimensions")
+        tensor["dims"].append(value)
 
     def tensor(self, start, end, tensor):
         """Merge one TensorProto occurrence into ``tensor`` (dims, type, content)."""
         for field, wire, value, length in self.fields(start, end, "a TensorProto"):
             if field == 1:
                 if wire == _WIRE_VARINT:
-                    tensor["dims"].append(self.dim(value))
+                    self.add_dim(tensor, value)
                 elif wire == _WIRE_BYTES:  # packed encoding: also legal for a repeated int64
                     packed_end = value + length
                     pos = value
                     while pos < packed_end:
                         dim, pos = self.varint(pos, packed_end, "packed dims")
-                        tensor["dims"].append(self.dim(dim))
+                        self.add_dim(tensor, dim)
                 else:
                     raise self.error(f"the dims of a TensorProto have wire type {wire}")
-                if len(tensor["dims"]) > _MAX_NDIM:
-                    raise self.error(f"a tensor has more than {_MAX_NDIM} dimensions")
             elif field == 2:
                 self.expect_bytes(field, wire, "a TensorProto")
                 tensor["type"] = self.text(value, length, "a tensor_type")

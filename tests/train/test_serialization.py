@@ -393,6 +393,8 @@ def value_message(tag, dims, type_name, content, content_length=None):
     (value_message(b"w", [4], b"Float128", b"\0" * 16), "unknown tensor_type"),
     (value_message(b"\xff\xfe", [1], b"Int8", b"\0"), "UTF-8"),
     (value_message(b"w", [1] * 65, b"Int8", b"\0"), "dimensions"),
+    (b"\x0a\x0c\x0a\x01w\x12\x07\x0a\x05" + b"\x01" * 5, "has no tensor"),
+    (b"\x0a\x49\x0a\x01w\x12\x44\x0a\x42" + b"\x01" * 66, "dimensions"),
     (b"\x0b\x00", "wire type"),
     (b"\x00\x00", "numbered 0"),
     (b"\x0a\x02\x12\x00", "no tag"),
