@@ -160,6 +160,17 @@ def test_round_trip_of_every_dtype_in_one_file(tmp_path, fmt):
         np.testing.assert_array_equal(loaded[name], array)
 
 
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+def test_non_contiguous_tensors_are_saved_in_logical_order(tmp_path, fmt):
+    base = np.arange(12, dtype=np.int32).reshape(3, 4)
+    path = str(tmp_path / f"t.{fmt}")
+    ms.save_checkpoint([{"name": "t", "data": Tensor(base).T}, {"name": "s", "data": Tensor(base)[:, ::2]}], path,
+                       format=fmt)
+    loaded = values(ms.load_checkpoint(path, format=fmt))
+    np.testing.assert_array_equal(loaded["t"], base.T)
+    np.testing.assert_array_equal(loaded["s"], base[:, ::2])
+
+
 def test_safetensors_cannot_hold_complex128(tmp_path):
     with pytest.raises(TypeError, match="safetensors"):
         ms.save_checkpoint([{"name": "c", "data": Tensor(np.ones(2, np.complex128))}],
