@@ -230,7 +230,7 @@ def read_checkpoint(path, wanted=None, allocate=None):
             # Only names, types and small payloads are taken from the map; tensor bytes are read below.
             small = {}
             for tag, dims, type_name, pieces in records:
-                if type_name in (STRING_TYPE,) or tag == RANDOM_OP_TAG:
+                if type_name == STRING_TYPE or tag == RANDOM_OP_TAG:
                     small[tag] = b"".join(mapped[start:start + length] for start, length in pieces)
         parser.buf = b""
         result = []
