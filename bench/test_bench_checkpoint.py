@@ -1,0 +1,143 @@
+"""Checkpoint throughput next to the machine's memory-copy rate, measured in the same run.
+
+The comparator is ``np.copyto`` of the same number of bytes into an already-touched array (pure
+memory bandwidth, the strictest yardstick), timed right before each case; every case reports
+``ratio_to_copyto = copy time / operation time`` in its extra_info and prints it.
+
+- load: ``load_checkpoint`` of a file that was just written (its pages are in the page cache, so
+  this measures parsing + copying into fresh parameter storage, not the disk). Loads also report
+  ``ratio_to_fresh_copy``: ``np.copyto`` into newly allocated parameter storage, i.e. the copy
+  plus the page faults any load into new memory pays.
+- save: ``save_checkpoint`` into a new file (each round starts, untimed, with the previous file
+  removed and dirty pages flushed) including its fsyncs (durability costs what the disk costs),
+  and the same without the fsyncs ("page cache"). Saves also report ``ratio_to_raw_write``: the time of a
+  bare ``os.write`` of the same bytes into a new file (no fsync), the ceiling the page cache sets.
+
+Size: 1 GiB of float32 (``MSPARAM_BENCH_CKPT_MB`` overrides); 64 MiB in quick mode
+(``--benchmark-disable``). Run: ``pytest bench/test_bench_checkpoint.py``.
+"""
+import os
+import time
+
+import numpy as np
+import pytest
+
+import msparam as ms
+from msparam._core._storage import array_empty
+from msparam.common.tensor import Tensor
+from msparam.train import serialization
+
+ROUNDS = 3
+
+
+@pytest.fixture(scope="module")
+def payload(request):
+    megabytes = 64 if request.config.getoption("benchmark_disable") else int(
+        os.environ.get("MSPARAM_BENCH_CKPT_MB", "1024"))
+    count = megabytes * 1024 * 1024 // 4
+    values = np.random.default_rng(0).standard_normal(count, dtype=np.float32)
+    return {"values": values, "copy_target": np.ones_like(values)}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("ckpt_bench")
+
+
+def copy_seconds(payload):
+    """Best of ROUNDS np.copyto of the payload into an already-touched array."""
+    best = float("inf")
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        np.copyto(payload["copy_target"], payload["values"])
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def fresh_copy_seconds(payload):
+    """Best of ROUNDS np.copyto of the payload into newly allocated parameter storage."""
+    best = float("inf")
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        target = array_empty(payload["values"].shape, ms.float32._code)
+        np.copyto(target, payload["values"])
+        best = min(best, time.perf_counter() - start)
+        del target
+    return best
+
+
+def raw_write_seconds(payload, folder):
+    """Best of ROUNDS plain os.write of the payload into a new file (no fsync), the file then removed."""
+    best = float("inf")
+    data = memoryview(payload["values"]).cast("B")
+    for _ in range(ROUNDS):
+        path = str(folder / "raw.bin")
+        start = time.perf_counter()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+        finally:
+            os.close(fd)
+        best = min(best, time.perf_counter() - start)
+        os.unlink(path)
+        os.sync()
+    return best
+
+
+def report(benchmark, payload, copy_time, label, raw_write_time=None, fresh_copy_time=None):
+    if benchmark.stats is None:  # quick mode: ran once, untimed
+        return
+    seconds = benchmark.stats.stats.min
+    nbytes = payload["values"].nbytes
+    ratio = copy_time / seconds
+    benchmark.extra_info.update({"bytes": nbytes, "GB_per_s": nbytes / seconds / 1e9,
+                                 "copyto_GB_per_s": nbytes / copy_time / 1e9, "ratio_to_copyto": ratio})
+    line = (f"\n{label}: {nbytes / seconds / 1e9:.2f} GB/s, np.copyto {nbytes / copy_time / 1e9:.2f} GB/s, "
+            f"ratio {ratio:.2f}")
+    if fresh_copy_time is not None:
+        benchmark.extra_info["fresh_copy_GB_per_s"] = nbytes / fresh_copy_time / 1e9
+        benchmark.extra_info["ratio_to_fresh_copy"] = fresh_copy_time / seconds
+        line += (f"; copyto into new storage {nbytes / fresh_copy_time / 1e9:.2f} GB/s, "
+                 f"ratio {fresh_copy_time / seconds:.2f}")
+    if raw_write_time is not None:
+        benchmark.extra_info["raw_write_GB_per_s"] = nbytes / raw_write_time / 1e9
+        benchmark.extra_info["ratio_to_raw_write"] = raw_write_time / seconds
+        line += f"; bare os.write {nbytes / raw_write_time / 1e9:.2f} GB/s, ratio {raw_write_time / seconds:.2f}"
+    print(line)
+
+
+def save(payload, path, fmt):
+    ms.save_checkpoint([{"name": "w", "data": Tensor._wrap(payload["values"])}], path, format=fmt)
+
+
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+def test_load(benchmark, payload, folder, fmt):
+    path = str(folder / f"load.{fmt}")
+    save(payload, path, fmt)
+    copy_time = copy_seconds(payload)
+    fresh_copy_time = fresh_copy_seconds(payload)
+    loaded = benchmark.pedantic(ms.load_checkpoint, args=(path,), kwargs={"format": fmt}, rounds=ROUNDS, iterations=1)
+    assert np.array_equal(loaded["w"].asnumpy(), payload["values"])
+    report(benchmark, payload, copy_time, f"load {fmt}", fresh_copy_time=fresh_copy_time)
+
+
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+@pytest.mark.parametrize("durable", [True, False], ids=["fsync", "page_cache"])
+def test_save(benchmark, payload, folder, monkeypatch, fmt, durable):
+    if not durable:
+        monkeypatch.setattr(serialization, "_fsync_path", lambda path, flags: None)
+    path = str(folder / f"save.{fmt}")
+    copy_time = copy_seconds(payload)
+    raw_write_time = raw_write_seconds(payload, folder)
+    def fresh_start():
+        """Untimed: drop the previous round's file and flush dirty pages, so rounds don't throttle each other."""
+        if os.path.exists(path):
+            os.unlink(path)
+        os.sync()
+        return (payload, path, fmt), {}
+
+    benchmark.pedantic(save, setup=fresh_start, rounds=ROUNDS, iterations=1)
+    assert os.path.getsize(path) > payload["values"].nbytes
+    report(benchmark, payload, copy_time, f"save {fmt} ({'fsync' if durable else 'page cache'})", raw_write_time)

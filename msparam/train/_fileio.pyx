@@ -1,0 +1,116 @@
+"""Move tensor bytes between a file and an array's buffer: parallel ``pread``/``pwrite``.
+
+The callers (``_ckpt_format``) have already checked that a read range lies inside the file and
+that buffers are C-contiguous byte views of exactly the right length.
+"""
+from cython.parallel cimport prange
+from libc.errno cimport errno
+from libc.stdint cimport uintptr_t
+
+cdef extern from "<unistd.h>" nogil:
+    ssize_t pread(int fd, void* buf, size_t count, long long offset)
+    ssize_t pwrite(int fd, const void* buf, size_t count, long long offset)
+    long sysconf(int name)
+    enum: _SC_PAGESIZE
+
+cdef extern from *:
+    """
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    static int msparam_advise_huge(void* start, size_t length) { return madvise(start, length, MADV_HUGEPAGE); }
+    #else
+    static int msparam_advise_huge(void* start, size_t length) { (void)start; (void)length; return 0; }
+    #endif
+    """
+    int msparam_advise_huge(void* start, size_t length) nogil
+
+cdef enum:
+    PIECE = 32 * 1024 * 1024      # bytes one thread reads per pread loop
+    HUGE_MIN = 4 * 1024 * 1024    # below this, huge pages do not pay
+
+
+cdef Py_ssize_t _pread_all(int fd, char* dest, Py_ssize_t count, long long offset) noexcept nogil:
+    """Read exactly ``count`` bytes; returns 0, -1 on end of file, or errno."""
+    cdef ssize_t got
+    while count > 0:
+        got = pread(fd, dest, count, offset)
+        if got == 0:
+            return -1
+        if got < 0:
+            if errno == 4:  # EINTR
+                continue
+            return errno
+        dest += got
+        offset += got
+        count -= got
+    return 0
+
+
+def read_into(int fd, unsigned char[::1] destination not None, long long offset, int num_threads):
+    """Fill ``destination`` with the file's bytes from ``offset``.
+
+    Returns 0 on success, -1 when the file ended early, or an errno (the first piece's failure
+    when reading in parallel: -1 for every failed piece there).
+    """
+    cdef Py_ssize_t total = destination.shape[0]
+    if total == 0:
+        return 0
+    cdef char* base = <char*>&destination[0]
+    cdef long page = sysconf(_SC_PAGESIZE)
+    cdef uintptr_t start, end
+    if total >= HUGE_MIN:
+        start = (<uintptr_t>base + page - 1) & ~(<uintptr_t>page - 1)
+        end = (<uintptr_t>base + total) & ~(<uintptr_t>page - 1)
+        if end > start:
+            msparam_advise_huge(<void*>start, end - start)  # advice only: failure changes nothing
+    cdef Py_ssize_t pieces = (total + PIECE - 1) // PIECE
+    cdef Py_ssize_t i, length, status = 0, failures = 0
+    if pieces == 1 or num_threads <= 1:
+        with nogil:
+            status = _pread_all(fd, base, total, offset)
+        return status
+    with nogil:
+        for i in prange(pieces, num_threads=num_threads, schedule="dynamic"):
+            length = total - i * PIECE
+            if length > PIECE:
+                length = PIECE
+            failures += _pread_all(fd, base + i * PIECE, length, offset + i * PIECE) != 0
+    return -1 if failures else 0
+
+
+cdef Py_ssize_t _pwrite_all(int fd, const char* source, Py_ssize_t count, long long offset) noexcept nogil:
+    """Write exactly ``count`` bytes; returns 0 or errno."""
+    cdef ssize_t put
+    while count > 0:
+        put = pwrite(fd, source, count, offset)
+        if put < 0:
+            if errno == 4:  # EINTR
+                continue
+            return errno
+        if put == 0:
+            return 28  # ENOSPC: a zero-byte write makes no progress
+        source += put
+        offset += put
+        count -= put
+    return 0
+
+
+def write_from(int fd, const unsigned char[::1] source not None, long long offset, int num_threads):
+    """Write ``source`` to the file at ``offset``; returns 0 or an errno (-1: a parallel piece failed)."""
+    cdef Py_ssize_t total = source.shape[0]
+    if total == 0:
+        return 0
+    cdef const char* base = <const char*>&source[0]
+    cdef Py_ssize_t pieces = (total + PIECE - 1) // PIECE
+    cdef Py_ssize_t i, length, status = 0, failures = 0
+    if pieces == 1 or num_threads <= 1:
+        with nogil:
+            status = _pwrite_all(fd, base, total, offset)
+        return status
+    with nogil:
+        for i in prange(pieces, num_threads=num_threads, schedule="dynamic"):
+            length = total - i * PIECE
+            if length > PIECE:
+                length = PIECE
+            failures += _pwrite_all(fd, base + i * PIECE, length, offset + i * PIECE) != 0
+    return -1 if failures else 0
