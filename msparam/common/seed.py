@@ -1,0 +1,28 @@
+"""Global seed, as MindSpore's: set_seed seeds NumPy's global RandomState, and each random fill
+draws its own 64-bit stream seed from it."""
+import numpy as np
+
+__all__ = ["set_seed", "get_seed"]
+
+_global_seed = None
+
+
+def set_seed(seed):
+    """Set the global seed (an int >= 0); also seeds NumPy's global RandomState, as MindSpore does."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"For 'set_seed', the argument 'seed' must be int, but got {type(seed).__name__}.")
+    if seed < 0:
+        raise ValueError(f"For 'set_seed', the argument 'seed' must be non-negative, but got {seed}.")
+    global _global_seed
+    np.random.seed(seed)
+    _global_seed = seed
+
+
+def get_seed():
+    """The global seed set by set_seed, or None."""
+    return _global_seed
+
+
+def next_stream_seed():
+    """The 64-bit Philox stream seed of the next random fill (MindSpore 2.10's draw)."""
+    return int(np.random.randint(low=1, high=2**63, dtype=np.int64))
