@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from msparam.common import _philox_numpy as philox
+from msparam.common import _random
 from msparam.common import dtype as mstype
 from msparam.common.seed import next_stream_seed
 from msparam.common.tensor import Tensor
@@ -43,10 +43,19 @@ class Initializer:
         return arr
 
 
-def _fill_random(arr, draw):
-    """Fill ``arr`` from a float32 stream drawn with a fresh stream seed (MindSpore's order)."""
-    values = draw(next_stream_seed(), arr.size)
-    arr[...] = values.reshape(arr.shape)
+def _fill_random(arr, fill, *params):
+    """Fill ``arr`` by ``fill(seed, out, *params)`` with a fresh stream seed (MindSpore's order).
+
+    Every random fill computes float32 (MindSpore casts float16/float64 from it), so other
+    dtypes and non-contiguous arrays go through a float32 buffer.
+    """
+    seed = next_stream_seed()
+    if arr.dtype == np.float32 and arr.flags.c_contiguous:
+        fill(seed, arr.reshape(-1), *params)
+    else:
+        values = np.empty(arr.size, np.float32)
+        fill(seed, values, *params)
+        arr[...] = values.reshape(arr.shape)
 
 
 @_register("zeros")
@@ -90,7 +99,7 @@ class Uniform(Initializer):
         self.scale = scale
 
     def _initialize(self, arr):
-        _fill_random(arr, lambda seed, n: philox.uniform(seed, n, -self.scale, self.scale))
+        _fill_random(arr, _random.fill_uniform, -self.scale, self.scale)
 
 
 @_register()
@@ -108,7 +117,7 @@ class Normal(Initializer):
         self.sigma, self.mean = sigma, mean
 
     def _initialize(self, arr):
-        _fill_random(arr, lambda seed, n: philox.normal(seed, n, self.mean, self.sigma))
+        _fill_random(arr, _random.fill_normal, self.mean, self.sigma)
 
 
 def _check_shape(shape):
