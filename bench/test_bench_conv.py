@@ -1,9 +1,10 @@
-"""Conv2d forward (float32, pad_mode 'same', no bias) on issue 5's shapes.
+"""Conv2d forward (float32, pad_mode 'same', no bias) on issue 5's six shapes, msparam next to its peers.
 
-Run: ``python -m pytest bench/test_bench_conv.py --benchmark-only``.  Each case reports in
-``extra_info`` its GFLOP/s, the percentage of NumPy's float32 2048x2048 matmul rate measured in the
-same run, and, when torch is importable, torch.nn.functional.conv2d's time and the ratio
-torch time / msparam time (> 1 means msparam is faster).
+msparam and MindSpore run their ``nn.Conv2d``; PyTorch ``torch.nn.functional.conv2d`` (oneDNN)
+with the same padding. Each case reports GFLOP/s in ``extra_info`` and the percentage of NumPy's
+float32 2048x2048 matmul rate measured in the same run (``pct_of_sgemm``); the session summary
+shows msparam time / PyTorch time per shape. When torch is importable the msparam case also
+checks its output against PyTorch's.
 """
 import math
 import time
@@ -11,13 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from msparam._core._conv import Conv2dPlan
-from msparam._threads import get_num_threads
-
-try:
-    import torch
-except ImportError:
-    torch = None
+from peers import PRESENT, implementations, is_quick, load, record_throughput
 
 SHAPES = {
     # name: (input shape, out channels, kernel, stride, group)
@@ -47,7 +42,10 @@ def best_time(fn, rounds=7, min_seconds=0.05):
 
 
 @pytest.fixture(scope="module")
-def sgemm_gflops():
+def sgemm_gflops(request):
+    """NumPy's float32 2048x2048 matmul rate now, the yardstick of the dense kernels (None in quick mode)."""
+    if is_quick(request.config):
+        return None
     a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)
     return 2 * 2048 ** 3 / best_time(lambda: a @ a, rounds=5) / 1e9
 
@@ -57,36 +55,48 @@ def same_padding(size, kernel, stride):
     return total // 2, total - total // 2
 
 
+def torch_conv2d(x, w, stride, group):
+    """``forward()`` of torch.nn.functional.conv2d with 'same' padding (padded first when uneven)."""
+    torch = load("torch")
+    top, bottom = same_padding(x.shape[2], w.shape[2], stride)
+    left, right = same_padding(x.shape[3], w.shape[3], stride)
+    xt, wt = torch.from_numpy(x), torch.from_numpy(w)
+
+    def forward():
+        with torch.no_grad():
+            if top == bottom and left == right:
+                return torch.nn.functional.conv2d(xt, wt, None, stride, (top, left), 1, group)
+            padded = torch.nn.functional.pad(xt, (left, right, top, bottom))
+            return torch.nn.functional.conv2d(padded, wt, None, stride, 0, 1, group)
+
+    return forward
+
+
+def conv2d_forward(impl, x, w, stride, group):
+    """``forward()``: the Conv2d of implementation ``impl`` with weight ``w``, applied to ``x``."""
+    if impl == "torch":
+        return torch_conv2d(x, w, stride, group)
+    module = load(impl)
+    layer = module.nn.Conv2d(x.shape[1], w.shape[0], w.shape[2], stride=stride, pad_mode="same", group=group,
+                             has_bias=False)
+    layer.weight.set_data(module.Tensor(w))
+    xt = module.Tensor(x)
+    return lambda: layer(xt).asnumpy()  # asnumpy: MindSpore may run asynchronously
+
+
+@pytest.mark.parametrize("impl", implementations("msparam", "torch", "mindspore"))
 @pytest.mark.parametrize("name", list(SHAPES))
-def test_conv2d_forward(benchmark, sgemm_gflops, name):
+def test_conv2d_forward(benchmark, sgemm_gflops, name, impl):
+    benchmark.group = "conv2d"
     shape, c_out, k, s, group = SHAPES[name]
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape, dtype=np.float32)
     w = rng.standard_normal((c_out, shape[1] // group, k, k), dtype=np.float32)
-    padding = same_padding(shape[2], k, s) + same_padding(shape[3], k, s)
-    plan = Conv2dPlan(w, None, (s, s), (1, 1), padding, group)
-    threads = get_num_threads()
-    y = benchmark(plan, x, threads)
-    flops = 2 * y.size * (shape[1] // group) * k * k
-    seconds = best_time(lambda: plan(x, threads))
-    info = benchmark.extra_info
-    info["msparam_ms"] = seconds * 1e3
-    info["gflops"] = flops / seconds / 1e9
-    info["sgemm_gflops"] = sgemm_gflops
-    info["pct_of_sgemm"] = 100 * info["gflops"] / sgemm_gflops
-    if torch is not None:
-        torch.set_num_threads(threads)
-        top, bottom, left, right = padding
-        xt, wt = torch.from_numpy(x), torch.from_numpy(w)
-
-        def torch_conv():
-            with torch.no_grad():
-                if top == bottom and left == right:
-                    return torch.nn.functional.conv2d(xt, wt, None, s, (top, left), 1, group)
-                xp = torch.nn.functional.pad(xt, (left, right, top, bottom))
-                return torch.nn.functional.conv2d(xp, wt, None, s, 0, 1, group)
-
-        np.testing.assert_allclose(y, torch_conv().numpy(), rtol=1e-3, atol=1e-3 * k * k * shape[1] ** 0.5)
-        torch_seconds = best_time(torch_conv)
-        info["torch_ms"] = torch_seconds * 1e3
-        info["ratio_torch_over_msparam"] = torch_seconds / seconds
+    y = np.asarray(benchmark(conv2d_forward(impl, x, w, s, group)))
+    if impl == "msparam" and "torch" in PRESENT:
+        np.testing.assert_allclose(y, torch_conv2d(x, w, s, group)().numpy(), rtol=1e-3,
+                                   atol=1e-3 * k * k * shape[1] ** 0.5)
+    record_throughput(benchmark, 2 * y.size * (shape[1] // group) * k * k / 1e9, "GFLOP")
+    if sgemm_gflops is not None:
+        benchmark.extra_info["sgemm_gflops"] = sgemm_gflops
+        benchmark.extra_info["pct_of_sgemm"] = 100 * benchmark.extra_info["throughput"] / sgemm_gflops

@@ -1,0 +1,146 @@
+"""The msparam benchmark suite (pytest-benchmark): every case on msparam and each peer present.
+
+- A case with an ``impl`` parameter runs once per implementation (``peers.implementations``),
+  so msparam and its peers are timed in the same session on the same machine state. At the end
+  the terminal shows, per case, msparam's median time divided by each peer's.
+- Saved runs (``--benchmark-save=NAME``) go to bench/baselines/ unless ``--benchmark-storage`` is
+  given; their machine info adds the versions of the implementations and the thread count, and
+  each msparam case's extra_info gains ``time_ratio_to_<peer>`` (msparam time / peer time).
+- ``--benchmark-disable`` (quick mode, as CI runs it) runs each case once as a plain test.
+"""
+import pathlib
+import statistics
+
+import pytest
+
+import peers
+
+BASELINES = pathlib.Path(__file__).resolve().parent / "baselines"
+PYTEST_BENCHMARK_DEFAULT_STORAGE = "file://./.benchmarks"
+
+
+def pytest_configure(config):
+    # Runs before pytest-benchmark's own (trylast) pytest_configure reads the option.
+    if config.getoption("benchmark_storage", None) == PYTEST_BENCHMARK_DEFAULT_STORAGE:
+        config.option.benchmark_storage = f"file://{BASELINES}"
+
+
+def pytest_report_header(config):
+    missing = [name for name in peers.ALL if name not in peers.PRESENT]
+    return f"msparam bench: implementations {', '.join(peers.PRESENT)}" + (
+        f" (not installed: {', '.join(missing)})" if missing else "")
+
+
+def split_impl(bench):
+    """``(case label without the implementation, implementation)``, or None for a case without ``impl``."""
+    params = bench["params"] or {}
+    if "impl" not in params:
+        return None
+    impl = params["impl"]
+    parts = bench["param"].split("-")
+    parts.remove(impl)
+    base = bench["name"].split("[")[0]
+    return (f"{base}[{'-'.join(parts)}]" if parts else base), impl
+
+
+def median_times(benchmarks):
+    """``{case label: {implementation: median seconds}}`` over the timed cases that have ``impl``."""
+    table = {}
+    for bench in benchmarks:
+        split = split_impl(bench)
+        if split is not None and bench["stats"]:
+            label, impl = split
+            table.setdefault(label, {})[impl] = bench["stats"]["median"]
+    return table
+
+
+def as_plain(bench):
+    """The fields of a pytest-benchmark Metadata (live run) that the reports use, as in its JSON."""
+    return {"name": bench.name, "param": bench.param, "params": bench.params, "extra_info": bench.extra_info,
+            "stats": {"median": bench.stats.median} if bench.stats else None}
+
+
+def format_seconds(seconds):
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def ratio_lines(benchmarks):
+    """Lines of the summary: per case msparam's median and msparam time / peer time for each peer."""
+    table = median_times(benchmarks)
+    columns = [name for name in peers.PEERS if any(name in row for row in table.values())]
+    width = max([len(label) for label in table] + [4])
+    lines = [f"{'case':<{width}}  {'msparam':>10}" + "".join(f"  {name:>9}" for name in columns)]
+    ratios = {name: [] for name in columns}
+    for label in sorted(table):
+        row = table[label]
+        if "msparam" not in row:
+            continue
+        cells = []
+        for name in columns:
+            if name in row:
+                ratio = row["msparam"] / row[name]
+                ratios[name].append(ratio)
+                cells.append(f"  {ratio:>9.2f}")
+            else:
+                cells.append(f"  {'-':>9}")
+        lines.append(f"{label:<{width}}  {format_seconds(row['msparam']):>10}" + "".join(cells))
+    if any(ratios.values()):
+        lines.append(f"{'geometric mean':<{width}}  {'':>10}" + "".join(
+            f"  {statistics.geometric_mean(ratios[name]):>9.2f}" if ratios[name] else f"  {'-':>9}"
+            for name in columns))
+    return lines
+
+
+def yardstick_lines(benchmarks):
+    """Cases without peers that time their own yardstick report ``ratio_*`` (yardstick time / msparam time)."""
+    lines = []
+    for bench in benchmarks:
+        if split_impl(bench) is None:
+            found = {key: value for key, value in bench["extra_info"].items() if key.startswith("ratio_")}
+            if found:
+                lines.append(f"{bench['name']}: " + ", ".join(f"{key} {value:.2f}" for key, value in found.items()))
+    return lines
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_terminal_summary(terminalreporter, config):
+    # A wrapper, so the ratios print after pytest-benchmark's tables even when its compare-fail raises.
+    try:
+        return (yield)
+    finally:
+        session = getattr(config, "_benchmarksession", None)
+        benchmarks = [as_plain(bench) for bench in session.benchmarks if bench] if session else []
+        if benchmarks:
+            lines = ratio_lines(benchmarks)
+            if len(lines) > 1:
+                terminalreporter.section("msparam time / peer time, medians (< 1: msparam faster)", sep="-")
+                for line in lines:
+                    terminalreporter.write_line(line)
+            lines = yardstick_lines(benchmarks)
+            if lines:
+                terminalreporter.section("yardstick time / msparam time (> 1: msparam faster)", sep="-")
+                for line in lines:
+                    terminalreporter.write_line(line)
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    import importlib.metadata
+
+    from msparam._threads import get_num_threads
+
+    machine_info["msparam_threads"] = get_num_threads()
+    machine_info["implementations"] = {name: importlib.metadata.version(name) for name in peers.PRESENT}
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    table = median_times(output_json["benchmarks"])
+    for bench in output_json["benchmarks"]:
+        split = split_impl(bench)
+        if split is not None and split[1] == "msparam":
+            row = table.get(split[0], {})
+            for name in peers.PEERS:
+                if name in row:
+                    bench["extra_info"][f"time_ratio_to_{name}"] = row["msparam"] / row[name]
