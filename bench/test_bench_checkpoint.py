@@ -13,8 +13,9 @@ memory bandwidth, the strictest yardstick), timed right before each case; every 
   and the same without the fsyncs ("page cache"). Saves also report ``ratio_to_raw_write``: the time of a
   bare ``os.write`` of the same bytes into a new file (no fsync), the ceiling the page cache sets.
 
-Size: 1 GiB of float32 (``MSPARAM_BENCH_CKPT_MB`` overrides); 64 MiB in quick mode
-(``--benchmark-disable``). Run: ``pytest bench/test_bench_checkpoint.py``.
+Size: 1 GiB of float32 (``MSPARAM_BENCH_CKPT_MB`` overrides), part of each case's id (``1024MiB``) so
+runs of different sizes are never compared; 4 MiB and no yardsticks in quick mode
+(``--benchmark-disable``), where each case only has to work. Run: ``pytest bench/test_bench_checkpoint.py``.
 """
 import os
 import time
@@ -26,14 +27,19 @@ import msparam as ms
 from msparam._core._storage import array_empty
 from msparam.common.tensor import Tensor
 from msparam.train import serialization
+from peers import is_quick, record_throughput
 
 ROUNDS = 3
 
 
+def pytest_generate_tests(metafunc):
+    if "megabytes" in metafunc.fixturenames:
+        megabytes = 4 if is_quick(metafunc.config) else int(os.environ.get("MSPARAM_BENCH_CKPT_MB", "1024"))
+        metafunc.parametrize("megabytes", [megabytes], ids=[f"{megabytes}MiB"], scope="module")
+
+
 @pytest.fixture(scope="module")
-def payload(request):
-    megabytes = 64 if request.config.getoption("benchmark_disable") else int(
-        os.environ.get("MSPARAM_BENCH_CKPT_MB", "1024"))
+def payload(megabytes):
     count = megabytes * 1024 * 1024 // 4
     values = np.random.default_rng(0).standard_normal(count, dtype=np.float32)
     return {"values": values, "copy_target": np.ones_like(values)}
@@ -87,11 +93,10 @@ def raw_write_seconds(payload, folder):
 
 
 def report(benchmark, payload, copy_time, label, raw_write_time=None, fresh_copy_time=None):
-    if benchmark.stats is None:  # quick mode: ran once, untimed
-        return
     seconds = benchmark.stats.stats.min
     nbytes = payload["values"].nbytes
     ratio = copy_time / seconds
+    record_throughput(benchmark, nbytes, "bytes")
     benchmark.extra_info.update({"bytes": nbytes, "GB_per_s": nbytes / seconds / 1e9,
                                  "copyto_GB_per_s": nbytes / copy_time / 1e9, "ratio_to_copyto": ratio})
     line = (f"\n{label}: {nbytes / seconds / 1e9:.2f} GB/s, np.copyto {nbytes / copy_time / 1e9:.2f} GB/s, "
@@ -114,13 +119,15 @@ def save(payload, path, fmt):
 
 @pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
 def test_load(benchmark, payload, folder, fmt):
+    benchmark.group = "checkpoint"
     path = str(folder / f"load.{fmt}")
     save(payload, path, fmt)
-    copy_time = copy_seconds(payload)
-    fresh_copy_time = fresh_copy_seconds(payload)
+    if benchmark.enabled:
+        copy_time, fresh_copy_time = copy_seconds(payload), fresh_copy_seconds(payload)
     loaded = benchmark.pedantic(ms.load_checkpoint, args=(path,), kwargs={"format": fmt}, rounds=ROUNDS, iterations=1)
     assert np.array_equal(loaded["w"].asnumpy(), payload["values"])
-    report(benchmark, payload, copy_time, f"load {fmt}", fresh_copy_time=fresh_copy_time)
+    if benchmark.enabled:
+        report(benchmark, payload, copy_time, f"load {fmt}", fresh_copy_time=fresh_copy_time)
 
 
 @pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
@@ -128,9 +135,11 @@ def test_load(benchmark, payload, folder, fmt):
 def test_save(benchmark, payload, folder, monkeypatch, fmt, durable):
     if not durable:
         monkeypatch.setattr(serialization, "_fsync_path", lambda path, flags: None)
+    benchmark.group = "checkpoint"
     path = str(folder / f"save.{fmt}")
-    copy_time = copy_seconds(payload)
-    raw_write_time = raw_write_seconds(payload, folder)
+    if benchmark.enabled:
+        copy_time, raw_write_time = copy_seconds(payload), raw_write_seconds(payload, folder)
+
     def fresh_start():
         """Untimed: drop the previous round's file and flush dirty pages, so rounds don't throttle each other."""
         if os.path.exists(path):
@@ -140,4 +149,5 @@ def test_save(benchmark, payload, folder, monkeypatch, fmt, durable):
 
     benchmark.pedantic(save, setup=fresh_start, rounds=ROUNDS, iterations=1)
     assert os.path.getsize(path) > payload["values"].nbytes
-    report(benchmark, payload, copy_time, f"save {fmt} ({'fsync' if durable else 'page cache'})", raw_write_time)
+    if benchmark.enabled:
+        report(benchmark, payload, copy_time, f"save {fmt} ({'fsync' if durable else 'page cache'})", raw_write_time)
