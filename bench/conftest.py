@@ -6,6 +6,8 @@
 - Saved runs (``--benchmark-save=NAME``) go to bench/baselines/ unless ``--benchmark-storage`` is
   given; their machine info adds the versions of the implementations and the thread count, and
   each msparam case's extra_info gains ``time_ratio_to_<peer>`` (msparam time / peer time).
+- ``--impl=msparam`` (a comma-separated list) runs only those implementations' cases, e.g. to
+  compare msparam alone against a baseline without waiting for (or failing on) the peers.
 - ``--benchmark-disable`` (quick mode, as CI runs it) runs each case once as a plain test.
 """
 import pathlib
@@ -19,10 +21,31 @@ BASELINES = pathlib.Path(__file__).resolve().parent / "baselines"
 PYTEST_BENCHMARK_DEFAULT_STORAGE = "file://./.benchmarks"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--impl", default=",".join(peers.ALL), metavar="NAMES",
+                     help="comma-separated implementations whose cases run (default: all installed): "
+                          + ", ".join(peers.ALL))
+
+
 def pytest_configure(config):
+    unknown = set(config.getoption("impl").split(",")) - set(peers.ALL)
+    if unknown:
+        raise pytest.UsageError(f"--impl: unknown implementations {sorted(unknown)}; known: {', '.join(peers.ALL)}")
     # Runs before pytest-benchmark's own (trylast) pytest_configure reads the option.
     if config.getoption("benchmark_storage", None) == PYTEST_BENCHMARK_DEFAULT_STORAGE:
         config.option.benchmark_storage = f"file://{BASELINES}"
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = set(config.getoption("impl").split(","))
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        impl = callspec.params.get("impl") if callspec else None
+        (dropped if impl is not None and impl not in wanted else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_report_header(config):
