@@ -6,6 +6,9 @@
 - Saved runs (``--benchmark-save=NAME``) go to bench/baselines/ unless ``--benchmark-storage`` is
   given; their machine info adds the versions of the implementations and the thread count, and
   each msparam case's extra_info gains ``time_ratio_to_<peer>`` (msparam time / peer time).
+- Cases run grouped by implementation, in the order of ``peers.ALL`` (msparam first, MindSpore
+  last): a peer's runtime can keep its threads busy after its calls (MindSpore's, for up to a
+  second), which would slow whichever case ran next on a 2-core machine.
 - ``--impl=msparam`` (a comma-separated list) runs only those implementations' cases, e.g. to
   compare msparam alone against a baseline without waiting for (or failing on) the peers.
 - ``--benchmark-disable`` (quick mode, as CI runs it) runs each case once as a plain test.
@@ -36,16 +39,18 @@ def pytest_configure(config):
         config.option.benchmark_storage = f"file://{BASELINES}"
 
 
+def item_impl(item):
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("impl", "msparam") if callspec else "msparam"
+
+
 def pytest_collection_modifyitems(config, items):
     wanted = set(config.getoption("impl").split(","))
-    kept, dropped = [], []
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        impl = callspec.params.get("impl") if callspec else None
-        (dropped if impl is not None and impl not in wanted else kept).append(item)
+    dropped = [item for item in items if item_impl(item) not in wanted]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    items[:] = sorted((item for item in items if item_impl(item) in wanted),
+                      key=lambda item: peers.ALL.index(item_impl(item)))
 
 
 def pytest_report_header(config):
