@@ -187,10 +187,10 @@ static inline msp_truncnorm_t msp_truncnorm_prepare(float a, float b, float mean
 {
     MSP_NO_FP_CONTRACT
     msp_truncnorm_t t;
-    const double alpha = ((double)a - mean) / sigma;
-    const double beta = ((double)b - mean) / sigma;
-    t.mean = mean;
-    t.sigma = sigma;
+    t.mean = (double)mean;
+    t.sigma = (double)sigma;
+    const double alpha = ((double)a - t.mean) / t.sigma;
+    const double beta = ((double)b - t.mean) / t.sigma;
     t.cdf_lower = msp_tn_std_normal_cdf(alpha);
     t.cdf_span = msp_tn_std_normal_cdf(beta) - t.cdf_lower;
     return t;
