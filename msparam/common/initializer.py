@@ -217,7 +217,9 @@ class Normal(Initializer):
 
 @_register("xavier_uniform")
 class XavierUniform(Initializer):
-    r"""Xavier (Glorot) uniform: :math:`U(-b, b)` with :math:`b = \text{gain} \sqrt{6 / (\text{fan\_in} + \text{fan\_out})}`.
+    r"""Xavier (Glorot) uniform: :math:`U(-b, b)`.
+
+    .. math:: b = \text{gain} \sqrt{6 / (\text{fan\_in} + \text{fan\_out})}
 
     Parameters
     ----------
@@ -251,7 +253,9 @@ class XavierUniform(Initializer):
 
 @_register("xavier_normal")
 class XavierNormal(Initializer):
-    r"""Xavier (Glorot) normal: :math:`N(0, \sigma^2)` with :math:`\sigma = \text{gain} \sqrt{2 / (\text{fan\_in} + \text{fan\_out})}`.
+    r"""Xavier (Glorot) normal: :math:`N(0, \sigma^2)`.
+
+    .. math:: \sigma = \text{gain} \sqrt{2 / (\text{fan\_in} + \text{fan\_out})}
 
     Parameters
     ----------
@@ -373,8 +377,8 @@ class Identity(Initializer):
 
 @_register()
 class Sparse(Initializer):
-    r"""A 2-D sparse matrix: :math:`N(0, \text{sigma}^2)` values with :math:`\lceil \text{sparsity} \cdot \text{rows} \rceil`
-    zeros in each column.
+    r"""A 2-D sparse matrix: :math:`N(0, \text{sigma}^2)` values, with
+    :math:`\lceil \text{sparsity} \cdot \text{rows} \rceil` zeros in each column.
 
     Parameters
     ----------
