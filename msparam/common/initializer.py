@@ -109,7 +109,7 @@ def _fan_mode(owner, mode):
     return mode.lower()
 
 
-_LINEAR_NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+_UNIT_GAIN_NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                           "conv_transpose3d", "sigmoid")
 
 
@@ -136,7 +136,7 @@ def _calculate_gain(nonlinearity, param=None):
         If ``nonlinearity`` is not one of these, or, for 'leaky_relu', ``param`` is neither None,
         an int (not bool) nor a float (MindSpore's rule: a numpy.float32 is refused too).
     """
-    if nonlinearity in _LINEAR_NONLINEARITIES:
+    if nonlinearity in _UNIT_GAIN_NONLINEARITIES:
         return 1
     if nonlinearity == "tanh":
         return 5.0 / 3
@@ -149,7 +149,7 @@ def _calculate_gain(nonlinearity, param=None):
             raise ValueError(f"'negative_slope' must be an int or float when 'nonlinearity' is 'leaky_relu', "
                              f"but got {param!r} of type {type(param).__name__}.")
         return math.sqrt(2.0 / (1 + param ** 2))
-    raise ValueError(f"'nonlinearity' must be one of {[*_LINEAR_NONLINEARITIES, 'tanh', 'relu', 'leaky_relu']}, "
+    raise ValueError(f"'nonlinearity' must be one of {[*_UNIT_GAIN_NONLINEARITIES, 'tanh', 'relu', 'leaky_relu']}, "
                      f"but got {nonlinearity!r}.")
 
 
@@ -293,8 +293,9 @@ class _HeInitializer(Initializer):
         self.negative_slope, self.mode, self.nonlinearity = negative_slope, mode, nonlinearity
 
     def _std(self, shape):
+        mode = _fan_mode(type(self).__name__, self.mode)
         fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
-        fan = fan_in if _fan_mode(type(self).__name__, self.mode) == "fan_in" else fan_out
+        fan = fan_in if mode == "fan_in" else fan_out
         return _calculate_gain(self.nonlinearity, self.negative_slope) / math.sqrt(fan)
 
 
