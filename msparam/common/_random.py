@@ -5,7 +5,7 @@ Interim: backed by the vectorised NumPy reference until the compiled core lands.
 """
 from msparam.common import _philox_numpy as philox
 
-__all__ = ["fill_uniform", "fill_normal"]
+__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal"]
 
 
 def fill_uniform(seed, out, a, b):
@@ -16,3 +16,8 @@ def fill_uniform(seed, out, a, b):
 def fill_normal(seed, out, mean, sigma):
     """Normal(mean, sigma**2) by Box-Muller on pairs."""
     out[...] = philox.normal(seed, out.size, mean, sigma)
+
+
+def fill_truncated_normal(seed, out, mean, sigma, a, b):
+    """Normal(mean, sigma**2) truncated to [a, b], by the inverse CDF (sigma > 0, checked by the caller)."""
+    out[...] = philox.truncated_normal(seed, out.size, mean, sigma, a, b)
