@@ -20,17 +20,16 @@ ORDER = ("msparam", "numpy", "torch", "mindspore")
 COLORS = {"msparam": "#d62728", "numpy": "#1f77b4", "torch": "#ff7f0e", "mindspore": "#2ca02c"}
 
 
-def throughputs(run, test, **fixed):
-    """``{label: {implementation: throughput}}`` for the cases of ``test`` whose params match ``fixed``."""
+def throughputs(run, test):
+    """``{case id without the implementation: {implementation: throughput}}`` for the cases of ``test``."""
     found = {}
     for bench in run["benchmarks"]:
-        params = dict(bench["params"] or {})
-        if bench["name"].split("[")[0] != test or "throughput" not in bench["extra_info"]:
+        impl = (bench["params"] or {}).get("impl")
+        if bench["name"].split("[")[0] != test or impl is None or "throughput" not in bench["extra_info"]:
             continue
-        if any(params.pop(key, None) != value for key, value in fixed.items()):
-            continue
-        impl = params.pop("impl")
-        found.setdefault("-".join(str(value) for value in params.values()), {})[impl] = bench["extra_info"]["throughput"]
+        parts = bench["param"].split("-")
+        parts.remove(impl)
+        found.setdefault("-".join(parts), {})[impl] = bench["extra_info"]["throughput"]
     return found
 
 
@@ -48,23 +47,24 @@ def grouped_bars(axis, table, scale, ylabel, title, log=False):
     axis.set_title(title)
     if log:
         axis.set_yscale("log")
-    axis.legend(fontsize="small")
+    axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axis.grid(axis="y", alpha=0.3)
 
 
 def draw(run, output):
     conv = throughputs(run, "test_conv2d_forward")
-    fills = {size: throughputs(run, "test_fill", size=size) for size in ("1M", "16M")}
+    fills = {size: {case.rsplit("-", 1)[0]: row for case, row in sorted(throughputs(run, "test_fill").items())
+                    if case.endswith(f"-{size}")} for size in ("1M", "16M")}
     figure, axes = plt.subplots(3, 1, figsize=(11, 13))
     grouped_bars(axes[0], conv, 1.0, "GFLOP/s", "Conv2d forward, float32, pad 'same' (higher is better)")
     for axis, (size, table) in zip(axes[1:], fills.items()):
-        grouped_bars(axis, dict(sorted(table.items())), 1e-9, "G elements/s (log)",
+        grouped_bars(axis, table, 1e-9, "G elements/s (log)",
                      f"initializer fill, {size} float32 elements (higher is better)", log=True)
     machine = run["machine_info"]
     brand = machine.get("cpu", {}).get("brand_raw", machine.get("processor", ""))
     threads = machine.get("msparam_threads", "?")
     figure.suptitle(f"msparam benchmarks, {run['datetime'][:10]}: {brand}, {threads} threads")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.97))
     figure.savefig(output, dpi=80)
 
 

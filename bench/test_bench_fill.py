@@ -7,16 +7,20 @@ arguments fails here until it has an entry in ``ARGUMENTS``, it is never skipped
 
 Peers allocate and fill the same shape: MindSpore through the same call, PyTorch with
 ``torch.nn.init`` on ``torch.empty``, NumPy (where it has the distribution) with its Generator.
+Quick mode (``--benchmark-disable``) fills 4,096 elements instead, to check every case works.
 """
 import numpy as np
 import pytest
 
 import msparam.common.initializer as msparam_init
-from peers import implementations, load, record_throughput
+from peers import implementations, is_quick, load, record_throughput
 
-SIZES = {"1M": 10**6, "16M": 16 * 10**6}
-# Shapes tried in order: 2-D first (Identity needs it), 4-D (conv-like) for those needing 3-5 dims (Dirac).
+# Shapes of each size, tried in order: 2-D first (Identity needs it), then 4-D, conv-like (Dirac needs 3-5 dims).
 SHAPES = {"1M": [(1000, 1000), (250, 250, 4, 4)], "16M": [(4000, 4000), (1000, 1000, 4, 4)]}
+# Quick mode (--benchmark-disable) only checks that every case works: one small size.
+QUICK_SHAPES = {"4K": [(64, 64), (16, 16, 4, 4)]}
+# Tiny shapes of the same ranks, to learn cheaply which of the shapes an initializer accepts.
+RANK_PROBES = [(8, 8), (8, 8, 2, 2)]
 # Constructor arguments for initializers without defaults, for every implementation.
 ARGUMENTS = {"constant": {"value": 0.5}, "sparse": {"sparsity": 0.1}}
 
@@ -61,12 +65,15 @@ NUMPY_DRAWS.update({"henormal": NUMPY_DRAWS["normal"], "xaviernormal": NUMPY_DRA
                     "heuniform": NUMPY_DRAWS["uniform"], "xavieruniform": NUMPY_DRAWS["uniform"]})
 
 
-def cases():
-    peer_names = {"msparam": set(INITIALIZERS), "mindspore": set(INITIALIZERS), "torch": set(TORCH_FILLS),
-                  "numpy": set(NUMPY_DRAWS)}
-    return [pytest.param(name, size, impl, id=f"{name}-{size}-{impl}")
-            for name in sorted(INITIALIZERS) for size in SIZES
-            for impl in implementations("msparam", "numpy", "torch", "mindspore") if name in peer_names[impl]]
+def pytest_generate_tests(metafunc):
+    if metafunc.function is test_fill:
+        sizes = QUICK_SHAPES if is_quick(metafunc.config) else SHAPES
+        peer_names = {"msparam": set(INITIALIZERS), "mindspore": set(INITIALIZERS), "torch": set(TORCH_FILLS),
+                      "numpy": set(NUMPY_DRAWS)}
+        metafunc.parametrize(("name", "shapes", "impl"), [
+            pytest.param(name, sizes[size], impl, id=f"{name}-{size}-{impl}")
+            for name in sorted(INITIALIZERS) for size in sizes
+            for impl in implementations("msparam", "numpy", "torch", "mindspore") if name in peer_names[impl]])
 
 
 def fill_function(name, impl):
@@ -86,24 +93,23 @@ def fill_function(name, impl):
     return lambda shape: module.initializer(initializer, shape).init_data()
 
 
-def accepted_shape(fill, size):
-    """The first of ``SHAPES[size]`` the fill accepts (it runs once here, which also warms it up)."""
+def accepted_shape(fill, shapes):
+    """The first of ``shapes`` whose rank the fill accepts, found on tiny shapes of the same ranks."""
     errors = []
-    for shape in SHAPES[size]:
+    for probe, shape in zip(RANK_PROBES, shapes):
         try:
-            fill(shape)
+            fill(probe)
             return shape
         except ValueError as error:
-            errors.append(f"{shape}: {error}")
+            errors.append(f"{probe}: {error}")
     raise AssertionError("no benchmark shape fits this initializer:\n" + "\n".join(errors))
 
 
-@pytest.mark.parametrize(("name", "size", "impl"), cases())
-def test_fill(benchmark, name, size, impl):
-    benchmark.group = f"fill {size}"
+def test_fill(benchmark, name, shapes, impl):
+    elements = int(np.prod(shapes[0]))
+    benchmark.group = f"fill {elements:.2g} elements"
     fill = fill_function(name, impl)
-    shape = accepted_shape(fill, size)
+    shape = accepted_shape(fill, shapes)
     filled = benchmark(fill, shape)
-    assert tuple(filled.shape) == shape
-    assert int(np.prod(shape)) == SIZES[size]
-    record_throughput(benchmark, SIZES[size], "elements")
+    assert tuple(filled.shape) == shape and int(np.prod(shape)) == elements
+    record_throughput(benchmark, elements, "elements")
