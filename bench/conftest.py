@@ -3,6 +3,9 @@
 - A case with an ``impl`` parameter runs once per implementation (``peers.implementations``),
   so msparam and its peers are timed in the same session on the same machine state. At the end
   the terminal shows, per case, msparam's median time divided by each peer's.
+- Unless given on the command line, ``--benchmark-min-rounds`` is 3 and ``--benchmark-max-time``
+  0.5 s (pytest-benchmark's defaults: 5 and 1.0): the suite's slowest cases (a 1.6x10^7-element
+  Orthogonal fill) take seconds per call, and three rounds of them keep a run to minutes.
 - Saved runs (``--benchmark-save=NAME``) go to bench/baselines/ unless ``--benchmark-storage`` is
   given; their machine info adds the versions of the implementations and the thread count, and
   each msparam case's extra_info gains ``time_ratio_to_<peer>`` (msparam time / peer time).
@@ -22,6 +25,8 @@ import peers
 
 BASELINES = pathlib.Path(__file__).resolve().parent / "baselines"
 PYTEST_BENCHMARK_DEFAULT_STORAGE = "file://./.benchmarks"
+SUITE_DEFAULTS = {"benchmark_min_rounds": ("--benchmark-min-rounds", 3),
+                  "benchmark_max_time": ("--benchmark-max-time", "0.5")}
 
 
 def pytest_addoption(parser):
@@ -34,9 +39,13 @@ def pytest_configure(config):
     unknown = set(config.getoption("impl").split(",")) - set(peers.ALL)
     if unknown:
         raise pytest.UsageError(f"--impl: unknown implementations {sorted(unknown)}; known: {', '.join(peers.ALL)}")
-    # Runs before pytest-benchmark's own (trylast) pytest_configure reads the option.
+    # Runs before pytest-benchmark's own (trylast) pytest_configure reads these options.
     if config.getoption("benchmark_storage", None) == PYTEST_BENCHMARK_DEFAULT_STORAGE:
         config.option.benchmark_storage = f"file://{BASELINES}"
+    given = [str(arg).split("=")[0] for arg in config.invocation_params.args]
+    for option, (flag, value) in SUITE_DEFAULTS.items():
+        if flag not in given:
+            setattr(config.option, option, value)
 
 
 def item_impl(item):
