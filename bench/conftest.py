@@ -16,6 +16,7 @@
   compare msparam alone against a baseline without waiting for (or failing on) the peers.
 - ``--benchmark-disable`` (quick mode, as CI runs it) runs each case once as a plain test.
 """
+import os
 import pathlib
 import statistics
 
@@ -151,11 +152,18 @@ def pytest_terminal_summary(terminalreporter, config):
         session = getattr(config, "_benchmarksession", None)
         benchmarks = [as_plain(bench) for bench in session.benchmarks if bench] if session else []
         if benchmarks:
+            loads = [bench["extra_info"]["load_average"] for bench in benchmarks
+                     if "load_average" in bench["extra_info"]]
             lines = ratio_lines(benchmarks)
             if len(lines) > 1:
                 terminalreporter.section("msparam time / peer time, medians (< 1: msparam faster)", sep="-")
                 for line in lines:
                     terminalreporter.write_line(line)
+                if loads:
+                    terminalreporter.write_line(
+                        f"1-minute load average during the cases: {min(loads):.1f} to {max(loads):.1f} on "
+                        f"{os.cpu_count()} cores (this run's own threads count too; more means other work "
+                        f"shared the cores and the times are noisier)")
             lines = yardstick_lines(benchmarks)
             if lines:
                 terminalreporter.section("yardstick time / msparam time (> 1: msparam faster)", sep="-")
@@ -169,6 +177,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     from msparam._threads import get_num_threads
 
     machine_info["msparam_threads"] = get_num_threads()
+    machine_info["load_average_at_save"] = os.getloadavg()
     machine_info["implementations"] = {name: importlib.metadata.version(name) for name in peers.PRESENT}
 
 

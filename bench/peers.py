@@ -8,6 +8,7 @@ are imported by the first case that needs them.
 import functools
 import importlib
 import importlib.util
+import os
 
 from msparam._threads import get_num_threads
 
@@ -47,8 +48,11 @@ def record_throughput(benchmark, amount, unit):
 
     ``unit`` names what ``amount`` counts ("elements", "GFLOP", "parameters", ...); the
     throughput is stored as ``extra_info['throughput']`` in ``unit``/s. In quick mode
-    (``--benchmark-disable``) there is no timing, so only the amount is stored.
+    (``--benchmark-disable``) there is no timing, so only the amount is stored. The 1-minute
+    load average goes with it: on a shared machine, other processes taking the cores explain
+    most outliers (a 2-thread OpenMP kernel waits a whole time slice for a descheduled thread).
     """
+    benchmark.extra_info["load_average"] = os.getloadavg()[0]
     benchmark.extra_info["work"] = amount
     benchmark.extra_info["throughput_unit"] = f"{unit}/s"
     if benchmark.stats is not None:
