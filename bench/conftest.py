@@ -181,6 +181,13 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["implementations"] = {name: importlib.metadata.version(name) for name in peers.PRESENT}
 
 
+def pytest_benchmark_compare_machine_info(config, benchmarksession, machine_info, compared_benchmark):
+    saved = compared_benchmark["machine_info"].get("msparam_threads")
+    if saved is not None and saved != machine_info["msparam_threads"]:
+        raise pytest.UsageError(f"the baseline ran msparam on {saved} threads, this run on "
+                                f"{machine_info['msparam_threads']}: set OMP_NUM_THREADS={saved} to compare")
+
+
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     table = median_times(output_json["benchmarks"])
     for bench in output_json["benchmarks"]:

@@ -104,3 +104,13 @@ def test_compare_fails_on_an_injected_slowdown(suite):
     regressions = output[output.index("Performance has regressed"):]
     assert "test_work[msparam]" in regressions and "test_work[numpy]" in regressions
     assert "msparam time / peer time" in output  # the ratios print even when the comparison fails
+
+
+def test_compare_refuses_a_baseline_run_on_another_thread_count(suite):
+    folder = suite[0]
+    path, other = saved_run(folder)
+    other["machine_info"]["msparam_threads"] += 1
+    path.with_name("0003_threads.json").write_text(json.dumps(other))
+    code, output = run(folder, "--benchmark-compare=0003", COMPARE_FAIL)
+    assert code != 0
+    assert f"set OMP_NUM_THREADS={other['machine_info']['msparam_threads']}" in output
