@@ -105,10 +105,14 @@ def format_seconds(seconds):
     return f"{seconds * 1e9:.3g} ns"
 
 
+def format_ratio(ratio):
+    return f"{ratio:.2f}" if ratio >= 0.01 else f"{ratio:.1e}"
+
+
 def ratio_lines(benchmarks):
     """Lines of the summary: per case msparam's median and msparam time / peer time for each peer."""
     table = median_times(benchmarks)
-    columns = [name for name in peers.PEERS if any(name in row for row in table.values())]
+    columns = [name for name in peers.ALL[1:] if any(name in row for row in table.values())]
     width = max([len(label) for label in table] + [4])
     lines = [f"{'case':<{width}}  {'msparam':>10}" + "".join(f"  {name:>9}" for name in columns)]
     ratios = {name: [] for name in columns}
@@ -121,13 +125,13 @@ def ratio_lines(benchmarks):
             if name in row:
                 ratio = row["msparam"] / row[name]
                 ratios[name].append(ratio)
-                cells.append(f"  {ratio:>9.2f}")
+                cells.append(f"  {format_ratio(ratio):>9}")
             else:
                 cells.append(f"  {'-':>9}")
         lines.append(f"{label:<{width}}  {format_seconds(row['msparam']):>10}" + "".join(cells))
     if any(ratios.values()):
         lines.append(f"{'geometric mean':<{width}}  {'':>10}" + "".join(
-            f"  {statistics.geometric_mean(ratios[name]):>9.2f}" if ratios[name] else f"  {'-':>9}"
+            f"  {format_ratio(statistics.geometric_mean(ratios[name])):>9}" if ratios[name] else f"  {'-':>9}"
             for name in columns))
     return lines
 
@@ -196,6 +200,6 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         split = split_impl(bench)
         if split is not None and split[1] == "msparam":
             row = table.get(split[0], {})
-            for name in peers.PEERS:
-                if name in row:
-                    bench["extra_info"][f"time_ratio_to_{name}"] = row["msparam"] / row[name]
+            for name, seconds in row.items():
+                if name != "msparam":
+                    bench["extra_info"][f"time_ratio_to_{name}"] = row["msparam"] / seconds

@@ -14,7 +14,6 @@ from msparam._threads import get_num_threads
 
 ALL = ("msparam", "numpy", "torch", "mindspore")
 PRESENT = tuple(name for name in ALL if importlib.util.find_spec(name) is not None)
-PEERS = tuple(name for name in PRESENT if name != "msparam")
 
 
 def implementations(*names):

@@ -43,7 +43,7 @@ TORCH_FILLS = {
     "constant": lambda init, t: init.constant_(t, 0.5),
     "normal": lambda init, t: init.normal_(t, 0.0, 0.01),
     "uniform": lambda init, t: init.uniform_(t, -0.07, 0.07),
-    "truncatednormal": lambda init, t: init.trunc_normal_(t, 0.0, 0.01, -0.02, 0.02),
+    "truncatednormal": lambda init, t: init.trunc_normal_(t, 0.0, 0.01, -2.0, 2.0),
     "xavieruniform": lambda init, t: init.xavier_uniform_(t),
     "xaviernormal": lambda init, t: init.xavier_normal_(t),
     "heuniform": lambda init, t: init.kaiming_uniform_(t),
