@@ -1,18 +1,72 @@
 """The random fills every initializer uses: ``fill_*(seed, out, *params)`` writes float32 values
 of MindSpore 2.10's stream ``seed`` into the 1-D contiguous float32 array ``out``.
 
-Interim: backed by the vectorised NumPy reference until the compiled core lands.
+Arguments are checked here, before the compiled core (msparam._core._random) runs without the
+GIL; distribution parameters are rounded to float32 first, as MindSpore does.
 """
-from msparam.common import _philox_numpy as philox
+import numbers
+
+import numpy as np
+
+from msparam._core import _random as _core
+from msparam._threads import get_num_threads
 
 __all__ = ["fill_uniform", "fill_normal"]
 
+_SEED_LIMIT = 2**64
+
+
+def _check_target(name, seed, out):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"For '{name}', 'seed' must be int, but got {type(seed).__name__}.")
+    if not 0 <= seed < _SEED_LIMIT:
+        raise ValueError(f"For '{name}', 'seed' must be in [0, 2**64 - 1], but got {seed}.")
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"For '{name}', 'out' must be a numpy.ndarray, but got {type(out).__name__}.")
+    if out.dtype != np.float32:
+        raise TypeError(f"For '{name}', 'out' must have dtype float32, but got {out.dtype}.")
+    if out.ndim != 1 or not out.flags.c_contiguous:
+        raise ValueError(f"For '{name}', 'out' must be 1-D and C-contiguous, but got shape "
+                         f"{out.shape} with strides {out.strides}.")
+    if not out.flags.writeable:
+        raise ValueError(f"For '{name}', 'out' must be writeable.")
+
+
+def _float32(name, arg, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"For '{name}', '{arg}' must be a real number, but got {type(value).__name__}.")
+    return float(np.float32(value))
+
 
 def fill_uniform(seed, out, a, b):
-    """Uniform on [a, b) (a, b rounded to float32 first, as MindSpore)."""
-    out[...] = philox.uniform(seed, out.size, a, b)
+    """Uniform on [a, b): ``(b - a) * u + a`` with u = uint32 / 2^32, in double, then float32.
+
+    Parameters
+    ----------
+    seed : int
+        Stream seed, 0 <= seed < 2**64.
+    out : numpy.ndarray
+        1-D C-contiguous writeable float32 array, filled in place.
+    a, b : float
+        Bounds, rounded to float32 first.
+    """
+    _check_target("fill_uniform", seed, out)
+    a, b = _float32("fill_uniform", "a", a), _float32("fill_uniform", "b", b)
+    _core.fill_uniform(int(seed), out, a, b, get_num_threads())
 
 
 def fill_normal(seed, out, mean, sigma):
-    """Normal(mean, sigma**2) by Box-Muller on pairs."""
-    out[...] = philox.normal(seed, out.size, mean, sigma)
+    """Normal(mean, sigma**2) by Box-Muller on pairs of the stream (cos, then sin).
+
+    Parameters
+    ----------
+    seed : int
+        Stream seed, 0 <= seed < 2**64.
+    out : numpy.ndarray
+        1-D C-contiguous writeable float32 array, filled in place.
+    mean, sigma : float
+        Rounded to float32 first.
+    """
+    _check_target("fill_normal", seed, out)
+    mean, sigma = _float32("fill_normal", "mean", mean), _float32("fill_normal", "sigma", sigma)
+    _core.fill_normal(int(seed), out, mean, sigma, get_num_threads())

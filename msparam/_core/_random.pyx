@@ -1,0 +1,110 @@
+"""Compiled random fills: MindSpore 2.10's Philox4x32-10 streams mapped to float32 distributions.
+
+The numerics live in C headers (philox.h: the generator; distributions.h: the exact maps;
+random_simd.h: their vector forms).  This module only splits a fill into block-aligned chunks
+over OpenMP threads; every chunk skips ahead to its own place in the stream, so the result never
+depends on the thread count.  Callers (msparam.common._random) validate arguments first.
+"""
+from libc.stdint cimport uint32_t, uint64_t
+from cython.parallel cimport prange
+
+cdef extern from "random_kernels.h" nogil:
+    int MSP_ISA_BASE
+    int MSP_ISA_AVX2
+    int MSP_ISA_AVX512
+    double MSP_NORMAL_TOLERANCE
+    ctypedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, Py_ssize_t nblocks,
+                                      uint32_t *out)
+    ctypedef void (*msp_map_fn)(const uint32_t *bits, float *out, Py_ssize_t n,
+                                const void *params)
+    int msp_random_isa()
+    msp_generator_fn msp_generator_for(int isa)
+    msp_map_fn msp_uniform_map_for(int isa)
+    msp_map_fn msp_normal_map_for(int isa)
+    void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs)
+    void msp_fill_range(msp_generator_fn generate, msp_map_fn map, const void *params,
+                        uint64_t seed, float *out, uint64_t start, Py_ssize_t count)
+
+__all__ = ["fill_uniform", "fill_normal", "available_isas", "normal_part_errors",
+           "NORMAL_TOLERANCE", "CHUNK"]
+
+_ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
+_BEST_ISA = msp_random_isa()
+NORMAL_TOLERANCE = MSP_NORMAL_TOLERANCE
+
+# Elements per parallel chunk: a multiple of 4, so every chunk starts on a Philox block (and a
+# normal pair).  A fill of one chunk or less runs on the calling thread: no OpenMP team to wake.
+cdef enum:
+    _CHUNK = 1 << 15
+CHUNK = _CHUNK
+
+
+def available_isas():
+    """Names of the paths this CPU can run, narrowest first; 'base' is the exact scalar one."""
+    return [_ISA_NAMES[i] for i in range(_BEST_ISA + 1)]
+
+
+cdef int _isa_index(isa) except -1:
+    if isa is None:
+        return _BEST_ISA
+    names = available_isas()
+    if isa not in names:
+        raise ValueError(f"'isa' must be one of {names}, but got {isa!r}.")
+    return names.index(isa)
+
+
+cdef void _fill(msp_generator_fn generate, msp_map_fn map, const void *params, uint64_t seed,
+                float *out, Py_ssize_t n, int num_threads) noexcept nogil:
+    cdef Py_ssize_t chunks = (n + _CHUNK - 1) // _CHUNK
+    cdef Py_ssize_t c
+    if chunks <= 1 or num_threads <= 1:
+        msp_fill_range(generate, map, params, seed, out, 0, n)
+        return
+    if num_threads > chunks:
+        num_threads = <int>chunks
+    for c in prange(chunks, num_threads=num_threads, schedule="static"):
+        msp_fill_range(generate, map, params, seed, out + c * _CHUNK, c * _CHUNK,
+                       min(<Py_ssize_t>_CHUNK, n - c * _CHUNK))
+
+
+def fill_uniform(uint64_t seed, float[::1] out, double a, double b, int num_threads, isa=None):
+    """Uniform: out[i] = (float)((b - a) * u_i + a), u_i = uint32 number i of stream ``seed`` / 2^32.
+
+    ``a`` and ``b`` are expected already rounded to float32.
+    """
+    cdef int index = _isa_index(isa)
+    cdef double params[2]
+    params[0] = a
+    params[1] = b
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        _fill(msp_generator_for(index), msp_uniform_map_for(index), params, seed, &out[0],
+              out.shape[0], num_threads)
+
+
+def fill_normal(uint64_t seed, float[::1] out, double mean, double sigma, int num_threads,
+                isa=None):
+    """Normal by Box-Muller on the stream's pairs (see distributions.h).
+
+    ``mean`` and ``sigma`` are expected already rounded to float32.
+    """
+    cdef int index = _isa_index(isa)
+    cdef double params[2]
+    params[0] = mean
+    params[1] = sigma
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        _fill(msp_generator_for(index), msp_normal_map_for(index), params, seed, &out[0],
+              out.shape[0], num_threads)
+
+
+def normal_part_errors(isa):
+    """(radius relative error, cos/sin absolute error) of ``isa``'s fast normal path against the
+    C library, maximised over all 2^23 inputs each; (0, 0) for 'base'."""
+    cdef int index = _isa_index(isa)
+    cdef double radius_rel, trig_abs
+    with nogil:
+        msp_normal_part_errors(index, &radius_rel, &trig_abs)
+    return radius_rel, trig_abs

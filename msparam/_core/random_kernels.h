@@ -1,0 +1,149 @@
+/* Random fills: a Philox generator feeding a distribution map, chosen per ISA at run time.
+ *
+ * msp_fill_range() produces elements start .. start + count - 1 of a fill: it asks the generator
+ * for the stream's uint32 numbers in L1-sized pieces and hands each piece to the distribution's
+ * map (distributions.h).  Element i depends only on the seed and i, so a caller may split a fill
+ * into block-aligned ranges on any number of threads and get the same bits.
+ *
+ * The generator and the maps come in an exact scalar form (base, portable) and in vector forms
+ * (random_simd.h) compiled with GCC target attributes for AVX2 and AVX-512; msp_random_isa()
+ * picks the widest one the CPU runs.  No -march flags: the module stays portable.
+ */
+#ifndef MSPARAM_RANDOM_KERNELS_H
+#define MSPARAM_RANDOM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "philox.h"
+#include "distributions.h"
+
+#define MSP_ISA_BASE 0
+#define MSP_ISA_AVX2 1
+#define MSP_ISA_AVX512 2
+
+typedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, ptrdiff_t nblocks, uint32_t *out);
+
+/* See random_simd.h: the normal map's margin for its own approximation error. */
+#define MSP_NORMAL_TOLERANCE 0x1p-44
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MSP_RANDOM_X86 1
+#include <immintrin.h>
+
+typedef double msp_d4 __attribute__((vector_size(32)));
+typedef uint64_t msp_u4 __attribute__((vector_size(32)));
+typedef int64_t msp_i4 __attribute__((vector_size(32)));
+typedef float msp_f4 __attribute__((vector_size(16)));
+typedef uint32_t msp_w4 __attribute__((vector_size(16)));
+typedef int32_t msp_m4 __attribute__((vector_size(16)));
+typedef double msp_d8 __attribute__((vector_size(64)));
+typedef uint64_t msp_u8 __attribute__((vector_size(64)));
+typedef int64_t msp_i8 __attribute__((vector_size(64)));
+typedef float msp_f8 __attribute__((vector_size(32)));
+typedef uint32_t msp_w8 __attribute__((vector_size(32)));
+typedef int32_t msp_m8 __attribute__((vector_size(32)));
+
+#define MSP_ISA_NAME avx2
+#define MSP_TARGET __attribute__((target("avx2,fma")))
+#define MSP_VL 4
+#define msp_vd msp_d4
+#define msp_vu msp_u4
+#define msp_vi msp_i4
+#define msp_vf msp_f4
+#define msp_vw msp_w4
+#define msp_vm msp_m4
+#define MSP_MUL32(a, m) ((msp_vu)_mm256_mul_epu32((__m256i)(a), _mm256_set1_epi64x(m)))
+#define MSP_FMA(a, b, c) ((msp_vd)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
+#define MSP_SQRT(x) ((msp_vd)_mm256_sqrt_pd((__m256d)(x)))
+#define MSP_ANY(m) _mm_movemask_ps((__m128)(m))
+#define MSP_ZIP_LO ((msp_vu){0, 4, 1, 5})
+#define MSP_ZIP_HI ((msp_vu){2, 6, 3, 7})
+#include "random_simd.h"
+#undef MSP_ISA_NAME
+#undef MSP_TARGET
+#undef MSP_VL
+#undef msp_vd
+#undef msp_vu
+#undef msp_vi
+#undef msp_vf
+#undef msp_vw
+#undef msp_vm
+#undef MSP_MUL32
+#undef MSP_FMA
+#undef MSP_SQRT
+#undef MSP_ANY
+#undef MSP_ZIP_LO
+#undef MSP_ZIP_HI
+
+#define MSP_ISA_NAME avx512
+#define MSP_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define MSP_VL 8
+#define msp_vd msp_d8
+#define msp_vu msp_u8
+#define msp_vi msp_i8
+#define msp_vf msp_f8
+#define msp_vw msp_w8
+#define msp_vm msp_m8
+#define MSP_MUL32(a, m) ((msp_vu)_mm512_mul_epu32((__m512i)(a), _mm512_set1_epi64(m)))
+#define MSP_FMA(a, b, c) ((msp_vd)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
+#define MSP_SQRT(x) ((msp_vd)_mm512_sqrt_pd((__m512d)(x)))
+#define MSP_ANY(m) _mm256_movemask_ps((__m256)(m))
+#define MSP_ZIP_LO ((msp_vu){0, 8, 1, 9, 2, 10, 3, 11})
+#define MSP_ZIP_HI ((msp_vu){4, 12, 5, 13, 6, 14, 7, 15})
+#include "random_simd.h"
+#else
+#define MSP_RANDOM_X86 0
+#endif
+
+/* Widest ISA this CPU (and OS) supports, one of MSP_ISA_*. */
+static int msp_random_isa(void)
+{
+#if MSP_RANDOM_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return MSP_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return MSP_ISA_AVX2;
+#endif
+    return MSP_ISA_BASE;
+}
+
+#if MSP_RANDOM_X86
+#define MSP_PICK(ISA, STEM) \
+    ((ISA) == MSP_ISA_AVX512 ? STEM##_avx512 : (ISA) == MSP_ISA_AVX2 ? STEM##_avx2 : STEM##_base)
+#else
+#define MSP_PICK(ISA, STEM) STEM##_base
+#endif
+
+#define msp_philox_blocks_base msp_philox_blocks_scalar
+static msp_generator_fn msp_generator_for(int isa) { return MSP_PICK(isa, msp_philox_blocks); }
+static msp_map_fn msp_uniform_map_for(int isa) { return MSP_PICK(isa, msp_uniform_map); }
+static msp_map_fn msp_normal_map_for(int isa) { return MSP_PICK(isa, msp_normal_map); }
+
+/* Largest part errors of the ISA's fast normal path (zero for base, which is the reference). */
+static void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs)
+{
+    *radius_rel = *trig_abs = 0.0;
+#if MSP_RANDOM_X86
+    if (isa == MSP_ISA_AVX512) msp_normal_part_errors_avx512(radius_rel, trig_abs);
+    if (isa == MSP_ISA_AVX2) msp_normal_part_errors_avx2(radius_rel, trig_abs);
+#endif
+}
+
+/* uint32 numbers per generator call: a multiple of 4 (whole blocks) that stays in L1. */
+#define MSP_PIECE_WORDS 2048
+
+/* Elements start .. start + count - 1 of a fill into out[0 .. count - 1]; start must be a
+ * multiple of 4 (a block boundary, hence also a normal pair boundary). */
+static void msp_fill_range(msp_generator_fn generate, msp_map_fn map, const void *params,
+                           uint64_t seed, float *out, uint64_t start, ptrdiff_t count)
+{
+    uint32_t bits[MSP_PIECE_WORDS];
+    for (ptrdiff_t done = 0; done < count; done += MSP_PIECE_WORDS) {
+        const ptrdiff_t n = count - done < MSP_PIECE_WORDS ? count - done : MSP_PIECE_WORDS;
+        generate(seed, (start + (uint64_t)done) / 4, (n + 3) / 4, bits);
+        map(bits, out + done, n, params);
+    }
+}
+
+#endif
