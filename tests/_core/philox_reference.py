@@ -1,12 +1,17 @@
-"""Philox4x32-10 and MindSpore 2.10's uniform/normal mappings, vectorised in NumPy.
+"""Independent reference for the compiled random core: Philox4x32-10 vectorised in NumPy and
+MindSpore 2.10's uniform/normal maps written straight from the formulas.
 
-Interim reference implementation: the compiled parallel core (issue 3) replaces it.
+log, cos and sin come from Python's math module (the C library, as in MindSpore), not NumPy,
+whose SIMD float64 log differs from the C library's in the last bit for some inputs.
 """
+import math
+
 import numpy as np
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
 _MASK32 = np.uint64(0xFFFFFFFF)
+_log, _cos, _sin = (np.frompyfunc(f, 1, 1) for f in (math.log, math.cos, math.sin))
 
 
 def philox_uint32(seed, count):
@@ -47,9 +52,10 @@ def normal(seed, count, mean, sigma):
     bits = philox_uint32(seed, 2 * pairs).reshape(pairs, 2)
     u1 = np.maximum(_unit_float(bits[:, 0]), np.float32(1e-7)).astype(np.float64)
     u2 = _unit_float(bits[:, 1]).astype(np.float64)
-    r = np.sqrt(-2.0 * np.log(u1)) * sigma
+    r = np.sqrt(-2.0 * _log(u1).astype(np.float64)) * sigma
     theta = 2.0 * float(np.float32(3.1415926)) * u2
     out = np.empty((pairs, 2), np.float64)
-    out[:, 0] = mean + r * np.cos(theta)
-    out[:, 1] = mean + r * np.sin(theta)
-    return out.reshape(-1)[:count].astype(np.float32)
+    out[:, 0] = mean + r * _cos(theta).astype(np.float64)
+    out[:, 1] = mean + r * _sin(theta).astype(np.float64)
+    with np.errstate(over="ignore"):  # a huge sigma overflows float32 to inf, as in MindSpore
+        return out.reshape(-1)[:count].astype(np.float32)
