@@ -134,21 +134,10 @@ output = net(input_data)
 def run_examples():
     """Run every example in one namespace; yield (title, code, printed text)."""
     namespace = {"__name__": "__tour__"}
-    missing = None
     for title, code in EXAMPLES:
         out = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(out):
-                exec(compile(code, f"<tour: {title}>", "exec"), namespace)
-        except ModuleNotFoundError as exc:
-            if not (exc.name or "").startswith("msparam."):
-                raise
-            missing = exc.name
-            out.write(f"(not run: this example needs {missing}, which is not built yet)\n")
-        except NameError:
-            if missing is None:
-                raise
-            out.write(f"(not run: it builds on an example that needs {missing})\n")
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, f"<tour: {title}>", "exec"), namespace)
         yield title, code, out.getvalue()
 
 

@@ -1,7 +1,9 @@
 """Compiled random fills: MindSpore 2.10's Philox4x32-10 streams mapped to float32 distributions.
 
-The numerics live in C headers (philox.h: the generator; distributions.h: the exact maps;
-random_simd.h: their vector forms).  This module only splits a fill into block-aligned chunks
+The numerics live in C headers (philox.h: the generator; distributions.h: the exact uniform and
+normal maps; random_simd.h: their vector forms; truncated_normal.h).  A distribution is a map
+from the stream's uint32 numbers to float32 values, so adding one is a map plus a fill function
+here; the generator and the parallel split stay as they are.  This module only splits a fill into block-aligned chunks
 over OpenMP threads; every chunk skips ahead to its own place in the stream, so the result never
 depends on the thread count.  Callers (msparam.common._random) validate arguments first.
 """
@@ -22,10 +24,15 @@ cdef extern from "random_kernels.h" nogil:
     msp_map_fn msp_uniform_map_for(int isa)
     msp_map_fn msp_normal_map_for(int isa)
     void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs)
+    ctypedef struct msp_truncnorm_t:
+        pass
+    msp_truncnorm_t msp_truncnorm_prepare(float a, float b, float mean, float sigma)
+    void msp_truncated_normal_map(const uint32_t *bits, float *out, Py_ssize_t n,
+                                  const void *params)
     void msp_fill_range(msp_generator_fn generate, msp_map_fn map, const void *params,
                         uint64_t seed, float *out, uint64_t start, Py_ssize_t count)
 
-__all__ = ["fill_uniform", "fill_normal", "available_isas", "normal_part_errors",
+__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_isas", "normal_part_errors",
            "NORMAL_TOLERANCE", "CHUNK"]
 
 _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
@@ -97,6 +104,21 @@ def fill_normal(uint64_t seed, float[::1] out, double mean, double sigma, int nu
         return
     with nogil:
         _fill(msp_generator_for(index), msp_normal_map_for(index), params, seed, &out[0],
+              out.shape[0], num_threads)
+
+
+def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma, float a,
+                          float b, int num_threads, isa=None):
+    """Truncated normal on [a, b] by MindSpore's inverse CDF (truncated_normal.h), sigma > 0.
+
+    ``isa`` picks the generator; the map itself is scalar.
+    """
+    cdef int index = _isa_index(isa)
+    cdef msp_truncnorm_t prepared = msp_truncnorm_prepare(a, b, mean, sigma)
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        _fill(msp_generator_for(index), msp_truncated_normal_map, &prepared, seed, &out[0],
               out.shape[0], num_threads)
 
 

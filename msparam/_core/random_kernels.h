@@ -18,6 +18,7 @@
 
 #include "philox.h"
 #include "distributions.h"
+#include "truncated_normal.h"
 
 #define MSP_ISA_BASE 0
 #define MSP_ISA_AVX2 1
@@ -114,6 +115,14 @@ static int msp_random_isa(void)
 #else
 #define MSP_PICK(ISA, STEM) STEM##_base
 #endif
+
+/* params: a msp_truncnorm_t from msp_truncnorm_prepare (scalar only: inverse CDFs branch a lot). */
+static void msp_truncated_normal_map(const uint32_t *bits, float *out, ptrdiff_t n,
+                                     const void *params)
+{
+    const msp_truncnorm_t *t = (const msp_truncnorm_t *)params;
+    for (ptrdiff_t i = 0; i < n; ++i) out[i] = msp_truncnorm_sample(t, bits[i]);
+}
 
 #define msp_philox_blocks_base msp_philox_blocks_scalar
 static msp_generator_fn msp_generator_for(int isa) { return MSP_PICK(isa, msp_philox_blocks); }

@@ -11,7 +11,7 @@ import numpy as np
 from msparam._core import _random as _core
 from msparam._threads import get_num_threads
 
-__all__ = ["fill_uniform", "fill_normal"]
+__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal"]
 
 _SEED_LIMIT = 2**64
 
@@ -70,3 +70,21 @@ def fill_normal(seed, out, mean, sigma):
     _check_target("fill_normal", seed, out)
     mean, sigma = _float32("fill_normal", "mean", mean), _float32("fill_normal", "sigma", sigma)
     _core.fill_normal(int(seed), out, mean, sigma, get_num_threads())
+
+
+def fill_truncated_normal(seed, out, mean, sigma, a, b):
+    """Normal(mean, sigma**2) truncated to [a, b] by MindSpore's inverse CDF, one uint32 per element.
+
+    Parameters
+    ----------
+    seed : int
+        Stream seed, 0 <= seed < 2**64.
+    out : numpy.ndarray
+        1-D C-contiguous writeable float32 array, filled in place.
+    mean, sigma, a, b : float
+        Rounded to float32 first; sigma > 0 (checked by the caller); a, b absolute bounds.
+    """
+    _check_target("fill_truncated_normal", seed, out)
+    mean, sigma, a, b = (_float32("fill_truncated_normal", name, value)
+                         for name, value in (("mean", mean), ("sigma", sigma), ("a", a), ("b", b)))
+    _core.fill_truncated_normal(int(seed), out, mean, sigma, a, b, get_num_threads())

@@ -75,7 +75,6 @@ complex_type = tuple(t for t in all_types if t._kind == "c")
 number_type = int_type + uint_type + float_type + complex_type
 implicit_conversion_seq = {globals()[attr]: i for i, attr in enumerate(_table.IMPLICIT_CONVERSION)}
 
-_BY_CODE = all_types
 _BY_NUMPY = {np.dtype(t._nptype): t for t in all_types}
 _BY_PYTYPE = {py: globals()[attr] for py, attr in _table.PYTHON_TYPES.items()}
 _BY_PYTYPE.update({t._nptype: t for t in all_types})
@@ -155,11 +154,3 @@ def to_dtype(value, arg_name, func_name):
     raise TypeError(f"For '{func_name}', '{arg_name}' must be an msparam dtype such as msparam.float32, "
                     f"but got {value!r}.")
 
-
-def code_of(dtype):
-    """Type code of a concrete dtype, shared with the compiled modules (msparam/_generated/dtypes.pxd)."""
-    return dtype._code
-
-
-def from_code(code):
-    return _BY_CODE[code]

@@ -1,4 +1,5 @@
 """save_checkpoint / load_checkpoint / load_param_into_net against MindSpore 2.10's own files."""
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -530,3 +531,19 @@ def test_save_replaces_an_existing_read_only_checkpoint(tmp_path):
     ms.save_checkpoint([{"name": "x", "data": Tensor(np.ones(1, np.int8))}], str(path))
     assert list(ms.load_checkpoint(str(path))) == ["x"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.ckpt"]
+
+
+def test_a_full_disk_fails_before_the_old_checkpoint_is_touched(tmp_path, monkeypatch):
+    path = str(tmp_path / "net.ckpt")
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.ones(4, np.float32))}], path)
+    before = open(path, "rb").read()
+
+    def no_space(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_ckpt_format.os, "posix_fallocate", no_space, raising=False)
+    with pytest.raises(OSError) as info:
+        ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.zeros(4, np.float32))}], path)
+    assert info.value.errno == errno.ENOSPC
+    assert open(path, "rb").read() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.ckpt"]
