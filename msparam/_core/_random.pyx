@@ -74,10 +74,21 @@ cdef void _fill(msp_generator_fn generate, msp_map_fn map, const void *params, u
                        min(<Py_ssize_t>_CHUNK, n - c * _CHUNK))
 
 
-def fill_uniform(uint64_t seed, float[::1] out, double a, double b, int num_threads, isa=None):
+def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_threads, isa=None):
     """Uniform: out[i] = (float)((b - a) * u_i + a), u_i = uint32 number i of stream ``seed`` / 2^32.
 
-    ``a`` and ``b`` are expected already rounded to float32.
+    Parameters
+    ----------
+    seed : int
+        Stream seed (0 .. 2**64 - 1).
+    out : float32 array, 1-D, C-contiguous
+        Filled in place.
+    a, b : float
+        Rounded to float32 on the way in (C float arguments), then used in double.
+    num_threads : int
+        Upper bound on the OpenMP threads; fills of one chunk or less use the calling thread.
+    isa : str, optional
+        One of available_isas() (default: the widest); every ISA gives the same bits.
     """
     cdef int index = _isa_index(isa)
     cdef double params[2]
@@ -90,11 +101,12 @@ def fill_uniform(uint64_t seed, float[::1] out, double a, double b, int num_thre
               out.shape[0], num_threads)
 
 
-def fill_normal(uint64_t seed, float[::1] out, double mean, double sigma, int num_threads,
+def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_threads,
                 isa=None):
-    """Normal by Box-Muller on the stream's pairs (see distributions.h).
+    """Normal by Box-Muller on the stream's pairs (see distributions.h): element 2k is
+    mean + r cos(theta), element 2k + 1 is mean + r sin(theta) of pair k.
 
-    ``mean`` and ``sigma`` are expected already rounded to float32.
+    Arguments as for fill_uniform; ``mean`` and ``sigma`` are rounded to float32 on the way in.
     """
     cdef int index = _isa_index(isa)
     cdef double params[2]
@@ -111,7 +123,7 @@ def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma
                           float b, int num_threads, isa=None):
     """Truncated normal on [a, b] by MindSpore's inverse CDF (truncated_normal.h), sigma > 0.
 
-    ``isa`` picks the generator; the map itself is scalar.
+    Arguments as for fill_uniform; ``isa`` picks the generator, the map itself is scalar.
     """
     cdef int index = _isa_index(isa)
     cdef msp_truncnorm_t prepared = msp_truncnorm_prepare(a, b, mean, sigma)

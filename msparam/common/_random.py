@@ -2,7 +2,9 @@
 of MindSpore 2.10's stream ``seed`` into the 1-D contiguous float32 array ``out``.
 
 Arguments are checked here, before the compiled core (msparam._core._random) runs without the
-GIL; distribution parameters are rounded to float32 first, as MindSpore does.
+GIL; the core rounds distribution parameters to float32 first, as MindSpore does.  The checks
+take fast paths for the usual types: a small layer's fill should cost little more than the
+stream-seed draw.
 """
 import numbers
 
@@ -14,16 +16,17 @@ from msparam._threads import get_num_threads
 __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal"]
 
 _SEED_LIMIT = 2**64
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _check_target(name, seed, out):
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+    if type(seed) is not int and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(f"For '{name}', 'seed' must be int, but got {type(seed).__name__}.")
     if not 0 <= seed < _SEED_LIMIT:
         raise ValueError(f"For '{name}', 'seed' must be in [0, 2**64 - 1], but got {seed}.")
     if not isinstance(out, np.ndarray):
         raise TypeError(f"For '{name}', 'out' must be a numpy.ndarray, but got {type(out).__name__}.")
-    if out.dtype != np.float32:
+    if out.dtype is not _FLOAT32 and out.dtype != _FLOAT32:
         raise TypeError(f"For '{name}', 'out' must have dtype float32, but got {out.dtype}.")
     if out.ndim != 1 or not out.flags.c_contiguous:
         raise ValueError(f"For '{name}', 'out' must be 1-D and C-contiguous, but got shape "
@@ -32,10 +35,12 @@ def _check_target(name, seed, out):
         raise ValueError(f"For '{name}', 'out' must be writeable.")
 
 
-def _float32(name, arg, value):
+def _real(name, arg, value):
+    if type(value) is float or type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"For '{name}', '{arg}' must be a real number, but got {type(value).__name__}.")
-    return float(np.float32(value))
+    return float(value)
 
 
 def fill_uniform(seed, out, a, b):
@@ -51,8 +56,8 @@ def fill_uniform(seed, out, a, b):
         Bounds, rounded to float32 first.
     """
     _check_target("fill_uniform", seed, out)
-    a, b = _float32("fill_uniform", "a", a), _float32("fill_uniform", "b", b)
-    _core.fill_uniform(int(seed), out, a, b, get_num_threads())
+    a, b = _real("fill_uniform", "a", a), _real("fill_uniform", "b", b)
+    _core.fill_uniform(seed, out, a, b, get_num_threads())
 
 
 def fill_normal(seed, out, mean, sigma):
@@ -68,8 +73,8 @@ def fill_normal(seed, out, mean, sigma):
         Rounded to float32 first.
     """
     _check_target("fill_normal", seed, out)
-    mean, sigma = _float32("fill_normal", "mean", mean), _float32("fill_normal", "sigma", sigma)
-    _core.fill_normal(int(seed), out, mean, sigma, get_num_threads())
+    mean, sigma = _real("fill_normal", "mean", mean), _real("fill_normal", "sigma", sigma)
+    _core.fill_normal(seed, out, mean, sigma, get_num_threads())
 
 
 def fill_truncated_normal(seed, out, mean, sigma, a, b):
@@ -85,6 +90,6 @@ def fill_truncated_normal(seed, out, mean, sigma, a, b):
         Rounded to float32 first; sigma > 0 (checked by the caller); a, b absolute bounds.
     """
     _check_target("fill_truncated_normal", seed, out)
-    mean, sigma, a, b = (_float32("fill_truncated_normal", name, value)
+    mean, sigma, a, b = (_real("fill_truncated_normal", name, value)
                          for name, value in (("mean", mean), ("sigma", sigma), ("a", a), ("b", b)))
-    _core.fill_truncated_normal(int(seed), out, mean, sigma, a, b, get_num_threads())
+    _core.fill_truncated_normal(seed, out, mean, sigma, a, b, get_num_threads())

@@ -1,0 +1,26 @@
+"""Stub for the compiled random fills (msparam/_core/_random.pyx)."""
+from typing import Optional
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_isas",
+           "normal_part_errors", "NORMAL_TOLERANCE", "CHUNK"]
+
+NORMAL_TOLERANCE: float
+CHUNK: int
+
+def available_isas() -> list[str]: ...
+def fill_uniform(
+    seed: int, out: npt.NDArray[np.float32], a: float, b: float, num_threads: int,
+    isa: Optional[str] = ...,
+) -> None: ...
+def fill_normal(
+    seed: int, out: npt.NDArray[np.float32], mean: float, sigma: float, num_threads: int,
+    isa: Optional[str] = ...,
+) -> None: ...
+def fill_truncated_normal(
+    seed: int, out: npt.NDArray[np.float32], mean: float, sigma: float, a: float, b: float,
+    num_threads: int, isa: Optional[str] = ...,
+) -> None: ...
+def normal_part_errors(isa: str) -> tuple[float, float]: ...
