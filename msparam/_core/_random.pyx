@@ -41,6 +41,7 @@ NORMAL_TOLERANCE = MSP_NORMAL_TOLERANCE
 
 # Elements per parallel chunk: a multiple of 4, so every chunk starts on a Philox block (and a
 # normal pair).  A fill of one chunk or less runs on the calling thread: no OpenMP team to wake.
+# Chunks are handed out dynamically: on a shared machine one thread may run slower than another.
 cdef enum:
     _CHUNK = 1 << 15
 CHUNK = _CHUNK
@@ -69,7 +70,7 @@ cdef void _fill(msp_generator_fn generate, msp_map_fn map, const void *params, u
         return
     if num_threads > chunks:
         num_threads = <int>chunks
-    for c in prange(chunks, num_threads=num_threads, schedule="static"):
+    for c in prange(chunks, num_threads=num_threads, schedule="dynamic"):
         msp_fill_range(generate, map, params, seed, out + c * _CHUNK, c * _CHUNK,
                        min(<Py_ssize_t>_CHUNK, n - c * _CHUNK))
 
