@@ -16,12 +16,13 @@
  * vector approximations of log, cos and sin in place of the C library's.  Over every input
  * they can see (u1 and u2 take 2^23 values each) their parts differ from the reference's by at
  * most 2^-50 relative (the radius sqrt(-2 log u1)) and 2^-50 absolute (cos and sin), which
- * tests/_core/test_random.py checks exhaustively with msp_normal_part_errors.  Carrying those
- * errors and the extra roundings through r * c and mean + r * c bounds the difference of the
- * double results by 2^-48 (|r| + |y|); the map uses MSP_NORMAL_TOLERANCE = 2^-44 times that
- * (room for the rounding of y +- tolerance too).  Rounding to float32 is monotonic, so when
- * y - tolerance and y + tolerance round to the same float, so does the reference; otherwise
- * (a few pairs per million) the pair is recomputed by msp_normal_pair.
+ * tests/_core/test_random_core.py checks exhaustively with msp_normal_part_errors.  Carrying
+ * those errors and the extra roundings through r * sigma, r * c and mean + r * c bounds the
+ * difference of the double results by 2^-48 (|r| + |y|).  The map allows sixteen times that,
+ * MSP_NORMAL_TOLERANCE (|r| + |y|) with MSP_NORMAL_TOLERANCE = 2^-44, which also covers the
+ * rounding of y +- tolerance.  Rounding to float32 is monotonic, so when y - tolerance and
+ * y + tolerance round to the same float, so does the reference's y; otherwise (about 3 pairs
+ * in 100,000, and every NaN or overflow) the pair is recomputed by msp_normal_pair.
  */
 
 #define MSP_JOIN_(a, b) a##_##b
