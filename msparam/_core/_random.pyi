@@ -13,14 +13,14 @@ CHUNK: int
 def available_isas() -> list[str]: ...
 def fill_uniform(
     seed: int, out: npt.NDArray[np.float32], a: float, b: float, num_threads: int,
-    isa: Optional[str] = ...,
+    isa: Optional[str] = ..., start: int = ...,
 ) -> None: ...
 def fill_normal(
     seed: int, out: npt.NDArray[np.float32], mean: float, sigma: float, num_threads: int,
-    isa: Optional[str] = ...,
+    isa: Optional[str] = ..., start: int = ...,
 ) -> None: ...
 def fill_truncated_normal(
     seed: int, out: npt.NDArray[np.float32], mean: float, sigma: float, a: float, b: float,
-    num_threads: int, isa: Optional[str] = ...,
+    num_threads: int, isa: Optional[str] = ..., start: int = ...,
 ) -> None: ...
 def normal_part_errors(isa: str) -> tuple[float, float]: ...

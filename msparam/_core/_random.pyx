@@ -3,9 +3,11 @@
 The numerics live in C headers (philox.h: the generator; distributions.h: the exact uniform and
 normal maps; random_simd.h: their vector forms; truncated_normal.h).  A distribution is a map
 from the stream's uint32 numbers to float32 values, so adding one is a map plus a fill function
-here; the generator and the parallel split stay as they are.  This module only splits a fill into block-aligned chunks
-over OpenMP threads; every chunk skips ahead to its own place in the stream, so the result never
-depends on the thread count.  Callers (msparam.common._random) validate arguments first.
+here; the generator and the parallel split stay as they are.
+
+This module only splits a fill into block-aligned chunks over OpenMP threads; every chunk skips
+ahead to its own place in the stream, so the result never depends on the thread count.  Callers
+(msparam.common._random) validate arguments first.
 """
 from libc.stdint cimport uint32_t, uint64_t
 from cython.parallel cimport prange
@@ -32,8 +34,8 @@ cdef extern from "random_kernels.h" nogil:
     void msp_fill_range(msp_generator_fn generate, msp_map_fn map, const void *params,
                         uint64_t seed, float *out, uint64_t start, Py_ssize_t count)
 
-__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_isas", "normal_part_errors",
-           "NORMAL_TOLERANCE", "CHUNK"]
+__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_isas",
+           "normal_part_errors", "NORMAL_TOLERANCE", "CHUNK"]
 
 _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
 _BEST_ISA = msp_random_isa()
@@ -61,21 +63,29 @@ cdef int _isa_index(isa) except -1:
     return names.index(isa)
 
 
+cdef int _check_start(uint64_t start) except -1:
+    if start % 4:
+        raise ValueError(f"'start' must be a multiple of 4 (a Philox block), but got {start}.")
+    return 0
+
+
 cdef void _fill(msp_generator_fn generate, msp_map_fn map, const void *params, uint64_t seed,
-                float *out, Py_ssize_t n, int num_threads) noexcept nogil:
+                float *out, Py_ssize_t n, uint64_t start, int num_threads) noexcept nogil:
+    """Elements start .. start + n - 1 of the fill into out[0 .. n - 1]."""
     cdef Py_ssize_t chunks = (n + _CHUNK - 1) // _CHUNK
     cdef Py_ssize_t c
     if chunks <= 1 or num_threads <= 1:
-        msp_fill_range(generate, map, params, seed, out, 0, n)
+        msp_fill_range(generate, map, params, seed, out, start, n)
         return
     if num_threads > chunks:
         num_threads = <int>chunks
     for c in prange(chunks, num_threads=num_threads, schedule="dynamic"):
-        msp_fill_range(generate, map, params, seed, out + c * _CHUNK, c * _CHUNK,
+        msp_fill_range(generate, map, params, seed, out + c * _CHUNK, start + c * _CHUNK,
                        min(<Py_ssize_t>_CHUNK, n - c * _CHUNK))
 
 
-def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_threads, isa=None):
+def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_threads, isa=None,
+                 uint64_t start=0):
     """Uniform: out[i] = (float)((b - a) * u_i + a), u_i = uint32 number i of stream ``seed`` / 2^32.
 
     Parameters
@@ -90,8 +100,12 @@ def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_thread
         Upper bound on the OpenMP threads; fills of one chunk or less use the calling thread.
     isa : str, optional
         One of available_isas() (default: the widest); every ISA gives the same bits.
+    start : int, default 0
+        Index of the fill's element that goes to out[0] (a multiple of 4): a fill can be made
+        piece by piece.
     """
     cdef int index = _isa_index(isa)
+    _check_start(start)
     cdef double params[2]
     params[0] = a
     params[1] = b
@@ -99,17 +113,18 @@ def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_thread
         return
     with nogil:
         _fill(msp_generator_for(index), msp_uniform_map_for(index), params, seed, &out[0],
-              out.shape[0], num_threads)
+              out.shape[0], start, num_threads)
 
 
 def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_threads,
-                isa=None):
+                isa=None, uint64_t start=0):
     """Normal by Box-Muller on the stream's pairs (see distributions.h): element 2k is
     mean + r cos(theta), element 2k + 1 is mean + r sin(theta) of pair k.
 
     Arguments as for fill_uniform; ``mean`` and ``sigma`` are rounded to float32 on the way in.
     """
     cdef int index = _isa_index(isa)
+    _check_start(start)
     cdef double params[2]
     params[0] = mean
     params[1] = sigma
@@ -117,22 +132,23 @@ def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_
         return
     with nogil:
         _fill(msp_generator_for(index), msp_normal_map_for(index), params, seed, &out[0],
-              out.shape[0], num_threads)
+              out.shape[0], start, num_threads)
 
 
 def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma, float a,
-                          float b, int num_threads, isa=None):
+                          float b, int num_threads, isa=None, uint64_t start=0):
     """Truncated normal on [a, b] by MindSpore's inverse CDF (truncated_normal.h), sigma > 0.
 
     Arguments as for fill_uniform; ``isa`` picks the generator, the map itself is scalar.
     """
     cdef int index = _isa_index(isa)
+    _check_start(start)
     cdef msp_truncnorm_t prepared = msp_truncnorm_prepare(a, b, mean, sigma)
     if out.shape[0] == 0:
         return
     with nogil:
         _fill(msp_generator_for(index), msp_truncated_normal_map, &prepared, seed, &out[0],
-              out.shape[0], num_threads)
+              out.shape[0], start, num_threads)
 
 
 def normal_part_errors(isa):

@@ -124,7 +124,7 @@ static void msp_truncated_normal_map(const uint32_t *bits, float *out, ptrdiff_t
     for (ptrdiff_t i = 0; i < n; ++i) out[i] = msp_truncnorm_sample(t, bits[i]);
 }
 
-#define msp_philox_blocks_base msp_philox_blocks_scalar
+#define msp_philox_blocks_base msp_philox_blocks_scalar /* the portable generator */
 static msp_generator_fn msp_generator_for(int isa) { return MSP_PICK(isa, msp_philox_blocks); }
 static msp_map_fn msp_uniform_map_for(int isa) { return MSP_PICK(isa, msp_uniform_map); }
 static msp_map_fn msp_normal_map_for(int isa) { return MSP_PICK(isa, msp_normal_map); }

@@ -19,7 +19,7 @@ _SEED_LIMIT = 2**64
 _FLOAT32 = np.dtype(np.float32)
 
 
-def _check_target(name, seed, out):
+def _check_target(name, seed, out, start):
     if type(seed) is not int and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(f"For '{name}', 'seed' must be int, but got {type(seed).__name__}.")
     if not 0 <= seed < _SEED_LIMIT:
@@ -33,6 +33,12 @@ def _check_target(name, seed, out):
                          f"{out.shape} with strides {out.strides}.")
     if not out.flags.writeable:
         raise ValueError(f"For '{name}', 'out' must be writeable.")
+    if start:
+        if isinstance(start, bool) or not isinstance(start, numbers.Integral):
+            raise TypeError(f"For '{name}', 'start' must be int, but got {type(start).__name__}.")
+        if start < 0 or start % 4 or start + out.size > 4 * _SEED_LIMIT:
+            raise ValueError(f"For '{name}', 'start' must be a non-negative multiple of 4 (a Philox "
+                             f"block) within the stream, but got {start}.")
 
 
 def _real(name, arg, value):
@@ -43,7 +49,7 @@ def _real(name, arg, value):
     return float(value)
 
 
-def fill_uniform(seed, out, a, b):
+def fill_uniform(seed, out, a, b, start=0):
     """Uniform on [a, b): ``(b - a) * u + a`` with u = uint32 / 2^32, in double, then float32.
 
     Parameters
@@ -54,13 +60,16 @@ def fill_uniform(seed, out, a, b):
         1-D C-contiguous writeable float32 array, filled in place.
     a, b : float
         Bounds, rounded to float32 first.
+    start : int, default 0
+        Index of the fill's element written to ``out[0]``, a multiple of 4: a large fill can be
+        made piece by piece (the stream skips ahead).
     """
-    _check_target("fill_uniform", seed, out)
+    _check_target("fill_uniform", seed, out, start)
     a, b = _real("fill_uniform", "a", a), _real("fill_uniform", "b", b)
-    _core.fill_uniform(seed, out, a, b, get_num_threads())
+    _core.fill_uniform(seed, out, a, b, get_num_threads(), start=start)
 
 
-def fill_normal(seed, out, mean, sigma):
+def fill_normal(seed, out, mean, sigma, start=0):
     """Normal(mean, sigma**2) by Box-Muller on pairs of the stream (cos, then sin).
 
     Parameters
@@ -71,13 +80,15 @@ def fill_normal(seed, out, mean, sigma):
         1-D C-contiguous writeable float32 array, filled in place.
     mean, sigma : float
         Rounded to float32 first.
+    start : int, default 0
+        As for fill_uniform.
     """
-    _check_target("fill_normal", seed, out)
+    _check_target("fill_normal", seed, out, start)
     mean, sigma = _real("fill_normal", "mean", mean), _real("fill_normal", "sigma", sigma)
-    _core.fill_normal(seed, out, mean, sigma, get_num_threads())
+    _core.fill_normal(seed, out, mean, sigma, get_num_threads(), start=start)
 
 
-def fill_truncated_normal(seed, out, mean, sigma, a, b):
+def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0):
     """Normal(mean, sigma**2) truncated to [a, b] by MindSpore's inverse CDF, one uint32 per element.
 
     Parameters
@@ -88,8 +99,10 @@ def fill_truncated_normal(seed, out, mean, sigma, a, b):
         1-D C-contiguous writeable float32 array, filled in place.
     mean, sigma, a, b : float
         Rounded to float32 first; sigma > 0 (checked by the caller); a, b absolute bounds.
+    start : int, default 0
+        As for fill_uniform.
     """
-    _check_target("fill_truncated_normal", seed, out)
+    _check_target("fill_truncated_normal", seed, out, start)
     mean, sigma, a, b = (_real("fill_truncated_normal", name, value)
                          for name, value in (("mean", mean), ("sigma", sigma), ("a", a), ("b", b)))
-    _core.fill_truncated_normal(seed, out, mean, sigma, a, b, get_num_threads())
+    _core.fill_truncated_normal(seed, out, mean, sigma, a, b, get_num_threads(), start=start)

@@ -64,6 +64,18 @@ def test_result_never_depends_on_thread_count(kind, isa):
     assert same_bits(one[:4099], fill(kind, 99, 4099, (0.0, 1.0), 1, isa))
 
 
+@pytest.mark.parametrize("kind, params", [("uniform", (0.0, 1.0)), ("normal", (0.5, 0.2)),
+                                           ("truncated_normal", (0.0, 1.0, -1.0, 2.0))])
+def test_start_skips_ahead_in_the_stream(kind, params):
+    whole = fill(kind, 8, 3 * CHUNK + 9, params, 2)
+    for start, n in [(0, 5), (4, 1), (1000, 4099), (CHUNK - 4, 9), (2 * CHUNK + 12, CHUNK - 3)]:
+        out = np.empty(n, np.float32)
+        getattr(core, f"fill_{kind}")(8, out, *params, 2, start=start)
+        assert same_bits(out, whole[start:start + n]), (start, n)
+    with pytest.raises(ValueError, match="'start'"):
+        getattr(core, f"fill_{kind}")(8, out, *params, 1, start=6)
+
+
 @pytest.mark.parametrize("isa", FAST_ISAS)
 def test_fast_normal_equals_libm_path_on_ten_million_values(isa):
     n = 1 << 22

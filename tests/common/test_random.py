@@ -1,8 +1,12 @@
 """The fills behind the initializers: parts the golden arrays are too small to reach."""
+import tracemalloc
+
 import numpy as np
 import pytest
 
+import msparam as ms
 from msparam.common import _random
+from msparam.common.initializer import Normal, TruncatedNormal, Uniform, initializer
 
 
 def test_truncated_normal_rounds_parameters_to_float32_first():
@@ -57,3 +61,35 @@ def test_read_only_output_and_bad_parameters():
         _random.fill_normal(1, np.empty(3, np.float32), 0, "1")
     with pytest.raises(TypeError, match="'a'"):
         _random.fill_uniform(1, np.empty(3, np.float32), None, 1)
+
+
+@pytest.mark.parametrize("start, error", [(1.5, TypeError), (-4, ValueError), (2, ValueError)])
+def test_bad_start(start, error):
+    with pytest.raises(error, match="'start'"):
+        _random.fill_normal(1, np.empty(3, np.float32), 0, 1, start=start)
+
+
+@pytest.mark.parametrize("init", [Normal(0.2), Uniform(0.5), TruncatedNormal(0.3)])
+def test_other_dtypes_and_layouts_are_the_float32_fill_cast(init):
+    # Large enough to take several staging pieces, and not a multiple of any of them.
+    shape = (3, 100003)
+    ms.set_seed(4)
+    expected = initializer(init, shape, ms.float32).init_data().asnumpy()
+    for dtype in (ms.float16, ms.float64):
+        ms.set_seed(4)
+        values = initializer(init, shape, dtype).init_data().asnumpy()
+        assert values.tobytes() == expected.astype(values.dtype).tobytes()
+    ms.set_seed(4)
+    transposed = np.empty(shape[::-1], np.float32).T
+    init(transposed)
+    assert transposed.tobytes() == expected.tobytes()
+
+
+def test_a_float16_fill_needs_no_float32_copy_of_the_output():
+    shape = (1024, 1024)
+    tracemalloc.start()
+    initializer(Normal(), shape, ms.float16).init_data()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    output_bytes = 2 * shape[0] * shape[1]
+    assert peak < 1.2 * output_bytes + (1 << 20)  # output + one 1 MB staging piece
