@@ -36,9 +36,9 @@ def _check_target(name, seed, out, start):
     if start:
         if isinstance(start, bool) or not isinstance(start, numbers.Integral):
             raise TypeError(f"For '{name}', 'start' must be int, but got {type(start).__name__}.")
-        if start < 0 or start % 4 or start + out.size > 4 * _SEED_LIMIT:
-            raise ValueError(f"For '{name}', 'start' must be a non-negative multiple of 4 (a Philox "
-                             f"block) within the stream, but got {start}.")
+        if start < 0 or start % 4 or start >= _SEED_LIMIT:
+            raise ValueError(f"For '{name}', 'start' must be a multiple of 4 (a Philox block) in "
+                             f"[0, 2**64), but got {start}.")
 
 
 def _real(name, arg, value):
