@@ -7,7 +7,6 @@ import pytest
 
 import msparam as ms
 from msparam._core import _random as core
-from msparam.common import _random
 from msparam.common.seed import next_stream_seed
 import philox_reference
 from philox_reference import normal, truncated_normal, uniform
