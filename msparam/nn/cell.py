@@ -58,40 +58,37 @@ class Cell:
 
     # --- attribute registration ----------------------------------------------------------------
     def __setattr__(self, name, value):
-        params = self.__dict__.get("_params")
+        state = self.__dict__
+        params = state.get("_params")
         if params is None:
             if isinstance(value, (Parameter, ParameterTuple, Cell)):
                 raise AttributeError(f"For '{self.cls_name}', can not assign '{name}' before Cell.__init__() "
                                      f"is called.")
             object.__setattr__(self, name, value)
         elif isinstance(value, Parameter):
-            self._set_parameter(name, value)
+            if name in state:
+                if state[name] is not None:
+                    raise TypeError(f"For '{self.cls_name}', the '{name}' is not a Parameter attribute; it can "
+                                    f"not be set to a Parameter.")
+                del state[name]
+            if name in state["_cells"]:
+                raise TypeError(f"For '{self.cls_name}', the '{name}' must be Cell, but got Parameter.")
+            self.insert_param_to_cell(name, value)
         elif isinstance(value, Cell):
             self._set_cell(name, value)
         elif name in params:
             self._assign_to_parameter(name, value)
-        elif name in self._cells:
+        elif name in state["_cells"]:
             if value is not None:
                 raise TypeError(f"For '{self.cls_name}', the type of '{name}' must be Cell, "
                                 f"but got {type(value).__name__}.")
-            self._cells[name] = None
+            state["_cells"][name] = None
         elif isinstance(value, ParameterTuple):
             for param in value:
                 self.insert_param_to_cell(param.name, param, check_name_contain_dot=False)
             object.__setattr__(self, name, value)
         else:
             object.__setattr__(self, name, value)
-
-    def _set_parameter(self, name, value):
-        state = self.__dict__
-        if name in state:
-            if state[name] is not None:
-                raise TypeError(f"For '{self.cls_name}', the '{name}' is not a Parameter attribute; it can not "
-                                f"be set to a Parameter.")
-            del state[name]
-        if name in self._cells:
-            raise TypeError(f"For '{self.cls_name}', the '{name}' must be Cell, but got Parameter.")
-        self.insert_param_to_cell(name, value)
 
     def _set_cell(self, name, value):
         if name in self._params:
@@ -149,10 +146,12 @@ class Cell:
         if check_name_contain_dot and "." in param_name:
             raise KeyError(f"For 'insert_param_to_cell', the argument 'param_name' should not contain '.', "
                            f"but got {param_name!r}.")
-        params = self.__dict__.get("_params")
+        state = self.__dict__
+        params = state.get("_params")
         if params is None:
             raise AttributeError("For 'insert_param_to_cell', please call Cell.__init__() first.")
-        if param_name not in params and self._name_taken(param_name):
+        if param_name not in params and (param_name in state or param_name in state["_cells"]
+                                         or hasattr(type(self), param_name)):
             raise KeyError(f"For 'insert_param_to_cell', the attribute '{param_name}' already exists in the "
                            f"network; cannot insert a parameter with the same name.")
         if param is not None and not isinstance(param, Parameter):
@@ -162,16 +161,12 @@ class Cell:
             param.name = param_name
         params[param_name] = param
 
-    def _name_taken(self, name):
-        """Whether ``name`` is an attribute (plain, sub-cell or class-level) of this cell."""
-        return name in self.__dict__ or name in self._cells or hasattr(type(self), name)
-
     def insert_child_to_cell(self, child_name, child_cell):
         """Register ``child_cell`` (a Cell or None) under ``child_name``, without renaming its Parameters."""
         if not isinstance(child_name, str) or not child_name or "." in child_name:
             raise KeyError(f"For 'insert_child_to_cell', the argument 'child_name' must be a non-empty str "
                            f"without '.', but got {child_name!r}.")
-        if child_name not in self._cells and self._name_taken(child_name):
+        if child_name not in self._cells and (child_name in self.__dict__ or hasattr(type(self), child_name)):
             raise KeyError(f"For 'insert_child_to_cell', the attribute '{child_name}' already exists in the "
                            f"network; cannot insert a child cell with the same name.")
         if child_cell is not None and not isinstance(child_cell, Cell):

@@ -5,10 +5,10 @@ import numpy as np
 
 from msparam._core._conv import Conv2dPlan
 from msparam._threads import get_num_threads
-from msparam.common.initializer import initializer
 from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor
 from msparam.nn._checks import check_bool, check_int_pair, check_non_negative_int, check_positive_int, float_input
+from msparam.nn._parameters import layer_parameter
 from msparam.nn.activation import get_activation
 from msparam.nn.cell import Cell
 
@@ -51,20 +51,25 @@ class Dense(Cell):
     def __init__(self, in_channels, out_channels, weight_init="normal", bias_init="zeros", has_bias=True,
                  activation=None):
         super().__init__()
-        self.in_channels = check_positive_int(in_channels, "in_channels", "Dense")
-        self.out_channels = check_positive_int(out_channels, "out_channels", "Dense")
-        self.has_bias = check_bool(has_bias, "has_bias", "Dense")
+        in_channels = check_positive_int(in_channels, "in_channels", "Dense")
+        out_channels = check_positive_int(out_channels, "out_channels", "Dense")
+        check_bool(has_bias, "has_bias", "Dense")
         if activation is not None and not isinstance(activation, (str, Cell)):
             raise TypeError(f"For 'Dense', the 'activation' must be str or Cell, "
                             f"but got {type(activation).__name__}.")
-        _check_init_shape(weight_init, (self.out_channels, self.in_channels), "weight_init", "Dense")
+        _check_init_shape(weight_init, (out_channels, in_channels), "weight_init", "Dense")
         if has_bias:
-            _check_init_shape(bias_init, (self.out_channels,), "bias_init", "Dense")
-        activation = get_activation(activation, "Dense") if isinstance(activation, str) else activation
-        self.weight = Parameter(initializer(weight_init, [self.out_channels, self.in_channels]), name="weight")
-        self.bias = Parameter(initializer(bias_init, [self.out_channels]), name="bias") if has_bias else None
-        self.activation = activation
-        self.activation_flag = activation is not None
+            _check_init_shape(bias_init, (out_channels,), "bias_init", "Dense")
+        # Plain settings skip Cell.__setattr__'s registration checks: construction is a hot path.
+        self.__dict__.update(in_channels=in_channels, out_channels=out_channels, has_bias=has_bias,
+                             activation=None, activation_flag=activation is not None)
+        self.weight = layer_parameter(weight_init, (out_channels, in_channels), "weight")
+        if has_bias:
+            self.bias = layer_parameter(bias_init, (out_channels,), "bias")
+        else:
+            self.__dict__["bias"] = None
+        if activation is not None:
+            self.activation = get_activation(activation, "Dense") if isinstance(activation, str) else activation
 
     def construct(self, x):
         values = float_input(x, "Dense")
@@ -147,8 +152,8 @@ class Conv2d(Cell):
         if has_bias:
             _check_init_shape(bias_init, (self.out_channels,), "bias_init", "Conv2d")
         self.weight_init, self.bias_init = weight_init, bias_init
-        self.weight = Parameter(initializer(weight_init, list(shape)), name="weight")
-        self.bias = Parameter(initializer(bias_init, [self.out_channels]), name="bias") if has_bias else None
+        self.weight = layer_parameter(weight_init, shape, "weight")
+        self.bias = layer_parameter(bias_init, (self.out_channels,), "bias") if has_bias else None
         self._plan_key = None
 
     def _padding_for(self, height, width):
