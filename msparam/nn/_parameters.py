@@ -7,6 +7,20 @@ from msparam.common.parameter import Parameter
 __all__ = ["layer_parameter"]
 
 _FLOAT32 = mstype.float32._code
+# Initializers by name, with default arguments, shared: an Initializer holds only its arguments,
+# and creating one costs as much as the rest of a small layer's Parameter.
+_BY_NAME = {}
+
+
+def _named_initializer(name):
+    """The registered Initializer ``name`` (case-insensitive) with default arguments, or None."""
+    init = _BY_NAME.get(name)
+    if init is None:
+        registered = _REGISTRY.get(name.lower())
+        if registered is None:
+            return None
+        init = _BY_NAME[name] = registered()
+    return init
 
 
 def layer_parameter(init, shape, name):
@@ -24,9 +38,7 @@ def layer_parameter(init, shape, name):
     name : str
     """
     if isinstance(init, str):
-        registered = _REGISTRY.get(init.lower())
-        if registered is not None:
-            init = registered()
+        init = _named_initializer(init) or init
     if isinstance(init, Initializer):
         values = array_empty(shape, _FLOAT32)
         init(values)
