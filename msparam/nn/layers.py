@@ -197,6 +197,13 @@ class Conv2d(Cell):
             self.__dict__["_plan_key"] = key
         return Tensor._wrap(self._plan(values, get_num_threads()))
 
+    def __getstate__(self):
+        # The compiled plan cannot be pickled or copied; it is rebuilt on the next call.
+        state = self.__dict__.copy()
+        state.pop("_plan", None)
+        state["_plan_key"] = None
+        return state
+
     def extend_repr(self):
         return (f"input_channels={self.in_channels}, output_channels={self.out_channels}, "
                 f"kernel_size={self.kernel_size}, stride={self.stride}, pad_mode={self.pad_mode}, "

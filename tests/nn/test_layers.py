@@ -1,6 +1,7 @@
 """nn layers against MindSpore 2.10's outputs (tests/data/conv.npz, dense.npz) and the tutorial."""
+import copy
 import json
-import math
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,8 @@ CONV_ARGUMENT_ERRORS = [
     ({"kernel_size": [3, 3]}, TypeError, "'kernel_size'"), ({"stride": 0}, ValueError, "'stride'"),
     ({"stride": (1, 2, 3)}, ValueError, "'stride'"), ({"dilation": (1, 0)}, ValueError, "'dilation'"),
     ({"pad_mode": "bad"}, ValueError, "'pad_mode'"), ({"pad_mode": 1}, TypeError, "'pad_mode'"),
-    ({"padding": 1}, ValueError, "'padding'"), ({"padding": (0, 0, 1, 0), "pad_mode": "valid"}, ValueError, "'padding'"),
+    ({"padding": 1}, ValueError, "'padding'"),
+    ({"padding": (0, 0, 1, 0), "pad_mode": "valid"}, ValueError, "'padding'"),
     ({"padding": -1, "pad_mode": "pad"}, ValueError, "'padding'"),
     ({"padding": (1, 1), "pad_mode": "pad"}, ValueError, "'padding'"),
     ({"padding": (1, 1, -1, 1), "pad_mode": "pad"}, ValueError, "'padding item'"),
@@ -228,3 +230,15 @@ def test_dense_activation_by_name_and_cell_agree():
     np.testing.assert_array_equal(by_name(x).asnumpy(), by_cell(x).asnumpy())
     assert isinstance(by_name.activation, nn.LeakyReLU) and by_name.activation_flag
     assert [name for name, _ in by_name.cells_and_names()] == ["", "activation"]
+
+
+def test_conv_copies_and_pickles_after_running():
+    net = nn.Conv2d(2, 3, 3, weight_init="ones")
+    x = ms.Tensor(np.ones([1, 2, 4, 4], np.float32))
+    before = net(x).asnumpy()
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert clone.weight is not net.weight and clone.weight.name == "weight"
+        np.testing.assert_array_equal(clone(x).asnumpy(), before)
+        clone.weight.set_data(ms.Tensor(np.zeros((3, 2, 3, 3), np.float32)))
+        assert np.all(clone(x).asnumpy() == 0)
+    np.testing.assert_array_equal(net(x).asnumpy(), before)
