@@ -22,6 +22,15 @@ def _check_init_shape(init, shape, arg_name, cls_name):
                          f"but got {tuple(init.shape)}.")
 
 
+def _check_parameter_shapes(layer, weight_shape):
+    """The layer's Parameters still have the shapes it was built with (set_data can change them)."""
+    for arg_name, param, shape in (("weight", layer.weight, weight_shape),
+                                   ("bias", layer.bias, (layer.out_channels,))):
+        if param is not None and param.shape != shape:
+            raise ValueError(f"For '{layer.cls_name}', the '{arg_name}' Parameter must have shape {shape}, "
+                             f"but got {param.shape}.")
+
+
 class Dense(Cell):
     r"""Fully connected layer :math:`\text{activation}(x W^T + b)`.
 
@@ -79,6 +88,7 @@ class Dense(Cell):
         if values.shape[-1] != self.in_channels:
             raise ValueError(f"For 'Dense', the last dimension of the input 'x' must equal 'in_channels' "
                              f"({self.in_channels}), but got shape {values.shape}.")
+        _check_parameter_shapes(self, (self.out_channels, self.in_channels))
         compute = values.astype(np.float32) if values.dtype == np.float16 else values
         out = compute @ self.weight.asnumpy().astype(compute.dtype, copy=False).T
         if self.bias is not None:
@@ -191,6 +201,7 @@ class Conv2d(Cell):
         key = (values.dtype, padding, weight._version, id(weight._array),
                None if bias is None else (bias._version, id(bias._array)))
         if key != self._plan_key:
+            _check_parameter_shapes(self, (self.out_channels, self.in_channels // self.group, *self.kernel_size))
             packed = np.ascontiguousarray(weight.asnumpy(), dtype=values.dtype)
             bias_values = None if bias is None else np.ascontiguousarray(bias.asnumpy(), dtype=values.dtype)
             self.__dict__["_plan"] = Conv2dPlan(packed, bias_values, self.stride, self.dilation, padding, self.group)

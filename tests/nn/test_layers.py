@@ -242,3 +242,15 @@ def test_conv_copies_and_pickles_after_running():
         clone.weight.set_data(ms.Tensor(np.zeros((3, 2, 3, 3), np.float32)))
         assert np.all(clone(x).asnumpy() == 0)
     np.testing.assert_array_equal(net(x).asnumpy(), before)
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda: nn.Dense(3, 2), np.ones([1, 3], np.float32)),
+    (lambda: nn.Conv2d(3, 2, 3, has_bias=True), np.ones([1, 3, 4, 4], np.float32))])
+def test_parameters_reshaped_by_set_data_are_refused(make, x):
+    net = make()
+    net.bias.set_data(ms.Tensor(np.zeros(5, np.float32)), slice_shape=True)
+    with pytest.raises(ValueError, match="'bias' Parameter"):
+        net(ms.Tensor(x))
+    net.bias.set_data(ms.Tensor(np.zeros(2, np.float32)), slice_shape=True)
+    assert net(ms.Tensor(x)).shape[1] == 2
