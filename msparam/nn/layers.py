@@ -106,6 +106,7 @@ class Dense(Cell):
 
 
 def _same_padding(size, kernel, stride, dilation):
+    """(before, after) padding of pad_mode 'same' along one axis: output ceil(size / stride), odd pixel after."""
     total = max((math.ceil(size / stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
 
@@ -142,29 +143,31 @@ class Conv2d(Cell):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad_mode="same", padding=0, dilation=1,
                  group=1, has_bias=False, weight_init="normal", bias_init="zeros", data_format="NCHW"):
         super().__init__()
-        self.in_channels = check_positive_int(in_channels, "in_channels", "Conv2d")
-        self.out_channels = check_positive_int(out_channels, "out_channels", "Conv2d")
-        self.kernel_size = check_int_pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = check_int_pair(stride, "stride", "Conv2d")
-        self.dilation = check_int_pair(dilation, "dilation", "Conv2d")
-        self.group = check_positive_int(group, "group", "Conv2d")
-        self.pad_mode = _check_pad_mode(pad_mode)
-        self.padding = padding
-        self._pads = _check_padding(padding, self.pad_mode)
-        self.data_format = _check_data_format(data_format)
-        self.has_bias = check_bool(has_bias, "has_bias", "Conv2d")
-        for arg_name, channels in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
-            if channels % self.group:
+        in_channels = check_positive_int(in_channels, "in_channels", "Conv2d")
+        out_channels = check_positive_int(out_channels, "out_channels", "Conv2d")
+        kernel_size = check_int_pair(kernel_size, "kernel_size", "Conv2d")
+        group = check_positive_int(group, "group", "Conv2d")
+        pad_mode = _check_pad_mode(pad_mode)
+        for arg_name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % group:
                 raise ValueError(f"For 'Conv2d', the '{arg_name}' must be divisible by 'group', "
-                                 f"but got '{arg_name}': {channels} and 'group': {self.group}.")
-        shape = (self.out_channels, self.in_channels // self.group, *self.kernel_size)
+                                 f"but got '{arg_name}': {channels} and 'group': {group}.")
+        shape = (out_channels, in_channels // group, *kernel_size)
         _check_init_shape(weight_init, shape, "weight_init", "Conv2d")
         if has_bias:
-            _check_init_shape(bias_init, (self.out_channels,), "bias_init", "Conv2d")
-        self.weight_init, self.bias_init = weight_init, bias_init
+            _check_init_shape(bias_init, (out_channels,), "bias_init", "Conv2d")
+        # Plain settings skip Cell.__setattr__'s registration checks: construction is a hot path.
+        self.__dict__.update(
+            in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size,
+            stride=check_int_pair(stride, "stride", "Conv2d"), dilation=check_int_pair(dilation, "dilation", "Conv2d"),
+            group=group, pad_mode=pad_mode, padding=padding, _pads=_check_padding(padding, pad_mode),
+            data_format=_check_data_format(data_format), has_bias=check_bool(has_bias, "has_bias", "Conv2d"),
+            weight_init=weight_init, bias_init=bias_init, _plan_key=None)
         self.weight = layer_parameter(weight_init, shape, "weight")
-        self.bias = layer_parameter(bias_init, (self.out_channels,), "bias") if has_bias else None
-        self._plan_key = None
+        if has_bias:
+            self.bias = layer_parameter(bias_init, (out_channels,), "bias")
+        else:
+            self.__dict__["bias"] = None
 
     def _padding_for(self, height, width):
         if self.pad_mode == "pad":
