@@ -48,7 +48,8 @@ class Dense(Cell):
     Notes
     -----
     Inputs have rank >= 2; leading dimensions are flattened and restored. float16, float32 and
-    float64 inputs give outputs of their own dtype (float16 is computed in float32).
+    float64 inputs give outputs of their own dtype; the Parameters are used in the input's dtype
+    (float16 arithmetic runs in float32, rounded once).
 
     Examples
     --------
@@ -89,10 +90,12 @@ class Dense(Cell):
             raise ValueError(f"For 'Dense', the last dimension of the input 'x' must equal 'in_channels' "
                              f"({self.in_channels}), but got shape {values.shape}.")
         _check_parameter_shapes(self, (self.out_channels, self.in_channels))
-        compute = values.astype(np.float32) if values.dtype == np.float16 else values
-        out = compute @ self.weight.asnumpy().astype(compute.dtype, copy=False).T
+        # As Conv2d: the Parameters in the input's dtype, float16 arithmetic in float32.
+        compute = np.float32 if values.dtype == np.float16 else values.dtype
+        weight = self.weight.asnumpy().astype(values.dtype, copy=False).astype(compute, copy=False)
+        out = values.astype(compute, copy=False) @ weight.T
         if self.bias is not None:
-            out += self.bias.asnumpy().astype(compute.dtype, copy=False)
+            out += self.bias.asnumpy().astype(values.dtype, copy=False).astype(compute, copy=False)
         result = Tensor._wrap(out.astype(values.dtype, copy=False))
         return self.activation(result) if self.activation_flag else result
 
@@ -136,7 +139,8 @@ class Conv2d(Cell):
     Notes
     -----
     Inputs are float16, float32 or float64 Tensors of shape (N, in_channels, H, W); the output
-    has the input's dtype (float16 accumulates in float32). The forward pass is the compiled
+    has the input's dtype, the Parameters are used in the input's dtype (float16 accumulates in
+    float32, rounded once). The forward pass is the compiled
     ``msparam._core._conv.Conv2dPlan``; every shape is checked here first.
     """
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import msparam as ms
 from msparam import nn
@@ -254,3 +256,31 @@ def test_parameters_reshaped_by_set_data_are_refused(make, x):
         net(ms.Tensor(x))
     net.bias.set_data(ms.Tensor(np.zeros(2, np.float32)), slice_shape=True)
     assert net(ms.Tensor(x)).shape[1] == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(in_channels=st.integers(1, 40), out_channels=st.integers(1, 6),
+       leading=st.lists(st.integers(1, 4), min_size=1, max_size=3), has_bias=st.booleans(),
+       dtype=st.sampled_from([np.float16, np.float32, np.float64]), transposed=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_dense_matches_float64_reference(in_channels, out_channels, leading, has_bias, dtype, transposed, seed):
+    """x W^T + b within the dot-product bound gamma(K + 1) * sum|x w| (+ float16's final rounding)."""
+    rng = np.random.default_rng(seed)
+    weight = rng.standard_normal((out_channels, in_channels)).astype(np.float32)
+    bias = rng.standard_normal(out_channels).astype(np.float32)
+    values = rng.standard_normal((*leading, in_channels)).astype(dtype)
+    x = np.ascontiguousarray(values.T).T if transposed else values
+    net = nn.Dense(in_channels, out_channels, weight_init=ms.Tensor(weight), bias_init=ms.Tensor(bias),
+                   has_bias=has_bias)
+    y = net(ms.Tensor.from_numpy(x)).asnumpy()
+    w64 = weight.astype(dtype).astype(np.float64)
+    b64 = bias.astype(dtype).astype(np.float64) if has_bias else np.zeros(out_channels)
+    exact = values.astype(np.float64) @ w64.T + b64
+    magnitude = np.abs(values.astype(np.float64)) @ np.abs(w64).T + np.abs(b64)
+    terms = in_channels + 1
+    u = np.finfo(np.float32 if dtype == np.float16 else dtype).eps / 2
+    bound = terms * u / (1 - terms * u) * magnitude
+    if dtype == np.float16:
+        bound = bound + np.finfo(np.float16).eps / 2 * (np.abs(exact) + bound) + 2.0 ** -25
+    assert y.shape == (*leading, out_channels) and y.dtype == dtype
+    assert np.all(np.abs(y.astype(np.float64) - exact) <= bound)
