@@ -66,14 +66,20 @@ class Cell:
                                      f"is called.")
             object.__setattr__(self, name, value)
         elif isinstance(value, Parameter):
-            if name in state:
-                if state[name] is not None:
-                    raise TypeError(f"For '{self.cls_name}', the '{name}' is not a Parameter attribute; it can "
-                                    f"not be set to a Parameter.")
-                del state[name]
             if name in state["_cells"]:
                 raise TypeError(f"For '{self.cls_name}', the '{name}' must be Cell, but got Parameter.")
-            self.insert_param_to_cell(name, value)
+            if name not in state:
+                self.insert_param_to_cell(name, value)
+                return
+            if state[name] is not None:
+                raise TypeError(f"For '{self.cls_name}', the '{name}' is not a Parameter attribute; it can "
+                                f"not be set to a Parameter.")
+            del state[name]  # a plain None attribute becomes the Parameter
+            try:
+                self.insert_param_to_cell(name, value)
+            except KeyError:
+                state[name] = None
+                raise
         elif isinstance(value, Cell):
             self._set_cell(name, value)
         elif name in params:

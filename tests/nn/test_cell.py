@@ -222,3 +222,18 @@ def test_deepcopy_is_independent_and_keeps_names():
     assert list(clone.parameters_dict()) == list(net.parameters_dict())
     clone.fc.weight.set_data(ms.Tensor(np.zeros((3, 2), np.float32)))
     assert not np.all(net.fc.weight.asnumpy() == 0)
+
+
+def test_none_attribute_becomes_a_parameter_and_failures_keep_it():
+    class Holder(nn.Cell):
+        def construct(self, x):
+            return x
+
+    cell = Holder()
+    cell.slot = None
+    cell.slot = ms.Parameter(1.0)
+    assert cell.slot.name == "slot" and list(cell.parameters_dict()) == ["slot"]
+    setattr(cell, "a.b", None)
+    with pytest.raises(KeyError):
+        setattr(cell, "a.b", ms.Parameter(1.0))
+    assert cell.__dict__["a.b"] is None and list(cell.parameters_dict()) == ["slot"]
