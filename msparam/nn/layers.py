@@ -73,9 +73,11 @@ class Dense(Cell):
         # Plain settings skip Cell.__setattr__'s registration checks: construction is a hot path.
         self.__dict__.update(in_channels=in_channels, out_channels=out_channels, has_bias=has_bias,
                              activation=None, activation_flag=activation is not None)
-        self.weight = layer_parameter(weight_init, (out_channels, in_channels), "weight")
+        # A fresh Cell has no attribute that could clash: register the named Parameters directly.
+        params = self.__dict__["_params"]
+        params["weight"] = layer_parameter(weight_init, (out_channels, in_channels), "weight")
         if has_bias:
-            self.bias = layer_parameter(bias_init, (out_channels,), "bias")
+            params["bias"] = layer_parameter(bias_init, (out_channels,), "bias")
         else:
             self.__dict__["bias"] = None
         if activation is not None:
@@ -167,9 +169,10 @@ class Conv2d(Cell):
             group=group, pad_mode=pad_mode, padding=padding, _pads=_check_padding(padding, pad_mode),
             data_format=_check_data_format(data_format), has_bias=check_bool(has_bias, "has_bias", "Conv2d"),
             weight_init=weight_init, bias_init=bias_init, _plan_key=None)
-        self.weight = layer_parameter(weight_init, shape, "weight")
+        params = self.__dict__["_params"]  # as in Dense: direct registration
+        params["weight"] = layer_parameter(weight_init, shape, "weight")
         if has_bias:
-            self.bias = layer_parameter(bias_init, (out_channels,), "bias")
+            params["bias"] = layer_parameter(bias_init, (out_channels,), "bias")
         else:
             self.__dict__["bias"] = None
 
