@@ -234,3 +234,99 @@ MSP_TARGET static void MSP_NAME(msp_normal_part_errors)(double *radius_rel, doub
     *radius_rel = worst_radius;
     *trig_abs = worst_trig;
 }
+
+/* boost's erf^-1(p), q = 1 - p, per lane (msp_tn_erf_inv_imp's vector form).  Every lane looks
+ * up its interval's coefficients in the prepared tables and runs the same Horner steps, so mixed
+ * lanes cost one evaluation.  Only log is approximate; a lane whose result could differ from the
+ * scalar path's for that reason beyond the map's tolerance, or whose interval choice could, is
+ * flagged in *unsure. */
+MSP_TARGET static inline msp_vd MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, msp_vd p,
+                                                          msp_vd q, msp_vi *unsure)
+{
+    const msp_vi centre = (msp_vi)(p <= 0.5);
+    const msp_vi shoulder = ~centre & (msp_vi)(q >= 0.25);
+    const msp_vd log_q = MSP_NAME(msp_log)(q);
+    const msp_vd root = MSP_SQRT(MSP_NAME(msp_select)(shoulder, -2.0 * log_q, -log_q));
+    const msp_vi tail = (msp_vi){0} + MSP_TN_TAIL1 - (msp_vi)(root >= 3.0)
+                        - (msp_vi)(root >= 6.0) - (msp_vi)(root >= 18.0);
+    const msp_vi interval = (centre & MSP_TN_CENTRE) | (shoulder & MSP_TN_SHOULDER)
+                            | (~(centre | shoulder) & tail);
+    const msp_vkey key = MSP_LOOKUP_KEY(interval);
+    const msp_vd base = MSP_NAME(msp_select)(centre, p, MSP_NAME(msp_select)(shoulder, q, root));
+    const msp_vd x = base - MSP_LOOKUP(t->shift, key);
+    msp_vd num = MSP_LOOKUP(t->p[MSP_TN_P_TERMS - 1], key);
+    for (int i = MSP_TN_P_TERMS - 2; i >= 0; --i) num = num * x + MSP_LOOKUP(t->p[i], key);
+    msp_vd den = MSP_LOOKUP(t->q[MSP_TN_Q_TERMS - 1], key);
+    for (int i = MSP_TN_Q_TERMS - 2; i >= 0; --i) den = den * x + MSP_LOOKUP(t->q[i], key);
+    const msp_vd r = num / den, y = MSP_LOOKUP(t->y, key);
+    const msp_vd g = MSP_NAME(msp_select)(centre, p * (p + 10.0), root);
+    /* msp_log needs a normal q; the tails switch interval at root = 3, 6, 18. */
+    const msp_vd near = MSP_TRUNCNORM_TOLERANCE * root;
+    *unsure = (~centre & (msp_vi)(q < 0x1p-1022))
+              | (msp_vi)(MSP_NAME(msp_abs)(root - 3.0) <= near)
+              | (msp_vi)(MSP_NAME(msp_abs)(root - 6.0) <= near)
+              | (msp_vi)(MSP_NAME(msp_abs)(root - 18.0) <= near);
+    return MSP_NAME(msp_select)(shoulder, g / (y + r), g * y + g * r);
+}
+
+/* params: a msp_truncnorm_t from msp_truncnorm_prepare.  Same steps as msp_truncnorm_sample; a
+ * lane is recomputed by it when the tolerance test or msp_tn_erf_inv cannot vouch for its bits. */
+MSP_TARGET static void MSP_NAME(msp_truncated_normal_map)(const uint32_t *bits, float *out,
+                                                          ptrdiff_t n, const void *params)
+{
+    const msp_truncnorm_t *t = (const msp_truncnorm_t *)params;
+    ptrdiff_t i = 0;
+    for (; i + MSP_VL <= n; i += MSP_VL) {
+        msp_vw w;
+        memcpy(&w, bits + i, sizeof w);
+        const msp_vd u = MSP_NAME(msp_to_double)(__builtin_convertvector(w, msp_vu)) * 0x1p-32;
+        msp_vd z = 2.0 * (t->cdf_lower + u * t->cdf_span);
+        z = MSP_NAME(msp_select)((msp_vi)(z <= 0.0), (msp_vd){0} + MSP_TN_Z_MIN,
+                                 MSP_NAME(msp_select)((msp_vi)(z >= 2.0),
+                                                      (msp_vd){0} + MSP_TN_Z_MAX, z));
+        const msp_vi upper = (msp_vi)(z > 1.0);
+        const msp_vd q = MSP_NAME(msp_select)(upper, 2.0 - z, z);
+        msp_vi unsure_inv;
+        const msp_vd v = MSP_NAME(msp_tn_erf_inv)(&t->tables, 1.0 - q, q, &unsure_inv);
+        /* -erfc_inv(z) * sqrt(2), erfc_inv(z) = -v above 1 and v below. */
+        const msp_vd scaled = (MSP_NAME(msp_select)(upper, v, -v) * MSP_TN_ROOT_TWO) * t->sigma;
+        const msp_vd y = t->mean + scaled;
+        const msp_vd tol = MSP_TRUNCNORM_TOLERANCE * (MSP_NAME(msp_abs)(scaled)
+                                                      + MSP_NAME(msp_abs)(y));
+        const msp_vf f = __builtin_convertvector(y, msp_vf);
+        const msp_vm unsure = (msp_vm)(__builtin_convertvector(y - tol, msp_vf)
+                                       != __builtin_convertvector(y + tol, msp_vf))
+                              | __builtin_convertvector(unsure_inv, msp_vm);
+        memcpy(out + i, &f, sizeof f);
+        if (MSP_ANY(unsure))
+            for (int j = 0; j < MSP_VL; ++j)
+                if (unsure[j]) out[i + j] = msp_truncnorm_sample(t, bits[i + j]);
+    }
+    for (; i < n; ++i) out[i] = msp_truncnorm_sample(t, bits[i]);
+}
+
+/* Largest relative difference between msp_tn_erf_inv and the scalar msp_tn_erf_inv_imp over
+ * q[0 .. n-1] (lanes it flags as unsure excluded: the map recomputes those), and how many lanes
+ * it flagged. */
+MSP_TARGET static double MSP_NAME(msp_tn_erf_inv_error)(const msp_tn_tables *t, const double *q,
+                                                        ptrdiff_t n, ptrdiff_t *flagged)
+{
+    double worst = 0.0;
+    *flagged = 0;
+    for (ptrdiff_t i = 0; i + MSP_VL <= n; i += MSP_VL) {
+        msp_vd qv;
+        memcpy(&qv, q + i, sizeof qv);
+        msp_vi unsure;
+        const msp_vd v = MSP_NAME(msp_tn_erf_inv)(t, 1.0 - qv, qv, &unsure);
+        for (int j = 0; j < MSP_VL; ++j) {
+            if (unsure[j]) {
+                ++*flagged;
+                continue;
+            }
+            const double exact = msp_tn_erf_inv_imp(1.0 - qv[j], qv[j]);
+            const double error = fabs(v[j] - exact) / fabs(exact);
+            if (error > worst) worst = error;
+        }
+    }
+    return worst;
+}
