@@ -118,6 +118,54 @@ def test_truncated_normal_matches_reference(isa):
     assert same_bits(fill("truncated_normal", 11, n, (0.0, 1.0, -2.0, 2.0), 3, isa), one)
 
 
+# The fast truncated normal map (random_simd.h) against the exact scalar path.  Parameters (mean,
+# sigma, a, b): MindSpore's default, wide bounds reaching the clamps of erfc_inv's argument, a
+# one-sided bound, and bounds putting every sample in the x >= 3, 6 and 18 tail intervals.
+TRUNCATED_NORMAL_CASES = [(0.0, 0.01, -2.0, 2.0), (0.0, 1.0, -40.0, 40.0), (0.5, 0.2, 0.1, 3.0),
+                          (0.0, 1.0, 5.0, 9.0), (1.0, 2.0, -13.0, -9.0), (0.0, 1.0, -30.0, -20.0)]
+
+
+@pytest.mark.parametrize("isa", FAST_ISAS)
+def test_fast_truncated_normal_equals_scalar_path_on_ten_million_values(isa):
+    n = 1 << 21
+    for i, params in enumerate(TRUNCATED_NORMAL_CASES):
+        exact = fill("truncated_normal", 2000 + i, n, params, 2, "base")
+        fast = fill("truncated_normal", 2000 + i, n, params, 1 + i % 3, isa)
+        assert same_bits(fast, exact), params
+    assert n * len(TRUNCATED_NORMAL_CASES) >= 10**7
+
+
+@pytest.mark.parametrize("isa", FAST_ISAS)
+def test_fast_erf_inv_is_within_the_assumed_error(isa):
+    # Premise of the truncated normal map's exactness argument (random_simd.h): away from the
+    # lanes it flags, the vector erf^-1 (fast log) is within TRUNCNORM_TOLERANCE / 128 of the
+    # scalar one (C library log), relative.  q log-uniform over every interval's range, and q
+    # where the tails switch interval (x = sqrt(-log q) = 3, 6, 18), which must be flagged.
+    rng = np.random.default_rng(4)
+    spread = np.exp(rng.uniform(math.log(2.0**-1022), math.log(0.5), 1 << 18))
+    worst, flagged = core.truncated_normal_erf_inv_error(isa, spread)
+    assert 0 < worst <= core.TRUNCNORM_TOLERANCE / 128 and flagged == 0
+    steps = np.arange(-64, 64) * 2.0**-52
+    switches = np.concatenate([np.exp(-x * x) * (1 + steps) for x in (3.0, 6.0, 18.0)])
+    worst, flagged = core.truncated_normal_erf_inv_error(isa, switches)
+    assert worst <= core.TRUNCNORM_TOLERANCE / 128 and flagged >= 3
+    # Subnormal q: the fast log does not handle them, so every lane is flagged.
+    assert core.truncated_normal_erf_inv_error(isa, np.full(8, 1e-310))[1] == 8
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_truncated_normal_unsure_values_fall_back_to_the_exact_path(isa):
+    n = 1000
+    # NaN parameters: every fast result is unsure (the NaNs' sign bits are the C path's).
+    nan = fill("truncated_normal", 6, n, (np.nan, 1.0, -2.0, 2.0), 1, isa)
+    assert np.isnan(nan).all()
+    assert same_bits(nan, fill("truncated_normal", 6, n, (np.nan, 1.0, -2.0, 2.0), 1, "base"))
+    # Bounds near -38 sigma make q subnormal, which the fast log does not handle.
+    deep = fill("truncated_normal", 6, n, (0.0, 1.0, -38.5, -37.9), 1, isa)
+    assert np.all((deep >= -38.5) & (deep <= -37.9))
+    assert same_bits(deep, truncated_normal(6, n, 0.0, 1.0, -38.5, -37.9))
+
+
 def test_unknown_isa():
     with pytest.raises(ValueError, match="'isa'"):
         core.fill_uniform(1, np.empty(3, np.float32), 0.0, 1.0, 1, "sse9")
