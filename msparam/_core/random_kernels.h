@@ -178,7 +178,7 @@ static void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs
 }
 
 /* Largest relative difference of the ISA's vector erf^-1 from the scalar one over q[0 .. n-1]
- * (n a multiple of 8), lanes it flags excluded and counted in *flagged; zero for base. */
+ * (n a multiple of 16), lanes it flags excluded and counted in *flagged; zero for base. */
 static double msp_truncnorm_erf_inv_error(int isa, const double *q, ptrdiff_t n,
                                           ptrdiff_t *flagged)
 {

@@ -235,38 +235,52 @@ MSP_TARGET static void MSP_NAME(msp_normal_part_errors)(double *radius_rel, doub
     *trig_abs = worst_trig;
 }
 
-/* boost's erf^-1(p), q = 1 - p, per lane (msp_tn_erf_inv_imp's vector form).  Every lane looks
- * up its interval's coefficients in the prepared tables and runs the same Horner steps, so mixed
- * lanes cost one evaluation.  Only log is approximate; a lane whose result could differ from the
- * scalar path's for that reason beyond the map's tolerance, or whose interval choice could, is
- * flagged in *unsure. */
-MSP_TARGET static inline msp_vd MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, msp_vd p,
-                                                          msp_vd q, msp_vi *unsure)
+/* boost's erf^-1(p), q = 1 - p, per lane (msp_tn_erf_inv_imp's vector form), for two vectors at
+ * once: the Horner steps are one long dependency chain, so interleaving two keeps the units busy.
+ * Every lane looks up its interval's coefficients in the prepared tables and runs the same
+ * steps, so mixed lanes cost one evaluation.  Only log is approximate; a lane whose result could
+ * differ from the scalar path's for that reason beyond the map's tolerance, or whose interval
+ * choice could, is flagged in unsure[]. */
+MSP_TARGET static inline void MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, const msp_vd *q,
+                                                        msp_vd *v, msp_vi *unsure)
 {
-    const msp_vi centre = (msp_vi)(p <= 0.5);
-    const msp_vi shoulder = ~centre & (msp_vi)(q >= 0.25);
-    const msp_vd log_q = MSP_NAME(msp_log)(q);
-    const msp_vd root = MSP_SQRT(MSP_NAME(msp_select)(shoulder, -2.0 * log_q, -log_q));
-    const msp_vi tail = (msp_vi){0} + MSP_TN_TAIL1 - (msp_vi)(root >= 3.0)
-                        - (msp_vi)(root >= 6.0) - (msp_vi)(root >= 18.0);
-    const msp_vi interval = (centre & MSP_TN_CENTRE) | (shoulder & MSP_TN_SHOULDER)
-                            | (~(centre | shoulder) & tail);
-    const msp_vkey key = MSP_LOOKUP_KEY(interval);
-    const msp_vd base = MSP_NAME(msp_select)(centre, p, MSP_NAME(msp_select)(shoulder, q, root));
-    const msp_vd x = base - MSP_LOOKUP(t->shift, key);
-    msp_vd num = MSP_LOOKUP(t->p[MSP_TN_P_TERMS - 1], key);
-    for (int i = MSP_TN_P_TERMS - 2; i >= 0; --i) num = num * x + MSP_LOOKUP(t->p[i], key);
-    msp_vd den = MSP_LOOKUP(t->q[MSP_TN_Q_TERMS - 1], key);
-    for (int i = MSP_TN_Q_TERMS - 2; i >= 0; --i) den = den * x + MSP_LOOKUP(t->q[i], key);
-    const msp_vd r = num / den, y = MSP_LOOKUP(t->y, key);
-    const msp_vd g = MSP_NAME(msp_select)(centre, p * (p + 10.0), root);
-    /* msp_log needs a normal q; the tails switch interval at root = 3, 6, 18. */
-    const msp_vd near = MSP_TRUNCNORM_TOLERANCE * root;
-    *unsure = (~centre & (msp_vi)(q < 0x1p-1022))
-              | (msp_vi)(MSP_NAME(msp_abs)(root - 3.0) <= near)
-              | (msp_vi)(MSP_NAME(msp_abs)(root - 6.0) <= near)
-              | (msp_vi)(MSP_NAME(msp_abs)(root - 18.0) <= near);
-    return MSP_NAME(msp_select)(shoulder, g / (y + r), g * y + g * r);
+    msp_vkey key[2];
+    msp_vd p[2], x[2], num[2], den[2], root[2];
+    msp_vi centre[2], shoulder[2];
+    for (int g = 0; g < 2; ++g) {
+        p[g] = 1.0 - q[g];
+        centre[g] = (msp_vi)(p[g] <= 0.5);
+        shoulder[g] = ~centre[g] & (msp_vi)(q[g] >= 0.25);
+        const msp_vd log_q = MSP_NAME(msp_log)(q[g]);
+        root[g] = MSP_SQRT(MSP_NAME(msp_select)(shoulder[g], -2.0 * log_q, -log_q));
+        const msp_vi tail = (msp_vi){0} + MSP_TN_TAIL1 - (msp_vi)(root[g] >= 3.0)
+                            - (msp_vi)(root[g] >= 6.0) - (msp_vi)(root[g] >= 18.0);
+        const msp_vi interval = (centre[g] & MSP_TN_CENTRE) | (shoulder[g] & MSP_TN_SHOULDER)
+                                | (~(centre[g] | shoulder[g]) & tail);
+        key[g] = MSP_LOOKUP_KEY(interval);
+        const msp_vd base = MSP_NAME(msp_select)(centre[g], p[g],
+                                                 MSP_NAME(msp_select)(shoulder[g], q[g], root[g]));
+        x[g] = base - MSP_LOOKUP(t->shift, key[g]);
+        num[g] = MSP_LOOKUP(t->p[MSP_TN_P_TERMS - 1], key[g]);
+        den[g] = MSP_LOOKUP(t->q[MSP_TN_Q_TERMS - 1], key[g]);
+    }
+    _Pragma("GCC unroll 10") for (int i = MSP_TN_P_TERMS - 2; i >= 0; --i) {
+        _Pragma("GCC unroll 2") for (int g = 0; g < 2; ++g) {
+            num[g] = num[g] * x[g] + MSP_LOOKUP(t->p[i], key[g]);
+            if (i < MSP_TN_Q_TERMS - 1) den[g] = den[g] * x[g] + MSP_LOOKUP(t->q[i], key[g]);
+        }
+    }
+    for (int g = 0; g < 2; ++g) {
+        const msp_vd r = num[g] / den[g], y = MSP_LOOKUP(t->y, key[g]);
+        const msp_vd f = MSP_NAME(msp_select)(centre[g], p[g] * (p[g] + 10.0), root[g]);
+        /* msp_log needs a normal q; the tails switch interval at root = 3, 6, 18. */
+        const msp_vd near = MSP_TRUNCNORM_TOLERANCE * root[g];
+        unsure[g] = (~centre[g] & (msp_vi)(q[g] < 0x1p-1022))
+                    | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 3.0) <= near)
+                    | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 6.0) <= near)
+                    | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 18.0) <= near);
+        v[g] = MSP_NAME(msp_select)(shoulder[g], f / (y + r), f * y + f * r);
+    }
 }
 
 /* params: a msp_truncnorm_t from msp_truncnorm_prepare.  Same steps as msp_truncnorm_sample; a
@@ -276,31 +290,38 @@ MSP_TARGET static void MSP_NAME(msp_truncated_normal_map)(const uint32_t *bits, 
 {
     const msp_truncnorm_t *t = (const msp_truncnorm_t *)params;
     ptrdiff_t i = 0;
-    for (; i + MSP_VL <= n; i += MSP_VL) {
-        msp_vw w;
-        memcpy(&w, bits + i, sizeof w);
-        const msp_vd u = MSP_NAME(msp_to_double)(__builtin_convertvector(w, msp_vu)) * 0x1p-32;
-        msp_vd z = 2.0 * (t->cdf_lower + u * t->cdf_span);
-        z = MSP_NAME(msp_select)((msp_vi)(z <= 0.0), (msp_vd){0} + MSP_TN_Z_MIN,
-                                 MSP_NAME(msp_select)((msp_vi)(z >= 2.0),
-                                                      (msp_vd){0} + MSP_TN_Z_MAX, z));
-        const msp_vi upper = (msp_vi)(z > 1.0);
-        const msp_vd q = MSP_NAME(msp_select)(upper, 2.0 - z, z);
-        msp_vi unsure_inv;
-        const msp_vd v = MSP_NAME(msp_tn_erf_inv)(&t->tables, 1.0 - q, q, &unsure_inv);
-        /* -erfc_inv(z) * sqrt(2), erfc_inv(z) = -v above 1 and v below. */
-        const msp_vd scaled = (MSP_NAME(msp_select)(upper, v, -v) * MSP_TN_ROOT_TWO) * t->sigma;
-        const msp_vd y = t->mean + scaled;
-        const msp_vd tol = MSP_TRUNCNORM_TOLERANCE * (MSP_NAME(msp_abs)(scaled)
-                                                      + MSP_NAME(msp_abs)(y));
-        const msp_vf f = __builtin_convertvector(y, msp_vf);
-        const msp_vm unsure = (msp_vm)(__builtin_convertvector(y - tol, msp_vf)
-                                       != __builtin_convertvector(y + tol, msp_vf))
-                              | __builtin_convertvector(unsure_inv, msp_vm);
-        memcpy(out + i, &f, sizeof f);
-        if (MSP_ANY(unsure))
-            for (int j = 0; j < MSP_VL; ++j)
-                if (unsure[j]) out[i + j] = msp_truncnorm_sample(t, bits[i + j]);
+    for (; i + 2 * MSP_VL <= n; i += 2 * MSP_VL) {
+        msp_vd q[2], v[2];
+        msp_vi upper[2], unsure_inv[2];
+        for (int g = 0; g < 2; ++g) {
+            msp_vw w;
+            memcpy(&w, bits + i + g * MSP_VL, sizeof w);
+            const msp_vd u = MSP_NAME(msp_to_double)(__builtin_convertvector(w, msp_vu)) * 0x1p-32;
+            msp_vd z = 2.0 * (t->cdf_lower + u * t->cdf_span);
+            z = MSP_NAME(msp_select)((msp_vi)(z <= 0.0), (msp_vd){0} + MSP_TN_Z_MIN,
+                                     MSP_NAME(msp_select)((msp_vi)(z >= 2.0),
+                                                          (msp_vd){0} + MSP_TN_Z_MAX, z));
+            upper[g] = (msp_vi)(z > 1.0);
+            q[g] = MSP_NAME(msp_select)(upper[g], 2.0 - z, z);
+        }
+        MSP_NAME(msp_tn_erf_inv)(&t->tables, q, v, unsure_inv);
+        for (int g = 0; g < 2; ++g) {
+            /* -erfc_inv(z) * sqrt(2), erfc_inv(z) = -v above 1 and v below. */
+            const msp_vd scaled =
+                (MSP_NAME(msp_select)(upper[g], v[g], -v[g]) * MSP_TN_ROOT_TWO) * t->sigma;
+            const msp_vd y = t->mean + scaled;
+            const msp_vd tol = MSP_TRUNCNORM_TOLERANCE * (MSP_NAME(msp_abs)(scaled)
+                                                          + MSP_NAME(msp_abs)(y));
+            const msp_vf f = __builtin_convertvector(y, msp_vf);
+            const msp_vm unsure = (msp_vm)(__builtin_convertvector(y - tol, msp_vf)
+                                           != __builtin_convertvector(y + tol, msp_vf))
+                                  | __builtin_convertvector(unsure_inv[g], msp_vm);
+            float *dst = out + i + g * MSP_VL;
+            memcpy(dst, &f, sizeof f);
+            if (MSP_ANY(unsure))
+                for (int j = 0; j < MSP_VL; ++j)
+                    if (unsure[j]) dst[j] = msp_truncnorm_sample(t, bits[dst - out + j]);
+        }
     }
     for (; i < n; ++i) out[i] = msp_truncnorm_sample(t, bits[i]);
 }
@@ -313,18 +334,18 @@ MSP_TARGET static double MSP_NAME(msp_tn_erf_inv_error)(const msp_tn_tables *t, 
 {
     double worst = 0.0;
     *flagged = 0;
-    for (ptrdiff_t i = 0; i + MSP_VL <= n; i += MSP_VL) {
-        msp_vd qv;
-        memcpy(&qv, q + i, sizeof qv);
-        msp_vi unsure;
-        const msp_vd v = MSP_NAME(msp_tn_erf_inv)(t, 1.0 - qv, qv, &unsure);
-        for (int j = 0; j < MSP_VL; ++j) {
-            if (unsure[j]) {
+    for (ptrdiff_t i = 0; i + 2 * MSP_VL <= n; i += 2 * MSP_VL) {
+        msp_vd qv[2], v[2];
+        msp_vi unsure[2];
+        memcpy(qv, q + i, sizeof qv);
+        MSP_NAME(msp_tn_erf_inv)(t, qv, v, unsure);
+        for (int j = 0; j < 2 * MSP_VL; ++j) {
+            if (unsure[j / MSP_VL][j % MSP_VL]) {
                 ++*flagged;
                 continue;
             }
-            const double exact = msp_tn_erf_inv_imp(1.0 - qv[j], qv[j]);
-            const double error = fabs(v[j] - exact) / fabs(exact);
+            const double exact = msp_tn_erf_inv_imp(1.0 - q[i + j], q[i + j]);
+            const double error = fabs(v[j / MSP_VL][j % MSP_VL] - exact) / fabs(exact);
             if (error > worst) worst = error;
         }
     }
