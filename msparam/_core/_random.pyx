@@ -167,10 +167,10 @@ def normal_part_errors(isa):
 
 def truncated_normal_erf_inv_error(isa, const double[::1] q):
     """(largest relative difference, lanes flagged unsure) of ``isa``'s vector erf^-1 against
-    the scalar one over erf^-1(1 - q) for the given q (len(q) a multiple of 16); (0, 0) for 'base'."""
+    the scalar one over erf^-1(1 - q) for the given q (len(q) a multiple of 32); (0, 0) for 'base'."""
     cdef int index = _isa_index(isa)
-    if q.shape[0] % 16:
-        raise ValueError(f"len(q) must be a multiple of 16, but got {q.shape[0]}.")
+    if q.shape[0] % 32:
+        raise ValueError(f"len(q) must be a multiple of 32, but got {q.shape[0]}.")
     cdef Py_ssize_t flagged = 0
     cdef double worst = 0.0
     if q.shape[0]:

@@ -30,6 +30,8 @@ typedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, ptrdiff_t nblock
  * errors, relative to the result. */
 #define MSP_NORMAL_TOLERANCE 0x1p-44
 #define MSP_TRUNCNORM_TOLERANCE 0x1p-40
+/* Vectors the truncated normal map works on at once (its Horner chains are interleaved). */
+#define MSP_TN_GROUPS 4
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define MSP_RANDOM_X86 1
@@ -178,7 +180,7 @@ static void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs
 }
 
 /* Largest relative difference of the ISA's vector erf^-1 from the scalar one over q[0 .. n-1]
- * (n a multiple of 16), lanes it flags excluded and counted in *flagged; zero for base. */
+ * (n a multiple of 32), lanes it flags excluded and counted in *flagged; zero for base. */
 static double msp_truncnorm_erf_inv_error(int isa, const double *q, ptrdiff_t n,
                                           ptrdiff_t *flagged)
 {

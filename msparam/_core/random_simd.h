@@ -235,8 +235,9 @@ MSP_TARGET static void MSP_NAME(msp_normal_part_errors)(double *radius_rel, doub
     *trig_abs = worst_trig;
 }
 
-/* boost's erf^-1(p), q = 1 - p, per lane (msp_tn_erf_inv_imp's vector form), for two vectors at
- * once: the Horner steps are one long dependency chain, so interleaving two keeps the units busy.
+/* boost's erf^-1(p), q = 1 - p, per lane (msp_tn_erf_inv_imp's vector form), for MSP_TN_GROUPS
+ * vectors at once: each Horner sum is one long dependency chain, so interleaving several keeps
+ * the units busy.
  * Every lane looks up its interval's coefficients in the prepared tables and runs the same
  * steps, so mixed lanes cost one evaluation.  Only log is approximate; a lane whose result could
  * differ from the scalar path's for that reason beyond the map's tolerance, or whose interval
@@ -244,10 +245,11 @@ MSP_TARGET static void MSP_NAME(msp_normal_part_errors)(double *radius_rel, doub
 MSP_TARGET static inline void MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, const msp_vd *q,
                                                         msp_vd *v, msp_vi *unsure)
 {
-    msp_vkey key[2];
-    msp_vd p[2], x[2], num[2], den[2], root[2];
-    msp_vi centre[2], shoulder[2];
-    for (int g = 0; g < 2; ++g) {
+    msp_vkey key[MSP_TN_GROUPS];
+    msp_vd p[MSP_TN_GROUPS], x[MSP_TN_GROUPS], root[MSP_TN_GROUPS];
+    msp_vd num[MSP_TN_GROUPS], den[MSP_TN_GROUPS];
+    msp_vi centre[MSP_TN_GROUPS], shoulder[MSP_TN_GROUPS];
+    for (int g = 0; g < MSP_TN_GROUPS; ++g) {
         p[g] = 1.0 - q[g];
         centre[g] = (msp_vi)(p[g] <= 0.5);
         shoulder[g] = ~centre[g] & (msp_vi)(q[g] >= 0.25);
@@ -265,12 +267,12 @@ MSP_TARGET static inline void MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, c
         den[g] = MSP_LOOKUP(t->q[MSP_TN_Q_TERMS - 1], key[g]);
     }
     _Pragma("GCC unroll 10") for (int i = MSP_TN_P_TERMS - 2; i >= 0; --i) {
-        _Pragma("GCC unroll 2") for (int g = 0; g < 2; ++g) {
+        _Pragma("GCC unroll 4") for (int g = 0; g < MSP_TN_GROUPS; ++g) {
             num[g] = num[g] * x[g] + MSP_LOOKUP(t->p[i], key[g]);
             if (i < MSP_TN_Q_TERMS - 1) den[g] = den[g] * x[g] + MSP_LOOKUP(t->q[i], key[g]);
         }
     }
-    for (int g = 0; g < 2; ++g) {
+    for (int g = 0; g < MSP_TN_GROUPS; ++g) {
         const msp_vd r = num[g] / den[g], y = MSP_LOOKUP(t->y, key[g]);
         const msp_vd f = MSP_NAME(msp_select)(centre[g], p[g] * (p[g] + 10.0), root[g]);
         /* msp_log needs a normal q; the tails switch interval at root = 3, 6, 18. */
@@ -290,10 +292,10 @@ MSP_TARGET static void MSP_NAME(msp_truncated_normal_map)(const uint32_t *bits, 
 {
     const msp_truncnorm_t *t = (const msp_truncnorm_t *)params;
     ptrdiff_t i = 0;
-    for (; i + 2 * MSP_VL <= n; i += 2 * MSP_VL) {
-        msp_vd q[2], v[2];
-        msp_vi upper[2], unsure_inv[2];
-        for (int g = 0; g < 2; ++g) {
+    for (; i + MSP_TN_GROUPS * MSP_VL <= n; i += MSP_TN_GROUPS * MSP_VL) {
+        msp_vd q[MSP_TN_GROUPS], v[MSP_TN_GROUPS];
+        msp_vi upper[MSP_TN_GROUPS], unsure_inv[MSP_TN_GROUPS];
+        for (int g = 0; g < MSP_TN_GROUPS; ++g) {
             msp_vw w;
             memcpy(&w, bits + i + g * MSP_VL, sizeof w);
             const msp_vd u = MSP_NAME(msp_to_double)(__builtin_convertvector(w, msp_vu)) * 0x1p-32;
@@ -305,7 +307,7 @@ MSP_TARGET static void MSP_NAME(msp_truncated_normal_map)(const uint32_t *bits, 
             q[g] = MSP_NAME(msp_select)(upper[g], 2.0 - z, z);
         }
         MSP_NAME(msp_tn_erf_inv)(&t->tables, q, v, unsure_inv);
-        for (int g = 0; g < 2; ++g) {
+        for (int g = 0; g < MSP_TN_GROUPS; ++g) {
             /* -erfc_inv(z) * sqrt(2), erfc_inv(z) = -v above 1 and v below. */
             const msp_vd scaled =
                 (MSP_NAME(msp_select)(upper[g], v[g], -v[g]) * MSP_TN_ROOT_TWO) * t->sigma;
@@ -334,12 +336,12 @@ MSP_TARGET static double MSP_NAME(msp_tn_erf_inv_error)(const msp_tn_tables *t, 
 {
     double worst = 0.0;
     *flagged = 0;
-    for (ptrdiff_t i = 0; i + 2 * MSP_VL <= n; i += 2 * MSP_VL) {
-        msp_vd qv[2], v[2];
-        msp_vi unsure[2];
+    for (ptrdiff_t i = 0; i + MSP_TN_GROUPS * MSP_VL <= n; i += MSP_TN_GROUPS * MSP_VL) {
+        msp_vd qv[MSP_TN_GROUPS], v[MSP_TN_GROUPS];
+        msp_vi unsure[MSP_TN_GROUPS];
         memcpy(qv, q + i, sizeof qv);
         MSP_NAME(msp_tn_erf_inv)(t, qv, v, unsure);
-        for (int j = 0; j < 2 * MSP_VL; ++j) {
+        for (int j = 0; j < MSP_TN_GROUPS * MSP_VL; ++j) {
             if (unsure[j / MSP_VL][j % MSP_VL]) {
                 ++*flagged;
                 continue;
