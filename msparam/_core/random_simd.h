@@ -23,6 +23,28 @@
  * rounding of y +- tolerance.  Rounding to float32 is monotonic, so when y - tolerance and
  * y + tolerance round to the same float, so does the reference's y; otherwise (about 3 pairs
  * in 100,000, and every NaN or overflow) the pair is recomputed by msp_normal_pair.
+ *
+ * Exactness of the truncated normal map.  It performs msp_truncnorm_sample's double operations
+ * in the same order without FMA (so u, p, z, q, the centre interval and every Horner step give the
+ * scalar bits), except that log is msp_log.  Only lanes outside the centre interval use log, with
+ * |log q| >= log 2; there msp_log and the C library's log, each within about 1 ulp of the truth,
+ * differ by at most eps = 2^-51 relative.  Carried through the rest:
+ *   shoulder  g = sqrt(-2 log q) moves by eps/2 + 2^-52 relative, the rational part does not
+ *             depend on log, so g / (y + r) moves by at most eps/2 + 2^-51 < 2^-50;
+ *   tails     x = sqrt(-log q) moves by d = eps/2 + 2^-52 relative; x (y + r(x - shift)) has
+ *             relative condition <= 1.47 in x; each Horner sum (at most 11 steps) at either
+ *             input is off by <= h = 22 * 2^-53 times sum|c_i| t^i, which for Q (positive
+ *             coefficients, t >= 0) is Q itself and for P is at most 0.17 |value| Q / x (max
+ *             over each interval of x sum|p_i| t^i / (Q |value|): 0.17, 0.039, 0.017, 0.0025),
+ *             and |r| <= 0.17 |y + r|; so the value moves by at most
+ *             1.47 d + 2 h (0.17 + 0.17) + 4 * 2^-53 < 2^-48 relative (constants checked by
+ *             test_truncated_normal_error_budget).
+ * With the roundings of * sqrt(2), * sigma and mean + the result y moves by less than 2^-47
+ * (|scaled| + |y|), 2^-7 of MSP_TRUNCNORM_TOLERANCE, and tests/_core/test_random_core.py
+ * checks that premise on erf^-1 itself (measured: 2^-51).  As for the normal map, a lane whose
+ * y +- tolerance round to different floats (about 1 in 20,000), whose x lies within
+ * MSP_TRUNCNORM_TOLERANCE x of an interval switch (3, 6, 18) or whose q is subnormal (msp_log's
+ * domain ends) is recomputed by msp_truncnorm_sample.
  */
 
 #define MSP_JOIN_(a, b) a##_##b

@@ -153,6 +153,28 @@ def test_fast_erf_inv_is_within_the_assumed_error(isa):
     assert core.truncated_normal_erf_inv_error(isa, np.full(32, 1e-310))[1] == 32
 
 
+def test_truncated_normal_error_budget():
+    # The constants of the tail bound in random_simd.h, from boost's tables on a fine grid of
+    # x = sqrt(-log q), q < 0.25: the relative condition of x (y + r(x - shift)) in x, the
+    # rounding noise factor of P, x sum|p_i| t^i / (Q(t) |value|), and |r| / |y + r|.
+    condition = noise = ratio = 0.0
+    ends = [math.sqrt(math.log(4.0)), 3.0, 6.0, 18.0, math.sqrt(-math.log(5e-324))]
+    for (_, y, p, q, shift), lo, hi in zip(philox_reference._TAILS, ends, ends[1:]):
+        x = np.linspace(lo, hi, 100001)
+        t = x - shift
+        assert (t >= 0).all() and min(q) > 0
+        r = philox_reference._horner(p, t) / philox_reference._horner(q, t)
+        value = x * (y + r)
+        condition = max(condition, np.max(np.abs(x * np.gradient(value, x) / value)))
+        noise = max(noise, np.max(x * philox_reference._horner(np.abs(p), t)
+                                  / philox_reference._horner(q, t) / np.abs(value)))
+        ratio = max(ratio, np.max(np.abs(r / (y + r))))
+    assert condition <= 1.47 and noise <= 0.17 and ratio <= 0.17
+    d, h = 2.0**-52 + 2.0**-52, 22 * 2.0**-53
+    assert condition * d + 2 * h * (noise + ratio) + 4 * 2.0**-53 < 2.0**-48
+    assert 2.0**-47 <= core.TRUNCNORM_TOLERANCE / 128
+
+
 @pytest.mark.parametrize("isa", ISAS)
 def test_truncated_normal_unsure_values_fall_back_to_the_exact_path(isa):
     n = 1000
