@@ -43,8 +43,8 @@
  * (|scaled| + |y|), 2^-7 of MSP_TRUNCNORM_TOLERANCE, and tests/_core/test_random_core.py
  * checks that premise on erf^-1 itself (measured: 2^-51).  As for the normal map, a lane whose
  * y +- tolerance round to different floats (about 1 in 20,000), whose x lies within
- * MSP_TRUNCNORM_TOLERANCE x of an interval switch (3, 6, 18) or whose q is subnormal (msp_log's
- * domain ends) is recomputed by msp_truncnorm_sample.
+ * MSP_TRUNCNORM_TOLERANCE x of an interval switch (3, 6, 18) or whose q is subnormal or NaN
+ * (outside msp_log's domain) is recomputed by msp_truncnorm_sample.
  */
 
 #define MSP_JOIN_(a, b) a##_##b
@@ -297,9 +297,10 @@ MSP_TARGET static inline void MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, c
     for (int g = 0; g < MSP_TN_GROUPS; ++g) {
         const msp_vd r = num[g] / den[g], y = MSP_LOOKUP(t->y, key[g]);
         const msp_vd f = MSP_NAME(msp_select)(centre[g], p[g] * (p[g] + 10.0), root[g]);
-        /* msp_log needs a normal q; the tails switch interval at root = 3, 6, 18. */
+        /* msp_log needs a normal q (not NaN either: it would make a finite value); the tails
+         * switch interval at root = 3, 6, 18. */
         const msp_vd near = MSP_TRUNCNORM_TOLERANCE * root[g];
-        unsure[g] = (~centre[g] & (msp_vi)(q[g] < 0x1p-1022))
+        unsure[g] = (~centre[g] & ~(msp_vi)(q[g] >= 0x1p-1022))
                     | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 3.0) <= near)
                     | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 6.0) <= near)
                     | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 18.0) <= near);

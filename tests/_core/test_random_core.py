@@ -149,8 +149,9 @@ def test_fast_erf_inv_is_within_the_assumed_error(isa):
     switches = np.concatenate([np.exp(-x * x) * (1 + steps) for x in (3.0, 6.0, 18.0)])
     worst, flagged = core.truncated_normal_erf_inv_error(isa, switches)
     assert worst <= core.TRUNCNORM_TOLERANCE / 128 and flagged >= 3
-    # Subnormal q: the fast log does not handle them, so every lane is flagged.
-    assert core.truncated_normal_erf_inv_error(isa, np.full(32, 1e-310))[1] == 32
+    # Subnormal or NaN q: outside the fast log's domain, so every lane is flagged.
+    for q in (1e-310, np.nan):
+        assert core.truncated_normal_erf_inv_error(isa, np.full(32, q))[1] == 32
 
 
 def test_truncated_normal_error_budget():
@@ -178,10 +179,12 @@ def test_truncated_normal_error_budget():
 @pytest.mark.parametrize("isa", ISAS)
 def test_truncated_normal_unsure_values_fall_back_to_the_exact_path(isa):
     n = 1000
-    # NaN parameters: every fast result is unsure (the NaNs' sign bits are the C path's).
-    nan = fill("truncated_normal", 6, n, (np.nan, 1.0, -2.0, 2.0), 1, isa)
-    assert np.isnan(nan).all()
-    assert same_bits(nan, fill("truncated_normal", 6, n, (np.nan, 1.0, -2.0, 2.0), 1, "base"))
+    # NaN parameters: every fast result is unsure (the NaNs' sign bits are the C path's).  A NaN
+    # bound leaves mean and sigma finite: only the NaN q can tell.
+    for params in [(np.nan, 1.0, -2.0, 2.0), (0.0, 1.0, np.nan, 2.0), (0.0, 1.0, -2.0, np.nan)]:
+        nan = fill("truncated_normal", 6, n, params, 1, isa)
+        assert np.isnan(nan).all()
+        assert same_bits(nan, fill("truncated_normal", 6, n, params, 1, "base"))
     # Bounds near -38 sigma make q subnormal, which the fast log does not handle.
     deep = fill("truncated_normal", 6, n, (0.0, 1.0, -38.5, -37.9), 1, isa)
     assert np.all((deep >= -38.5) & (deep <= -37.9))
