@@ -151,8 +151,8 @@ def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma
     if out.shape[0] == 0:
         return
     with nogil:
-        _fill(msp_generator_for(index), msp_truncated_normal_map_for(index), &prepared, seed, &out[0],
-              out.shape[0], start, num_threads)
+        _fill(msp_generator_for(index), msp_truncated_normal_map_for(index), &prepared, seed,
+              &out[0], out.shape[0], start, num_threads)
 
 
 def normal_part_errors(isa):
@@ -166,8 +166,9 @@ def normal_part_errors(isa):
 
 
 def truncated_normal_erf_inv_error(isa, const double[::1] q):
-    """(largest relative difference, lanes flagged unsure) of ``isa``'s vector erf^-1 against
-    the scalar one over erf^-1(1 - q) for the given q (len(q) a multiple of 32); (0, 0) for 'base'."""
+    """(largest relative difference, lanes flagged unsure) of ``isa``'s vector erf^-1 (the fast
+    truncated normal path) against the scalar one, over erf^-1(1 - q) for the given q (len(q) a
+    multiple of 32); (0, 0) for 'base'."""
     cdef int index = _isa_index(isa)
     if q.shape[0] % 32:
         raise ValueError(f"len(q) must be a multiple of 32, but got {q.shape[0]}.")

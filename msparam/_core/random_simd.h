@@ -11,6 +11,9 @@
  *   MSP_SQRT(x)         correctly rounded square root
  *   MSP_ANY(m)          nonzero if any lane of the float comparison mask m is set
  *   MSP_ZIP_LO, MSP_ZIP_HI  msp_vu shuffle masks interleaving the lanes of two vectors
+ *   msp_vkey, MSP_LOOKUP_KEY(slot), MSP_LOOKUP(row, key)
+ *                       row[slot] per lane from a row of 8 doubles (slot: msp_vi, 0 .. 7;
+ *                       the key is the slots prepared once for many lookups)
  *
  * Exactness of the normal map.  It evaluates the reference formula of distributions.h with
  * vector approximations of log, cos and sin in place of the C library's.  Over every input
