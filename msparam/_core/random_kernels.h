@@ -50,27 +50,29 @@ typedef float msp_f8 __attribute__((vector_size(32)));
 typedef uint32_t msp_w8 __attribute__((vector_size(32)));
 typedef int32_t msp_m8 __attribute__((vector_size(32)));
 
-/* Per-lane lookup in a row of 8 doubles (the truncated normal's interval tables): AVX2 permutes
- * each half as 32-bit pairs and blends; AVX-512 has a one-instruction permute. */
-typedef struct {
-    __m256i pairs; /* (2 k, 2 k + 1) for slot k mod 4, as 32-bit indices */
-    msp_i4 high;   /* slot k >= 4 */
-} msp_key4;
-
-__attribute__((target("avx2,fma"))) static inline msp_key4 msp_lookup_key4(msp_i4 slot)
+/* Per-lane lookup in a row of 8 doubles (the truncated normal's interval tables).  AVX2 permutes
+ * 8 floats, so a key holds the 32-bit indices (2 k, 2 k + 1) of slot k: they pick slot k mod 4
+ * of a half row, bit 3 tells the half.  MSP_LOOKUP_NEAR reads the first half only (one
+ * instruction, right for slots below 4); the full lookup blends in the second.  AVX-512 has a
+ * one-instruction permute of all 8. */
+__attribute__((target("avx2,fma"))) static inline __m256i msp_lookup_key4(msp_i4 slot)
 {
-    const msp_u4 low = ((msp_u4)slot & 3) * 2;
-    const msp_key4 key = {(__m256i)(low | ((low + 1) << 32)), slot > 3};
-    return key;
+    const msp_u4 low = (msp_u4)slot * 2;
+    return (__m256i)(low | ((low + 1) << 32));
+}
+
+__attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup_near4(const double *row,
+                                                                          __m256i key)
+{
+    return (msp_d4)_mm256_permutevar8x32_ps(_mm256_loadu_ps((const float *)row), key);
 }
 
 __attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const double *row,
-                                                                     msp_key4 key)
+                                                                     __m256i key)
 {
-    const __m256 low = _mm256_permutevar8x32_ps(_mm256_loadu_ps((const float *)row), key.pairs);
-    const __m256 high =
-        _mm256_permutevar8x32_ps(_mm256_loadu_ps((const float *)(row + 4)), key.pairs);
-    return (msp_d4)_mm256_blendv_pd((__m256d)low, (__m256d)high, (__m256d)key.high);
+    const __m256 high = _mm256_permutevar8x32_ps(_mm256_loadu_ps((const float *)(row + 4)), key);
+    return (msp_d4)_mm256_blendv_pd((__m256d)msp_lookup_near4(row, key), (__m256d)high,
+                                    (__m256d)((msp_u4)key << 60));
 }
 
 #define MSP_ISA_NAME avx2
@@ -88,9 +90,11 @@ __attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const doubl
 #define MSP_ANY(m) _mm_movemask_ps((__m128)(m))
 #define MSP_ZIP_LO ((msp_vu){0, 4, 1, 5})
 #define MSP_ZIP_HI ((msp_vu){2, 6, 3, 7})
-#define msp_vkey msp_key4
+#define msp_vkey __m256i
 #define MSP_LOOKUP_KEY(slot) msp_lookup_key4(slot)
 #define MSP_LOOKUP(row, key) msp_lookup4(row, key)
+#define MSP_LOOKUP_NEAR(row, key) msp_lookup_near4(row, key)
+#define MSP_LOOKUP_NEAR_SLOTS 4
 #include "random_simd.h"
 #undef MSP_ISA_NAME
 #undef MSP_TARGET
@@ -110,6 +114,8 @@ __attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const doubl
 #undef msp_vkey
 #undef MSP_LOOKUP_KEY
 #undef MSP_LOOKUP
+#undef MSP_LOOKUP_NEAR
+#undef MSP_LOOKUP_NEAR_SLOTS
 
 #define MSP_ISA_NAME avx512
 #define MSP_TARGET __attribute__((target("avx512f,avx2,fma")))
@@ -129,6 +135,8 @@ __attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const doubl
 #define msp_vkey msp_i8
 #define MSP_LOOKUP_KEY(slot) (slot)
 #define MSP_LOOKUP(row, key) ((msp_vd)_mm512_permutexvar_pd((__m512i)(key), _mm512_loadu_pd(row)))
+#define MSP_LOOKUP_NEAR MSP_LOOKUP
+#define MSP_LOOKUP_NEAR_SLOTS 8
 #include "random_simd.h"
 #else
 #define MSP_RANDOM_X86 0

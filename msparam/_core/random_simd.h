@@ -14,6 +14,8 @@
  *   msp_vkey, MSP_LOOKUP_KEY(slot), MSP_LOOKUP(row, key)
  *                       row[slot] per lane from a row of 8 doubles (slot: msp_vi, 0 .. 7;
  *                       the key is the slots prepared once for many lookups)
+ *   MSP_LOOKUP_NEAR(row, key), MSP_LOOKUP_NEAR_SLOTS
+ *                       the same, possibly cheaper, right only for slots below the count
  *
  * Exactness of the normal map.  It evaluates the reference formula of distributions.h with
  * vector approximations of log, cos and sin in place of the C library's.  Over every input
@@ -260,6 +262,26 @@ MSP_TARGET static void MSP_NAME(msp_normal_part_errors)(double *radius_rel, doub
     *trig_abs = worst_trig;
 }
 
+/* num = P(x), den = Q(x) of each lane's interval, by Horner from the tables; ``near`` (constant
+ * after inlining) says every slot is within MSP_LOOKUP_NEAR's reach. */
+MSP_TARGET static inline __attribute__((always_inline)) void MSP_NAME(msp_tn_rationals)(
+    const msp_tn_tables *t, const msp_vkey *key, const msp_vd *x, msp_vd *num, msp_vd *den,
+    int near)
+{
+#define MSP_TN_ROW(row, g) (near ? MSP_LOOKUP_NEAR(row, key[g]) : MSP_LOOKUP(row, key[g]))
+    for (int g = 0; g < MSP_TN_GROUPS; ++g) {
+        num[g] = MSP_TN_ROW(t->p[MSP_TN_P_TERMS - 1], g);
+        den[g] = MSP_TN_ROW(t->q[MSP_TN_Q_TERMS - 1], g);
+    }
+    _Pragma("GCC unroll 10") for (int i = MSP_TN_P_TERMS - 2; i >= 0; --i) {
+        _Pragma("GCC unroll 4") for (int g = 0; g < MSP_TN_GROUPS; ++g) {
+            num[g] = num[g] * x[g] + MSP_TN_ROW(t->p[i], g);
+            if (i < MSP_TN_Q_TERMS - 1) den[g] = den[g] * x[g] + MSP_TN_ROW(t->q[i], g);
+        }
+    }
+#undef MSP_TN_ROW
+}
+
 /* boost's erf^-1(p), q = 1 - p, per lane (msp_tn_erf_inv_imp's vector form), for MSP_TN_GROUPS
  * vectors at once: each Horner sum is one long dependency chain, so interleaving several keeps
  * the units busy.
@@ -274,6 +296,7 @@ MSP_TARGET static inline void MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, c
     msp_vd p[MSP_TN_GROUPS], x[MSP_TN_GROUPS], root[MSP_TN_GROUPS];
     msp_vd num[MSP_TN_GROUPS], den[MSP_TN_GROUPS];
     msp_vi centre[MSP_TN_GROUPS], shoulder[MSP_TN_GROUPS];
+    int deep = 0;
     for (int g = 0; g < MSP_TN_GROUPS; ++g) {
         p[g] = 1.0 - q[g];
         centre[g] = (msp_vi)(p[g] <= 0.5);
@@ -288,15 +311,13 @@ MSP_TARGET static inline void MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, c
         const msp_vd base = MSP_NAME(msp_select)(centre[g], p[g],
                                                  MSP_NAME(msp_select)(shoulder[g], q[g], root[g]));
         x[g] = base - MSP_LOOKUP(t->shift, key[g]);
-        num[g] = MSP_LOOKUP(t->p[MSP_TN_P_TERMS - 1], key[g]);
-        den[g] = MSP_LOOKUP(t->q[MSP_TN_Q_TERMS - 1], key[g]);
+        deep |= MSP_ANY(__builtin_convertvector(interval >= MSP_LOOKUP_NEAR_SLOTS, msp_vm));
     }
-    _Pragma("GCC unroll 10") for (int i = MSP_TN_P_TERMS - 2; i >= 0; --i) {
-        _Pragma("GCC unroll 4") for (int g = 0; g < MSP_TN_GROUPS; ++g) {
-            num[g] = num[g] * x[g] + MSP_LOOKUP(t->p[i], key[g]);
-            if (i < MSP_TN_Q_TERMS - 1) den[g] = den[g] * x[g] + MSP_LOOKUP(t->q[i], key[g]);
-        }
-    }
+    /* Lanes beyond MSP_LOOKUP_NEAR's reach are in the deep tails (x >= 6): rare. */
+    if (MSP_LOOKUP_NEAR_SLOTS < MSP_TN_INTERVALS && deep)
+        MSP_NAME(msp_tn_rationals)(t, key, x, num, den, 0);
+    else
+        MSP_NAME(msp_tn_rationals)(t, key, x, num, den, 1);
     for (int g = 0; g < MSP_TN_GROUPS; ++g) {
         const msp_vd r = num[g] / den[g], y = MSP_LOOKUP(t->y, key[g]);
         const msp_vd f = MSP_NAME(msp_select)(centre[g], p[g] * (p[g] + 10.0), root[g]);
