@@ -1,7 +1,7 @@
 """Compiled random fills: MindSpore 2.10's Philox4x32-10 streams mapped to float32 distributions.
 
-The numerics live in C headers (philox.h: the generator; distributions.h: the exact uniform and
-normal maps; random_simd.h: their vector forms; truncated_normal.h).  A distribution is a map
+The numerics live in C headers (philox.h: the generator; distributions.h and truncated_normal.h:
+the exact uniform, normal and truncated normal maps; random_simd.h: their vector forms).  A distribution is a map
 from the stream's uint32 numbers to float32 values, so adding one is a map plus a fill function
 here; the generator and the parallel split stay as they are.
 

@@ -17,6 +17,8 @@
  *
  * Use: msp_truncnorm_prepare() once per fill, then msp_truncnorm_sample() for stream value i
  * into element i; samples are independent, so any split over threads gives the same result.
+ * This scalar form is the reference; random_simd.h vectorises it from the same interval tables
+ * and falls back to msp_truncnorm_sample wherever it cannot prove the same bits.
  */
 #ifndef MSPARAM_TRUNCATED_NORMAL_H
 #define MSPARAM_TRUNCATED_NORMAL_H
