@@ -5,9 +5,11 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_isas",
-           "normal_part_errors", "NORMAL_TOLERANCE", "CHUNK"]
+           "normal_part_errors", "truncated_normal_erf_inv_error", "NORMAL_TOLERANCE",
+           "TRUNCNORM_TOLERANCE", "CHUNK"]
 
 NORMAL_TOLERANCE: float
+TRUNCNORM_TOLERANCE: float
 CHUNK: int
 
 def available_isas() -> list[str]: ...
@@ -24,3 +26,6 @@ def fill_truncated_normal(
     num_threads: int, isa: Optional[str] = ..., start: int = ...,
 ) -> None: ...
 def normal_part_errors(isa: str) -> tuple[float, float]: ...
+def truncated_normal_erf_inv_error(
+    isa: str, q: npt.NDArray[np.float64],
+) -> tuple[float, int]: ...

@@ -1,7 +1,7 @@
 """Compiled random fills: MindSpore 2.10's Philox4x32-10 streams mapped to float32 distributions.
 
-The numerics live in C headers (philox.h: the generator; distributions.h: the exact uniform and
-normal maps; random_simd.h: their vector forms; truncated_normal.h).  A distribution is a map
+The numerics live in C headers (philox.h: the generator; distributions.h and truncated_normal.h:
+the exact uniform, normal and truncated normal maps; random_simd.h: their vector forms).  A distribution is a map
 from the stream's uint32 numbers to float32 values, so adding one is a map plus a fill function
 here; the generator and the parallel split stay as they are.
 
@@ -17,6 +17,7 @@ cdef extern from "random_kernels.h" nogil:
     int MSP_ISA_AVX2
     int MSP_ISA_AVX512
     double MSP_NORMAL_TOLERANCE
+    double MSP_TRUNCNORM_TOLERANCE
     ctypedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, Py_ssize_t nblocks,
                                       uint32_t *out)
     ctypedef void (*msp_map_fn)(const uint32_t *bits, float *out, Py_ssize_t n,
@@ -29,17 +30,20 @@ cdef extern from "random_kernels.h" nogil:
     ctypedef struct msp_truncnorm_t:
         pass
     msp_truncnorm_t msp_truncnorm_prepare(float a, float b, float mean, float sigma)
-    void msp_truncated_normal_map(const uint32_t *bits, float *out, Py_ssize_t n,
-                                  const void *params)
+    msp_map_fn msp_truncated_normal_map_for(int isa)
+    double msp_truncnorm_erf_inv_error(int isa, const double *q, Py_ssize_t n,
+                                       Py_ssize_t *flagged)
     void msp_fill_range(msp_generator_fn generate, msp_map_fn map, const void *params,
                         uint64_t seed, float *out, uint64_t start, Py_ssize_t count)
 
 __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_isas",
-           "normal_part_errors", "NORMAL_TOLERANCE", "CHUNK"]
+           "normal_part_errors", "truncated_normal_erf_inv_error", "NORMAL_TOLERANCE",
+           "TRUNCNORM_TOLERANCE", "CHUNK"]
 
 _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
 _BEST_ISA = msp_random_isa()
 NORMAL_TOLERANCE = MSP_NORMAL_TOLERANCE
+TRUNCNORM_TOLERANCE = MSP_TRUNCNORM_TOLERANCE
 
 # Elements per parallel chunk: a multiple of 4, so every chunk starts on a Philox block (and a
 # normal pair).  A fill of one chunk or less runs on the calling thread: no OpenMP team to wake.
@@ -139,7 +143,7 @@ def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma
                           float b, int num_threads, isa=None, uint64_t start=0):
     """Truncated normal on [a, b] by MindSpore's inverse CDF (truncated_normal.h), sigma > 0.
 
-    Arguments as for fill_uniform; ``isa`` picks the generator, the map itself is scalar.
+    Arguments as for fill_uniform.
     """
     cdef int index = _isa_index(isa)
     _check_start(start)
@@ -147,8 +151,8 @@ def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma
     if out.shape[0] == 0:
         return
     with nogil:
-        _fill(msp_generator_for(index), msp_truncated_normal_map, &prepared, seed, &out[0],
-              out.shape[0], start, num_threads)
+        _fill(msp_generator_for(index), msp_truncated_normal_map_for(index), &prepared, seed,
+              &out[0], out.shape[0], start, num_threads)
 
 
 def normal_part_errors(isa):
@@ -159,3 +163,18 @@ def normal_part_errors(isa):
     with nogil:
         msp_normal_part_errors(index, &radius_rel, &trig_abs)
     return radius_rel, trig_abs
+
+
+def truncated_normal_erf_inv_error(isa, const double[::1] q):
+    """(largest relative difference, lanes flagged unsure) of ``isa``'s vector erf^-1 (the fast
+    truncated normal path) against the scalar one, over erf^-1(1 - q) for the given q (len(q) a
+    multiple of 32); (0, 0) for 'base'."""
+    cdef int index = _isa_index(isa)
+    if q.shape[0] % 32:
+        raise ValueError(f"len(q) must be a multiple of 32, but got {q.shape[0]}.")
+    cdef Py_ssize_t flagged = 0
+    cdef double worst = 0.0
+    if q.shape[0]:
+        with nogil:
+            worst = msp_truncnorm_erf_inv_error(index, &q[0], q.shape[0], &flagged)
+    return worst, flagged

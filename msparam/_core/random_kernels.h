@@ -26,8 +26,12 @@
 
 typedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, ptrdiff_t nblocks, uint32_t *out);
 
-/* See random_simd.h: the normal map's margin for its own approximation error. */
+/* See random_simd.h: the normal and truncated normal maps' margins for their own approximation
+ * errors, relative to the result. */
 #define MSP_NORMAL_TOLERANCE 0x1p-44
+#define MSP_TRUNCNORM_TOLERANCE 0x1p-40
+/* Vectors the truncated normal map works on at once (its Horner chains are interleaved). */
+#define MSP_TN_GROUPS 4
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define MSP_RANDOM_X86 1
@@ -46,6 +50,31 @@ typedef float msp_f8 __attribute__((vector_size(32)));
 typedef uint32_t msp_w8 __attribute__((vector_size(32)));
 typedef int32_t msp_m8 __attribute__((vector_size(32)));
 
+/* Per-lane lookup in a row of 8 doubles (the truncated normal's interval tables).  AVX2 permutes
+ * 8 floats, so a key holds the 32-bit indices (2 k, 2 k + 1) of slot k: they pick slot k mod 4
+ * of a half row, bit 3 tells the half.  MSP_LOOKUP_NEAR reads the first half only (one
+ * instruction, right for slots below 4); the full lookup blends in the second.  AVX-512 has a
+ * one-instruction permute of all 8. */
+__attribute__((target("avx2,fma"))) static inline __m256i msp_lookup_key4(msp_i4 slot)
+{
+    const msp_u4 low = (msp_u4)slot * 2;
+    return (__m256i)(low | ((low + 1) << 32));
+}
+
+__attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup_near4(const double *row,
+                                                                          __m256i key)
+{
+    return (msp_d4)_mm256_permutevar8x32_ps(_mm256_loadu_ps((const float *)row), key);
+}
+
+__attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const double *row,
+                                                                     __m256i key)
+{
+    const __m256 high = _mm256_permutevar8x32_ps(_mm256_loadu_ps((const float *)(row + 4)), key);
+    return (msp_d4)_mm256_blendv_pd((__m256d)msp_lookup_near4(row, key), (__m256d)high,
+                                    (__m256d)((msp_u4)key << 60));
+}
+
 #define MSP_ISA_NAME avx2
 #define MSP_TARGET __attribute__((target("avx2,fma")))
 #define MSP_VL 4
@@ -61,6 +90,11 @@ typedef int32_t msp_m8 __attribute__((vector_size(32)));
 #define MSP_ANY(m) _mm_movemask_ps((__m128)(m))
 #define MSP_ZIP_LO ((msp_vu){0, 4, 1, 5})
 #define MSP_ZIP_HI ((msp_vu){2, 6, 3, 7})
+#define msp_vkey __m256i
+#define MSP_LOOKUP_KEY(slot) msp_lookup_key4(slot)
+#define MSP_LOOKUP(row, key) msp_lookup4(row, key)
+#define MSP_LOOKUP_NEAR(row, key) msp_lookup_near4(row, key)
+#define MSP_LOOKUP_NEAR_SLOTS 4
 #include "random_simd.h"
 #undef MSP_ISA_NAME
 #undef MSP_TARGET
@@ -77,6 +111,11 @@ typedef int32_t msp_m8 __attribute__((vector_size(32)));
 #undef MSP_ANY
 #undef MSP_ZIP_LO
 #undef MSP_ZIP_HI
+#undef msp_vkey
+#undef MSP_LOOKUP_KEY
+#undef MSP_LOOKUP
+#undef MSP_LOOKUP_NEAR
+#undef MSP_LOOKUP_NEAR_SLOTS
 
 #define MSP_ISA_NAME avx512
 #define MSP_TARGET __attribute__((target("avx512f,avx2,fma")))
@@ -93,6 +132,11 @@ typedef int32_t msp_m8 __attribute__((vector_size(32)));
 #define MSP_ANY(m) _mm256_movemask_ps((__m256)(m))
 #define MSP_ZIP_LO ((msp_vu){0, 8, 1, 9, 2, 10, 3, 11})
 #define MSP_ZIP_HI ((msp_vu){4, 12, 5, 13, 6, 14, 7, 15})
+#define msp_vkey msp_i8
+#define MSP_LOOKUP_KEY(slot) (slot)
+#define MSP_LOOKUP(row, key) ((msp_vd)_mm512_permutexvar_pd((__m512i)(key), _mm512_loadu_pd(row)))
+#define MSP_LOOKUP_NEAR MSP_LOOKUP
+#define MSP_LOOKUP_NEAR_SLOTS 8
 #include "random_simd.h"
 #else
 #define MSP_RANDOM_X86 0
@@ -116,9 +160,9 @@ static int msp_random_isa(void)
 #define MSP_PICK(ISA, STEM) STEM##_base
 #endif
 
-/* params: a msp_truncnorm_t from msp_truncnorm_prepare (scalar only: inverse CDFs branch a lot). */
-static void msp_truncated_normal_map(const uint32_t *bits, float *out, ptrdiff_t n,
-                                     const void *params)
+/* params: a msp_truncnorm_t from msp_truncnorm_prepare. */
+static void msp_truncated_normal_map_base(const uint32_t *bits, float *out, ptrdiff_t n,
+                                          const void *params)
 {
     const msp_truncnorm_t *t = (const msp_truncnorm_t *)params;
     for (ptrdiff_t i = 0; i < n; ++i) out[i] = msp_truncnorm_sample(t, bits[i]);
@@ -128,6 +172,10 @@ static void msp_truncated_normal_map(const uint32_t *bits, float *out, ptrdiff_t
 static msp_generator_fn msp_generator_for(int isa) { return MSP_PICK(isa, msp_philox_blocks); }
 static msp_map_fn msp_uniform_map_for(int isa) { return MSP_PICK(isa, msp_uniform_map); }
 static msp_map_fn msp_normal_map_for(int isa) { return MSP_PICK(isa, msp_normal_map); }
+static msp_map_fn msp_truncated_normal_map_for(int isa)
+{
+    return MSP_PICK(isa, msp_truncated_normal_map);
+}
 
 /* Largest part errors of the ISA's fast normal path (zero for base, which is the reference). */
 static void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs)
@@ -137,6 +185,22 @@ static void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs
     if (isa == MSP_ISA_AVX512) msp_normal_part_errors_avx512(radius_rel, trig_abs);
     if (isa == MSP_ISA_AVX2) msp_normal_part_errors_avx2(radius_rel, trig_abs);
 #endif
+}
+
+/* Largest relative difference of the ISA's vector erf^-1 from the scalar one over q[0 .. n-1]
+ * (n a multiple of 32), lanes it flags excluded and counted in *flagged; zero for base. */
+static double msp_truncnorm_erf_inv_error(int isa, const double *q, ptrdiff_t n,
+                                          ptrdiff_t *flagged)
+{
+    msp_tn_tables tables;
+    msp_tn_fill_tables(&tables);
+    *flagged = 0;
+#if MSP_RANDOM_X86
+    if (isa == MSP_ISA_AVX512) return msp_tn_erf_inv_error_avx512(&tables, q, n, flagged);
+    if (isa == MSP_ISA_AVX2) return msp_tn_erf_inv_error_avx2(&tables, q, n, flagged);
+#endif
+    (void)isa, (void)q, (void)n;
+    return 0.0;
 }
 
 /* uint32 numbers per generator call: a multiple of 4 (whole blocks) that stays in L1. */

@@ -11,6 +11,11 @@
  *   MSP_SQRT(x)         correctly rounded square root
  *   MSP_ANY(m)          nonzero if any lane of the float comparison mask m is set
  *   MSP_ZIP_LO, MSP_ZIP_HI  msp_vu shuffle masks interleaving the lanes of two vectors
+ *   msp_vkey, MSP_LOOKUP_KEY(slot), MSP_LOOKUP(row, key)
+ *                       row[slot] per lane from a row of 8 doubles (slot: msp_vi, 0 .. 7;
+ *                       the key is the slots prepared once for many lookups)
+ *   MSP_LOOKUP_NEAR(row, key), MSP_LOOKUP_NEAR_SLOTS
+ *                       the same, possibly cheaper, right only for slots below the count
  *
  * Exactness of the normal map.  It evaluates the reference formula of distributions.h with
  * vector approximations of log, cos and sin in place of the C library's.  Over every input
@@ -23,6 +28,28 @@
  * rounding of y +- tolerance.  Rounding to float32 is monotonic, so when y - tolerance and
  * y + tolerance round to the same float, so does the reference's y; otherwise (about 3 pairs
  * in 100,000, and every NaN or overflow) the pair is recomputed by msp_normal_pair.
+ *
+ * Exactness of the truncated normal map.  It performs msp_truncnorm_sample's double operations
+ * in the same order without FMA (so u, p, z, q, the centre interval and every Horner step give the
+ * scalar bits), except that log is msp_log.  Only lanes outside the centre interval use log, with
+ * |log q| >= log 2; there msp_log and the C library's log, each within about 1 ulp of the truth,
+ * differ by at most eps = 2^-51 relative.  Carried through the rest:
+ *   shoulder  g = sqrt(-2 log q) moves by eps/2 + 2^-52 relative, the rational part does not
+ *             depend on log, so g / (y + r) moves by at most eps/2 + 2^-51 < 2^-50;
+ *   tails     x = sqrt(-log q) moves by d = eps/2 + 2^-52 relative; x (y + r(x - shift)) has
+ *             relative condition <= 1.47 in x; each Horner sum (at most 11 steps) at either
+ *             input is off by <= h = 22 * 2^-53 times sum|c_i| t^i, which for Q (positive
+ *             coefficients, t >= 0) is Q itself and for P is at most 0.17 |value| Q / x (max
+ *             over each interval of x sum|p_i| t^i / (Q |value|): 0.17, 0.039, 0.017, 0.0025),
+ *             and |r| <= 0.17 |y + r|; so the value moves by at most
+ *             1.47 d + 2 h (0.17 + 0.17) + 4 * 2^-53 < 2^-48 relative (constants checked by
+ *             test_truncated_normal_error_budget).
+ * With the roundings of * sqrt(2), * sigma and mean + the result y moves by less than 2^-47
+ * (|scaled| + |y|), 2^-7 of MSP_TRUNCNORM_TOLERANCE, and tests/_core/test_random_core.py
+ * checks that premise on erf^-1 itself (measured: 2^-51).  As for the normal map, a lane whose
+ * y +- tolerance round to different floats (about 1 in 20,000), whose x lies within
+ * MSP_TRUNCNORM_TOLERANCE x of an interval switch (3, 6, 18) or whose q is subnormal or NaN
+ * (outside msp_log's domain) is recomputed by msp_truncnorm_sample.
  */
 
 #define MSP_JOIN_(a, b) a##_##b
@@ -233,4 +260,143 @@ MSP_TARGET static void MSP_NAME(msp_normal_part_errors)(double *radius_rel, doub
     }
     *radius_rel = worst_radius;
     *trig_abs = worst_trig;
+}
+
+/* num = P(x), den = Q(x) of each lane's interval, by Horner from the tables; ``near`` (constant
+ * after inlining) says every slot is within MSP_LOOKUP_NEAR's reach. */
+MSP_TARGET static inline __attribute__((always_inline)) void MSP_NAME(msp_tn_rationals)(
+    const msp_tn_tables *t, const msp_vkey *key, const msp_vd *x, msp_vd *num, msp_vd *den,
+    int near)
+{
+#define MSP_TN_ROW(row, g) (near ? MSP_LOOKUP_NEAR(row, key[g]) : MSP_LOOKUP(row, key[g]))
+    for (int g = 0; g < MSP_TN_GROUPS; ++g) {
+        num[g] = MSP_TN_ROW(t->p[MSP_TN_P_TERMS - 1], g);
+        den[g] = MSP_TN_ROW(t->q[MSP_TN_Q_TERMS - 1], g);
+    }
+    _Pragma("GCC unroll 10") for (int i = MSP_TN_P_TERMS - 2; i >= 0; --i) {
+        _Pragma("GCC unroll 4") for (int g = 0; g < MSP_TN_GROUPS; ++g) {
+            num[g] = num[g] * x[g] + MSP_TN_ROW(t->p[i], g);
+            if (i < MSP_TN_Q_TERMS - 1) den[g] = den[g] * x[g] + MSP_TN_ROW(t->q[i], g);
+        }
+    }
+#undef MSP_TN_ROW
+}
+
+/* boost's erf^-1(p), q = 1 - p, per lane (msp_tn_erf_inv_imp's vector form), for MSP_TN_GROUPS
+ * vectors at once: each Horner sum is one long dependency chain, so interleaving several keeps
+ * the units busy.
+ * Every lane looks up its interval's coefficients in the prepared tables and runs the same
+ * steps, so mixed lanes cost one evaluation.  Only log is approximate; a lane whose result could
+ * differ from the scalar path's for that reason beyond the map's tolerance, or whose interval
+ * choice could, is flagged in unsure[]. */
+MSP_TARGET static inline void MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, const msp_vd *q,
+                                                        msp_vd *v, msp_vi *unsure)
+{
+    msp_vkey key[MSP_TN_GROUPS];
+    msp_vd p[MSP_TN_GROUPS], x[MSP_TN_GROUPS], root[MSP_TN_GROUPS];
+    msp_vd num[MSP_TN_GROUPS], den[MSP_TN_GROUPS];
+    msp_vi centre[MSP_TN_GROUPS], shoulder[MSP_TN_GROUPS];
+    int deep = 0;
+    for (int g = 0; g < MSP_TN_GROUPS; ++g) {
+        p[g] = 1.0 - q[g];
+        centre[g] = (msp_vi)(p[g] <= 0.5);
+        shoulder[g] = ~centre[g] & (msp_vi)(q[g] >= 0.25);
+        const msp_vd log_q = MSP_NAME(msp_log)(q[g]);
+        root[g] = MSP_SQRT(MSP_NAME(msp_select)(shoulder[g], -2.0 * log_q, -log_q));
+        const msp_vi tail = (msp_vi){0} + MSP_TN_TAIL1 - (msp_vi)(root[g] >= 3.0)
+                            - (msp_vi)(root[g] >= 6.0) - (msp_vi)(root[g] >= 18.0);
+        const msp_vi interval = (centre[g] & MSP_TN_CENTRE) | (shoulder[g] & MSP_TN_SHOULDER)
+                                | (~(centre[g] | shoulder[g]) & tail);
+        key[g] = MSP_LOOKUP_KEY(interval);
+        const msp_vd base = MSP_NAME(msp_select)(centre[g], p[g],
+                                                 MSP_NAME(msp_select)(shoulder[g], q[g], root[g]));
+        x[g] = base - MSP_LOOKUP(t->shift, key[g]);
+        deep |= MSP_ANY(__builtin_convertvector(interval >= MSP_LOOKUP_NEAR_SLOTS, msp_vm));
+    }
+    /* Lanes beyond MSP_LOOKUP_NEAR's reach are in the deep tails (x >= 6): rare. */
+    if (MSP_LOOKUP_NEAR_SLOTS < MSP_TN_INTERVALS && deep)
+        MSP_NAME(msp_tn_rationals)(t, key, x, num, den, 0);
+    else
+        MSP_NAME(msp_tn_rationals)(t, key, x, num, den, 1);
+    for (int g = 0; g < MSP_TN_GROUPS; ++g) {
+        const msp_vd r = num[g] / den[g], y = MSP_LOOKUP(t->y, key[g]);
+        const msp_vd f = MSP_NAME(msp_select)(centre[g], p[g] * (p[g] + 10.0), root[g]);
+        /* msp_log needs a normal q (not NaN either: it would make a finite value); the tails
+         * switch interval at root = 3, 6, 18. */
+        const msp_vd near = MSP_TRUNCNORM_TOLERANCE * root[g];
+        unsure[g] = (~centre[g] & ~(msp_vi)(q[g] >= 0x1p-1022))
+                    | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 3.0) <= near)
+                    | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 6.0) <= near)
+                    | (msp_vi)(MSP_NAME(msp_abs)(root[g] - 18.0) <= near);
+        v[g] = MSP_NAME(msp_select)(shoulder[g], f / (y + r), f * y + f * r);
+    }
+}
+
+/* params: a msp_truncnorm_t from msp_truncnorm_prepare.  Same steps as msp_truncnorm_sample; a
+ * lane is recomputed by it when the tolerance test or msp_tn_erf_inv cannot vouch for its bits. */
+MSP_TARGET static void MSP_NAME(msp_truncated_normal_map)(const uint32_t *bits, float *out,
+                                                          ptrdiff_t n, const void *params)
+{
+    const msp_truncnorm_t *t = (const msp_truncnorm_t *)params;
+    ptrdiff_t i = 0;
+    for (; i + MSP_TN_GROUPS * MSP_VL <= n; i += MSP_TN_GROUPS * MSP_VL) {
+        msp_vd q[MSP_TN_GROUPS], v[MSP_TN_GROUPS];
+        msp_vi upper[MSP_TN_GROUPS], unsure_inv[MSP_TN_GROUPS];
+        for (int g = 0; g < MSP_TN_GROUPS; ++g) {
+            msp_vw w;
+            memcpy(&w, bits + i + g * MSP_VL, sizeof w);
+            const msp_vd u = MSP_NAME(msp_to_double)(__builtin_convertvector(w, msp_vu)) * 0x1p-32;
+            msp_vd z = 2.0 * (t->cdf_lower + u * t->cdf_span);
+            z = MSP_NAME(msp_select)((msp_vi)(z <= 0.0), (msp_vd){0} + MSP_TN_Z_MIN,
+                                     MSP_NAME(msp_select)((msp_vi)(z >= 2.0),
+                                                          (msp_vd){0} + MSP_TN_Z_MAX, z));
+            upper[g] = (msp_vi)(z > 1.0);
+            q[g] = MSP_NAME(msp_select)(upper[g], 2.0 - z, z);
+        }
+        MSP_NAME(msp_tn_erf_inv)(&t->tables, q, v, unsure_inv);
+        for (int g = 0; g < MSP_TN_GROUPS; ++g) {
+            /* -erfc_inv(z) * sqrt(2), erfc_inv(z) = -v above 1 and v below. */
+            const msp_vd scaled =
+                (MSP_NAME(msp_select)(upper[g], v[g], -v[g]) * MSP_TN_ROOT_TWO) * t->sigma;
+            const msp_vd y = t->mean + scaled;
+            const msp_vd tol = MSP_TRUNCNORM_TOLERANCE * (MSP_NAME(msp_abs)(scaled)
+                                                          + MSP_NAME(msp_abs)(y));
+            const msp_vf f = __builtin_convertvector(y, msp_vf);
+            const msp_vm unsure = (msp_vm)(__builtin_convertvector(y - tol, msp_vf)
+                                           != __builtin_convertvector(y + tol, msp_vf))
+                                  | __builtin_convertvector(unsure_inv[g], msp_vm);
+            float *dst = out + i + g * MSP_VL;
+            memcpy(dst, &f, sizeof f);
+            if (MSP_ANY(unsure))
+                for (int j = 0; j < MSP_VL; ++j)
+                    if (unsure[j]) dst[j] = msp_truncnorm_sample(t, bits[dst - out + j]);
+        }
+    }
+    for (; i < n; ++i) out[i] = msp_truncnorm_sample(t, bits[i]);
+}
+
+/* Largest relative difference between msp_tn_erf_inv and the scalar msp_tn_erf_inv_imp over
+ * q[0 .. n-1] (lanes it flags as unsure excluded: the map recomputes those), and how many lanes
+ * it flagged. */
+MSP_TARGET static double MSP_NAME(msp_tn_erf_inv_error)(const msp_tn_tables *t, const double *q,
+                                                        ptrdiff_t n, ptrdiff_t *flagged)
+{
+    double worst = 0.0;
+    *flagged = 0;
+    for (ptrdiff_t i = 0; i + MSP_TN_GROUPS * MSP_VL <= n; i += MSP_TN_GROUPS * MSP_VL) {
+        msp_vd qv[MSP_TN_GROUPS], v[MSP_TN_GROUPS];
+        msp_vi unsure[MSP_TN_GROUPS];
+        memcpy(qv, q + i, sizeof qv);
+        MSP_NAME(msp_tn_erf_inv)(t, qv, v, unsure);
+        for (int j = 0; j < MSP_TN_GROUPS * MSP_VL; ++j) {
+            if (unsure[j / MSP_VL][j % MSP_VL]) {
+                ++*flagged;
+                continue;
+            }
+            const double exact = msp_tn_erf_inv_imp(1.0 - q[i + j], q[i + j]);
+            const double error = fabs(v[j / MSP_VL][j % MSP_VL] - exact) / fabs(exact);
+            if (error > worst) worst = error;
+        }
+    }
+    return worst;
 }

@@ -118,6 +118,79 @@ def test_truncated_normal_matches_reference(isa):
     assert same_bits(fill("truncated_normal", 11, n, (0.0, 1.0, -2.0, 2.0), 3, isa), one)
 
 
+# The fast truncated normal map (random_simd.h) against the exact scalar path.  Parameters (mean,
+# sigma, a, b): MindSpore's default, wide bounds reaching the clamps of erfc_inv's argument, a
+# one-sided bound, and bounds putting every sample in the x >= 3, 6 and 18 tail intervals.
+TRUNCATED_NORMAL_CASES = [(0.0, 0.01, -2.0, 2.0), (0.0, 1.0, -40.0, 40.0), (0.5, 0.2, 0.1, 3.0),
+                          (0.0, 1.0, 5.0, 9.0), (1.0, 2.0, -13.0, -9.0), (0.0, 1.0, -30.0, -20.0)]
+
+
+@pytest.mark.parametrize("isa", FAST_ISAS)
+def test_fast_truncated_normal_equals_scalar_path_on_ten_million_values(isa):
+    n = 1 << 21
+    for i, params in enumerate(TRUNCATED_NORMAL_CASES):
+        exact = fill("truncated_normal", 2000 + i, n, params, 2, "base")
+        fast = fill("truncated_normal", 2000 + i, n, params, 1 + i % 3, isa)
+        assert same_bits(fast, exact), params
+    assert n * len(TRUNCATED_NORMAL_CASES) >= 10**7
+
+
+@pytest.mark.parametrize("isa", FAST_ISAS)
+def test_fast_erf_inv_is_within_the_assumed_error(isa):
+    # Premise of the truncated normal map's exactness argument (random_simd.h): away from the
+    # lanes it flags, the vector erf^-1 (fast log) is within TRUNCNORM_TOLERANCE / 128 of the
+    # scalar one (C library log), relative.  q log-uniform over every interval's range, and q
+    # where the tails switch interval (x = sqrt(-log q) = 3, 6, 18), which must be flagged.
+    rng = np.random.default_rng(4)
+    spread = np.exp(rng.uniform(math.log(2.0**-1022), math.log(0.5), 1 << 18))
+    worst, flagged = core.truncated_normal_erf_inv_error(isa, spread)
+    assert 0 < worst <= core.TRUNCNORM_TOLERANCE / 128 and flagged == 0
+    steps = np.arange(-64, 64) * 2.0**-52
+    switches = np.concatenate([np.exp(-x * x) * (1 + steps) for x in (3.0, 6.0, 18.0)])
+    worst, flagged = core.truncated_normal_erf_inv_error(isa, switches)
+    assert worst <= core.TRUNCNORM_TOLERANCE / 128 and flagged >= 3
+    # Subnormal or NaN q: outside the fast log's domain, so every lane is flagged.
+    for q in (1e-310, np.nan):
+        assert core.truncated_normal_erf_inv_error(isa, np.full(32, q))[1] == 32
+
+
+def test_truncated_normal_error_budget():
+    # The constants of the tail bound in random_simd.h, from boost's tables on a fine grid of
+    # x = sqrt(-log q), q < 0.25: the relative condition of x (y + r(x - shift)) in x, the
+    # rounding noise factor of P, x sum|p_i| t^i / (Q(t) |value|), and |r| / |y + r|.
+    condition = noise = ratio = 0.0
+    ends = [math.sqrt(math.log(4.0)), 3.0, 6.0, 18.0, math.sqrt(-math.log(5e-324))]
+    for (_, y, p, q, shift), lo, hi in zip(philox_reference._TAILS, ends, ends[1:]):
+        x = np.linspace(lo, hi, 100001)
+        t = x - shift
+        assert (t >= 0).all() and min(q) > 0
+        r = philox_reference._horner(p, t) / philox_reference._horner(q, t)
+        value = x * (y + r)
+        condition = max(condition, np.max(np.abs(x * np.gradient(value, x) / value)))
+        noise = max(noise, np.max(x * philox_reference._horner(np.abs(p), t)
+                                  / philox_reference._horner(q, t) / np.abs(value)))
+        ratio = max(ratio, np.max(np.abs(r / (y + r))))
+    assert condition <= 1.47 and noise <= 0.17 and ratio <= 0.17
+    d, h = 2.0**-52 + 2.0**-52, 22 * 2.0**-53
+    assert condition * d + 2 * h * (noise + ratio) + 4 * 2.0**-53 < 2.0**-48
+    assert 2.0**-47 <= core.TRUNCNORM_TOLERANCE / 128
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_truncated_normal_unsure_values_fall_back_to_the_exact_path(isa):
+    n = 1000
+    # NaN parameters: every fast result is unsure (the NaNs' sign bits are the C path's).  A NaN
+    # bound leaves mean and sigma finite: only the NaN q can tell.
+    for params in [(np.nan, 1.0, -2.0, 2.0), (0.0, 1.0, np.nan, 2.0), (0.0, 1.0, -2.0, np.nan)]:
+        nan = fill("truncated_normal", 6, n, params, 1, isa)
+        assert np.isnan(nan).all()
+        assert same_bits(nan, fill("truncated_normal", 6, n, params, 1, "base"))
+    # Bounds near -38 sigma make q subnormal, which the fast log does not handle.
+    deep = fill("truncated_normal", 6, n, (0.0, 1.0, -38.5, -37.9), 1, isa)
+    assert np.all((deep >= -38.5) & (deep <= -37.9))
+    assert same_bits(deep, truncated_normal(6, n, 0.0, 1.0, -38.5, -37.9))
+
+
 def test_unknown_isa():
     with pytest.raises(ValueError, match="'isa'"):
         core.fill_uniform(1, np.empty(3, np.float32), 0.0, 1.0, 1, "sse9")
