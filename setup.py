@@ -46,6 +46,8 @@ def extensions():
                 name,
                 [str(rel) + ".pyx"],
                 include_dirs=[numpy.get_include(), str(CORE.relative_to(HERE))],
+                # the C kernels live in headers: a header change must rebuild its modules
+                depends=[str(h.relative_to(HERE)) for h in sorted(CORE.glob("*.h"))],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                 extra_compile_args=COMPILE_ARGS + MODULE_COMPILE_ARGS.get(name, []),
                 extra_link_args=LINK_ARGS,
