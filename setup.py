@@ -20,6 +20,12 @@ else:
     COMPILE_ARGS = ["-O3", "-fopenmp", "-fno-math-errno", "-Wno-unreachable-code"]
     LINK_ARGS = ["-fopenmp"]
 
+# Extra flags per module.  The random core reproduces MindSpore's unfused double arithmetic
+# ((b - a) * u + a, mean + r * cos(theta)), so GCC must not contract it into FMAs.
+MODULE_COMPILE_ARGS = {} if sys.platform == "win32" else {
+    "msparam._core._random": ["-ffp-contract=off"],
+}
+
 DIRECTIVES = {
     "language_level": 3,
     "boundscheck": False,
@@ -34,13 +40,16 @@ def extensions():
     exts = []
     for pyx in sorted((HERE / "msparam").rglob("_*.pyx")):
         rel = pyx.relative_to(HERE).with_suffix("")
+        name = ".".join(rel.parts)
         exts.append(
             Extension(
-                ".".join(rel.parts),
+                name,
                 [str(rel) + ".pyx"],
                 include_dirs=[numpy.get_include(), str(CORE.relative_to(HERE))],
+                # the C kernels live in headers: a header change must rebuild its modules
+                depends=[str(h.relative_to(HERE)) for h in sorted(CORE.glob("*.h"))],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                extra_compile_args=COMPILE_ARGS,
+                extra_compile_args=COMPILE_ARGS + MODULE_COMPILE_ARGS.get(name, []),
                 extra_link_args=LINK_ARGS,
             )
         )

@@ -1,23 +1,108 @@
 """The random fills every initializer uses: ``fill_*(seed, out, *params)`` writes float32 values
 of MindSpore 2.10's stream ``seed`` into the 1-D contiguous float32 array ``out``.
 
-Interim: backed by the vectorised NumPy reference until the compiled core lands.
+Arguments are checked here, before the compiled core (msparam._core._random) runs without the
+GIL; the core rounds distribution parameters to float32 first, as MindSpore does.  The checks
+take fast paths for the usual types: a small layer's fill should cost little more than the
+stream-seed draw.
 """
-from msparam.common import _philox_numpy as philox
+import numbers
+
+import numpy as np
+
+from msparam._core import _random as _core
+from msparam._threads import get_num_threads
 
 __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal"]
 
-
-def fill_uniform(seed, out, a, b):
-    """Uniform on [a, b) (a, b rounded to float32 first, as MindSpore)."""
-    out[...] = philox.uniform(seed, out.size, a, b)
+_SEED_LIMIT = 2**64
+_FLOAT32 = np.dtype(np.float32)
 
 
-def fill_normal(seed, out, mean, sigma):
-    """Normal(mean, sigma**2) by Box-Muller on pairs."""
-    out[...] = philox.normal(seed, out.size, mean, sigma)
+def _check_target(name, seed, out, start):
+    if type(seed) is not int and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f"For '{name}', 'seed' must be int, but got {type(seed).__name__}.")
+    if not 0 <= seed < _SEED_LIMIT:
+        raise ValueError(f"For '{name}', 'seed' must be in [0, 2**64 - 1], but got {seed}.")
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"For '{name}', 'out' must be a numpy.ndarray, but got {type(out).__name__}.")
+    if out.dtype is not _FLOAT32 and out.dtype != _FLOAT32:
+        raise TypeError(f"For '{name}', 'out' must have dtype float32, but got {out.dtype}.")
+    if out.ndim != 1 or not out.flags.c_contiguous:
+        raise ValueError(f"For '{name}', 'out' must be 1-D and C-contiguous, but got shape "
+                         f"{out.shape} with strides {out.strides}.")
+    if not out.flags.writeable:
+        raise ValueError(f"For '{name}', 'out' must be writeable.")
+    if start:
+        if isinstance(start, bool) or not isinstance(start, numbers.Integral):
+            raise TypeError(f"For '{name}', 'start' must be int, but got {type(start).__name__}.")
+        if start < 0 or start % 4 or start >= _SEED_LIMIT:
+            raise ValueError(f"For '{name}', 'start' must be a multiple of 4 (a Philox block) in "
+                             f"[0, 2**64), but got {start}.")
 
 
-def fill_truncated_normal(seed, out, mean, sigma, a, b):
-    """Normal(mean, sigma**2) truncated to [a, b], by the inverse CDF (sigma > 0, checked by the caller)."""
-    out[...] = philox.truncated_normal(seed, out.size, mean, sigma, a, b)
+def _real(name, arg, value):
+    if type(value) is float or type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"For '{name}', '{arg}' must be a real number, but got {type(value).__name__}.")
+    return float(value)
+
+
+def fill_uniform(seed, out, a, b, start=0):
+    """Uniform on [a, b): ``(b - a) * u + a`` with u = uint32 / 2^32, in double, then float32.
+
+    Parameters
+    ----------
+    seed : int
+        Stream seed, 0 <= seed < 2**64.
+    out : numpy.ndarray
+        1-D C-contiguous writeable float32 array, filled in place.
+    a, b : float
+        Bounds, rounded to float32 first.
+    start : int, default 0
+        Index of the fill's element written to ``out[0]``, a multiple of 4: a large fill can be
+        made piece by piece (the stream skips ahead).
+    """
+    _check_target("fill_uniform", seed, out, start)
+    a, b = _real("fill_uniform", "a", a), _real("fill_uniform", "b", b)
+    _core.fill_uniform(seed, out, a, b, get_num_threads(), start=start)
+
+
+def fill_normal(seed, out, mean, sigma, start=0):
+    """Normal(mean, sigma**2) by Box-Muller on pairs of the stream (cos, then sin).
+
+    Parameters
+    ----------
+    seed : int
+        Stream seed, 0 <= seed < 2**64.
+    out : numpy.ndarray
+        1-D C-contiguous writeable float32 array, filled in place.
+    mean, sigma : float
+        Rounded to float32 first.
+    start : int, default 0
+        As for fill_uniform.
+    """
+    _check_target("fill_normal", seed, out, start)
+    mean, sigma = _real("fill_normal", "mean", mean), _real("fill_normal", "sigma", sigma)
+    _core.fill_normal(seed, out, mean, sigma, get_num_threads(), start=start)
+
+
+def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0):
+    """Normal(mean, sigma**2) truncated to [a, b] by MindSpore's inverse CDF, one uint32 per element.
+
+    Parameters
+    ----------
+    seed : int
+        Stream seed, 0 <= seed < 2**64.
+    out : numpy.ndarray
+        1-D C-contiguous writeable float32 array, filled in place.
+    mean, sigma, a, b : float
+        Rounded to float32 first; sigma > 0 (checked by the caller); a, b absolute bounds.
+    start : int, default 0
+        As for fill_uniform.
+    """
+    _check_target("fill_truncated_normal", seed, out, start)
+    mean, sigma, a, b = (_real("fill_truncated_normal", name, value)
+                         for name, value in (("mean", mean), ("sigma", sigma), ("a", a), ("b", b)))
+    _core.fill_truncated_normal(seed, out, mean, sigma, a, b, get_num_threads(), start=start)

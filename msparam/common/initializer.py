@@ -45,19 +45,27 @@ class Initializer:
         return arr
 
 
+# float32 values per staging piece of a fill into another dtype or a non-contiguous array.
+_STAGING_PIECE = 1 << 18
+
+
 def _fill_random(arr, fill, *params):
-    """Fill ``arr`` by ``fill(seed, out, *params)`` with a fresh stream seed (MindSpore's order).
+    """Fill ``arr`` by ``fill(seed, out, *params, start=...)`` with a fresh stream seed (MindSpore's order).
 
     Every random fill computes float32 (MindSpore casts float16/float64 from it), so other
-    dtypes and non-contiguous arrays go through a float32 buffer.
+    dtypes and non-contiguous arrays are filled through a float32 piece at most 1 MB large,
+    the stream skipping ahead to each piece: no temporary as large as the output.
     """
     seed = next_stream_seed()
     if arr.dtype == np.float32 and arr.flags.c_contiguous:
         fill(seed, arr.reshape(-1), *params)
-    else:
-        values = np.empty(arr.size, np.float32)
-        fill(seed, values, *params)
-        arr[...] = values.reshape(arr.shape)
+        return
+    flat = arr.reshape(-1) if arr.flags.c_contiguous else arr.flat
+    piece = np.empty(min(arr.size, _STAGING_PIECE), np.float32)
+    for start in range(0, arr.size, _STAGING_PIECE):
+        values = piece[:min(_STAGING_PIECE, arr.size - start)]
+        fill(seed, values, *params, start=start)
+        flat[start:start + values.size] = values
 
 
 def _fill_normal(arr, mean, sigma):

@@ -96,6 +96,22 @@ class Parameter(Tensor):
         self._layerwise_parallel = _check_bool(layerwise_parallel, "layerwise_parallel")
         self._version = 0
 
+    @classmethod
+    def _adopt(cls, values, name):
+        """A trainable Parameter that takes ownership of ``values`` (no copy, no checks).
+
+        For layers that allocated ``values`` with ``array_empty`` and filled them; ``name`` is a
+        valid name.
+        """
+        param = cls.__new__(cls)
+        param._array = values
+        param.init = None
+        param._name = name
+        param._requires_grad = True
+        param._layerwise_parallel = False
+        param._version = 0
+        return param
+
     # --- attributes ----------------------------------------------------------------------------
     @property
     def name(self):

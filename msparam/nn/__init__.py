@@ -1,5 +1,10 @@
-"""MindSpore's ``mindspore.nn``: Cell and the layers that own parameters."""
+"""MindSpore's ``mindspore.nn``: Cell, the layers that own parameters, and activations."""
+from msparam.nn.activation import (ELU, GELU, FastGelu, Hardtanh, HShrink, HSigmoid, HSwish, LeakyReLU, LogSigmoid,
+                                   LogSoftmax, Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, SoftShrink,
+                                   Softsign, Tanh, Tanhshrink, get_activation)
 from msparam.nn.cell import Cell
 from msparam.nn.layers import Conv2d, Dense, ParameterUpdate
 
-__all__ = ["Cell", "Dense", "Conv2d", "ParameterUpdate"]
+__all__ = ["Cell", "Dense", "Conv2d", "ParameterUpdate", "get_activation", "Softmin", "Softmax", "LogSoftmax",
+           "ReLU", "ReLU6", "SiLU", "Tanh", "Tanhshrink", "Hardtanh", "GELU", "FastGelu", "ELU", "Sigmoid",
+           "Softsign", "LeakyReLU", "HSwish", "HSigmoid", "LogSigmoid", "SoftShrink", "HShrink", "Mish"]

@@ -1,48 +1,129 @@
 """Cell: the base of layers. Parameters and sub-cells register by attribute assignment."""
+import re
 from collections import OrderedDict
 
-from msparam.common.parameter import Parameter, PARAMETER_NAME_DEFAULT
+from msparam.common.parameter import PARAMETER_NAME_DEFAULT, Parameter, ParameterTuple
+from msparam.common.tensor import Tensor
 
 __all__ = ["Cell"]
 
+_PREFIX_PATTERN = re.compile(r"^\w+[0-9a-zA-Z_.]*$", re.ASCII)
+
 
 class Cell:
-    """Base class of layers: owns Parameters and sub-Cells; calling it runs ``construct``."""
+    """Base class of layers and networks, as MindSpore's ``mindspore.nn.Cell``.
 
-    def __init__(self, auto_prefix=True):
-        object.__setattr__(self, "_params", OrderedDict())
-        object.__setattr__(self, "_cells", OrderedDict())
-        object.__setattr__(self, "_auto_prefix", auto_prefix)
+    Parameters
+    ----------
+    auto_prefix : bool, default True
+        When a cell is assigned as an attribute of this one, rename its Parameters to
+        ``attribute.path.name`` (``block.c1.weight``).
+    flags : dict, optional
+        Attributes to set on the cell (MindSpore's ``add_flags``).
 
+    Notes
+    -----
+    Assigning a :class:`Parameter` to an attribute registers it (an unnamed Parameter takes the
+    attribute's name); assigning a Cell registers it as a sub-cell; assigning a Tensor to a
+    Parameter attribute sets the Parameter's values. A Parameter's name is its attribute path at
+    the time its cell was attached: ``parameters_and_names`` yields the current paths,
+    ``parameters_dict`` keys by ``Parameter.name``.
+    Calling a cell runs :meth:`construct`.
+
+    Examples
+    --------
+    >>> class Net(Cell):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc = Dense(3, 4)
+    ...     def construct(self, x):
+    ...         return self.fc(x)
+    >>> list(Net().parameters_dict())
+    ['fc.weight', 'fc.bias']
+    """
+
+    def __init__(self, auto_prefix=True, flags=None):
+        # Bypasses __setattr__: the tables it consults do not exist yet.
+        state = self.__dict__
+        state["_params"] = OrderedDict()
+        state["_cells"] = OrderedDict()
+        state["_auto_prefix"] = auto_prefix
+        state["training"] = False
+        if flags:
+            state.update(flags)
+
+    @property
+    def cls_name(self):
+        return type(self).__name__
+
+    # --- attribute registration ----------------------------------------------------------------
     def __setattr__(self, name, value):
-        params = self.__dict__.get("_params")
+        state = self.__dict__
+        params = state.get("_params")
         if params is None:
-            if isinstance(value, (Parameter, Cell)):
-                raise AttributeError(f"For '{type(self).__name__}', call Cell.__init__() before assigning '{name}'.")
+            if isinstance(value, (Parameter, ParameterTuple, Cell)):
+                raise AttributeError(f"For '{self.cls_name}', can not assign '{name}' before Cell.__init__() "
+                                     f"is called.")
             object.__setattr__(self, name, value)
-            return
-        if isinstance(value, Parameter):
-            self.insert_param_to_cell(name, value)
+        elif isinstance(value, Parameter):
+            if name in state["_cells"]:
+                raise TypeError(f"For '{self.cls_name}', the '{name}' must be Cell, but got Parameter.")
+            if name not in state:
+                self.insert_param_to_cell(name, value)
+                return
+            if state[name] is not None:
+                raise TypeError(f"For '{self.cls_name}', the '{name}' is not a Parameter attribute; it can "
+                                f"not be set to a Parameter.")
+            del state[name]  # a plain None attribute becomes the Parameter
+            try:
+                self.insert_param_to_cell(name, value)
+            except KeyError:
+                state[name] = None
+                raise
         elif isinstance(value, Cell):
-            if self._auto_prefix:
-                for param in value.get_parameters():
-                    param.name = f"{name}.{param.name}"
-            self._params.pop(name, None)
-            self._cells[name] = value
-        else:
-            if name in params and value is not None:
-                raise TypeError(f"For '{type(self).__name__}', '{name}' is a Parameter; assign a Parameter, "
-                                f"not {type(value).__name__}.")
-            params.pop(name, None)
-            self._cells.pop(name, None)
+            self._set_cell(name, value)
+        elif name in params:
+            self._assign_to_parameter(name, value)
+        elif name in state["_cells"]:
+            if value is not None:
+                raise TypeError(f"For '{self.cls_name}', the type of '{name}' must be Cell, "
+                                f"but got {type(value).__name__}.")
+            state["_cells"][name] = None
+        elif isinstance(value, ParameterTuple):
+            for param in value:
+                self.insert_param_to_cell(param.name, param, check_name_contain_dot=False)
             object.__setattr__(self, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def _set_cell(self, name, value):
+        if name in self._params:
+            raise TypeError(f"For '{self.cls_name}', the '{name}' must be Parameter, but got Cell.")
+        self.__dict__.pop(name, None)
+        if self._auto_prefix:
+            value._rename_parameters(name + ".")
+        self._cells[name] = value
+
+    def _assign_to_parameter(self, name, value):
+        param = self._params[name]
+        if isinstance(value, Tensor) and param is not None:
+            param.set_data(value)
+        elif value is None:
+            self._params[name] = None
+        else:
+            raise TypeError(f"For '{self.cls_name}', the type of '{name}' must be Parameter or ParameterTuple, "
+                            f"but got {type(value).__name__}.")
 
     def __getattr__(self, name):
-        for table in ("_params", "_cells"):
-            found = self.__dict__.get(table, {}).get(name)
-            if found is not None:
-                return found
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        # Only reached when normal lookup fails: registered Parameters and cells live in tables.
+        state = self.__dict__
+        params = state.get("_params")
+        if params is not None and name in params:
+            return params[name]
+        cells = state.get("_cells")
+        if cells is not None and name in cells:
+            return cells[name]
+        raise AttributeError(f"The '{type(self).__name__}' object has no attribute '{name}'.")
 
     def __delattr__(self, name):
         if name in self._params:
@@ -53,67 +134,160 @@ class Cell:
             object.__delattr__(self, name)
 
     def insert_param_to_cell(self, param_name, param, check_name_contain_dot=True):
-        """Register ``param`` under ``param_name``; an unnamed Parameter takes that name."""
+        """Register ``param`` (a Parameter or None) under ``param_name``.
+
+        An unnamed Parameter (named ``'Parameter'``) takes ``param_name`` as its name.
+
+        Raises
+        ------
+        KeyError
+            If ``param_name`` is empty, contains '.' (with ``check_name_contain_dot``), or names an
+            attribute that is not a Parameter.
+        TypeError
+            If ``param`` is neither a Parameter nor None.
+        """
         if not isinstance(param_name, str) or not param_name:
-            raise KeyError(f"For 'insert_param_to_cell', 'param_name' must be a non-empty str, but got {param_name!r}.")
+            raise KeyError(f"For 'insert_param_to_cell', the argument 'param_name' must be a non-empty str, "
+                           f"but got {param_name!r}.")
         if check_name_contain_dot and "." in param_name:
-            raise KeyError(f"For 'insert_param_to_cell', 'param_name' must not contain '.', but got {param_name!r}.")
-        if not isinstance(param, Parameter) and param is not None:
-            raise TypeError(f"For 'insert_param_to_cell', 'param' must be a Parameter, but got {type(param).__name__}.")
+            raise KeyError(f"For 'insert_param_to_cell', the argument 'param_name' should not contain '.', "
+                           f"but got {param_name!r}.")
+        state = self.__dict__
+        params = state.get("_params")
+        if params is None:
+            raise AttributeError("For 'insert_param_to_cell', please call Cell.__init__() first.")
+        if param_name not in params and (param_name in state or param_name in state["_cells"]
+                                         or hasattr(type(self), param_name)):
+            raise KeyError(f"For 'insert_param_to_cell', the attribute '{param_name}' already exists in the "
+                           f"network; cannot insert a parameter with the same name.")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"For 'insert_param_to_cell', the argument 'param' must be a Parameter or None, "
+                            f"but got {type(param).__name__}.")
         if param is not None and param.name == PARAMETER_NAME_DEFAULT:
             param.name = param_name
-        self._cells.pop(param_name, None)
-        self._params[param_name] = param
+        params[param_name] = param
 
+    def insert_child_to_cell(self, child_name, child_cell):
+        """Register ``child_cell`` (a Cell or None) under ``child_name``, without renaming its Parameters."""
+        if not isinstance(child_name, str) or not child_name or "." in child_name:
+            raise KeyError(f"For 'insert_child_to_cell', the argument 'child_name' must be a non-empty str "
+                           f"without '.', but got {child_name!r}.")
+        if child_name not in self._cells and (child_name in self.__dict__ or hasattr(type(self), child_name)):
+            raise KeyError(f"For 'insert_child_to_cell', the attribute '{child_name}' already exists in the "
+                           f"network; cannot insert a child cell with the same name.")
+        if child_cell is not None and not isinstance(child_cell, Cell):
+            raise TypeError(f"For 'insert_child_to_cell', the argument 'child_cell' must be a Cell or None, "
+                            f"but got {type(child_cell).__name__}.")
+        self._cells[child_name] = child_cell
+
+    # --- running -------------------------------------------------------------------------------
     def construct(self, *args, **kwargs):
+        """The computation of the cell; subclasses define it."""
         raise NotImplementedError(f"'{type(self).__name__}' must define construct().")
 
     def __call__(self, *args, **kwargs):
         return self.construct(*args, **kwargs)
 
+    def set_train(self, mode=True):
+        """Set ``training`` on this cell and every sub-cell; returns the cell."""
+        for _, cell in self.cells_and_names():
+            cell.__dict__["training"] = mode
+        return self
+
+    # --- traversal -----------------------------------------------------------------------------
     def cells_and_names(self, cells=None, name_prefix=""):
-        """Yield (name, cell) for this cell and every sub-cell, depth first, each cell once."""
-        seen = set() if cells is None else cells
-        if id(self) in seen:
+        """Yield ``(path, cell)`` for this cell and every sub-cell, depth first, each cell once."""
+        seen = cells if cells else set()
+        if self in seen:
             return
-        seen.add(id(self))
+        seen.add(self)
         yield name_prefix, self
         for name, cell in self._cells.items():
             if cell is not None:
                 yield from cell.cells_and_names(seen, f"{name_prefix}.{name}" if name_prefix else name)
 
-    def parameters_and_names(self, name_prefix="", expand=True):
-        """Yield (name, Parameter) for every Parameter, each once; names are the Parameters' own."""
+    def name_cells(self):
+        """OrderedDict of the direct sub-cells by attribute name (each cell once)."""
         seen = set()
-        cells = self.cells_and_names() if expand else [("", self)]
-        for _, cell in cells:
-            for param in cell._params.values():
+        cells = OrderedDict()
+        for name, cell in self._cells.items():
+            if cell is not None and cell not in seen:
+                seen.add(cell)
+                cells[name] = cell
+        return cells
+
+    def cells(self):
+        """The direct sub-cells."""
+        return self.name_cells().values()
+
+    def parameters_and_names(self, name_prefix="", expand=True):
+        """Yield ``(attribute path, Parameter)`` for every Parameter, each once.
+
+        Parameters
+        ----------
+        name_prefix : str, default ''
+            Prepended (with '.') to every path.
+        expand : bool, default True
+            Include the Parameters of sub-cells.
+        """
+        cells = self.cells_and_names(name_prefix=name_prefix) if expand else [(name_prefix, self)]
+        seen = set()
+        for cell_path, cell in cells:
+            for name, param in cell._params.items():
                 if param is not None and id(param) not in seen:
                     seen.add(id(param))
-                    yield (f"{name_prefix}.{param.name}" if name_prefix else param.name), param
+                    yield (f"{cell_path}.{name}" if cell_path else name), param
 
     def get_parameters(self, expand=True):
+        """Iterator over the Parameters (with sub-cells' if ``expand``)."""
         return (param for _, param in self.parameters_and_names(expand=expand))
 
     def parameters_dict(self, recurse=True):
-        """OrderedDict name -> Parameter."""
-        return OrderedDict(self.parameters_and_names(expand=recurse))
+        """OrderedDict ``Parameter.name -> Parameter``."""
+        return OrderedDict((param.name, param) for param in self.get_parameters(expand=recurse))
 
     def trainable_params(self, recurse=True):
-        return [p for p in self.get_parameters(expand=recurse) if p.requires_grad]
+        """List of the Parameters with ``requires_grad``."""
+        return [param for param in self.get_parameters(expand=recurse) if param.requires_grad]
 
     def untrainable_params(self, recurse=True):
-        return [p for p in self.get_parameters(expand=recurse) if not p.requires_grad]
+        """List of the Parameters without ``requires_grad``."""
+        return [param for param in self.get_parameters(expand=recurse) if not param.requires_grad]
 
+    def update_parameters_name(self, prefix="", recurse=True):
+        """Rename every Parameter to ``prefix + attribute path``.
+
+        Raises
+        ------
+        ValueError
+            If ``prefix`` is not empty and not of letters, digits, '_' and '.' (starting with a word
+            character).
+        """
+        if not isinstance(prefix, str):
+            raise TypeError(f"For 'update_parameters_name', the argument 'prefix' must be str, "
+                            f"but got {type(prefix).__name__}.")
+        if prefix and _PREFIX_PATTERN.match(prefix) is None:
+            raise ValueError(f"For 'update_parameters_name', the argument 'prefix' {prefix!r} must match "
+                             f"{_PREFIX_PATTERN.pattern!r}.")
+        self._rename_parameters(prefix, recurse)
+
+    def _rename_parameters(self, prefix, recurse=True):
+        for path, param in self.parameters_and_names(expand=recurse):
+            param.name = prefix + path
+
+    # --- printing ------------------------------------------------------------------------------
     def extend_repr(self):
+        """Extra text inside ``Name<...>``; layers override it."""
         return ""
 
     def __repr__(self):
-        lines = [f"{type(self).__name__}<{self.extend_repr()}>"]
-        if self._cells:
-            lines[0] = lines[0][:-1]
-            for name, cell in self._cells.items():
-                child = repr(cell).replace("\n", "\n  ")
-                lines.append(f"  ({name}): {child}")
-            lines.append("  >")
-        return "\n".join(lines)
+        extra = self.extend_repr()
+        if not self._cells:
+            return f"{type(self).__name__}<{extra}>"
+        lines = [extra] if extra else []
+        lines += [f"({name}): {cell!r}" for name, cell in self._cells.items()]
+        # MindSpore's layout: one line per entry, sub-cells' own lines indented with them.
+        body = "".join("\n" + line for line in lines) + "\n"
+        return f"{type(self).__name__}<" + body.replace("\n", "\n  ") + ">"
+
+    __str__ = __repr__

@@ -1,187 +1,300 @@
 """Dense, Conv2d and ParameterUpdate with MindSpore r1.9's arguments and defaults."""
 import math
-import numbers
 
 import numpy as np
 
 from msparam._core._conv import Conv2dPlan
 from msparam._threads import get_num_threads
-from msparam.common import dtype as mstype
-from msparam.common.initializer import initializer
 from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor
+from msparam.nn._checks import check_bool, check_int_pair, check_non_negative_int, check_positive_int, float_input
+from msparam.nn._parameters import layer_parameter
+from msparam.nn.activation import get_activation
 from msparam.nn.cell import Cell
 
-__all__ = ["Dense", "Conv2d", "ParameterUpdate", "ACTIVATIONS"]
+__all__ = ["Dense", "Conv2d", "ParameterUpdate"]
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+def _check_init_shape(init, shape, arg_name, cls_name):
+    """A Tensor ``init`` must have the parameter's shape (MindSpore checks it before initializer())."""
+    if isinstance(init, Tensor) and tuple(init.shape) != tuple(shape):
+        raise ValueError(f"For '{cls_name}', the shape of '{arg_name}' must be {tuple(shape)}, "
+                         f"but got {tuple(init.shape)}.")
 
 
-def _softmax(x):
-    shifted = np.exp(x - x.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-ACTIVATIONS = {
-    "relu": lambda x: np.maximum(x, 0),
-    "tanh": np.tanh,
-    "sigmoid": _sigmoid,
-    "softmax": _softmax,
-    "gelu": lambda x: 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3))),
-}
-
-
-def _positive_int(value, arg_name, cls_name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"For '{cls_name}', '{arg_name}' must be a positive int, but got {value!r}.")
-    return int(value)
-
-
-def _pair(value, arg_name, cls_name):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value, value)
-    if not isinstance(value, tuple) or len(value) != 2:
-        raise ValueError(f"For '{cls_name}', '{arg_name}' must be a positive int or a tuple of two, but got {value!r}.")
-    return tuple(_positive_int(v, arg_name, cls_name) for v in value)
-
-
-def _values(x, cls_name):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"For '{cls_name}', the input must be a Tensor, but got {type(x).__name__}.")
-    return x.asnumpy()
+def _check_parameter_shapes(layer, weight_shape):
+    """The layer's Parameters still have the shapes it was built with (set_data can change them)."""
+    for arg_name, param, shape in (("weight", layer.weight, weight_shape),
+                                   ("bias", layer.bias, (layer.out_channels,))):
+        if param is not None and param.shape != shape:
+            raise ValueError(f"For '{layer.cls_name}', the '{arg_name}' Parameter must have shape {shape}, "
+                             f"but got {param.shape}.")
 
 
 class Dense(Cell):
-    """Fully connected layer: ``activation(x @ weight.T + bias)``; weight (out_channels, in_channels)."""
+    r"""Fully connected layer :math:`\text{activation}(x W^T + b)`.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Input and output features; ``weight`` has shape (out_channels, in_channels).
+    weight_init, bias_init : Tensor, str, Initializer or number, default 'normal', 'zeros'
+        As :func:`msparam.common.initializer.initializer` takes them (r1.9's defaults: Normal with
+        sigma 0.01 and zeros).
+    has_bias : bool, default True
+    activation : str or Cell, optional
+        A name from :func:`msparam.nn.get_activation` (``'relu'``, ``'gelu'``, ...) or a Cell.
+
+    Notes
+    -----
+    Inputs have rank >= 2; leading dimensions are flattened and restored. float16, float32 and
+    float64 inputs give outputs of their own dtype; the Parameters are used in the input's dtype
+    (float16 arithmetic runs in float32, rounded once).
+
+    Examples
+    --------
+    >>> net = Dense(3, 4, activation='relu')
+    >>> net(Tensor(np.ones((2, 5, 3), np.float32))).shape
+    (2, 5, 4)
+    """
 
     def __init__(self, in_channels, out_channels, weight_init="normal", bias_init="zeros", has_bias=True,
                  activation=None):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels", "Dense")
-        self.out_channels = _positive_int(out_channels, "out_channels", "Dense")
-        if not isinstance(has_bias, bool):
-            raise TypeError(f"For 'Dense', 'has_bias' must be bool, but got {type(has_bias).__name__}.")
-        if isinstance(activation, str):
-            if activation.lower() not in ACTIVATIONS:
-                raise ValueError(f"For 'Dense', 'activation' {activation!r} is not one of {sorted(ACTIVATIONS)}.")
-            activation = ACTIVATIONS[activation.lower()]
-        elif activation is not None and not callable(activation):
-            raise TypeError(f"For 'Dense', 'activation' must be a str or a Cell, but got {type(activation).__name__}.")
-        self.activation = activation
-        self.has_bias = has_bias
-        self.weight = Parameter(initializer(weight_init, [self.out_channels, self.in_channels]), name="weight")
-        self.bias = Parameter(initializer(bias_init, [self.out_channels]), name="bias") if has_bias else None
+        in_channels = check_positive_int(in_channels, "in_channels", "Dense")
+        out_channels = check_positive_int(out_channels, "out_channels", "Dense")
+        check_bool(has_bias, "has_bias", "Dense")
+        if activation is not None and not isinstance(activation, (str, Cell)):
+            raise TypeError(f"For 'Dense', the 'activation' must be str or Cell, "
+                            f"but got {type(activation).__name__}.")
+        _check_init_shape(weight_init, (out_channels, in_channels), "weight_init", "Dense")
+        if has_bias:
+            _check_init_shape(bias_init, (out_channels,), "bias_init", "Dense")
+        # Plain settings skip Cell.__setattr__'s registration checks: construction is a hot path.
+        self.__dict__.update(in_channels=in_channels, out_channels=out_channels, has_bias=has_bias,
+                             activation=None, activation_flag=activation is not None)
+        # A fresh Cell has no attribute that could clash: register the named Parameters directly.
+        params = self.__dict__["_params"]
+        params["weight"] = layer_parameter(weight_init, (out_channels, in_channels), "weight")
+        if has_bias:
+            params["bias"] = layer_parameter(bias_init, (out_channels,), "bias")
+        else:
+            self.__dict__["bias"] = None
+        if activation is not None:
+            self.activation = get_activation(activation, "Dense") if isinstance(activation, str) else activation
 
     def construct(self, x):
-        values = _values(x, "Dense")
-        if values.ndim < 2 or values.shape[-1] != self.in_channels:
-            raise ValueError(f"For 'Dense', the input must have rank >= 2 and last dimension {self.in_channels}, "
-                             f"but got shape {values.shape}.")
-        compute = values.astype(np.float32) if values.dtype == np.float16 else values
-        out = compute @ self.weight.asnumpy().astype(compute.dtype).T
+        values = float_input(x, "Dense")
+        if values.ndim < 2:
+            raise ValueError(f"For 'Dense', the dimension of the input 'x' must be greater than 1, "
+                             f"but got {values.ndim}.")
+        if values.shape[-1] != self.in_channels:
+            raise ValueError(f"For 'Dense', the last dimension of the input 'x' must equal 'in_channels' "
+                             f"({self.in_channels}), but got shape {values.shape}.")
+        _check_parameter_shapes(self, (self.out_channels, self.in_channels))
+        # As Conv2d: the Parameters in the input's dtype, float16 arithmetic in float32.
+        compute = np.float32 if values.dtype == np.float16 else values.dtype
+        weight = self.weight.asnumpy().astype(values.dtype, copy=False).astype(compute, copy=False)
+        out = values.astype(compute, copy=False) @ weight.T
         if self.bias is not None:
-            out = out + self.bias.asnumpy().astype(compute.dtype)
-        if isinstance(self.activation, Cell):
-            out = self.activation(Tensor._wrap(out)).asnumpy()
-        elif self.activation is not None:
-            out = self.activation(out)
-        return Tensor._wrap(np.asarray(out, dtype=values.dtype))
+            out += self.bias.asnumpy().astype(values.dtype, copy=False).astype(compute, copy=False)
+        result = Tensor._wrap(out.astype(values.dtype, copy=False))
+        return self.activation(result) if self.activation_flag else result
 
     def extend_repr(self):
-        return f"input_channels={self.in_channels}, output_channels={self.out_channels}, has_bias={self.has_bias}"
+        text = f"input_channels={self.in_channels}, output_channels={self.out_channels}"
+        if self.has_bias:
+            text += f", has_bias={self.has_bias}"
+        if self.activation_flag:
+            text += f", activation={self.activation}"
+        return text
 
 
 def _same_padding(size, kernel, stride, dilation):
+    """(before, after) padding of pad_mode 'same' along one axis: output ceil(size / stride), odd pixel after."""
     total = max((math.ceil(size / stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
 
 
 class Conv2d(Cell):
-    """2-D convolution over NCHW input; weight (out_channels, in_channels / group, kh, kw)."""
+    r"""2-D convolution (cross-correlation) over NCHW input, as MindSpore's ``nn.Conv2d``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Both divisible by ``group``.
+    kernel_size, stride, dilation : int or tuple of two ints
+        (height, width); an int applies to both. ``stride`` and ``dilation`` default to 1.
+    pad_mode : {'same', 'valid', 'pad'}, default 'same'
+        'same': output size ``ceil(input / stride)``, the padding split evenly with the odd
+        pixel at the bottom/right; 'valid': no padding; 'pad': the explicit ``padding``.
+    padding : int or tuple of four ints, default 0
+        (top, bottom, left, right); must be 0 unless ``pad_mode='pad'``.
+    group : int, default 1
+        Grouped convolution; ``group == in_channels == out_channels`` is depthwise.
+    has_bias : bool, default False
+    weight_init, bias_init : Tensor, str, Initializer or number, default 'normal', 'zeros'
+        ``weight`` has shape (out_channels, in_channels / group, kh, kw).
+    data_format : str, default 'NCHW'
+        Only 'NCHW' (MindSpore runs 'NHWC' on GPU only).
+
+    Notes
+    -----
+    Inputs are float16, float32 or float64 Tensors of shape (N, in_channels, H, W); the output
+    has the input's dtype, the Parameters are used in the input's dtype (float16 accumulates in
+    float32, rounded once). The forward pass is the compiled
+    ``msparam._core._conv.Conv2dPlan``; every shape is checked here first.
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad_mode="same", padding=0, dilation=1,
                  group=1, has_bias=False, weight_init="normal", bias_init="zeros", data_format="NCHW"):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _positive_int(out_channels, "out_channels", "Conv2d")
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = _pair(stride, "stride", "Conv2d")
-        self.dilation = _pair(dilation, "dilation", "Conv2d")
-        self.group = _positive_int(group, "group", "Conv2d")
-        if pad_mode not in ("same", "valid", "pad"):
-            raise ValueError(f"For 'Conv2d', 'pad_mode' must be 'same', 'valid' or 'pad', but got {pad_mode!r}.")
-        if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
-            padding = (padding,) * 4
-        if not (isinstance(padding, tuple) and len(padding) == 4 and all(
-                isinstance(p, numbers.Integral) and not isinstance(p, bool) and p >= 0 for p in padding)):
-            raise ValueError(f"For 'Conv2d', 'padding' must be a non-negative int or a tuple of four, "
-                             f"but got {padding!r}.")
-        if pad_mode != "pad" and any(padding):
-            raise ValueError(f"For 'Conv2d', 'padding' must be 0 when 'pad_mode' is {pad_mode!r}, but got {padding}.")
-        if self.in_channels % self.group or self.out_channels % self.group:
-            raise ValueError(f"For 'Conv2d', 'in_channels' {in_channels} and 'out_channels' {out_channels} must be "
-                             f"divisible by 'group' {group}.")
-        if data_format != "NCHW":
-            raise ValueError(f"For 'Conv2d', 'data_format' must be 'NCHW' on CPU, but got {data_format!r}.")
-        if not isinstance(has_bias, bool):
-            raise TypeError(f"For 'Conv2d', 'has_bias' must be bool, but got {type(has_bias).__name__}.")
-        self.pad_mode, self.padding, self.has_bias = pad_mode, tuple(int(p) for p in padding), has_bias
-        shape = [self.out_channels, self.in_channels // self.group, *self.kernel_size]
-        self.weight = Parameter(initializer(weight_init, shape), name="weight")
-        self.bias = Parameter(initializer(bias_init, [self.out_channels]), name="bias") if has_bias else None
-        self._plan_key = None
+        in_channels = check_positive_int(in_channels, "in_channels", "Conv2d")
+        out_channels = check_positive_int(out_channels, "out_channels", "Conv2d")
+        kernel_size = check_int_pair(kernel_size, "kernel_size", "Conv2d")
+        group = check_positive_int(group, "group", "Conv2d")
+        pad_mode = _check_pad_mode(pad_mode)
+        for arg_name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % group:
+                raise ValueError(f"For 'Conv2d', the '{arg_name}' must be divisible by 'group', "
+                                 f"but got '{arg_name}': {channels} and 'group': {group}.")
+        shape = (out_channels, in_channels // group, *kernel_size)
+        _check_init_shape(weight_init, shape, "weight_init", "Conv2d")
+        if has_bias:
+            _check_init_shape(bias_init, (out_channels,), "bias_init", "Conv2d")
+        # Plain settings skip Cell.__setattr__'s registration checks: construction is a hot path.
+        self.__dict__.update(
+            in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size,
+            stride=check_int_pair(stride, "stride", "Conv2d"), dilation=check_int_pair(dilation, "dilation", "Conv2d"),
+            group=group, pad_mode=pad_mode, padding=padding, _pads=_check_padding(padding, pad_mode),
+            data_format=_check_data_format(data_format), has_bias=check_bool(has_bias, "has_bias", "Conv2d"),
+            weight_init=weight_init, bias_init=bias_init, _plan_key=None)
+        params = self.__dict__["_params"]  # as in Dense: direct registration
+        params["weight"] = layer_parameter(weight_init, shape, "weight")
+        if has_bias:
+            params["bias"] = layer_parameter(bias_init, (out_channels,), "bias")
+        else:
+            self.__dict__["bias"] = None
 
     def _padding_for(self, height, width):
         if self.pad_mode == "pad":
-            return self.padding
+            return self._pads
         if self.pad_mode == "valid":
             return (0, 0, 0, 0)
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
         return _same_padding(height, kh, sh, dh) + _same_padding(width, kw, sw, dw)
 
+    def _check_input(self, values):
+        if values.ndim != 4:
+            raise ValueError(f"For 'Conv2d', the input 'x' must be 4-D (N, C, H, W), but got shape {values.shape}.")
+        if values.shape[1] != self.in_channels:
+            raise ValueError(f"For 'Conv2d', the input 'x' must have 'in_channels' ({self.in_channels}) channels "
+                             f"in dimension 1, but got shape {values.shape}.")
+        if 0 in values.shape:
+            raise ValueError(f"For 'Conv2d', the input 'x' must not be empty, but got shape {values.shape}.")
+        top, bottom, left, right = padding = self._padding_for(*values.shape[2:])
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        out_h = (values.shape[2] + top + bottom - dh * (kh - 1) - 1) // sh + 1
+        out_w = (values.shape[3] + left + right - dw * (kw - 1) - 1) // sw + 1
+        if out_h < 1 or out_w < 1:
+            raise ValueError(f"For 'Conv2d', the output height and width must be at least 1, but got "
+                             f"{out_h}x{out_w} for an input of {values.shape[2]}x{values.shape[3]} with "
+                             f"kernel_size {self.kernel_size}, dilation {self.dilation}, stride {self.stride} and "
+                             f"padding {padding}.")
+        return padding
+
     def construct(self, x):
-        values = _values(x, "Conv2d")
-        if values.ndim != 4 or values.shape[1] != self.in_channels:
-            raise ValueError(f"For 'Conv2d', the input must be 4-D NCHW with {self.in_channels} channels, "
-                             f"but got shape {values.shape}.")
-        if values.dtype not in (np.float16, np.float32, np.float64):
-            raise TypeError(f"For 'Conv2d', the input dtype must be float16, float32 or float64, "
-                            f"but got {mstype.dtype_from_numpy(values.dtype)}.")
-        padding = self._padding_for(*values.shape[2:])
-        bias = self.bias
-        key = (values.dtype, padding, self.weight._version, id(self.weight._array),
+        values = float_input(x, "Conv2d")
+        padding = self._check_input(values)
+        weight, bias = self.weight, self.bias
+        # The plan holds packed weights: rebuild it only when dtype, padding or a Parameter changed.
+        key = (values.dtype, padding, weight._version, id(weight._array),
                None if bias is None else (bias._version, id(bias._array)))
         if key != self._plan_key:
-            weight = np.ascontiguousarray(self.weight.asnumpy(), dtype=values.dtype)
+            _check_parameter_shapes(self, (self.out_channels, self.in_channels // self.group, *self.kernel_size))
+            packed = np.ascontiguousarray(weight.asnumpy(), dtype=values.dtype)
             bias_values = None if bias is None else np.ascontiguousarray(bias.asnumpy(), dtype=values.dtype)
-            object.__setattr__(self, "_plan", Conv2dPlan(weight, bias_values, self.stride, self.dilation, padding,
-                                                         self.group))
-            object.__setattr__(self, "_plan_key", key)
+            self.__dict__["_plan"] = Conv2dPlan(packed, bias_values, self.stride, self.dilation, padding, self.group)
+            self.__dict__["_plan_key"] = key
         return Tensor._wrap(self._plan(values, get_num_threads()))
+
+    def __getstate__(self):
+        # The compiled plan cannot be pickled or copied; it is rebuilt on the next call.
+        state = self.__dict__.copy()
+        state.pop("_plan", None)
+        state["_plan_key"] = None
+        return state
 
     def extend_repr(self):
         return (f"input_channels={self.in_channels}, output_channels={self.out_channels}, "
                 f"kernel_size={self.kernel_size}, stride={self.stride}, pad_mode={self.pad_mode}, "
-                f"padding={self.padding}, dilation={self.dilation}, group={self.group}, has_bias={self.has_bias}")
+                f"padding={self.padding}, dilation={self.dilation}, group={self.group}, has_bias={self.has_bias}, "
+                f"weight_init={self.weight_init}, bias_init={self.bias_init}, format={self.data_format}")
+
+
+def _check_pad_mode(pad_mode):
+    if not isinstance(pad_mode, str):
+        raise TypeError(f"For 'Conv2d', the 'pad_mode' must be str, but got '{type(pad_mode).__name__}'.")
+    if pad_mode.lower() not in ("same", "valid", "pad"):
+        raise ValueError(f"For 'Conv2d', the 'pad_mode' must be one of 'same', 'valid' or 'pad', "
+                         f"but got {pad_mode!r}.")
+    return pad_mode.lower()
+
+
+def _check_padding(padding, pad_mode):
+    """(top, bottom, left, right) from an int or a tuple of four; nonzero only with pad_mode 'pad'."""
+    if isinstance(padding, tuple):
+        if len(padding) != 4:
+            raise ValueError(f"For 'Conv2d', the 'padding' must be an int or a tuple of four ints, "
+                             f"but got {padding!r}.")
+        pads = tuple(check_non_negative_int(p, "padding item", "Conv2d") for p in padding)
+    elif isinstance(padding, bool) or not isinstance(padding, int):
+        raise TypeError(f"For 'Conv2d', the type of 'padding' must be int or tuple(int), "
+                        f"but got {type(padding).__name__}.")
+    else:
+        pads = (check_non_negative_int(padding, "padding", "Conv2d"),) * 4
+    if pad_mode != "pad" and any(pads):
+        raise ValueError(f"For 'Conv2d', the 'padding' must be 0 or (0, 0, 0, 0) when 'pad_mode' is not 'pad', "
+                         f"but got 'padding': {padding} and 'pad_mode': {pad_mode!r}.")
+    return pads
+
+
+def _check_data_format(data_format):
+    if data_format == "NCHW":
+        return data_format
+    if data_format == "NHWC":
+        raise ValueError("For 'Conv2d', the 'data_format' 'NHWC' is only supported on GPU by MindSpore; msparam "
+                         "runs on the CPU and takes 'NCHW' (transpose the input to (N, C, H, W)).")
+    raise ValueError(f"For 'Conv2d', the 'data_format' must be 'NCHW', but got {data_format!r}.")
 
 
 class ParameterUpdate(Cell):
-    """Calling it with a Tensor of the Parameter's shape assigns the values and returns them."""
+    """Calling it with a Tensor of the Parameter's shape assigns the values and returns them.
+
+    Parameters
+    ----------
+    param : Parameter
+        Registered as this cell's Parameter ``_param`` (its name is kept).
+
+    Notes
+    -----
+    The input is converted to the Parameter's dtype. Any other shape raises ValueError and leaves
+    the Parameter unchanged.
+    """
 
     def __init__(self, param):
         super().__init__(auto_prefix=False)
         if not isinstance(param, Parameter):
-            raise TypeError(f"For 'ParameterUpdate', 'param' must be a Parameter, but got {type(param).__name__}.")
-        object.__setattr__(self, "_param", param)
+            raise TypeError(f"For 'ParameterUpdate', the 'param' must be a Parameter, "
+                            f"but got {type(param).__name__}.")
+        self._param = param
 
     def construct(self, x):
         if not isinstance(x, Tensor):
-            raise TypeError(f"For 'ParameterUpdate', the input must be a Tensor, but got {type(x).__name__}.")
-        if tuple(x.shape) != tuple(self._param.shape):
-            raise ValueError(f"For 'ParameterUpdate', the input shape {x.shape} must equal the parameter's shape "
-                             f"{self._param.shape}.")
-        values = x.asnumpy().astype(self._param.asnumpy().dtype)
-        self._param.set_data(Tensor._wrap(values))
-        return Tensor._wrap(self._param.asnumpy().copy())
+            raise TypeError(f"For 'ParameterUpdate', the input 'x' must be a Tensor, but got {type(x).__name__}.")
+        param = self._param
+        if tuple(x.shape) != tuple(param.shape):
+            raise ValueError(f"For 'ParameterUpdate', the shape of the input 'x' must equal the parameter's "
+                             f"shape {param.shape}, but got {x.shape}.")
+        param.set_data(Tensor._wrap(x.asnumpy().astype(param.asnumpy().dtype)))
+        return Tensor._wrap(param.asnumpy().copy())

@@ -1,31 +1,12 @@
 """The fills behind the initializers: parts the golden arrays are too small to reach."""
-import math
+import tracemalloc
 
 import numpy as np
+import pytest
 
-from msparam.common import _philox_numpy, _random
-
-EPS = np.finfo(np.float64).eps
-
-
-def test_erfc_inv_is_accurate_on_every_interval():
-    # Down to 1e-300 reaches every tail interval MindSpore can use (sqrt(-log q) up to 26.3).
-    z = np.concatenate([np.logspace(-300, 0, 4001), 2.0 - np.logspace(-15, 0, 1001)])
-    x = _philox_numpy._erfc_inv(z)
-    # One Newton step on erfc(x) = z estimates the error of x.
-    error = [(math.erfc(xi) - zi) / (2.0 / math.sqrt(math.pi) * math.exp(-xi * xi))
-             for xi, zi in zip(x.tolist(), z.tolist())]
-    assert np.all(np.abs(error) <= 8 * EPS * np.abs(x))
-    assert abs(x).max() > 18.0  # the last interval was exercised
-
-
-def test_erfc_inv_clamps_z_into_float32_open_interval():
-    # MindSpore clamps z to the float32 neighbours of 0 and 2, so the ends stay finite.
-    z = np.array([-1.0, 0.0, 2.0, 3.0])
-    ends = _philox_numpy._erfc_inv(z)
-    inner = _philox_numpy._erfc_inv(np.array([_philox_numpy._Z_MIN, _philox_numpy._Z_MAX]))
-    assert np.all(np.isfinite(ends))
-    assert ends.tolist() == [inner[0], inner[0], inner[1], inner[1]]
+import msparam as ms
+from msparam.common import _random
+from msparam.common.initializer import Normal, TruncatedNormal, Uniform, initializer
 
 
 def test_truncated_normal_rounds_parameters_to_float32_first():
@@ -43,3 +24,72 @@ def test_truncated_normal_element_i_uses_stream_number_i():
     _random.fill_truncated_normal(9, short, 0.0, 1.0, -1.0, 2.0)
     _random.fill_truncated_normal(9, long, 0.0, 1.0, -1.0, 2.0)
     assert short.tobytes() == long[:7].tobytes()
+
+
+def test_parameters_are_rounded_to_float32_first():
+    exact, rounded = np.empty(101, np.float32), np.empty(101, np.float32)
+    _random.fill_normal(7, exact, 0.1, 0.3)
+    _random.fill_normal(7, rounded, float(np.float32(0.1)), float(np.float32(0.3)))
+    assert exact.tobytes() == rounded.tobytes()
+    _random.fill_uniform(2**64 - 1, exact, -0.1, 0.7)
+    _random.fill_uniform(2**64 - 1, rounded, float(np.float32(-0.1)), float(np.float32(0.7)))
+    assert exact.tobytes() == rounded.tobytes()
+
+
+@pytest.mark.parametrize("seed, error, match", [(1.0, TypeError, "'seed'"), (True, TypeError, "'seed'"),
+                                                (-1, ValueError, "'seed'"), (2**64, ValueError, "'seed'")])
+def test_bad_seed(seed, error, match):
+    with pytest.raises(error, match=match):
+        _random.fill_uniform(seed, np.empty(3, np.float32), 0, 1)
+
+
+@pytest.mark.parametrize("out, error", [([0.0], TypeError), (np.empty(3, np.float64), TypeError),
+                                        (np.empty((2, 2), np.float32), ValueError),
+                                        (np.empty(6, np.float32)[::2], ValueError)])
+def test_bad_output(out, error):
+    with pytest.raises(error, match="'out'"):
+        _random.fill_normal(1, out, 0, 1)
+
+
+def test_read_only_output_and_bad_parameters():
+    frozen = np.zeros(3, np.float32)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        _random.fill_uniform(1, frozen, 0, 1)
+    assert not frozen.any()
+    with pytest.raises(TypeError, match="'sigma'"):
+        _random.fill_normal(1, np.empty(3, np.float32), 0, "1")
+    with pytest.raises(TypeError, match="'a'"):
+        _random.fill_uniform(1, np.empty(3, np.float32), None, 1)
+
+
+@pytest.mark.parametrize("start, error", [(1.5, TypeError), (-4, ValueError), (2, ValueError)])
+def test_bad_start(start, error):
+    with pytest.raises(error, match="'start'"):
+        _random.fill_normal(1, np.empty(3, np.float32), 0, 1, start=start)
+
+
+@pytest.mark.parametrize("init", [Normal(0.2), Uniform(0.5), TruncatedNormal(0.3)])
+def test_other_dtypes_and_layouts_are_the_float32_fill_cast(init):
+    # Large enough to take several staging pieces, and not a multiple of any of them.
+    shape = (3, 100003)
+    ms.set_seed(4)
+    expected = initializer(init, shape, ms.float32).init_data().asnumpy()
+    for dtype in (ms.float16, ms.float64):
+        ms.set_seed(4)
+        values = initializer(init, shape, dtype).init_data().asnumpy()
+        assert values.tobytes() == expected.astype(values.dtype).tobytes()
+    ms.set_seed(4)
+    transposed = np.empty(shape[::-1], np.float32).T
+    init(transposed)
+    assert transposed.tobytes() == expected.tobytes()
+
+
+def test_a_float16_fill_needs_no_float32_copy_of_the_output():
+    shape = (1024, 1024)
+    tracemalloc.start()
+    initializer(Normal(), shape, ms.float16).init_data()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    output_bytes = 2 * shape[0] * shape[1]
+    assert peak < 1.2 * output_bytes + (1 << 20)  # output + one 1 MB staging piece

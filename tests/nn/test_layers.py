@@ -1,10 +1,13 @@
 """nn layers against MindSpore 2.10's outputs (tests/data/conv.npz, dense.npz) and the tutorial."""
+import copy
 import json
-import math
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import msparam as ms
 from msparam import nn
@@ -99,32 +102,185 @@ def test_parameter_update_rejects_other_shapes_and_keeps_data():
     assert str(update(ms.Tensor(np.arange(4).reshape(2, 2)))) == "[[0. 1.]\n [2. 3.]]"
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"pad_mode": "bad"}, ValueError), ({"padding": 1}, ValueError), ({"group": 2}, ValueError),
-    ({"stride": 0}, ValueError), ({"kernel_size": (3,)}, ValueError), ({"data_format": "NHWC"}, ValueError),
-    ({"has_bias": 1}, TypeError)])
-def test_conv_argument_errors(kwargs, error):
+CONV_ARGUMENT_ERRORS = [
+    ({"in_channels": 0}, ValueError, "'in_channels'"), ({"in_channels": 3.0}, TypeError, "'in_channels'"),
+    ({"in_channels": True}, TypeError, "'in_channels'"), ({"out_channels": -4}, ValueError, "'out_channels'"),
+    ({"kernel_size": 0}, ValueError, "'kernel_size'"), ({"kernel_size": (3,)}, ValueError, "'kernel_size'"),
+    ({"kernel_size": (3, 0)}, ValueError, "'kernel_size'"), ({"kernel_size": 2.5}, TypeError, "'kernel_size'"),
+    ({"kernel_size": [3, 3]}, TypeError, "'kernel_size'"), ({"stride": 0}, ValueError, "'stride'"),
+    ({"stride": (1, 2, 3)}, ValueError, "'stride'"), ({"dilation": (1, 0)}, ValueError, "'dilation'"),
+    ({"pad_mode": "bad"}, ValueError, "'pad_mode'"), ({"pad_mode": 1}, TypeError, "'pad_mode'"),
+    ({"padding": 1}, ValueError, "'padding'"),
+    ({"padding": (0, 0, 1, 0), "pad_mode": "valid"}, ValueError, "'padding'"),
+    ({"padding": -1, "pad_mode": "pad"}, ValueError, "'padding'"),
+    ({"padding": (1, 1), "pad_mode": "pad"}, ValueError, "'padding'"),
+    ({"padding": (1, 1, -1, 1), "pad_mode": "pad"}, ValueError, "'padding item'"),
+    ({"padding": 1.5, "pad_mode": "pad"}, TypeError, "'padding'"),
+    ({"padding": [1, 1, 1, 1], "pad_mode": "pad"}, TypeError, "'padding'"),
+    ({"group": 0}, ValueError, "'group'"), ({"group": 2}, ValueError, "'in_channels'.*'group'"),
+    ({"in_channels": 4, "out_channels": 3, "group": 2}, ValueError, "'out_channels'.*'group'"),
+    ({"data_format": "NHWC"}, ValueError, "'data_format'.*GPU"), ({"data_format": "nchw"}, ValueError, "'data_format'"),
+    ({"has_bias": 1}, TypeError, "'has_bias'"),
+    ({"weight_init": ms.Tensor(np.ones((4, 3, 3, 2), np.float32))}, ValueError, "'weight_init'"),
+    ({"has_bias": True, "bias_init": ms.Tensor(np.ones(3, np.float32))}, ValueError, "'bias_init'"),
+    ({"weight_init": "no_such_init"}, ValueError, "no_such_init"), ({"weight_init": object()}, TypeError, "init"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, message", CONV_ARGUMENT_ERRORS)
+def test_conv_argument_errors(kwargs, error, message):
     args = {"in_channels": 3, "out_channels": 4, "kernel_size": 3, **kwargs}
-    with pytest.raises(error):
+    with pytest.raises(error, match=message):
         nn.Conv2d(**args)
 
 
-def test_conv_input_errors():
+def test_conv_accepts_mindspore_argument_forms():
+    net = nn.Conv2d(4, 6, (3, 1), stride=(2, 1), pad_mode="PAD", padding=(0, 1, 2, 0), dilation=(1, 2), group=2,
+                    has_bias=True, bias_init=ms.Tensor(np.arange(6, dtype=np.float32)))
+    assert net.pad_mode == "pad" and net.padding == (0, 1, 2, 0) and net.kernel_size == (3, 1)
+    assert net.weight.shape == (6, 2, 3, 1) and net.bias.shape == (6,)
+    assert net(ms.Tensor(np.zeros((1, 4, 5, 5), np.float32))).shape == (1, 6, 2, 7)
+    depthwise = nn.Conv2d(8, 8, 3, group=8)
+    assert depthwise.weight.shape == (8, 1, 3, 3)
+
+
+INPUT_ERRORS = [
+    (np.ones([1, 3, 5, 5], np.float32), TypeError, "Tensor"),
+    (ms.Tensor(np.ones([1, 3, 5, 5], np.int32)), TypeError, "dtype"),
+    (ms.Tensor(np.ones([3, 5, 5], np.float32)), ValueError, "4-D"),
+    (ms.Tensor(np.ones([1, 3, 1, 5, 5], np.float32)), ValueError, "4-D"),
+    (ms.Tensor(np.ones([1, 2, 5, 5], np.float32)), ValueError, "'in_channels'"),
+    (ms.Tensor(np.ones([0, 3, 5, 5], np.float32)), ValueError, "empty"),
+    (ms.Tensor(np.ones([1, 3, 0, 5], np.float32)), ValueError, "empty"),
+    (ms.Tensor(np.ones([1, 3, 2, 9], np.float32)), ValueError, "at least 1"),
+]
+
+
+@pytest.mark.parametrize("x, error, message", INPUT_ERRORS)
+def test_conv_input_errors_are_raised_before_the_kernel(x, error, message):
     net = nn.Conv2d(3, 4, 3, pad_mode="valid")
-    with pytest.raises(ValueError, match="channels"):
-        net(ms.Tensor(np.ones([1, 2, 5, 5], np.float32)))
-    with pytest.raises(ValueError, match="4-D"):
-        net(ms.Tensor(np.ones([3, 5, 5], np.float32)))
-    with pytest.raises(ValueError):
-        net(ms.Tensor(np.ones([1, 3, 2, 2], np.float32)))
-    with pytest.raises(TypeError):
-        net(np.ones([1, 3, 5, 5], np.float32))
+    with pytest.raises(error, match=message):
+        net(x)
+    assert net(ms.Tensor(np.ones([1, 3, 3, 3], np.float32))).shape == (1, 4, 1, 1)
 
 
-def test_dense_errors():
-    with pytest.raises(ValueError, match="in_channels"):
-        nn.Dense(0, 3)
-    with pytest.raises(ValueError, match="activation"):
-        nn.Dense(3, 3, activation="nope")
-    with pytest.raises(ValueError, match="last dimension"):
-        nn.Dense(3, 2)(ms.Tensor(np.ones([2, 4], np.float32)))
+def test_conv_output_smaller_than_one_pixel_with_dilation():
+    net = nn.Conv2d(1, 1, 3, pad_mode="pad", padding=(1, 1, 0, 0), dilation=(1, 3))
+    with pytest.raises(ValueError, match="at least 1"):
+        net(ms.Tensor(np.ones([1, 1, 4, 6], np.float32)))
+    assert net(ms.Tensor(np.ones([1, 1, 4, 7], np.float32))).shape == (1, 1, 4, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_conv_keeps_input_dtype(dtype):
+    net = nn.Conv2d(2, 3, 3, weight_init="ones", has_bias=True, bias_init="ones")
+    out = net(ms.Tensor(np.ones([1, 2, 4, 4], dtype))).asnumpy()
+    assert out.dtype == dtype and out[0, 0, 1, 1] == 19 and out[0, 0, 0, 0] == 9
+
+
+DENSE_ARGUMENT_ERRORS = [
+    ({"in_channels": 0}, ValueError, "'in_channels'"), ({"in_channels": 2.0}, TypeError, "'in_channels'"),
+    ({"out_channels": -1}, ValueError, "'out_channels'"), ({"has_bias": "yes"}, TypeError, "'has_bias'"),
+    ({"activation": "nope"}, ValueError, "'activation'"), ({"activation": 3}, TypeError, "'activation'"),
+    ({"activation": np.tanh}, TypeError, "'activation'"),
+    ({"weight_init": ms.Tensor(np.ones((3, 4), np.float32))}, ValueError, "'weight_init'"),
+    ({"bias_init": ms.Tensor(np.ones((4, 1), np.float32))}, ValueError, "'bias_init'"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, message", DENSE_ARGUMENT_ERRORS)
+def test_dense_argument_errors(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        nn.Dense(**{"in_channels": 3, "out_channels": 4, **kwargs})
+
+
+def test_dense_without_bias_ignores_bias_init():
+    net = nn.Dense(3, 4, has_bias=False, bias_init=ms.Tensor(np.ones(7, np.float32)))
+    assert net.bias is None and list(net.parameters_dict()) == ["weight"]
+
+
+@pytest.mark.parametrize("x, error, message", [
+    (ms.Tensor(np.ones([3], np.float32)), ValueError, "dimension"),
+    (ms.Tensor(np.ones([2, 4], np.float32)), ValueError, "last dimension"),
+    (ms.Tensor(np.ones([2, 3], np.int64)), TypeError, "dtype"),
+    ([[1.0, 2.0, 3.0]], TypeError, "Tensor")])
+def test_dense_input_errors(x, error, message):
+    with pytest.raises(error, match=message):
+        nn.Dense(3, 2)(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 5, 3), (2, 1, 4, 3)])
+def test_dense_matches_float64_product(dtype, shape):
+    rng = np.random.default_rng(len(shape))
+    weight, bias = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+    x = rng.standard_normal(shape).astype(dtype)
+    net = nn.Dense(3, 4, weight_init=ms.Tensor(weight), bias_init=ms.Tensor(bias), activation="tanh")
+    out = net(ms.Tensor(x)).asnumpy()
+    exact = np.tanh(x.astype(np.float64) @ weight.astype(dtype).astype(np.float64).T + bias.astype(dtype))
+    assert out.shape == shape[:-1] + (4,) and out.dtype == dtype
+    # |x W^T + b| < 8 here; its rounding to the dtype (half an ulp: 2**-9 for float16 at [4, 8)) passes
+    # through tanh (1-Lipschitz), plus tanh's own rounding (half an ulp below 1): float16 < 2.5e-3.
+    tolerance = {np.float16: 2.5e-3, np.float32: 1e-6, np.float64: 1e-14}[dtype]
+    np.testing.assert_allclose(out, exact, rtol=0, atol=tolerance)
+
+
+def test_dense_activation_by_name_and_cell_agree():
+    x = ms.Tensor(np.linspace(-3, 3, 12, dtype=np.float32).reshape(4, 3))
+    by_name = nn.Dense(3, 2, weight_init="ones", activation="leakyrelu")
+    by_cell = nn.Dense(3, 2, weight_init="ones", activation=nn.LeakyReLU(0.2))
+    np.testing.assert_array_equal(by_name(x).asnumpy(), by_cell(x).asnumpy())
+    assert isinstance(by_name.activation, nn.LeakyReLU) and by_name.activation_flag
+    assert [name for name, _ in by_name.cells_and_names()] == ["", "activation"]
+
+
+def test_conv_copies_and_pickles_after_running():
+    net = nn.Conv2d(2, 3, 3, weight_init="ones")
+    x = ms.Tensor(np.ones([1, 2, 4, 4], np.float32))
+    before = net(x).asnumpy()
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert clone.weight is not net.weight and clone.weight.name == "weight"
+        np.testing.assert_array_equal(clone(x).asnumpy(), before)
+        clone.weight.set_data(ms.Tensor(np.zeros((3, 2, 3, 3), np.float32)))
+        assert np.all(clone(x).asnumpy() == 0)
+    np.testing.assert_array_equal(net(x).asnumpy(), before)
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda: nn.Dense(3, 2), np.ones([1, 3], np.float32)),
+    (lambda: nn.Conv2d(3, 2, 3, has_bias=True), np.ones([1, 3, 4, 4], np.float32))])
+def test_parameters_reshaped_by_set_data_are_refused(make, x):
+    net = make()
+    net.bias.set_data(ms.Tensor(np.zeros(5, np.float32)), slice_shape=True)
+    with pytest.raises(ValueError, match="'bias' Parameter"):
+        net(ms.Tensor(x))
+    net.bias.set_data(ms.Tensor(np.zeros(2, np.float32)), slice_shape=True)
+    assert net(ms.Tensor(x)).shape[1] == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(in_channels=st.integers(1, 40), out_channels=st.integers(1, 6),
+       leading=st.lists(st.integers(1, 4), min_size=1, max_size=3), has_bias=st.booleans(),
+       dtype=st.sampled_from([np.float16, np.float32, np.float64]), transposed=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_dense_matches_float64_reference(in_channels, out_channels, leading, has_bias, dtype, transposed, seed):
+    """x W^T + b within the dot-product bound gamma(K + 1) * sum|x w| (+ float16's final rounding)."""
+    rng = np.random.default_rng(seed)
+    weight = rng.standard_normal((out_channels, in_channels)).astype(np.float32)
+    bias = rng.standard_normal(out_channels).astype(np.float32)
+    values = rng.standard_normal((*leading, in_channels)).astype(dtype)
+    x = np.ascontiguousarray(values.T).T if transposed else values
+    net = nn.Dense(in_channels, out_channels, weight_init=ms.Tensor(weight), bias_init=ms.Tensor(bias),
+                   has_bias=has_bias)
+    y = net(ms.Tensor.from_numpy(x)).asnumpy()
+    w64 = weight.astype(dtype).astype(np.float64)
+    b64 = bias.astype(dtype).astype(np.float64) if has_bias else np.zeros(out_channels)
+    exact = values.astype(np.float64) @ w64.T + b64
+    magnitude = np.abs(values.astype(np.float64)) @ np.abs(w64).T + np.abs(b64)
+    terms = in_channels + 1
+    u = np.finfo(np.float32 if dtype == np.float16 else dtype).eps / 2
+    bound = terms * u / (1 - terms * u) * magnitude
+    if dtype == np.float16:
+        bound = bound + np.finfo(np.float16).eps / 2 * (np.abs(exact) + bound) + 2.0 ** -25
+    assert y.shape == (*leading, out_channels) and y.dtype == dtype
+    assert np.all(np.abs(y.astype(np.float64) - exact) <= bound)

@@ -224,6 +224,29 @@ def test_dense_saved_by_msparam_loads_back_equal(tmp_path):
         assert got._version > version
 
 
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+def test_tutorial_dense_round_trips_into_a_fresh_dense(tmp_path, fmt):
+    """The tutorial's nn.Dense(3, 4), saved and loaded into a new nn.Dense(3, 4) with other weights."""
+    from msparam import nn
+
+    ms.set_seed(1)
+    source = nn.Dense(3, 4)
+    source.bias.set_data(Tensor(np.arange(4, dtype=np.float32)))
+    path = str(tmp_path / f"dense.{fmt}")
+    ms.save_checkpoint(source, path, format=fmt)
+    ms.set_seed(2)
+    target = nn.Dense(3, 4)
+    assert not np.array_equal(target.weight.asnumpy(), source.weight.asnumpy())
+    assert ms.load_param_into_net(target, ms.load_checkpoint(path, format=fmt)) == ([], [])
+    assert list(target.parameters_dict()) == list(source.parameters_dict()) == ["weight", "bias"]
+    for name, param in target.parameters_dict().items():
+        want = source.parameters_dict()[name]
+        assert param.dtype == want.dtype == ms.float32
+        assert param.asnumpy().tobytes() == want.asnumpy().tobytes()
+    x = Tensor(np.ones((2, 3), np.float32))
+    assert np.array_equal(target(x).asnumpy(), source(x).asnumpy())
+
+
 def test_mindspores_dense_loads_into_a_net():
     net = StandInCell(Parameter(Tensor(np.zeros((4, 8), np.float32)), name="weight"),
                       Parameter(Tensor(np.zeros(4, np.float32)), name="bias"))

@@ -1,6 +1,9 @@
-"""Philox4x32-10 and MindSpore 2.10's uniform/normal/truncated-normal mappings, vectorised in NumPy.
+"""Independent reference for the compiled random core (msparam/_core/_random.pyx): Philox4x32-10
+vectorised in NumPy and MindSpore 2.10's uniform/normal/truncated-normal maps written straight
+from the formulas.
 
-Interim reference implementation: the compiled parallel core (issue 3) replaces it.
+log, cos and sin come from Python's math module (the C library, as in MindSpore), not NumPy,
+whose SIMD float64 log differs from the C library's in the last bit for about 1 input in 2000.
 """
 import math
 
@@ -9,6 +12,11 @@ import numpy as np
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
 _MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def _libm(function, x):
+    """``function`` (math.log, math.cos, ...: the C library's, as MindSpore calls it) elementwise."""
+    return np.fromiter(map(function, x.tolist()), np.float64, x.size)
 
 
 def philox_uint32(seed, count):
@@ -49,12 +57,13 @@ def normal(seed, count, mean, sigma):
     bits = philox_uint32(seed, 2 * pairs).reshape(pairs, 2)
     u1 = np.maximum(_unit_float(bits[:, 0]), np.float32(1e-7)).astype(np.float64)
     u2 = _unit_float(bits[:, 1]).astype(np.float64)
-    r = np.sqrt(-2.0 * np.log(u1)) * sigma
+    r = np.sqrt(-2.0 * _libm(math.log, u1)) * sigma
     theta = 2.0 * float(np.float32(3.1415926)) * u2
     out = np.empty((pairs, 2), np.float64)
-    out[:, 0] = mean + r * np.cos(theta)
-    out[:, 1] = mean + r * np.sin(theta)
-    return out.reshape(-1)[:count].astype(np.float32)
+    out[:, 0] = mean + r * _libm(math.cos, theta)
+    out[:, 1] = mean + r * _libm(math.sin, theta)
+    with np.errstate(over="ignore"):  # a huge sigma overflows float32 to inf, as in MindSpore
+        return out.reshape(-1)[:count].astype(np.float32)
 
 
 # Truncated normal: the NumPy twin of msparam/_core/truncated_normal.h (see there for MindSpore's
@@ -119,12 +128,6 @@ def _horner(coefficients, x):
     return total
 
 
-def _libm_log(x):
-    """log from the C library, as MindSpore calls it: NumPy's SIMD log differs in the last bit
-    for about 1 input in 2000."""
-    return np.fromiter(map(math.log, x.tolist()), np.float64, x.size)
-
-
 def _erf_inv_imp(p, q):
     """erf^-1(p) with q = 1 - p (boost's erf_inv_imp), elementwise."""
     out = np.empty_like(p)
@@ -136,9 +139,9 @@ def _erf_inv_imp(p, q):
     y, pc, qc = _SHOULDER
     qs = q[shoulder]
     shifted = qs - 0.25
-    out[shoulder] = np.sqrt(-2.0 * _libm_log(qs)) / (y + _horner(pc, shifted) / _horner(qc, shifted))
+    out[shoulder] = np.sqrt(-2.0 * _libm(math.log, qs)) / (y + _horner(pc, shifted) / _horner(qc, shifted))
     tail = np.flatnonzero(~centre & ~shoulder)
-    x = np.sqrt(-_libm_log(q[tail]))
+    x = np.sqrt(-_libm(math.log, q[tail]))
     # Interval k holds x < bound of interval k + 1; anything else (NaN) lands in the last one.
     interval = np.full(x.shape, len(_TAILS) - 1)
     for k in range(len(_TAILS) - 2, -1, -1):

@@ -1,0 +1,180 @@
+"""Compiled random fills: MindSpore 2.10's Philox4x32-10 streams mapped to float32 distributions.
+
+The numerics live in C headers (philox.h: the generator; distributions.h and truncated_normal.h:
+the exact uniform, normal and truncated normal maps; random_simd.h: their vector forms).  A distribution is a map
+from the stream's uint32 numbers to float32 values, so adding one is a map plus a fill function
+here; the generator and the parallel split stay as they are.
+
+This module only splits a fill into block-aligned chunks over OpenMP threads; every chunk skips
+ahead to its own place in the stream, so the result never depends on the thread count.  Callers
+(msparam.common._random) validate arguments first.
+"""
+from libc.stdint cimport uint32_t, uint64_t
+from cython.parallel cimport prange
+
+cdef extern from "random_kernels.h" nogil:
+    int MSP_ISA_BASE
+    int MSP_ISA_AVX2
+    int MSP_ISA_AVX512
+    double MSP_NORMAL_TOLERANCE
+    double MSP_TRUNCNORM_TOLERANCE
+    ctypedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, Py_ssize_t nblocks,
+                                      uint32_t *out)
+    ctypedef void (*msp_map_fn)(const uint32_t *bits, float *out, Py_ssize_t n,
+                                const void *params)
+    int msp_random_isa()
+    msp_generator_fn msp_generator_for(int isa)
+    msp_map_fn msp_uniform_map_for(int isa)
+    msp_map_fn msp_normal_map_for(int isa)
+    void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs)
+    ctypedef struct msp_truncnorm_t:
+        pass
+    msp_truncnorm_t msp_truncnorm_prepare(float a, float b, float mean, float sigma)
+    msp_map_fn msp_truncated_normal_map_for(int isa)
+    double msp_truncnorm_erf_inv_error(int isa, const double *q, Py_ssize_t n,
+                                       Py_ssize_t *flagged)
+    void msp_fill_range(msp_generator_fn generate, msp_map_fn map, const void *params,
+                        uint64_t seed, float *out, uint64_t start, Py_ssize_t count)
+
+__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_isas",
+           "normal_part_errors", "truncated_normal_erf_inv_error", "NORMAL_TOLERANCE",
+           "TRUNCNORM_TOLERANCE", "CHUNK"]
+
+_ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
+_BEST_ISA = msp_random_isa()
+NORMAL_TOLERANCE = MSP_NORMAL_TOLERANCE
+TRUNCNORM_TOLERANCE = MSP_TRUNCNORM_TOLERANCE
+
+# Elements per parallel chunk: a multiple of 4, so every chunk starts on a Philox block (and a
+# normal pair).  A fill of one chunk or less runs on the calling thread: no OpenMP team to wake.
+# Chunks are handed out dynamically: on a shared machine one thread may run slower than another.
+cdef enum:
+    _CHUNK = 1 << 15
+CHUNK = _CHUNK
+
+
+def available_isas():
+    """Names of the paths this CPU can run, narrowest first; 'base' is the exact scalar one."""
+    return [_ISA_NAMES[i] for i in range(_BEST_ISA + 1)]
+
+
+cdef int _isa_index(isa) except -1:
+    if isa is None:
+        return _BEST_ISA
+    names = available_isas()
+    if isa not in names:
+        raise ValueError(f"'isa' must be one of {names}, but got {isa!r}.")
+    return names.index(isa)
+
+
+cdef int _check_start(uint64_t start) except -1:
+    if start % 4:
+        raise ValueError(f"'start' must be a multiple of 4 (a Philox block), but got {start}.")
+    return 0
+
+
+cdef void _fill(msp_generator_fn generate, msp_map_fn map, const void *params, uint64_t seed,
+                float *out, Py_ssize_t n, uint64_t start, int num_threads) noexcept nogil:
+    """Elements start .. start + n - 1 of the fill into out[0 .. n - 1]."""
+    cdef Py_ssize_t chunks = (n + _CHUNK - 1) // _CHUNK
+    cdef Py_ssize_t c
+    if chunks <= 1 or num_threads <= 1:
+        msp_fill_range(generate, map, params, seed, out, start, n)
+        return
+    if num_threads > chunks:
+        num_threads = <int>chunks
+    for c in prange(chunks, num_threads=num_threads, schedule="dynamic"):
+        msp_fill_range(generate, map, params, seed, out + c * _CHUNK, start + c * _CHUNK,
+                       min(<Py_ssize_t>_CHUNK, n - c * _CHUNK))
+
+
+def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_threads, isa=None,
+                 uint64_t start=0):
+    """Uniform: out[i] = (float)((b - a) * u_i + a), u_i = uint32 number i of stream ``seed`` / 2^32.
+
+    Parameters
+    ----------
+    seed : int
+        Stream seed (0 .. 2**64 - 1).
+    out : float32 array, 1-D, C-contiguous
+        Filled in place.
+    a, b : float
+        Rounded to float32 on the way in (C float arguments), then used in double.
+    num_threads : int
+        Upper bound on the OpenMP threads; fills of one chunk or less use the calling thread.
+    isa : str, optional
+        One of available_isas() (default: the widest); every ISA gives the same bits.
+    start : int, default 0
+        Index of the fill's element that goes to out[0] (a multiple of 4): a fill can be made
+        piece by piece.
+    """
+    cdef int index = _isa_index(isa)
+    _check_start(start)
+    cdef double params[2]
+    params[0] = a
+    params[1] = b
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        _fill(msp_generator_for(index), msp_uniform_map_for(index), params, seed, &out[0],
+              out.shape[0], start, num_threads)
+
+
+def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_threads,
+                isa=None, uint64_t start=0):
+    """Normal by Box-Muller on the stream's pairs (see distributions.h): element 2k is
+    mean + r cos(theta), element 2k + 1 is mean + r sin(theta) of pair k.
+
+    Arguments as for fill_uniform; ``mean`` and ``sigma`` are rounded to float32 on the way in.
+    """
+    cdef int index = _isa_index(isa)
+    _check_start(start)
+    cdef double params[2]
+    params[0] = mean
+    params[1] = sigma
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        _fill(msp_generator_for(index), msp_normal_map_for(index), params, seed, &out[0],
+              out.shape[0], start, num_threads)
+
+
+def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma, float a,
+                          float b, int num_threads, isa=None, uint64_t start=0):
+    """Truncated normal on [a, b] by MindSpore's inverse CDF (truncated_normal.h), sigma > 0.
+
+    Arguments as for fill_uniform.
+    """
+    cdef int index = _isa_index(isa)
+    _check_start(start)
+    cdef msp_truncnorm_t prepared = msp_truncnorm_prepare(a, b, mean, sigma)
+    if out.shape[0] == 0:
+        return
+    with nogil:
+        _fill(msp_generator_for(index), msp_truncated_normal_map_for(index), &prepared, seed,
+              &out[0], out.shape[0], start, num_threads)
+
+
+def normal_part_errors(isa):
+    """(radius relative error, cos/sin absolute error) of ``isa``'s fast normal path against the
+    C library, maximised over all 2^23 inputs each; (0, 0) for 'base'."""
+    cdef int index = _isa_index(isa)
+    cdef double radius_rel, trig_abs
+    with nogil:
+        msp_normal_part_errors(index, &radius_rel, &trig_abs)
+    return radius_rel, trig_abs
+
+
+def truncated_normal_erf_inv_error(isa, const double[::1] q):
+    """(largest relative difference, lanes flagged unsure) of ``isa``'s vector erf^-1 (the fast
+    truncated normal path) against the scalar one, over erf^-1(1 - q) for the given q (len(q) a
+    multiple of 32); (0, 0) for 'base'."""
+    cdef int index = _isa_index(isa)
+    if q.shape[0] % 32:
+        raise ValueError(f"len(q) must be a multiple of 32, but got {q.shape[0]}.")
+    cdef Py_ssize_t flagged = 0
+    cdef double worst = 0.0
+    if q.shape[0]:
+        with nogil:
+            worst = msp_truncnorm_erf_inv_error(index, &q[0], q.shape[0], &flagged)
+    return worst, flagged

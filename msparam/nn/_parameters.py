@@ -1,0 +1,46 @@
+"""Layer Parameters drawn straight into their storage (the hot path of layer construction)."""
+from msparam._core._storage import array_empty
+from msparam.common import dtype as mstype
+from msparam.common.initializer import _REGISTRY, Initializer, initializer
+from msparam.common.parameter import Parameter
+
+__all__ = ["layer_parameter"]
+
+_FLOAT32 = mstype.float32._code
+# Initializers by name, with default arguments, shared: an Initializer holds only its arguments,
+# and creating one costs as much as the rest of a small layer's Parameter.
+_BY_NAME = {}
+
+
+def _named_initializer(name):
+    """The registered Initializer ``name`` (case-insensitive) with default arguments, or None."""
+    init = _BY_NAME.get(name)
+    if init is None:
+        registered = _REGISTRY.get(name.lower())
+        if registered is None:
+            return None
+        init = _BY_NAME[name] = registered()
+    return init
+
+
+def layer_parameter(init, shape, name):
+    """``Parameter(initializer(init, shape), name=name)`` for a layer's own float32 Parameter.
+
+    An Initializer (or an initializer's name) fills the Parameter's storage directly instead of
+    going through the lazy Tensor ``initializer()`` returns: same Initializer, same stream seed
+    draw, same values, a fraction of the time. Tensors and numbers take the general path.
+
+    Parameters
+    ----------
+    init : Tensor, str, Initializer or number
+    shape : tuple of int
+        Already validated (positive ints).
+    name : str
+    """
+    if isinstance(init, str):
+        init = _named_initializer(init) or init
+    if isinstance(init, Initializer):
+        values = array_empty(shape, _FLOAT32)
+        init(values)
+        return Parameter._adopt(values, name)
+    return Parameter(initializer(init, list(shape)), name=name)

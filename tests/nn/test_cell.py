@@ -1,0 +1,239 @@
+"""Cell: registration by attribute, MindSpore's parameter naming, traversal, repr."""
+import copy
+
+import numpy as np
+import pytest
+
+import msparam as ms
+from msparam import nn
+
+
+class Block(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 2, 3)
+        self.scale = ms.Parameter(1.0, name="foo", requires_grad=False)
+
+    def construct(self, x):
+        return self.c1(x)
+
+
+class Net(nn.Cell):
+    def __init__(self, auto_prefix=True):
+        super().__init__(auto_prefix)
+        self.block = Block()
+        self.fc = nn.Dense(2, 3)
+
+    def construct(self, x):
+        return self.fc(x)
+
+
+def test_parameters_are_named_by_attribute_path():
+    net = Net()
+    # MindSpore renames each Parameter to its path when its cell is attached ('foo' -> 'block.scale').
+    assert list(net.parameters_dict()) == ["block.scale", "block.c1.weight", "fc.weight", "fc.bias"]
+    assert [name for name, _ in net.parameters_and_names()] == list(net.parameters_dict())
+    assert net.block.c1.weight.name == "block.c1.weight"
+    assert net.parameters_dict()["fc.weight"] is net.fc.weight
+
+
+def test_auto_prefix_false_keeps_names():
+    net = Net(auto_prefix=False)
+    assert [p.name for p in net.get_parameters()] == ["foo", "c1.weight", "weight", "bias"]
+    assert [name for name, _ in net.parameters_and_names()] == ["block.scale", "block.c1.weight", "fc.weight",
+                                                                "fc.bias"]
+
+
+def test_parameters_and_names_prefix_and_expand():
+    net = Net()
+    assert [name for name, _ in net.parameters_and_names("net")][:2] == ["net.block.scale", "net.block.c1.weight"]
+    assert list(net.block.parameters_and_names(expand=False)) == [("scale", net.block.scale)]
+    assert list(net.parameters_dict(recurse=False)) == []
+
+
+def test_trainable_and_untrainable_params():
+    net = Net()
+    assert [p.name for p in net.trainable_params()] == ["block.c1.weight", "fc.weight", "fc.bias"]
+    assert [p.name for p in net.untrainable_params()] == ["block.scale"]
+    assert net.trainable_params(recurse=False) == []
+
+
+def test_cells_and_names_name_cells_and_cells():
+    net = Net()
+    assert [name for name, _ in net.cells_and_names()] == ["", "block", "block.c1", "fc"]
+    assert list(net.name_cells()) == ["block", "fc"]
+    assert list(net.cells()) == [net.block, net.fc]
+
+
+def test_shared_parameters_and_cells_are_listed_once():
+    class Shared(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Dense(2, 2)
+            self.b = self.a
+            self.w = self.a.weight
+
+    net = Shared()
+    assert [name for name, _ in net.cells_and_names()] == ["", "a"]
+    assert list(net.name_cells()) == ["a"]
+    assert [name for name, _ in net.parameters_and_names()] == ["w", "a.bias"]
+
+
+def test_unnamed_parameter_takes_attribute_name():
+    cell = nn.Cell()
+    cell.gamma = ms.Parameter(ms.Tensor(np.ones(3, np.float32)))
+    assert cell.gamma.name == "gamma"
+    cell.insert_param_to_cell("beta", ms.Parameter(0.5))
+    assert cell.beta.name == "beta"
+    assert list(cell.parameters_dict()) == ["gamma", "beta"]
+
+
+@pytest.mark.parametrize("name, param, error", [
+    ("", ms.Parameter(1.0), KeyError), ("a.b", ms.Parameter(1.0), KeyError), ("construct", ms.Parameter(1.0), KeyError),
+    ("plain", ms.Parameter(1.0), KeyError), ("p", ms.Tensor(1.0), TypeError)])
+def test_insert_param_to_cell_errors(name, param, error):
+    cell = nn.Cell()
+    cell.plain = 3
+    with pytest.raises(error, match="insert_param_to_cell"):
+        cell.insert_param_to_cell(name, param)
+    assert list(cell.parameters_dict()) == []
+
+
+def test_insert_param_to_cell_allows_dots_when_asked_and_none():
+    cell = nn.Cell()
+    cell.insert_param_to_cell("a.b", ms.Parameter(1.0, name="x"), check_name_contain_dot=False)
+    cell.insert_param_to_cell("empty", None)
+    assert list(cell.parameters_and_names()) == [("a.b", cell._params["a.b"])]
+    assert cell.empty is None
+
+
+def test_insert_child_to_cell_does_not_rename():
+    cell = nn.Cell()
+    dense = nn.Dense(2, 2)
+    cell.insert_child_to_cell("fc", dense)
+    assert cell.fc is dense and dense.weight.name == "weight"
+    assert [name for name, _ in cell.parameters_and_names()] == ["fc.weight", "fc.bias"]
+    with pytest.raises(KeyError):
+        cell.insert_child_to_cell("a.b", dense)
+    with pytest.raises(TypeError):
+        cell.insert_child_to_cell("x", 3)
+
+
+def test_assigning_a_tensor_to_a_parameter_attribute_sets_its_data():
+    net = nn.Dense(2, 2)
+    weight = net.weight
+    net.weight = ms.Tensor(np.full((2, 2), 7.0, np.float32))
+    assert net.weight is weight and np.all(weight.asnumpy() == 7)
+    with pytest.raises(TypeError, match="weight"):
+        net.weight = 3
+    assert np.all(weight.asnumpy() == 7)
+    net.weight = None
+    assert net.weight is None and list(net.parameters_dict()) == ["bias"]
+
+
+def test_attribute_kind_conflicts_raise():
+    net = Net()
+    with pytest.raises(TypeError, match="fc"):
+        net.fc = 3
+    with pytest.raises(TypeError, match="fc"):
+        net.fc = ms.Parameter(1.0)
+    with pytest.raises(TypeError, match="weight"):
+        net.fc.weight = nn.Dense(1, 1)
+    net.plain = 4
+    with pytest.raises(TypeError, match="plain"):
+        net.plain = ms.Parameter(1.0)
+    net.fc = None
+    assert net.fc is None and list(net.name_cells()) == ["block"]
+
+
+def test_delattr_unregisters():
+    net = Net()
+    del net.fc
+    del net.block.scale
+    assert list(net.parameters_dict()) == ["block.c1.weight"]
+    with pytest.raises(AttributeError):
+        net.fc
+
+
+def test_parameter_tuple_attribute_registers_its_parameters():
+    cell = nn.Cell()
+    cell.pair = ms.ParameterTuple([ms.Parameter(1.0, name="x"), ms.Parameter(2.0, name="y")])
+    assert list(cell.parameters_dict()) == ["x", "y"]
+    assert isinstance(cell.pair, ms.ParameterTuple)
+
+
+def test_update_parameters_name():
+    net = Net()
+    net.update_parameters_name("model.")
+    assert list(net.parameters_dict())[:2] == ["model.block.scale", "model.block.c1.weight"]
+    with pytest.raises(ValueError, match="prefix"):
+        net.update_parameters_name("bad prefix!")
+    with pytest.raises(TypeError, match="prefix"):
+        net.update_parameters_name(1)
+
+
+def test_registration_before_init_raises():
+    class Early(nn.Cell):
+        def __init__(self):
+            self.w = ms.Parameter(1.0)
+
+    with pytest.raises(AttributeError, match="Cell.__init__"):
+        Early()
+
+
+def test_call_runs_construct_and_missing_construct_raises():
+    net = Net()
+    out = net(ms.Tensor(np.ones((1, 2), np.float32)))
+    assert out.shape == (1, 3)
+    with pytest.raises(NotImplementedError):
+        nn.Cell()(1)
+
+
+def test_set_train_reaches_every_cell():
+    net = Net().set_train()
+    assert all(cell.training for _, cell in net.cells_and_names())
+    net.set_train(False)
+    assert not any(cell.training for _, cell in net.cells_and_names())
+
+
+def test_repr_follows_mindspore_layout():
+    class Small(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Dense(3, 4, activation="relu")
+            self.head = nn.Dense(4, 1, has_bias=False)
+
+    assert repr(Small()) == (
+        "Small<\n"
+        "  (fc): Dense<\n"
+        "    input_channels=3, output_channels=4, has_bias=True, activation=ReLU<>\n"
+        "    (activation): ReLU<>\n"
+        "    >\n"
+        "  (head): Dense<input_channels=4, output_channels=1>\n"
+        "  >")
+    assert str(nn.Conv2d(3, 64, 3)) == (
+        "Conv2d<input_channels=3, output_channels=64, kernel_size=(3, 3), stride=(1, 1), pad_mode=same, "
+        "padding=0, dilation=(1, 1), group=1, has_bias=False, weight_init=normal, bias_init=zeros, format=NCHW>")
+
+
+def test_deepcopy_is_independent_and_keeps_names():
+    net = Net()
+    clone = copy.deepcopy(net)
+    assert list(clone.parameters_dict()) == list(net.parameters_dict())
+    clone.fc.weight.set_data(ms.Tensor(np.zeros((3, 2), np.float32)))
+    assert not np.all(net.fc.weight.asnumpy() == 0)
+
+
+def test_none_attribute_becomes_a_parameter_and_failures_keep_it():
+    class Holder(nn.Cell):
+        def construct(self, x):
+            return x
+
+    cell = Holder()
+    cell.slot = None
+    cell.slot = ms.Parameter(1.0)
+    assert cell.slot.name == "slot" and list(cell.parameters_dict()) == ["slot"]
+    setattr(cell, "a.b", None)
+    with pytest.raises(KeyError):
+        setattr(cell, "a.b", ms.Parameter(1.0))
+    assert cell.__dict__["a.b"] is None and list(cell.parameters_dict()) == ["slot"]
