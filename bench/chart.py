@@ -56,7 +56,8 @@ def draw(run, output):
     fills = {size: {case.rsplit("-", 1)[0]: row for case, row in sorted(throughputs(run, "test_fill").items())
                     if case.endswith(f"-{size}")} for size in ("1M", "16M")}
     figure, axes = plt.subplots(3, 1, figsize=(11, 13))
-    grouped_bars(axes[0], conv, 1.0, "GFLOP/s", "Conv2d forward, float32, pad 'same' (higher is better)")
+    grouped_bars(axes[0], conv, 1.0, "GFLOP/s (direct-convolution count)",
+                 "Conv2d forward, float32, pad 'same' (higher is better)")
     for axis, (size, table) in zip(axes[1:], fills.items()):
         grouped_bars(axis, table, 1e-9, "G elements/s (log)",
                      f"initializer fill, {size} float32 elements (higher is better)", log=True)
