@@ -3,6 +3,8 @@
 The layer (``msparam.nn.Conv2d``) resolves ``pad_mode`` into explicit paddings and calls
 :class:`Conv2dPlan`; this module validates shapes and dtypes itself before any ``nogil`` code.
 """
+import math
+
 import numpy as np
 
 cimport numpy as cnp
@@ -20,12 +22,11 @@ cdef extern from "conv_kernels.h" nogil:
     int MSP_ISA_AVX2
     int MSP_ISA_AVX512
     int msp_conv_isa()
-    int msp_conv_mr(int isa, int is_double)
-    int msp_conv_nr(int isa, int is_double)
-    int msp_conv_nr_wide(int isa, int is_double)
-    void msp_dense_f32(int isa, int nr, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
+    int msp_conv_mr(int isa, int is_double, int channel_vectors)
+    int msp_conv_nr(int isa, int is_double, int channel_vectors)
+    void msp_dense_f32(int isa, int channel_vectors, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                        const float *w, float *tile, int accumulate)
-    void msp_dense_f64(int isa, int nr, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
+    void msp_dense_f64(int isa, int channel_vectors, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
                        const double *w, double *tile, int accumulate)
     void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const float *w, float *out, Py_ssize_t n)
@@ -38,6 +39,11 @@ _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx51
 _BEST_ISA = msp_conv_isa()
 # Work (multiply-adds) below which one thread beats waking the OpenMP team.
 _TINY_MACS = 1 << 18
+# Estimated store cost per output value in multiply-add units, by kernel orientation
+# (channel_vectors): pixel-vector blocks copy out as contiguous runs, channel-vector blocks
+# are transposed one value at a time.
+_STORE_MACS = (2, 32)
+_KERNELS = ("pixel_vectors", "channel_vectors")
 # Reduction chunk and pixel blocks per chunk pass of the dense path (see _dense_forward).
 cdef enum:
     _K_CHUNK = 128
@@ -50,12 +56,12 @@ def available_isas():
 
 
 cdef inline void _dense(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                        const floating *w, floating *tile, int isa, int nr,
+                        const floating *w, floating *tile, int isa, bint channel_vectors,
                         int accumulate) noexcept nogil:
     if floating is float:
-        msp_dense_f32(isa, nr, inp, koff, K, w, tile, accumulate)
+        msp_dense_f32(isa, channel_vectors, inp, koff, K, w, tile, accumulate)
     else:
-        msp_dense_f64(isa, nr, inp, koff, K, w, tile, accumulate)
+        msp_dense_f64(isa, channel_vectors, inp, koff, K, w, tile, accumulate)
 
 
 cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -97,7 +103,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                          Py_ssize_t Cg_out, Py_ssize_t K, Py_ssize_t H_out, Py_ssize_t W_out,
                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
                          Py_ssize_t top, Py_ssize_t left, bint direct, bint by_row, int isa,
-                         int MR, int NR, floating *work, Py_ssize_t work_per_thread,
+                         bint channel_vectors, int MR, int NR, floating *work, Py_ssize_t work_per_thread,
                          int nthreads) noexcept nogil:
     """Direct convolution over output tiles (image, group, channel block, pixel block).
 
@@ -139,10 +145,11 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         tiles = work + threadid() * work_per_thread
         scratch = tiles + TG * MR * NR
         for i in prange(total, schedule="static"):
-            t0 = (i % TGN) * TG
-            r = i // TGN
-            ob = r % NB
-            r = r // NB
+            # Channel blocks innermost: consecutive items reuse one pixel group's input.
+            ob = i % NB
+            r = i // NB
+            t0 = (r % TGN) * TG
+            r = r // TGN
             g = r % G
             n = r // G
             t1 = t0 + TG
@@ -165,14 +172,14 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                                         src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
                                         if p0 + j < P else 0)
                         _dense(scratch, tail_koff + kc, kn, panel + kc * MR,
-                               tiles + (t - t0) * MR * NR, isa, NR, kc > 0)
+                               tiles + (t - t0) * MR * NR, isa, channel_vectors, kc > 0)
                     else:
                         _dense(src + n * img_stride + g * grp_stride + p0, koff + kc, kn,
-                               panel + kc * MR, tiles + (t - t0) * MR * NR, isa, NR, kc > 0)
+                               panel + kc * MR, tiles + (t - t0) * MR * NR, isa, channel_vectors, kc > 0)
                 kc = kc + kn
             for t in range(t0, t1):
                 _store_block(tiles + (t - t0) * MR * NR, out, bias, t, n, g, ob, by_row, S, P,
-                             Wq, G, Cg_out, H_out, W_out, MR, NR)
+                             Wq, G, Cg_out, H_out, W_out, MR, NR, channel_vectors)
 
 
 cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_ssize_t Wq,
@@ -187,14 +194,20 @@ cdef inline void _store_block(const floating *tile, floating *out, const floatin
                               Py_ssize_t t, Py_ssize_t n, Py_ssize_t g, Py_ssize_t ob,
                               bint by_row, Py_ssize_t S, Py_ssize_t P, Py_ssize_t Wq,
                               Py_ssize_t G, Py_ssize_t Cg_out, Py_ssize_t H_out,
-                              Py_ssize_t W_out, int MR, int NR) noexcept nogil:
-    """Write the valid pixels and channels of one MR x NR block (+ bias) into NCHW output."""
+                              Py_ssize_t W_out, int MR, int NR,
+                              bint channel_vectors) noexcept nogil:
+    """Write the valid pixels and channels of one MR x NR block (+ bias) into NCHW output; the
+    block is pixel-major (``channel_vectors``) or channel-major."""
     cdef Py_ssize_t p0 = _block_start(t, by_row, S, Wq, NR)
     cdef Py_ssize_t limit = W_out - (t % S) * NR if by_row else P - p0
     cdef Py_ssize_t mmax = Cg_out - ob * MR
     cdef Py_ssize_t c = g * Cg_out + ob * MR
     cdef floating *dst = out + (n * G * Cg_out + c) * H_out * W_out
     cdef Py_ssize_t j = 0, p, oy, ox, run, m, k
+    cdef Py_ssize_t m_step = 1 if channel_vectors else NR
+    cdef Py_ssize_t j_step = MR if channel_vectors else 1
+    cdef floating *row
+    cdef const floating *src
     cdef floating b
     if limit > NR:
         limit = NR
@@ -212,9 +225,15 @@ cdef inline void _store_block(const floating *tile, floating *out, const floatin
         if run > limit - j:
             run = limit - j
         for m in range(mmax):
+            row = dst + m * H_out * W_out + oy * W_out + ox
+            src = tile + m * m_step + j * j_step
             b = bias[c + m] if bias != NULL else 0
-            for k in range(run):
-                dst[m * H_out * W_out + oy * W_out + ox + k] = tile[(j + k) * MR + m] + b
+            if j_step == 1:
+                for k in range(run):
+                    row[k] = src[k] + b
+            else:
+                for k in range(run):
+                    row[k] = src[k * j_step] + b
         j = j + run
 
 
@@ -253,6 +272,17 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
                     memcpy(row, flat + oy * Wq, W_out * sizeof(floating))
 
 
+def _pack_weights(w, group, mr, dtype):
+    """(group, block, K, MR) panels, output channels zero-padded to whole blocks: the kernel
+    streams one MR-wide row of weights per reduction index."""
+    c_out = w.shape[0]
+    cg_out, k = c_out // group, int(np.prod(w.shape[1:]))
+    nb = -(-cg_out // mr)
+    blocks = np.zeros((group, nb * mr, k), dtype)
+    blocks[:, :cg_out] = w.reshape(group, cg_out, k)
+    return np.ascontiguousarray(blocks.reshape(group, nb, mr, k).transpose(0, 1, 3, 2))
+
+
 def _pair(value, name):
     try:
         items = tuple(value)
@@ -287,6 +317,9 @@ cdef class Conv2dPlan:
         Positive, divides C_out.
     isa : str or None
         Force a SIMD path from :func:`available_isas` (tests); None picks the widest.
+    kernel : {'pixel_vectors', 'channel_vectors'} or None
+        Force the dense kernel's vector orientation (tests); None picks, per input size, the
+        one with the least estimated work.
 
     Notes
     -----
@@ -301,12 +334,15 @@ cdef class Conv2dPlan:
     cdef readonly Py_ssize_t group
     cdef readonly str path
     cdef readonly str isa
-    cdef int _isa, _mr, _nr, _nr_wide
+    cdef tuple _orientations
+    cdef int _isa
+    cdef int _mr[2]
+    cdef int _nr[2]
     cdef object _wpack, _bias, _compute_dtype
     cdef dict _tap_cache
     cdef Py_ssize_t _macs_per_output
 
-    def __init__(self, weight, bias, stride, dilation, padding, group, isa=None):
+    def __init__(self, weight, bias, stride, dilation, padding, group, isa=None, kernel=None):
         if not isinstance(weight, np.ndarray):
             raise TypeError(f"For 'Conv2dPlan', 'weight' must be a numpy.ndarray, but got "
                             f"{type(weight).__name__}.")
@@ -357,6 +393,10 @@ cdef class Conv2dPlan:
                                  f"{isa!r}.")
             self._isa = names.index(isa)
         self.isa = _ISA_NAMES[self._isa]
+        if kernel is not None and kernel not in _KERNELS:
+            raise ValueError(f"For 'Conv2dPlan', 'kernel' must be one of {list(_KERNELS)} or "
+                             f"None, but got {kernel!r}.")
+        self._orientations = (0, 1) if kernel is None else (_KERNELS.index(kernel),)
         self._tap_cache = {}
         self._macs_per_output = int(np.prod(weight.shape[1:]))
         self.dtype = weight.dtype
@@ -364,9 +404,9 @@ cdef class Conv2dPlan:
         self.stride, self.dilation, self.padding, self.group = stride, dilation, padding, group
         self._compute_dtype = np.dtype(np.float64 if weight.dtype == np.float64 else np.float32)
         is_double = self._compute_dtype == np.float64
-        self._mr = msp_conv_mr(self._isa, is_double)
-        self._nr = msp_conv_nr(self._isa, is_double)
-        self._nr_wide = msp_conv_nr_wide(self._isa, is_double)
+        for cv in range(2):
+            self._mr[cv] = msp_conv_mr(self._isa, is_double, cv)
+            self._nr[cv] = msp_conv_nr(self._isa, is_double, cv)
 
         kh, kw = weight.shape[2:]
         cg_in, cg_out = weight.shape[1], c_out // group
@@ -380,12 +420,9 @@ cdef class Conv2dPlan:
                 self.path = "pointwise"
             else:
                 self.path = "direct"
-            nb = -(-cg_out // self._mr)
-            blocks = np.zeros((group, nb * self._mr, cg_in * kh * kw), self._compute_dtype)
-            blocks[:, :cg_out] = w.reshape(group, cg_out, cg_in * kh * kw)
-            # (group, block, K, MR): the kernel streams one MR-wide row of weights per tap.
-            self._wpack = np.ascontiguousarray(
-                blocks.reshape(group, nb, self._mr, -1).transpose(0, 1, 3, 2))
+            # One packing per kernel orientation, indexed by ``channel_vectors``.
+            self._wpack = tuple(_pack_weights(w, group, self._mr[cv], self._compute_dtype)
+                                for cv in range(2))
 
     def output_shape(self, input_shape):
         """(N, C_out, H_out, W_out) for an input of shape (N, C_in, H, W) (no validation)."""
@@ -435,8 +472,8 @@ cdef class Conv2dPlan:
         nthreads = 1 if self.path_for(x.shape).endswith("-tiny") else int(num_threads)
         xc = np.ascontiguousarray(x, dtype=self._compute_dtype)
         out = np.empty(out_shape, self._compute_dtype)
-        hq, wq, koff, tail_koff, nr, by_row = self._taps(x.shape[2], x.shape[3])
-        geometry = (hq, wq, nthreads, nr, by_row)
+        hq, wq, koff, tail_koff, nr, by_row, cv = self._taps(x.shape[2], x.shape[3])
+        geometry = (hq, wq, nthreads, nr, by_row, cv)
         if self._compute_dtype == np.float64:
             _run[double](self, xc, out, koff, tail_koff, geometry)
         else:
@@ -444,7 +481,8 @@ cdef class Conv2dPlan:
         return out if out.dtype == self.dtype else out.astype(self.dtype)
 
     def pixel_blocking(self, h, w):
-        """(pixels per register block, whether blocks follow output rows) for an (h, w) input."""
+        """(pixels per register block, whether blocks follow output rows, whether the kernel
+        holds output channels in vectors) for an (h, w) input."""
         return self._taps(h, w)[4:]
 
     def _taps(self, h, w):
@@ -466,20 +504,30 @@ cdef class Conv2dPlan:
             taps = np.zeros((1, 1), np.intp)
         channels = np.arange(self.weight_shape[1]).reshape(-1, 1, 1)
         koff = np.ascontiguousarray((channels * (sh * sw * hq * wq) + taps).ravel(), np.intp)
-        # Pixel blocking with the fewest computed-and-dropped pixels (ties: flat, narrow).
-        _, _, h_out, w_out = self.output_shape((1, 1, h, w))
-        flat_pixels = (h_out - 1) * wq + w_out
-        best = (-(-flat_pixels // self._nr) * self._nr, self._nr, False)
-        for nr in {self._nr, self._nr_wide}:
-            best = min(best, (-(-flat_pixels // nr) * nr, nr, False))
-            if self.path != "pointwise":
-                best = min(best, (h_out * -(-w_out // nr) * nr, nr, True))
-        _, nr, by_row = best
+        nr, by_row, cv = self._blocking(h, w, wq)
         tail_koff = np.arange(koff.size, dtype=np.intp) * nr
         if len(self._tap_cache) >= 8:
             self._tap_cache.clear()
-        self._tap_cache[key] = cached = (hq, wq, koff, tail_koff, nr, by_row)
+        self._tap_cache[key] = cached = (hq, wq, koff, tail_koff, nr, by_row, cv)
         return cached
+
+    def _blocking(self, h, w, wq):
+        """Kernel orientation and pixel blocking with the least estimated work: multiply-adds
+        computed (dropped pixels and padded channels included) plus the cost of storing each
+        output, which is higher for the transposed blocks of the channel-vector kernel."""
+        _, _, h_out, w_out = self.output_shape((1, 1, h, w))
+        cg_out = self.weight_shape[0] // self.group
+        flat_pixels = (h_out - 1) * wq + w_out
+        best = None
+        for cv in self._orientations:
+            mr, nr = self._mr[cv], self._nr[cv]
+            per_pixel = -(-cg_out // mr) * mr * (self._macs_per_output + _STORE_MACS[cv])
+            candidates = [(-(-flat_pixels // nr) * nr, False)]
+            if self.path != "pointwise":
+                candidates.append((h_out * -(-w_out // nr) * nr, True))
+            for pixels, by_row in candidates:
+                best = min(best or (math.inf,), (pixels * per_pixel, nr, by_row, cv))
+        return best[1], best[2], bool(best[3])
 
     def __reduce__(self):
         raise TypeError("Conv2dPlan cannot be pickled; rebuild it from the weights.")
@@ -496,12 +544,15 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
     cdef int nthreads = geometry[2]
     cdef int nr = geometry[3]
     cdef bint by_row = geometry[4]
+    cdef bint cv = geometry[5]
+    cdef int mr = plan._mr[cv]
     cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t C_out = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
     cdef Py_ssize_t sh = plan.stride[0], sw = plan.stride[1]
     cdef Py_ssize_t top = plan.padding[0], left = plan.padding[2]
     cdef Py_ssize_t G = plan.group, K = koff.shape[0]
-    cdef floating[::1] wpack = plan._wpack.ravel()
+    cdef floating[::1] wpack = (plan._wpack if plan.path == "depthwise"
+                                else plan._wpack[cv]).ravel()
     cdef floating[::1] bias_view
     cdef const floating *bias = NULL
     cdef floating[::1] buf
@@ -519,7 +570,7 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                                C_in, H, W, K, H_out, W_out, sh, sw, hq, wq, top, left,
                                plan._isa, &work[0], per_thread, nthreads)
         return
-    per_thread = (_TILE_GROUP * plan._mr + K) * nr
+    per_thread = (_TILE_GROUP * mr + K) * nr
     work = np.empty(nthreads * per_thread, plan._compute_dtype)
     if direct:
         buf = np.empty(1, plan._compute_dtype)
@@ -528,5 +579,5 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
     with nogil:
         _dense_forward(&x[0, 0, 0, 0], &buf[0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0],
                        &tail_koff[0], N, C_in, H, W, G, C_in // G, C_out // G, K, H_out, W_out,
-                       sh, sw, hq, wq, top, left, direct, by_row, plan._isa, plan._mr, nr,
+                       sh, sw, hq, wq, top, left, direct, by_row, plan._isa, cv, mr, nr,
                        &work[0], per_thread, nthreads)

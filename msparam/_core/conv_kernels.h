@@ -3,9 +3,8 @@
  * The Cython driver (_conv.pyx) lays the (padded, stride-phase split) input out so that every
  * convolution reduces to unit-stride reads: output pixel p of a tile reads in[koff[k] + p] for
  * each reduction index k = (input channel, ky, kx).  The dense kernel keeps an MR x NR block of
- * accumulators (MR output channels in vector registers, NR output pixels broadcast from the
- * input) and streams the packed weight panel w[k][MR].  The depthwise kernel vectorises over
- * the output row instead.
+ * accumulators and streams the packed weight panel w[k][MR] (two vector orientations, below).
+ * The depthwise kernel vectorises over the output row.
  *
  * Each kernel is written once as a macro over (element type, vector width, MR, NR) and
  * instantiated per ISA with GCC target attributes; msp_conv_isa() picks the widest one the CPU
@@ -41,22 +40,59 @@ static int msp_conv_isa(void)
     return MSP_ISA_BASE;
 }
 
-/* Register block (MR output channels, NR output pixels) of the dense kernel per dtype and ISA. */
-static int msp_conv_mr(int isa, int is_double)
+/* Two register-blocked dense kernels, both over an MR x NR block (MR output channels, NR output
+ * pixels) of accumulators:
+ *  - pixel vectors ("pv"): NR = NV vectors of consecutive pixels loaded from the input, MR
+ *    weights broadcast; the block leaves as MR contiguous pixel runs, cheap to store in NCHW.
+ *  - channel vectors ("cv"): MR channels in vectors loaded from the weight panel, NR pixels
+ *    broadcast; NR need not be a multiple of the vector length (no dropped pixels on narrow
+ *    rows such as 14), but the block leaves transposed (pixel-major).
+ * Block sizes per layout (pv, cv), dtype (float, double) and ISA (base, avx2, avx512). */
+static const int msp_dense_mr[2][2][3] = {{{4, 4, 8}, {4, 4, 8}}, {{8, 16, 32}, {4, 8, 16}}};
+static const int msp_dense_nr[2][2][3] = {{{8, 24, 48}, {4, 12, 24}}, {{4, 6, 14}, {4, 6, 12}}};
+
+static int msp_conv_mr(int isa, int is_double, int channel_vectors)
 {
-    static const int mr[2][3] = {{8, 16, 32}, {4, 8, 16}};
-    return mr[is_double != 0][isa];
+    return msp_dense_mr[channel_vectors != 0][is_double != 0][isa];
 }
 
-static int msp_conv_nr(int isa, int is_double)
+static int msp_conv_nr(int isa, int is_double, int channel_vectors)
 {
-    static const int nr[2][3] = {{4, 6, 12}, {4, 6, 12}};
-    return nr[is_double != 0][isa];
+    return msp_dense_nr[channel_vectors != 0][is_double != 0][isa];
 }
 
-/* tile[j*MR + m] (+)= sum_k w[k*MR + m] * in[koff[k] + j] for j < NR, m < MR; with
- * ``accumulate`` the sum is added to what tile holds (reduction split into cache-sized chunks). */
-#define MSP_DEFINE_DENSE(NAME, ATTR, T, VT, VL, MR, NR)                                       \
+/* Pixel vectors: tile[m*NR + j] (+)= sum_k w[k*MR + m] * in[koff[k] + j] for m < MR,
+ * j < NR = NV*VL; with ``accumulate`` the sum is added to what tile holds (reduction split into
+ * cache-sized chunks). */
+#define MSP_DEFINE_DENSE_PV(NAME, ATTR, T, VT, VL, MR, NV)                                    \
+    ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
+                          T *tile, int accumulate)                                           \
+    {                                                                                        \
+        VT acc[MR][NV];                                                                      \
+        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u) {                          \
+                if (accumulate) memcpy(&acc[m][u], tile + (m * (NV) + u) * (VL), sizeof(VT)); \
+                else acc[m][u] = (VT){0};                                                    \
+            }                                                                                \
+        for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
+            const T *src = in + koff[k];                                                     \
+            const T *wk = w + k * (MR);                                                      \
+            VT xv[NV];                                                                       \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                            \
+                memcpy(&xv[u], src + u * (VL), sizeof(VT));                                  \
+            _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m) {                         \
+                const T b = wk[m];                                                           \
+                _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                        \
+                    acc[m][u] += b * xv[u];                                                  \
+            }                                                                                \
+        }                                                                                    \
+        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                            \
+                memcpy(tile + (m * (NV) + u) * (VL), &acc[m][u], sizeof(VT));                 \
+    }
+
+/* Channel vectors: tile[j*MR + m] (+)= sum_k w[k*MR + m] * in[koff[k] + j], same contract. */
+#define MSP_DEFINE_DENSE_CV(NAME, ATTR, T, VT, VL, MR, NR)                                    \
     ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
                           T *tile, int accumulate)                                           \
     {                                                                                        \
@@ -118,8 +154,10 @@ static int msp_conv_nr(int isa, int is_double)
 
 typedef float msp_f4 __attribute__((vector_size(16)));
 typedef double msp_d2 __attribute__((vector_size(16)));
-MSP_DEFINE_DENSE(msp_dense_f32_base, , float, msp_f4, 4, 8, 4)
-MSP_DEFINE_DENSE(msp_dense_f64_base, , double, msp_d2, 2, 4, 4)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_base, , float, msp_f4, 4, 4, 2)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_base, , double, msp_d2, 2, 4, 2)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_base, , float, msp_f4, 4, 8, 4)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_base, , double, msp_d2, 2, 4, 4)
 MSP_DEFINE_DW(msp_dw_f32_base, , float, msp_f4, 4)
 MSP_DEFINE_DW(msp_dw_f64_base, , double, msp_d2, 2)
 
@@ -128,11 +166,14 @@ typedef float msp_f8 __attribute__((vector_size(32)));
 typedef double msp_d4 __attribute__((vector_size(32)));
 typedef float msp_f16 __attribute__((vector_size(64)));
 typedef double msp_d8 __attribute__((vector_size(64)));
-MSP_DEFINE_DENSE(msp_dense_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8, 16, 6)
-MSP_DEFINE_DENSE(msp_dense_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4, 8, 6)
-MSP_DEFINE_DENSE(msp_dense_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 12)
-MSP_DEFINE_DENSE(msp_dense_f32_avx512_wide, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 14)
-MSP_DEFINE_DENSE(msp_dense_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 16, 12)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8, 4, 3)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4, 4, 3)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 8, 3)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 8, 3)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8, 16, 6)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4, 8, 6)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 14)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 16, 12)
 MSP_DEFINE_DW(msp_dw_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
 MSP_DEFINE_DW(msp_dw_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
 MSP_DEFINE_DW(msp_dw_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
@@ -150,29 +191,19 @@ MSP_DEFINE_DW(msp_dw_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
 #define MSP_DISPATCH(ISA, STEM, ARGS) STEM##_base ARGS
 #endif
 
-/* The AVX-512 float32 kernel also comes 14 pixels wide: one output row of 14 (or 28, 56, ...)
- * pixels then needs no partial block. */
-static int msp_conv_nr_wide(int isa, int is_double)
+static void msp_dense_f32(int isa, int channel_vectors, const float *in, const ptrdiff_t *koff,
+                          ptrdiff_t K, const float *w, float *tile, int accumulate)
 {
-    return (isa == MSP_ISA_AVX512 && !is_double) ? 14 : msp_conv_nr(isa, is_double);
+    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f32, (in, koff, K, w, tile, accumulate));
+    else MSP_DISPATCH(isa, msp_dense_pv_f32, (in, koff, K, w, tile, accumulate));
 }
 
-static void msp_dense_f32(int isa, int nr, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
-                          const float *w, float *tile, int accumulate)
+static void msp_dense_f64(int isa, int channel_vectors, const double *in,
+                          const ptrdiff_t *koff, ptrdiff_t K, const double *w, double *tile,
+                          int accumulate)
 {
-#if MSP_X86
-    if (isa == MSP_ISA_AVX512 && nr == 14) {
-        msp_dense_f32_avx512_wide(in, koff, K, w, tile, accumulate);
-        return;
-    }
-#endif
-    MSP_DISPATCH(isa, msp_dense_f32, (in, koff, K, w, tile, accumulate));
-}
-
-static void msp_dense_f64(int isa, int nr, const double *in, const ptrdiff_t *koff, ptrdiff_t K,
-                          const double *w, double *tile, int accumulate)
-{
-    MSP_DISPATCH(isa, msp_dense_f64, (in, koff, K, w, tile, accumulate));
+    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f64, (in, koff, K, w, tile, accumulate));
+    else MSP_DISPATCH(isa, msp_dense_pv_f64, (in, koff, K, w, tile, accumulate));
 }
 
 static void msp_dw_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
