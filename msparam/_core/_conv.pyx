@@ -25,9 +25,9 @@ cdef extern from "conv_kernels.h" nogil:
     int msp_conv_mr(int isa, int is_double, int channel_vectors)
     int msp_conv_nr(int isa, int is_double, int channel_vectors)
     void msp_dense_f32(int isa, int channel_vectors, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                       const float *w, float *tile, int accumulate)
+                       const float *w, float *tile)
     void msp_dense_f64(int isa, int channel_vectors, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                       const double *w, double *tile, int accumulate)
+                       const double *w, double *tile)
     void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const float *w, float *out, Py_ssize_t n)
     void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -44,10 +44,6 @@ _TINY_MACS = 1 << 18
 # are transposed one value at a time.
 _STORE_MACS = (2, 32)
 _KERNELS = ("pixel_vectors", "channel_vectors")
-# Reduction chunk and pixel blocks per chunk pass of the dense path (see _dense_forward).
-cdef enum:
-    _K_CHUNK = 128
-    _TILE_GROUP = 8
 
 
 def available_isas():
@@ -56,12 +52,12 @@ def available_isas():
 
 
 cdef inline void _dense(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                        const floating *w, floating *tile, int isa, bint channel_vectors,
-                        int accumulate) noexcept nogil:
+                        const floating *w, floating *tile, int isa,
+                        bint channel_vectors) noexcept nogil:
     if floating is float:
-        msp_dense_f32(isa, channel_vectors, inp, koff, K, w, tile, accumulate)
+        msp_dense_f32(isa, channel_vectors, inp, koff, K, w, tile)
     else:
-        msp_dense_f64(isa, channel_vectors, inp, koff, K, w, tile, accumulate)
+        msp_dense_f64(isa, channel_vectors, inp, koff, K, w, tile)
 
 
 cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -103,8 +99,8 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                          Py_ssize_t Cg_out, Py_ssize_t K, Py_ssize_t H_out, Py_ssize_t W_out,
                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
                          Py_ssize_t top, Py_ssize_t left, bint direct, bint by_row, int isa,
-                         bint channel_vectors, int MR, int NR, floating *work, Py_ssize_t work_per_thread,
-                         int nthreads) noexcept nogil:
+                         bint channel_vectors, int MR, int NR, floating *work,
+                         Py_ssize_t work_per_thread, int nthreads) noexcept nogil:
     """Direct convolution over output tiles (image, group, channel block, pixel block).
 
     Pixel blocks run over the flattened (H_out, Wq) grid (wrap-around columns are computed and
@@ -121,16 +117,11 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t S = (W_out + NR - 1) // NR
     cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
-    # Reduction chunks whose weights (KC x MR) stay in L1 while a group of TG pixel blocks
-    # reuses them; short reductions run in one chunk.
-    cdef Py_ssize_t KC = K if K <= 2 * _K_CHUNK else _K_CHUNK
-    cdef Py_ssize_t TG = 1 if KC == K else _TILE_GROUP
-    cdef Py_ssize_t TGN = (T + TG - 1) // TG
-    cdef Py_ssize_t total = N * G * NB * TGN
-    cdef Py_ssize_t i, t, t0, t1, r, ob, g, n, p0, j, k, kc, kn
+    cdef Py_ssize_t total = N * G * T * NB
+    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k
     cdef const floating *src
     cdef const floating *panel
-    cdef floating *tiles
+    cdef floating *tile
     cdef floating *scratch
     if not direct:
         for i in prange(N * C_in, num_threads=nthreads, schedule="static"):
@@ -142,44 +133,33 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         grp_stride = Cg_in * H * W
     with parallel(num_threads=nthreads):
         # Per-thread work space (allocated by the caller, so nothing here can fail).
-        tiles = work + threadid() * work_per_thread
-        scratch = tiles + TG * MR * NR
+        tile = work + threadid() * work_per_thread
+        scratch = tile + MR * NR
         for i in prange(total, schedule="static"):
-            # Channel blocks innermost: consecutive items reuse one pixel group's input.
+            # Channel blocks innermost: consecutive items reuse one pixel block's input while
+            # it is in L1, and the whole reduction runs in one pass (measured faster than
+            # splitting it into cache-sized chunks).
             ob = i % NB
             r = i // NB
-            t0 = (r % TGN) * TG
-            r = r // TGN
+            t = r % T
+            r = r // T
             g = r % G
             n = r // G
-            t1 = t0 + TG
-            if t1 > T:
-                t1 = T
             panel = wpack + (g * NB + ob) * K * MR
-            kc = 0
-            while kc < K:
-                kn = K - kc
-                if kn > KC:
-                    kn = KC
-                for t in range(t0, t1):
-                    p0 = _block_start(t, by_row, S, Wq, NR)
-                    if direct and p0 + NR > P:
-                        # The last pixel block of an in-place input would read past its end.
-                        if kc == 0:
-                            for k in range(K):
-                                for j in range(NR):
-                                    scratch[k * NR + j] = (
-                                        src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
-                                        if p0 + j < P else 0)
-                        _dense(scratch, tail_koff + kc, kn, panel + kc * MR,
-                               tiles + (t - t0) * MR * NR, isa, channel_vectors, kc > 0)
-                    else:
-                        _dense(src + n * img_stride + g * grp_stride + p0, koff + kc, kn,
-                               panel + kc * MR, tiles + (t - t0) * MR * NR, isa, channel_vectors, kc > 0)
-                kc = kc + kn
-            for t in range(t0, t1):
-                _store_block(tiles + (t - t0) * MR * NR, out, bias, t, n, g, ob, by_row, S, P,
-                             Wq, G, Cg_out, H_out, W_out, MR, NR, channel_vectors)
+            p0 = _block_start(t, by_row, S, Wq, NR)
+            if direct and p0 + NR > P:
+                # The last pixel block of an in-place input would read past its end.
+                for k in range(K):
+                    for j in range(NR):
+                        scratch[k * NR + j] = (
+                            src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
+                            if p0 + j < P else 0)
+                _dense(scratch, tail_koff, K, panel, tile, isa, channel_vectors)
+            else:
+                _dense(src + n * img_stride + g * grp_stride + p0, koff, K, panel, tile, isa,
+                       channel_vectors)
+            _store_block(tile, out, bias, t, n, g, ob, by_row, S, P, Wq, G, Cg_out, H_out,
+                         W_out, MR, NR, channel_vectors)
 
 
 cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_ssize_t Wq,
@@ -570,7 +550,7 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                                C_in, H, W, K, H_out, W_out, sh, sw, hq, wq, top, left,
                                plan._isa, &work[0], per_thread, nthreads)
         return
-    per_thread = (_TILE_GROUP * mr + K) * nr
+    per_thread = (mr + K) * nr
     work = np.empty(nthreads * per_thread, plan._compute_dtype)
     if direct:
         buf = np.empty(1, plan._compute_dtype)

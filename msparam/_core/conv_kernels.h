@@ -61,19 +61,15 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
     return msp_dense_nr[channel_vectors != 0][is_double != 0][isa];
 }
 
-/* Pixel vectors: tile[m*NR + j] (+)= sum_k w[k*MR + m] * in[koff[k] + j] for m < MR,
- * j < NR = NV*VL; with ``accumulate`` the sum is added to what tile holds (reduction split into
- * cache-sized chunks). */
+/* Pixel vectors: tile[m*NR + j] = sum_k w[k*MR + m] * in[koff[k] + j] for m < MR,
+ * j < NR = NV*VL. */
 #define MSP_DEFINE_DENSE_PV(NAME, ATTR, T, VT, VL, MR, NV)                                    \
     ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
-                          T *tile, int accumulate)                                           \
+                          T *tile)                                                           \
     {                                                                                        \
         VT acc[MR][NV];                                                                      \
         _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
-            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u) {                          \
-                if (accumulate) memcpy(&acc[m][u], tile + (m * (NV) + u) * (VL), sizeof(VT)); \
-                else acc[m][u] = (VT){0};                                                    \
-            }                                                                                \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u) acc[m][u] = (VT){0};       \
         for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
             const T *src = in + koff[k];                                                     \
             const T *wk = w + k * (MR);                                                      \
@@ -91,17 +87,14 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
                 memcpy(tile + (m * (NV) + u) * (VL), &acc[m][u], sizeof(VT));                 \
     }
 
-/* Channel vectors: tile[j*MR + m] (+)= sum_k w[k*MR + m] * in[koff[k] + j], same contract. */
+/* Channel vectors: tile[j*MR + m] = sum_k w[k*MR + m] * in[koff[k] + j], same contract. */
 #define MSP_DEFINE_DENSE_CV(NAME, ATTR, T, VT, VL, MR, NR)                                    \
     ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
-                          T *tile, int accumulate)                                           \
+                          T *tile)                                                           \
     {                                                                                        \
         VT acc[NR][(MR) / (VL)];                                                             \
         _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j)                               \
-            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v) {                   \
-                if (accumulate) memcpy(&acc[j][v], tile + j * (MR) + v * (VL), sizeof(VT));  \
-                else acc[j][v] = (VT){0};                                                    \
-            }                                                                                \
+            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v) acc[j][v] = (VT){0}; \
         for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
             const T *src = in + koff[k];                                                     \
             VT wv[(MR) / (VL)];                                                              \
@@ -192,18 +185,17 @@ MSP_DEFINE_DW(msp_dw_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
 #endif
 
 static void msp_dense_f32(int isa, int channel_vectors, const float *in, const ptrdiff_t *koff,
-                          ptrdiff_t K, const float *w, float *tile, int accumulate)
+                          ptrdiff_t K, const float *w, float *tile)
 {
-    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f32, (in, koff, K, w, tile, accumulate));
-    else MSP_DISPATCH(isa, msp_dense_pv_f32, (in, koff, K, w, tile, accumulate));
+    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f32, (in, koff, K, w, tile));
+    else MSP_DISPATCH(isa, msp_dense_pv_f32, (in, koff, K, w, tile));
 }
 
 static void msp_dense_f64(int isa, int channel_vectors, const double *in,
-                          const ptrdiff_t *koff, ptrdiff_t K, const double *w, double *tile,
-                          int accumulate)
+                          const ptrdiff_t *koff, ptrdiff_t K, const double *w, double *tile)
 {
-    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f64, (in, koff, K, w, tile, accumulate));
-    else MSP_DISPATCH(isa, msp_dense_pv_f64, (in, koff, K, w, tile, accumulate));
+    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f64, (in, koff, K, w, tile));
+    else MSP_DISPATCH(isa, msp_dense_pv_f64, (in, koff, K, w, tile));
 }
 
 static void msp_dw_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
