@@ -9,6 +9,7 @@ import numpy as np
 
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange, threadid
+from openmp cimport omp_get_num_threads
 from libc.string cimport memcpy, memset
 
 cnp.import_array()
@@ -98,16 +99,19 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                          Py_ssize_t H, Py_ssize_t W, Py_ssize_t G, Py_ssize_t Cg_in,
                          Py_ssize_t Cg_out, Py_ssize_t K, Py_ssize_t H_out, Py_ssize_t W_out,
                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
-                         Py_ssize_t top, Py_ssize_t left, bint direct, bint by_row, int isa,
-                         bint channel_vectors, int MR, int NR, floating *work,
-                         Py_ssize_t work_per_thread, int nthreads) noexcept nogil:
+                         Py_ssize_t top, Py_ssize_t left, bint direct, bint private_pad,
+                         bint by_row, int isa, bint channel_vectors, int MR, int NR,
+                         floating *work, Py_ssize_t work_per_thread,
+                         int nthreads) noexcept nogil:
     """Direct convolution over output tiles (image, group, channel block, pixel block).
 
     Pixel blocks run over the flattened (H_out, Wq) grid (wrap-around columns are computed and
     dropped), or, ``by_row``, over whole segments of one output row.
 
-    Unless ``direct`` (1x1, stride 1, no padding: x is read in place), x is first copied into
-    ``buf`` as zero-padded stride-phase planes, so every tap is a unit-stride read.
+    Unless ``direct`` (1x1, stride 1, no padding: x is read in place), x is copied as
+    zero-padded stride-phase planes, so every tap is a unit-stride read: all of it into ``buf``
+    up front, or, ``private_pad``, one (image, group) at a time into each thread's work space
+    just before the thread computes on it (the copy is then still in its cache).
     """
     cdef Py_ssize_t phases = sh * sw
     cdef Py_ssize_t plane = Hq * Wq
@@ -118,24 +122,31 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
     cdef Py_ssize_t total = N * G * T * NB
-    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k
+    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k, c, first, last, padded
     cdef const floating *src
+    cdef const floating *base
     cdef const floating *panel
     cdef floating *tile
     cdef floating *scratch
-    if not direct:
-        for i in prange(N * C_in, num_threads=nthreads, schedule="static"):
-            _pad_plane(x + i * H * W, H, W, buf + i * phases * plane, sh, sw, Hq, Wq, top, left)
-        src = buf
-    else:
+    cdef floating *own
+    if direct:
         src = x
         img_stride = C_in * H * W
         grp_stride = Cg_in * H * W
+    elif not private_pad:
+        for i in prange(N * C_in, num_threads=nthreads, schedule="static"):
+            _pad_plane(x + i * H * W, H, W, buf + i * phases * plane, sh, sw, Hq, Wq, top, left)
+        src = buf
     with parallel(num_threads=nthreads):
-        # Per-thread work space (allocated by the caller, so nothing here can fail).
+        # Per-thread work space (allocated by the caller, so nothing here can fail) and an
+        # even, contiguous share of the blocks.
         tile = work + threadid() * work_per_thread
         scratch = tile + MR * NR
-        for i in prange(total, schedule="static"):
+        own = scratch + K * NR
+        first = total * threadid() // omp_get_num_threads()
+        last = total * (threadid() + 1) // omp_get_num_threads()
+        padded = -1
+        for i in range(first, last):
             # Channel blocks innermost: consecutive items reuse one pixel block's input while
             # it is in L1, and the whole reduction runs in one pass (measured faster than
             # splitting it into cache-sized chunks).
@@ -145,19 +156,25 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
             r = r // T
             g = r % G
             n = r // G
+            if private_pad:
+                if padded != r:
+                    for c in range(Cg_in):
+                        _pad_plane(x + (r * Cg_in + c) * H * W, H, W, own + c * phases * plane,
+                                   sh, sw, Hq, Wq, top, left)
+                    padded = r
+                base = own
+            else:
+                base = src + n * img_stride + g * grp_stride
             panel = wpack + (g * NB + ob) * K * MR
             p0 = _block_start(t, by_row, S, Wq, NR)
             if direct and p0 + NR > P:
                 # The last pixel block of an in-place input would read past its end.
                 for k in range(K):
                     for j in range(NR):
-                        scratch[k * NR + j] = (
-                            src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
-                            if p0 + j < P else 0)
+                        scratch[k * NR + j] = base[koff[k] + p0 + j] if p0 + j < P else 0
                 _dense(scratch, tail_koff, K, panel, tile, isa, channel_vectors)
             else:
-                _dense(src + n * img_stride + g * grp_stride + p0, koff, K, panel, tile, isa,
-                       channel_vectors)
+                _dense(base + p0, koff, K, panel, tile, isa, channel_vectors)
             _store_block(tile, out, bias, t, n, g, ob, by_row, S, P, Wq, G, Cg_out, H_out,
                          W_out, MR, NR, channel_vectors)
 
@@ -550,14 +567,19 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
                                C_in, H, W, K, H_out, W_out, sh, sw, hq, wq, top, left,
                                plan._isa, &work[0], per_thread, nthreads)
         return
-    per_thread = (mr + K) * nr
+    # Each thread pads the (image, group)s it works on itself when there are enough of them to
+    # share out; otherwise all threads pad the whole input first.
+    cdef bint private_pad = not direct and N * G >= nthreads
+    cdef Py_ssize_t padded_size = (C_in // G if private_pad else N * C_in) * sh * sw * hq * wq
+    per_thread = (mr + K) * nr + (padded_size + nr + 64 if private_pad else 0)
     work = np.empty(nthreads * per_thread, plan._compute_dtype)
-    if direct:
+    if direct or private_pad:
         buf = np.empty(1, plan._compute_dtype)
     else:
-        buf = np.empty(N * C_in * sh * sw * hq * wq + nr + 64, plan._compute_dtype)
+        buf = np.empty(padded_size + nr + 64, plan._compute_dtype)
     with nogil:
         _dense_forward(&x[0, 0, 0, 0], &buf[0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0],
                        &tail_koff[0], N, C_in, H, W, G, C_in // G, C_out // G, K, H_out, W_out,
-                       sh, sw, hq, wq, top, left, direct, by_row, plan._isa, cv, mr, nr,
+                       sh, sw, hq, wq, top, left, direct, private_pad, by_row, plan._isa, cv,
+                       mr, nr,
                        &work[0], per_thread, nthreads)
