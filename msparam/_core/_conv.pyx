@@ -33,6 +33,12 @@ cdef extern from "conv_kernels.h" nogil:
                     const float *w, float *out, Py_ssize_t n)
     void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const double *w, double *out, Py_ssize_t n)
+    ctypedef struct msp_dw_geometry:
+        Py_ssize_t H, W, kh, kw, dh, dw, top, left, H_out, W_out
+    void msp_dw_plane_f32(int isa, const float *inp, const msp_dw_geometry *g, const float *w,
+                          float bias, float *out)
+    void msp_dw_plane_f64(int isa, const double *inp, const msp_dw_geometry *g,
+                          const double *w, double bias, double *out)
 
 __all__ = ["Conv2dPlan", "conv2d_forward", "available_isas"]
 
@@ -67,6 +73,14 @@ cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
         msp_dw_f32(isa, inp, koff, K, w, out, n)
     else:
         msp_dw_f64(isa, inp, koff, K, w, out, n)
+
+
+cdef inline void _dw_plane(const floating *inp, const msp_dw_geometry *g, const floating *w,
+                           floating bias, floating *out, int isa) noexcept nogil:
+    if floating is float:
+        msp_dw_plane_f32(isa, inp, g, w, bias, out)
+    else:
+        msp_dw_plane_f64(isa, inp, g, w, bias, out)
 
 
 cdef inline void _pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W,
@@ -234,6 +248,20 @@ cdef inline void _store_block(const floating *tile, floating *out, const floatin
         j = j + run
 
 
+cdef void _depthwise_in_place(const floating *x, floating *out, const floating *w,
+                              const floating *bias, const msp_dw_geometry *geometry, Py_ssize_t N,
+                              Py_ssize_t C, Py_ssize_t K, int isa, int nthreads) noexcept nogil:
+    """Stride-1 depthwise: every plane read in place, padding handled at the borders (no copy
+    of the input, output written once)."""
+    cdef Py_ssize_t plane_in = geometry.H * geometry.W
+    cdef Py_ssize_t plane_out = geometry.H_out * geometry.W_out
+    cdef Py_ssize_t i, c
+    for i in prange(N * C, num_threads=nthreads, schedule="static"):
+        c = i % C
+        _dw_plane(x + i * plane_in, geometry, w + c * K, bias[c] if bias != NULL else 0,
+                  out + i * plane_out, isa)
+
+
 cdef void _depthwise_forward(const floating *x, floating *out, const floating *w,
                              const floating *bias, const Py_ssize_t *koff, Py_ssize_t N,
                              Py_ssize_t C, Py_ssize_t H, Py_ssize_t W, Py_ssize_t K,
@@ -241,8 +269,8 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
                              Py_ssize_t Hq, Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left,
                              int isa, floating *work, Py_ssize_t work_per_thread,
                              int nthreads) noexcept nogil:
-    """One input channel per output channel: pad each plane into a per-thread buffer (it stays
-    in cache), then vectorise every output row over its width."""
+    """Strided depthwise: pad each plane into a per-thread buffer split into stride phases (it
+    stays in cache), then vectorise every output row over its width."""
     cdef Py_ssize_t plane = sh * sw * Hq * Wq
     cdef Py_ssize_t i, c, oy, ox
     cdef floating *buf
@@ -559,6 +587,15 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
     if plan._bias is not None:
         bias_view = plan._bias
         bias = &bias_view[0]
+    cdef msp_dw_geometry dw_geometry
+    if plan.path == "depthwise" and sh == 1 and sw == 1:
+        dw_geometry = msp_dw_geometry(H=H, W=W, kh=plan.weight_shape[2], kw=plan.weight_shape[3],
+                                      dh=plan.dilation[0], dw=plan.dilation[1], top=top, left=left,
+                                      H_out=H_out, W_out=W_out)
+        with nogil:
+            _depthwise_in_place(&x[0, 0, 0, 0], &out[0, 0, 0, 0], &wpack[0], bias, &dw_geometry,
+                                N, C_in, K, plan._isa, nthreads)
+        return
     if plan.path == "depthwise":
         per_thread = sh * sw * hq * wq + wq + 64 + H_out * wq
         work = np.empty(nthreads * per_thread, plan._compute_dtype)

@@ -145,6 +145,67 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
         }                                                                                    \
     }
 
+/* Geometry of one stride-1 depthwise plane: input (H, W), kernel (kh, kw), dilation (dh, dw),
+ * top/left zero padding, output (H_out, W_out). */
+typedef struct {
+    ptrdiff_t H, W, kh, kw, dh, dw, top, left, H_out, W_out;
+} msp_dw_geometry;
+
+/* One stride-1 depthwise plane read in place: out = bias + sum of w-weighted shifted input
+ * rows.  Padding is never materialised: out-of-range input rows are skipped, the output columns
+ * whose taps all fall inside the row are computed in vectors (the last vector overlaps the one
+ * before instead of leaving a scalar remainder), the few border columns one at a time. */
+#define MSP_DEFINE_DW_PLANE(NAME, ATTR, T, VT, VL)                                            \
+    ATTR static inline __attribute__((always_inline)) void NAME##_rows(                      \
+        const T *in, const msp_dw_geometry *g, const ptrdiff_t kh, const ptrdiff_t kw,        \
+        const T *w, const T bias, T *out)                                                    \
+    {                                                                                        \
+        /* Geometry in locals: stores to out could otherwise alias it. */                    \
+        const ptrdiff_t H = g->H, W = g->W, dh = g->dh, dw = g->dw, top = g->top;            \
+        const ptrdiff_t left = g->left, H_out = g->H_out, W_out = g->W_out;                  \
+        ptrdiff_t lo = left < W_out ? left : W_out;                                          \
+        ptrdiff_t hi = W + left - (kw - 1) * dw;                                             \
+        if (hi > W_out) hi = W_out;                                                          \
+        if (hi - lo < (VL)) hi = lo;                                                         \
+        for (ptrdiff_t oy = 0; oy < H_out; ++oy) {                                           \
+            T *o = out + oy * W_out;                                                         \
+            ptrdiff_t ky0 = 0, ky1 = kh;                                                     \
+            while (ky0 < kh && oy - top + ky0 * dh < 0) ++ky0;                               \
+            while (ky1 > ky0 && oy - top + (ky1 - 1) * dh >= H) --ky1;                       \
+            const T *base = in + (oy - top) * W - left;                                      \
+            for (ptrdiff_t ox = 0; ox < W_out; ++ox) {                                       \
+                if (ox == lo && hi > lo) {                                                   \
+                    /* Interior: all taps inside the row; the last vector overlaps. */        \
+                    for (; ox < hi; ox += (VL)) {                                            \
+                        if (ox + (VL) > hi) ox = hi - (VL);                                  \
+                        VT acc = (VT){0} + bias;                                             \
+                        for (ptrdiff_t ky = ky0; ky < ky1; ++ky)                             \
+                            for (ptrdiff_t kx = 0; kx < kw; ++kx) {                          \
+                                VT v;                                                        \
+                                memcpy(&v, base + ky * dh * W + ox + kx * dw, sizeof(VT));   \
+                                acc += w[ky * kw + kx] * v;                                  \
+                            }                                                                \
+                        memcpy(o + ox, &acc, sizeof(VT));                                    \
+                    }                                                                        \
+                    if (hi >= W_out) break;                                                  \
+                }                                                                            \
+                T a = bias;                                                                  \
+                for (ptrdiff_t ky = ky0; ky < ky1; ++ky)                                     \
+                    for (ptrdiff_t kx = 0; kx < kw; ++kx) {                                  \
+                        ptrdiff_t ix = ox - left + kx * dw;                                  \
+                        if (ix >= 0 && ix < W) a += w[ky * kw + kx] * base[ky * dh * W + ox + kx * dw]; \
+                    }                                                                        \
+                o[ox] = a;                                                                   \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    ATTR static void NAME(const T *in, const msp_dw_geometry *g, const T *w, T bias, T *out) \
+    {                                                                                        \
+        /* The common 3x3 kernel gets its tap loops fully unrolled. */                       \
+        if (g->kh == 3 && g->kw == 3) NAME##_rows(in, g, 3, 3, w, bias, out);                \
+        else NAME##_rows(in, g, g->kh, g->kw, w, bias, out);                                 \
+    }
+
 typedef float msp_f4 __attribute__((vector_size(16)));
 typedef double msp_d2 __attribute__((vector_size(16)));
 MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_base, , float, msp_f4, 4, 4, 2)
@@ -153,6 +214,8 @@ MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_base, , float, msp_f4, 4, 8, 4)
 MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_base, , double, msp_d2, 2, 4, 4)
 MSP_DEFINE_DW(msp_dw_f32_base, , float, msp_f4, 4)
 MSP_DEFINE_DW(msp_dw_f64_base, , double, msp_d2, 2)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_base, , float, msp_f4, 4)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_base, , double, msp_d2, 2)
 
 #if MSP_X86
 typedef float msp_f8 __attribute__((vector_size(32)));
@@ -171,6 +234,10 @@ MSP_DEFINE_DW(msp_dw_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
 MSP_DEFINE_DW(msp_dw_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
 MSP_DEFINE_DW(msp_dw_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
 MSP_DEFINE_DW(msp_dw_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
 #endif
 
 #if MSP_X86
@@ -208,6 +275,18 @@ static void msp_dw_f64(int isa, const double *in, const ptrdiff_t *koff, ptrdiff
                        const double *w, double *out, ptrdiff_t n)
 {
     MSP_DISPATCH(isa, msp_dw_f64, (in, koff, K, w, out, n));
+}
+
+static void msp_dw_plane_f32(int isa, const float *in, const msp_dw_geometry *g,
+                             const float *w, float bias, float *out)
+{
+    MSP_DISPATCH(isa, msp_dw_plane_f32, (in, g, w, bias, out));
+}
+
+static void msp_dw_plane_f64(int isa, const double *in, const msp_dw_geometry *g,
+                             const double *w, double bias, double *out)
+{
+    MSP_DISPATCH(isa, msp_dw_plane_f64, (in, g, w, bias, out));
 }
 
 #endif
