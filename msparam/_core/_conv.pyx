@@ -83,28 +83,44 @@ cdef inline void _dw_plane(const floating *inp, const msp_dw_geometry *g, const 
         msp_dw_plane_f64(isa, inp, g, w, bias, out)
 
 
+cdef inline void _pad_row(const floating *src, Py_ssize_t H, Py_ssize_t W, floating *dst,
+                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
+                          Py_ssize_t top, Py_ssize_t left, Py_ssize_t row) noexcept nogil:
+    """Row ``row`` of the zero-padded copy of one (H, W) plane split into sh*sw stride phases
+    of (Hq, Wq): phase (row // Hq) holds input rows a*sh + ph - top, columns b*sw + pw - left."""
+    cdef Py_ssize_t phase = row // Hq
+    cdef Py_ssize_t y = (row - phase * Hq) * sh + phase // sw - top
+    cdef Py_ssize_t pw = phase % sw
+    cdef Py_ssize_t b0, b1, b
+    cdef floating *out = dst + row * Wq
+    cdef const floating *line
+    if y < 0 or y >= H:
+        memset(out, 0, Wq * sizeof(floating))
+        return
+    # Columns b0 <= b < b1 fall inside the input row.
+    b0 = (left - pw + sw - 1) // sw if left > pw else 0
+    b1 = (W + left - pw + sw - 1) // sw
+    if b1 > Wq:
+        b1 = Wq
+    if b0 > b1:
+        b0 = b1
+    line = src + y * W + pw - left
+    memset(out, 0, b0 * sizeof(floating))
+    if sw == 1:
+        memcpy(out + b0, line + b0, (b1 - b0) * sizeof(floating))
+    else:
+        for b in range(b0, b1):
+            out[b] = line[b * sw]
+    memset(out + b1, 0, (Wq - b1) * sizeof(floating))
+
+
 cdef inline void _pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W,
                             floating *dst, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq,
                             Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left) noexcept nogil:
     """Zero-padded copy of one (H, W) plane split into sh*sw stride phases of (Hq, Wq)."""
-    cdef Py_ssize_t ph, pw, a, b, y, xx, b0, b1
-    cdef floating *row
-    if sh == 1 and sw == 1:
-        memset(dst, 0, Hq * Wq * sizeof(floating))
-        for y in range(H):
-            memcpy(dst + (y + top) * Wq + left, src + y * W, W * sizeof(floating))
-        return
-    for ph in range(sh):
-        for pw in range(sw):
-            for a in range(Hq):
-                row = dst + ((ph * sw + pw) * Hq + a) * Wq
-                y = a * sh + ph - top
-                if y < 0 or y >= H:
-                    memset(row, 0, Wq * sizeof(floating))
-                    continue
-                for b in range(Wq):
-                    xx = b * sw + pw - left
-                    row[b] = src[y * W + xx] if 0 <= xx < W else 0
+    cdef Py_ssize_t row
+    for row in range(sh * sw * Hq):
+        _pad_row(src, H, W, dst, sh, sw, Hq, Wq, top, left, row)
 
 
 cdef void _dense_forward(const floating *x, floating *buf, floating *out,
@@ -148,8 +164,11 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         img_stride = C_in * H * W
         grp_stride = Cg_in * H * W
     elif not private_pad:
-        for i in prange(N * C_in, num_threads=nthreads, schedule="static"):
-            _pad_plane(x + i * H * W, H, W, buf + i * phases * plane, sh, sw, Hq, Wq, top, left)
+        # By rows, so that few large planes (a stem's 3 channels) still split evenly.
+        for i in prange(N * C_in * phases * Hq, num_threads=nthreads, schedule="static"):
+            c = i // (phases * Hq)
+            _pad_row(x + c * H * W, H, W, buf + c * phases * plane, sh, sw, Hq, Wq, top, left,
+                     i - c * phases * Hq)
         src = buf
     with parallel(num_threads=nthreads):
         # Per-thread work space (allocated by the caller, so nothing here can fail) and an
