@@ -152,7 +152,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
     cdef Py_ssize_t total = N * G * T * NB
-    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k, c, first, last, padded
+    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k, c, first, last, padded, limit, skip
     cdef const floating *src
     cdef const floating *base
     cdef const floating *panel
@@ -200,15 +200,25 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                 base = src + n * img_stride + g * grp_stride
             panel = wpack + (g * NB + ob) * K * MR
             p0 = _block_start(t, by_row, S, Wq, NR)
+            limit = W_out - (t % S) * NR if by_row else P - p0
+            if limit > NR:
+                limit = NR
+            skip = 0
+            if direct and p0 + NR > P and P >= NR:
+                # The last pixel block of an in-place input would read past its end: shift it
+                # back to end at the last pixel and store only the pixels not stored yet.
+                skip = p0 + NR - P
+                p0 = P - NR
+                limit = NR
             if direct and p0 + NR > P:
-                # The last pixel block of an in-place input would read past its end.
+                # An input smaller than one block: gather it, zero-extended.
                 for k in range(K):
                     for j in range(NR):
                         scratch[k * NR + j] = base[koff[k] + p0 + j] if p0 + j < P else 0
                 _dense(scratch, tail_koff, K, panel, tile, isa, channel_vectors)
             else:
                 _dense(base + p0, koff, K, panel, tile, isa, channel_vectors)
-            _store_block(tile, out, bias, t, n, g, ob, by_row, S, P, Wq, G, Cg_out, H_out,
+            _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out, H_out,
                          W_out, MR, NR, channel_vectors)
 
 
@@ -221,26 +231,22 @@ cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_
 
 
 cdef inline void _store_block(const floating *tile, floating *out, const floating *bias,
-                              Py_ssize_t t, Py_ssize_t n, Py_ssize_t g, Py_ssize_t ob,
-                              bint by_row, Py_ssize_t S, Py_ssize_t P, Py_ssize_t Wq,
-                              Py_ssize_t G, Py_ssize_t Cg_out, Py_ssize_t H_out,
-                              Py_ssize_t W_out, int MR, int NR,
-                              bint channel_vectors) noexcept nogil:
-    """Write the valid pixels and channels of one MR x NR block (+ bias) into NCHW output; the
-    block is pixel-major (``channel_vectors``) or channel-major."""
-    cdef Py_ssize_t p0 = _block_start(t, by_row, S, Wq, NR)
-    cdef Py_ssize_t limit = W_out - (t % S) * NR if by_row else P - p0
+                              Py_ssize_t p0, Py_ssize_t j, Py_ssize_t limit, Py_ssize_t n,
+                              Py_ssize_t g, Py_ssize_t ob, Py_ssize_t Wq, Py_ssize_t G,
+                              Py_ssize_t Cg_out, Py_ssize_t H_out, Py_ssize_t W_out, int MR,
+                              int NR, bint channel_vectors) noexcept nogil:
+    """Write pixels j..limit-1 (those in the output) and the valid channels of one MR x NR block
+    (+ bias) starting at flat pixel p0 into NCHW output; the block is pixel-major
+    (``channel_vectors``) or channel-major."""
     cdef Py_ssize_t mmax = Cg_out - ob * MR
     cdef Py_ssize_t c = g * Cg_out + ob * MR
     cdef floating *dst = out + (n * G * Cg_out + c) * H_out * W_out
-    cdef Py_ssize_t j = 0, p, oy, ox, run, m, k
+    cdef Py_ssize_t p, oy, ox, run, m, k
     cdef Py_ssize_t m_step = 1 if channel_vectors else NR
     cdef Py_ssize_t j_step = MR if channel_vectors else 1
     cdef floating *row
     cdef const floating *src
     cdef floating b
-    if limit > NR:
-        limit = NR
     if mmax > MR:
         mmax = MR
     while j < limit:
@@ -258,7 +264,9 @@ cdef inline void _store_block(const floating *tile, floating *out, const floatin
             row = dst + m * H_out * W_out + oy * W_out + ox
             src = tile + m * m_step + j * j_step
             b = bias[c + m] if bias != NULL else 0
-            if j_step == 1:
+            if j_step == 1 and bias == NULL:
+                memcpy(row, src, run * sizeof(floating))
+            elif j_step == 1:
                 for k in range(run):
                     row[k] = src[k] + b
             else:
