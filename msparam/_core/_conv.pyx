@@ -392,6 +392,7 @@ cdef class Conv2dPlan:
     cdef int _nr[2]
     cdef object _wpack, _bias, _compute_dtype
     cdef dict _tap_cache
+    cdef dict _call_cache
     cdef Py_ssize_t _macs_per_output
 
     def __init__(self, weight, bias, stride, dilation, padding, group, isa=None, kernel=None):
@@ -450,6 +451,7 @@ cdef class Conv2dPlan:
                              f"None, but got {kernel!r}.")
         self._orientations = (0, 1) if kernel is None else (_KERNELS.index(kernel),)
         self._tap_cache = {}
+        self._call_cache = {}
         self._macs_per_output = int(np.prod(weight.shape[1:]))
         self.dtype = weight.dtype
         self.weight_shape = tuple(weight.shape)
@@ -507,30 +509,45 @@ cdef class Conv2dPlan:
         if num_threads < 1:
             raise ValueError(f"For 'Conv2dPlan', 'num_threads' must be positive, but got "
                              f"{num_threads}.")
+        # Shape checks and geometry once per (input shape, thread count).
+        call = self._call_cache.get((x.shape, num_threads))
+        if call is None:
+            call = self._prepare_call(x.shape, int(num_threads))
+        out = np.empty(call[0], self._compute_dtype)
+        if x.dtype == self._compute_dtype and x.flags.c_contiguous and x.flags.aligned:
+            xc = x
+        else:
+            xc = np.array(x, dtype=self._compute_dtype, order="C")  # fresh, hence aligned
+        if self._compute_dtype == np.float64:
+            _run(self, <double *>cnp.PyArray_DATA(xc), <double *>cnp.PyArray_DATA(out), xc.shape,
+                 call)
+        else:
+            _run(self, <float *>cnp.PyArray_DATA(xc), <float *>cnp.PyArray_DATA(out), xc.shape,
+                 call)
+        return out if out.dtype == self.dtype else out.astype(self.dtype)
+
+    def _prepare_call(self, shape, num_threads):
+        """Validate an input shape; (output shape, threads, taps...) for it, cached."""
         c_in = self.weight_shape[1] * self.group
-        if x.shape[1] != c_in:
+        if shape[1] != c_in:
             raise ValueError(f"For 'Conv2dPlan', 'x' must have {c_in} input channels (weight "
-                             f"{self.weight_shape}, group {self.group}), but got {x.shape[1]}.")
-        if 0 in x.shape:
+                             f"{self.weight_shape}, group {self.group}), but got {shape[1]}.")
+        if 0 in shape:
             raise ValueError(f"For 'Conv2dPlan', 'x' must not be empty, but got shape "
-                             f"{x.shape}.")
-        out_shape = self.output_shape(x.shape)
+                             f"{shape}.")
+        out_shape = self.output_shape(shape)
         if out_shape[2] < 1 or out_shape[3] < 1:
             raise ValueError(f"For 'Conv2dPlan', the output would be {out_shape[2]}x"
-                             f"{out_shape[3]} (input {x.shape[2]}x{x.shape[3]}, kernel "
+                             f"{out_shape[3]} (input {shape[2]}x{shape[3]}, kernel "
                              f"{self.weight_shape[2:]}, stride {self.stride}, dilation "
                              f"{self.dilation}, padding {self.padding}); it must be at least "
                              f"1x1.")
-        nthreads = 1 if self.path_for(x.shape).endswith("-tiny") else int(num_threads)
-        xc = np.ascontiguousarray(x, dtype=self._compute_dtype)
-        out = np.empty(out_shape, self._compute_dtype)
-        hq, wq, koff, tail_koff, nr, by_row, cv = self._taps(x.shape[2], x.shape[3])
-        geometry = (hq, wq, nthreads, nr, by_row, cv)
-        if self._compute_dtype == np.float64:
-            _run[double](self, xc, out, koff, tail_koff, geometry)
-        else:
-            _run[float](self, xc, out, koff, tail_koff, geometry)
-        return out if out.dtype == self.dtype else out.astype(self.dtype)
+        nthreads = 1 if self.path_for(shape).endswith("-tiny") else num_threads
+        call = (out_shape, nthreads) + self._taps(shape[2], shape[3])
+        if len(self._call_cache) >= 8:
+            self._call_cache.clear()
+        self._call_cache[(shape, num_threads)] = call
+        return call
 
     def pixel_blocking(self, h, w):
         """(pixels per register block, whether blocks follow output rows, whether the kernel
@@ -590,46 +607,45 @@ def conv2d_forward(x, weight, bias, stride, dilation, padding, group, num_thread
     return Conv2dPlan(weight, bias, stride, dilation, padding, group)(x, num_threads)
 
 
-cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
-          const Py_ssize_t[::1] koff, const Py_ssize_t[::1] tail_koff, tuple geometry):
-    cdef Py_ssize_t hq = geometry[0], wq = geometry[1]
-    cdef int nthreads = geometry[2]
-    cdef int nr = geometry[3]
-    cdef bint by_row = geometry[4]
-    cdef bint cv = geometry[5]
+cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple call):
+    """Allocate the work space and run the plan's path on a C-contiguous input (validated)."""
+    cdef Py_ssize_t N = shape[0], C_in = shape[1], H = shape[2], W = shape[3]
+    cdef tuple out_shape = call[0]
+    cdef Py_ssize_t C_out = out_shape[1], H_out = out_shape[2], W_out = out_shape[3]
+    cdef int nthreads = call[1]
+    cdef Py_ssize_t hq = call[2], wq = call[3]
+    cdef cnp.ndarray koff = call[4], tail_koff = call[5]
+    cdef int nr = call[6]
+    cdef bint by_row = call[7]
+    cdef bint cv = call[8]
     cdef int mr = plan._mr[cv]
-    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t C_out = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
     cdef Py_ssize_t sh = plan.stride[0], sw = plan.stride[1]
     cdef Py_ssize_t top = plan.padding[0], left = plan.padding[2]
     cdef Py_ssize_t G = plan.group, K = koff.shape[0]
-    cdef floating[::1] wpack = (plan._wpack if plan.path == "depthwise"
-                                else plan._wpack[cv]).ravel()
-    cdef floating[::1] bias_view
+    cdef cnp.ndarray wpack = plan._wpack if plan.path == "depthwise" else plan._wpack[cv]
+    cdef const floating *w = <floating *>cnp.PyArray_DATA(wpack)
     cdef const floating *bias = NULL
-    cdef floating[::1] buf
-    cdef floating[::1] work
+    cdef const Py_ssize_t *taps = <Py_ssize_t *>cnp.PyArray_DATA(koff)
+    cdef cnp.ndarray buf, work
     cdef Py_ssize_t per_thread
     cdef bint direct = plan.path == "pointwise"
-    if plan._bias is not None:
-        bias_view = plan._bias
-        bias = &bias_view[0]
     cdef msp_dw_geometry dw_geometry
+    if plan._bias is not None:
+        bias = <floating *>cnp.PyArray_DATA(plan._bias)
     if plan.path == "depthwise" and sh == 1 and sw == 1:
         dw_geometry = msp_dw_geometry(H=H, W=W, kh=plan.weight_shape[2], kw=plan.weight_shape[3],
                                       dh=plan.dilation[0], dw=plan.dilation[1], top=top, left=left,
                                       H_out=H_out, W_out=W_out)
         with nogil:
-            _depthwise_in_place(&x[0, 0, 0, 0], &out[0, 0, 0, 0], &wpack[0], bias, &dw_geometry,
-                                N, C_in, K, plan._isa, nthreads)
+            _depthwise_in_place(x, out, w, bias, &dw_geometry, N, C_in, K, plan._isa, nthreads)
         return
     if plan.path == "depthwise":
         per_thread = sh * sw * hq * wq + wq + 64 + H_out * wq
         work = np.empty(nthreads * per_thread, plan._compute_dtype)
         with nogil:
-            _depthwise_forward(&x[0, 0, 0, 0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0], N,
-                               C_in, H, W, K, H_out, W_out, sh, sw, hq, wq, top, left,
-                               plan._isa, &work[0], per_thread, nthreads)
+            _depthwise_forward(x, out, w, bias, taps, N, C_in, H, W, K, H_out, W_out, sh, sw, hq,
+                               wq, top, left, plan._isa, <floating *>cnp.PyArray_DATA(work),
+                               per_thread, nthreads)
         return
     # Each thread pads the (image, group)s it works on itself when there are enough of them to
     # share out; otherwise all threads pad the whole input first.
@@ -637,13 +653,10 @@ cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
     cdef Py_ssize_t padded_size = (C_in // G if private_pad else N * C_in) * sh * sw * hq * wq
     per_thread = (mr + K) * nr + (padded_size + nr + 64 if private_pad else 0)
     work = np.empty(nthreads * per_thread, plan._compute_dtype)
-    if direct or private_pad:
-        buf = np.empty(1, plan._compute_dtype)
-    else:
-        buf = np.empty(padded_size + nr + 64, plan._compute_dtype)
+    buf = np.empty(1 if direct or private_pad else padded_size + nr + 64, plan._compute_dtype)
     with nogil:
-        _dense_forward(&x[0, 0, 0, 0], &buf[0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0],
-                       &tail_koff[0], N, C_in, H, W, G, C_in // G, C_out // G, K, H_out, W_out,
-                       sh, sw, hq, wq, top, left, direct, private_pad, by_row, plan._isa, cv,
-                       mr, nr,
-                       &work[0], per_thread, nthreads)
+        _dense_forward(x, <floating *>cnp.PyArray_DATA(buf), out, w, bias, taps,
+                       <Py_ssize_t *>cnp.PyArray_DATA(tail_koff), N, C_in, H, W, G, C_in // G,
+                       C_out // G, K, H_out, W_out, sh, sw, hq, wq, top, left, direct,
+                       private_pad, by_row, plan._isa, cv, mr, nr,
+                       <floating *>cnp.PyArray_DATA(work), per_thread, nthreads)

@@ -278,3 +278,20 @@ def test_group_must_divide_input_channels():
     plan = Conv2dPlan(np.zeros((4, 3, 1, 1), np.float32), None, (1, 1), (1, 1), (0, 0, 0, 0), 2)
     with pytest.raises(ValueError, match="input channels"):
         plan(np.zeros((1, 5, 4, 4), np.float32), 1)
+
+
+def test_unaligned_and_foreign_layout_inputs_match_a_plain_copy():
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, (2, 6, 9, 11)).astype(np.float32)
+    raw = np.zeros(x.nbytes + 1, np.uint8)[1:]
+    unaligned = raw.view(np.float32).reshape(x.shape)
+    unaligned[...] = x
+    assert not unaligned.flags.aligned
+    for path_weight in [(8, 6, 3, 3), (8, 6, 1, 1), (6, 1, 3, 3)]:
+        w = rng.uniform(-1, 1, path_weight).astype(np.float32)
+        group = 6 if path_weight[1] == 1 else 1
+        pad = (1, 1, 1, 1) if path_weight[2] == 3 else (0, 0, 0, 0)
+        plan = Conv2dPlan(w, None, (1, 1), (1, 1), pad, group)
+        expected = plan(x, 2)
+        assert np.array_equal(plan(unaligned, 2), expected)
+        assert np.array_equal(plan(np.asfortranarray(x), 2), expected)
