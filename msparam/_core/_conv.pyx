@@ -33,6 +33,15 @@ cdef extern from "conv_kernels.h" nogil:
                     const float *w, float *out, Py_ssize_t n)
     void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const double *w, double *out, Py_ssize_t n)
+    void msp_store_f32(int isa, float *dst, Py_ssize_t plane, const float *tile,
+                       Py_ssize_t m_step, Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
+                       const float *bias)
+    void msp_store_f64(int isa, double *dst, Py_ssize_t plane, const double *tile,
+                       Py_ssize_t m_step, Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
+                       const double *bias)
+    void msp_gather_f32(int isa, const float *src, Py_ssize_t stride, float *dst, Py_ssize_t n)
+    void msp_gather_f64(int isa, const double *src, Py_ssize_t stride, double *dst,
+                        Py_ssize_t n)
     ctypedef struct msp_dw_geometry:
         Py_ssize_t H, W, kh, kw, dh, dw, top, left, H_out, W_out
     void msp_dw_plane_f32(int isa, const float *inp, const msp_dw_geometry *g, const float *w,
@@ -85,7 +94,7 @@ cdef inline void _dw_plane(const floating *inp, const msp_dw_geometry *g, const 
 
 cdef inline void _pad_row(const floating *src, Py_ssize_t H, Py_ssize_t W, floating *dst,
                           Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
-                          Py_ssize_t top, Py_ssize_t left, Py_ssize_t row) noexcept nogil:
+                          Py_ssize_t top, Py_ssize_t left, Py_ssize_t row, int isa) noexcept nogil:
     """Row ``row`` of the zero-padded copy of one (H, W) plane split into sh*sw stride phases
     of (Hq, Wq): phase (row // Hq) holds input rows a*sh + ph - top, columns b*sw + pw - left."""
     cdef Py_ssize_t phase = row // Hq
@@ -108,19 +117,21 @@ cdef inline void _pad_row(const floating *src, Py_ssize_t H, Py_ssize_t W, float
     memset(out, 0, b0 * sizeof(floating))
     if sw == 1:
         memcpy(out + b0, line + b0, (b1 - b0) * sizeof(floating))
+    elif floating is float:
+        msp_gather_f32(isa, line + b0 * sw, sw, out + b0, b1 - b0)
     else:
-        for b in range(b0, b1):
-            out[b] = line[b * sw]
+        msp_gather_f64(isa, line + b0 * sw, sw, out + b0, b1 - b0)
     memset(out + b1, 0, (Wq - b1) * sizeof(floating))
 
 
 cdef inline void _pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W,
                             floating *dst, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq,
-                            Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left) noexcept nogil:
+                            Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left,
+                            int isa) noexcept nogil:
     """Zero-padded copy of one (H, W) plane split into sh*sw stride phases of (Hq, Wq)."""
     cdef Py_ssize_t row
     for row in range(sh * sw * Hq):
-        _pad_row(src, H, W, dst, sh, sw, Hq, Wq, top, left, row)
+        _pad_row(src, H, W, dst, sh, sw, Hq, Wq, top, left, row, isa)
 
 
 cdef void _dense_forward(const floating *x, floating *buf, floating *out,
@@ -168,7 +179,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         for i in prange(N * C_in * phases * Hq, num_threads=nthreads, schedule="static"):
             c = i // (phases * Hq)
             _pad_row(x + c * H * W, H, W, buf + c * phases * plane, sh, sw, Hq, Wq, top, left,
-                     i - c * phases * Hq)
+                     i - c * phases * Hq, isa)
         src = buf
     with parallel(num_threads=nthreads):
         # Per-thread work space (allocated by the caller, so nothing here can fail) and an
@@ -193,7 +204,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                 if padded != r:
                     for c in range(Cg_in):
                         _pad_plane(x + (r * Cg_in + c) * H * W, H, W, own + c * phases * plane,
-                                   sh, sw, Hq, Wq, top, left)
+                                   sh, sw, Hq, Wq, top, left, isa)
                     padded = r
                 base = own
             else:
@@ -219,7 +230,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
             else:
                 _dense(base + p0, koff, K, panel, tile, isa, channel_vectors)
             _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out, H_out,
-                         W_out, MR, NR, channel_vectors)
+                         W_out, MR, NR, channel_vectors, isa)
 
 
 cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_ssize_t Wq,
@@ -234,19 +245,16 @@ cdef inline void _store_block(const floating *tile, floating *out, const floatin
                               Py_ssize_t p0, Py_ssize_t j, Py_ssize_t limit, Py_ssize_t n,
                               Py_ssize_t g, Py_ssize_t ob, Py_ssize_t Wq, Py_ssize_t G,
                               Py_ssize_t Cg_out, Py_ssize_t H_out, Py_ssize_t W_out, int MR,
-                              int NR, bint channel_vectors) noexcept nogil:
+                              int NR, bint channel_vectors, int isa) noexcept nogil:
     """Write pixels j..limit-1 (those in the output) and the valid channels of one MR x NR block
     (+ bias) starting at flat pixel p0 into NCHW output; the block is pixel-major
     (``channel_vectors``) or channel-major."""
     cdef Py_ssize_t mmax = Cg_out - ob * MR
     cdef Py_ssize_t c = g * Cg_out + ob * MR
     cdef floating *dst = out + (n * G * Cg_out + c) * H_out * W_out
-    cdef Py_ssize_t p, oy, ox, run, m, k
+    cdef Py_ssize_t p, oy, ox, run
     cdef Py_ssize_t m_step = 1 if channel_vectors else NR
     cdef Py_ssize_t j_step = MR if channel_vectors else 1
-    cdef floating *row
-    cdef const floating *src
-    cdef floating b
     if mmax > MR:
         mmax = MR
     while j < limit:
@@ -260,18 +268,12 @@ cdef inline void _store_block(const floating *tile, floating *out, const floatin
         run = W_out - ox
         if run > limit - j:
             run = limit - j
-        for m in range(mmax):
-            row = dst + m * H_out * W_out + oy * W_out + ox
-            src = tile + m * m_step + j * j_step
-            b = bias[c + m] if bias != NULL else 0
-            if j_step == 1 and bias == NULL:
-                memcpy(row, src, run * sizeof(floating))
-            elif j_step == 1:
-                for k in range(run):
-                    row[k] = src[k] + b
-            else:
-                for k in range(run):
-                    row[k] = src[k * j_step] + b
+        if floating is float:
+            msp_store_f32(isa, dst + oy * W_out + ox, H_out * W_out, tile + j * j_step, m_step,
+                          j_step, mmax, run, bias + c if bias != NULL else NULL)
+        else:
+            msp_store_f64(isa, dst + oy * W_out + ox, H_out * W_out, tile + j * j_step, m_step,
+                          j_step, mmax, run, bias + c if bias != NULL else NULL)
         j = j + run
 
 
@@ -311,7 +313,7 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
         flat = buf + plane + Wq + 64
         for i in prange(N * C, schedule="static"):
             c = i % C
-            _pad_plane(x + i * H * W, H, W, buf, sh, sw, Hq, Wq, top, left)
+            _pad_plane(x + i * H * W, H, W, buf, sh, sw, Hq, Wq, top, left, isa)
             # All rows in one sweep over the padded width; the wrap-around columns are dropped.
             _dw(buf, koff, K, w + c * K, flat, span, isa)
             b = bias[c] if bias != NULL else 0

@@ -145,6 +145,42 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
         }                                                                                    \
     }
 
+/* dst[m*plane + k] = tile[m*m_step + k*j_step] (+ bias[m]) for m < mr, k < run: one run of
+ * pixels of an output row from a computed block into NCHW output.  Contiguous runs move in
+ * whole vectors, the last one overlapping the one before rather than going scalar. */
+#define MSP_DEFINE_STORE(NAME, ATTR, T, VT, VL)                                               \
+    ATTR static void NAME(T *dst, ptrdiff_t plane, const T *tile, ptrdiff_t m_step,           \
+                          ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run, const T *bias)       \
+    {                                                                                        \
+        for (ptrdiff_t m = 0; m < mr; ++m) {                                                 \
+            T *row = dst + m * plane;                                                        \
+            const T *src = tile + m * m_step;                                                \
+            const T b = bias ? bias[m] : (T)0;                                               \
+            if (j_step != 1 || run < (VL)) {                                                 \
+                for (ptrdiff_t k = 0; k < run; ++k)                                          \
+                    row[k] = bias ? src[k * j_step] + b : src[k * j_step];                   \
+                continue;                                                                    \
+            }                                                                                \
+            for (ptrdiff_t k = 0; k < run; k += (VL)) {                                      \
+                if (k + (VL) > run) k = run - (VL);                                          \
+                VT v;                                                                        \
+                memcpy(&v, src + k, sizeof(VT));                                             \
+                if (bias) v += b;                                                            \
+                memcpy(row + k, &v, sizeof(VT));                                             \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+/* dst[b] = src[b * stride] for b < n: one row of a stride phase of the padded input. */
+#define MSP_DEFINE_GATHER(NAME, ATTR, T)                                                      \
+    ATTR static void NAME(const T *src, ptrdiff_t stride, T *dst, ptrdiff_t n)               \
+    {                                                                                        \
+        if (stride == 2) /* the common case, as a constant stride the compiler vectorises */  \
+            for (ptrdiff_t b = 0; b < n; ++b) dst[b] = src[2 * b];                           \
+        else                                                                                 \
+            for (ptrdiff_t b = 0; b < n; ++b) dst[b] = src[b * stride];                      \
+    }
+
 /* Geometry of one stride-1 depthwise plane: input (H, W), kernel (kh, kw), dilation (dh, dw),
  * top/left zero padding, output (H_out, W_out). */
 typedef struct {
@@ -216,6 +252,10 @@ MSP_DEFINE_DW(msp_dw_f32_base, , float, msp_f4, 4)
 MSP_DEFINE_DW(msp_dw_f64_base, , double, msp_d2, 2)
 MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_base, , float, msp_f4, 4)
 MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_base, , double, msp_d2, 2)
+MSP_DEFINE_STORE(msp_store_f32_base, , float, msp_f4, 4)
+MSP_DEFINE_STORE(msp_store_f64_base, , double, msp_d2, 2)
+MSP_DEFINE_GATHER(msp_gather_f32_base, , float)
+MSP_DEFINE_GATHER(msp_gather_f64_base, , double)
 
 #if MSP_X86
 typedef float msp_f8 __attribute__((vector_size(32)));
@@ -238,6 +278,14 @@ MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
 MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
 MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
 MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
+MSP_DEFINE_STORE(msp_store_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
+MSP_DEFINE_STORE(msp_store_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
+MSP_DEFINE_STORE(msp_store_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
+MSP_DEFINE_STORE(msp_store_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
+MSP_DEFINE_GATHER(msp_gather_f32_avx2, MSP_TARGET_AVX2, float)
+MSP_DEFINE_GATHER(msp_gather_f64_avx2, MSP_TARGET_AVX2, double)
+MSP_DEFINE_GATHER(msp_gather_f32_avx512, MSP_TARGET_AVX512, float)
+MSP_DEFINE_GATHER(msp_gather_f64_avx512, MSP_TARGET_AVX512, double)
 #endif
 
 #if MSP_X86
@@ -287,6 +335,31 @@ static void msp_dw_plane_f64(int isa, const double *in, const msp_dw_geometry *g
                              const double *w, double bias, double *out)
 {
     MSP_DISPATCH(isa, msp_dw_plane_f64, (in, g, w, bias, out));
+}
+
+static void msp_store_f32(int isa, float *dst, ptrdiff_t plane, const float *tile,
+                          ptrdiff_t m_step, ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run,
+                          const float *bias)
+{
+    MSP_DISPATCH(isa, msp_store_f32, (dst, plane, tile, m_step, j_step, mr, run, bias));
+}
+
+static void msp_store_f64(int isa, double *dst, ptrdiff_t plane, const double *tile,
+                          ptrdiff_t m_step, ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run,
+                          const double *bias)
+{
+    MSP_DISPATCH(isa, msp_store_f64, (dst, plane, tile, m_step, j_step, mr, run, bias));
+}
+
+static void msp_gather_f32(int isa, const float *src, ptrdiff_t stride, float *dst, ptrdiff_t n)
+{
+    MSP_DISPATCH(isa, msp_gather_f32, (src, stride, dst, n));
+}
+
+static void msp_gather_f64(int isa, const double *src, ptrdiff_t stride, double *dst,
+                           ptrdiff_t n)
+{
+    MSP_DISPATCH(isa, msp_gather_f64, (src, stride, dst, n));
 }
 
 #endif
