@@ -44,6 +44,7 @@ cdef extern from "conv_kernels.h" nogil:
                         Py_ssize_t n)
     ctypedef struct msp_dw_geometry:
         Py_ssize_t H, W, kh, kw, dh, dw, top, left, H_out, W_out
+        const void *zeros
     void msp_dw_plane_f32(int isa, const float *inp, const msp_dw_geometry *g, const float *w,
                           float bias, float *out)
     void msp_dw_plane_f64(int isa, const double *inp, const msp_dw_geometry *g,
@@ -628,16 +629,17 @@ cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple 
     cdef const floating *w = <floating *>cnp.PyArray_DATA(wpack)
     cdef const floating *bias = NULL
     cdef const Py_ssize_t *taps = <Py_ssize_t *>cnp.PyArray_DATA(koff)
-    cdef cnp.ndarray buf, work
+    cdef cnp.ndarray buf, work, zeros
     cdef Py_ssize_t per_thread
     cdef bint direct = plan.path == "pointwise"
     cdef msp_dw_geometry dw_geometry
     if plan._bias is not None:
         bias = <floating *>cnp.PyArray_DATA(plan._bias)
     if plan.path == "depthwise" and sh == 1 and sw == 1:
+        zeros = np.zeros(W, plan._compute_dtype)
         dw_geometry = msp_dw_geometry(H=H, W=W, kh=plan.weight_shape[2], kw=plan.weight_shape[3],
                                       dh=plan.dilation[0], dw=plan.dilation[1], top=top, left=left,
-                                      H_out=H_out, W_out=W_out)
+                                      H_out=H_out, W_out=W_out, zeros=cnp.PyArray_DATA(zeros))
         with nogil:
             _depthwise_in_place(x, out, w, bias, &dw_geometry, N, C_in, K, plan._isa, nthreads)
         return

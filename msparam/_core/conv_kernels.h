@@ -182,9 +182,11 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
     }
 
 /* Geometry of one stride-1 depthwise plane: input (H, W), kernel (kh, kw), dilation (dh, dw),
- * top/left zero padding, output (H_out, W_out). */
+ * top/left zero padding, output (H_out, W_out); ``zeros`` points at W zero elements (a row of
+ * vertical padding). */
 typedef struct {
     ptrdiff_t H, W, kh, kw, dh, dw, top, left, H_out, W_out;
+    const void *zeros;
 } msp_dw_geometry;
 
 /* One stride-1 depthwise plane read in place: out = bias + sum of w-weighted shifted input
@@ -235,11 +237,53 @@ typedef struct {
             }                                                                                \
         }                                                                                    \
     }                                                                                        \
+    /* 3x3, one column of padding each side ('same'), rows of at least VL + 2: every      \
+     * output row from three input row pointers (the zero row standing in for padding),      \
+     * weights held in registers, only the first and last column outside the vectors. */     \
+    ATTR static void NAME##_3x3(const T *in, const msp_dw_geometry *g, const T *w, T bias,    \
+                                T *out)                                                      \
+    {                                                                                        \
+        const ptrdiff_t H = g->H, W = g->W, top = g->top, H_out = g->H_out;                  \
+        const T *zeros = (const T *)g->zeros;                                                \
+        const T w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];            \
+        const T w6 = w[6], w7 = w[7], w8 = w[8];                                             \
+        for (ptrdiff_t oy = 0; oy < H_out; ++oy) {                                           \
+            const ptrdiff_t y = oy - top;                                                    \
+            const T *r0 = (y >= 0 && y < H) ? in + y * W : zeros;                            \
+            const T *r1 = (y + 1 >= 0 && y + 1 < H) ? in + (y + 1) * W : zeros;              \
+            const T *r2 = (y + 2 >= 0 && y + 2 < H) ? in + (y + 2) * W : zeros;              \
+            T *o = out + oy * W;                                                             \
+            o[0] = bias + w1 * r0[0] + w2 * r0[1] + w4 * r1[0] + w5 * r1[1] + w7 * r2[0]      \
+                   + w8 * r2[1];                                                             \
+            for (ptrdiff_t x = 1; x < W - 1; x += (VL)) {                                    \
+                if (x + (VL) > W - 1) x = W - 1 - (VL);                                      \
+                VT a, b, c, d, e, f, p, q, r;                                                \
+                memcpy(&a, r0 + x - 1, sizeof(VT));                                          \
+                memcpy(&b, r0 + x, sizeof(VT));                                              \
+                memcpy(&c, r0 + x + 1, sizeof(VT));                                          \
+                memcpy(&d, r1 + x - 1, sizeof(VT));                                          \
+                memcpy(&e, r1 + x, sizeof(VT));                                              \
+                memcpy(&f, r1 + x + 1, sizeof(VT));                                          \
+                memcpy(&p, r2 + x - 1, sizeof(VT));                                          \
+                memcpy(&q, r2 + x, sizeof(VT));                                              \
+                memcpy(&r, r2 + x + 1, sizeof(VT));                                          \
+                VT acc = (VT){0} + bias;                                                     \
+                acc += w0 * a; acc += w1 * b; acc += w2 * c;                                 \
+                acc += w3 * d; acc += w4 * e; acc += w5 * f;                                 \
+                acc += w6 * p; acc += w7 * q; acc += w8 * r;                                 \
+                memcpy(o + x, &acc, sizeof(VT));                                             \
+            }                                                                                \
+            o[W - 1] = bias + w0 * r0[W - 2] + w1 * r0[W - 1] + w3 * r1[W - 2]                \
+                       + w4 * r1[W - 1] + w6 * r2[W - 2] + w7 * r2[W - 1];                   \
+        }                                                                                    \
+    }                                                                                        \
     ATTR static void NAME(const T *in, const msp_dw_geometry *g, const T *w, T bias, T *out) \
     {                                                                                        \
-        /* The common 3x3 kernel gets its tap loops fully unrolled. */                       \
-        if (g->kh == 3 && g->kw == 3) NAME##_rows(in, g, 3, 3, w, bias, out);                \
-        else NAME##_rows(in, g, g->kh, g->kw, w, bias, out);                                 \
+        if (g->kh == 3 && g->kw == 3 && g->dh == 1 && g->dw == 1 && g->left == 1             \
+            && g->W_out == g->W && g->W >= (VL) + 2)                                         \
+            NAME##_3x3(in, g, w, bias, out);                                                 \
+        else                                                                                 \
+            NAME##_rows(in, g, g->kh, g->kw, w, bias, out);                                  \
     }
 
 typedef float msp_f4 __attribute__((vector_size(16)));

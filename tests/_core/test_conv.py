@@ -295,3 +295,19 @@ def test_unaligned_and_foreign_layout_inputs_match_a_plain_copy():
         expected = plan(x, 2)
         assert np.array_equal(plan(unaligned, 2), expected)
         assert np.array_equal(plan(np.asfortranarray(x), 2), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("isa", available_isas())
+def test_depthwise_3x3_rows_of_every_width(isa, dtype):
+    # 'same' 3x3 depthwise has its own row kernel for rows of at least one vector plus the two
+    # border columns; widths on both sides of that limit for every ISA, and every vertical
+    # padding split.
+    rng = np.random.default_rng(13)
+    weight = rng.uniform(-1, 1, (6, 1, 3, 3)).astype(dtype)
+    bias = rng.uniform(-1, 1, 6).astype(dtype)
+    for width in [1, 2, 3, 5, 6, 9, 10, 11, 17, 18, 19, 40]:
+        for padding in [(1, 1, 1, 1), (0, 2, 1, 1), (2, 0, 1, 1)]:
+            plan = Conv2dPlan(weight, bias, (1, 1), (1, 1), padding, 6, isa=isa)
+            x = rng.uniform(-1, 1, (1, 6, 5, width)).astype(dtype)
+            assert_close_to_reference(plan(x, 2), x, weight, bias, (1, 1), (1, 1), padding, 6)
