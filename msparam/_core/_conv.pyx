@@ -379,9 +379,17 @@ cdef class Conv2dPlan:
     Notes
     -----
     float16 is computed in float32 and rounded back once.  Paths (``path`` attribute):
-    ``'depthwise'`` (one input and one output channel per group), ``'pointwise'`` (1x1,
-    stride 1, no padding: read in place), ``'direct'`` (everything else).  Inputs whose work is
-    below a small threshold run on one thread (``tiny`` in :meth:`path_for`).
+    ``'depthwise'`` (one input and one output channel per group; stride 1 reads the input in
+    place), ``'pointwise'`` (1x1, stride 1, no padding: read in place), ``'direct'``
+    (everything else, on a zero-padded stride-phase copy).  Inputs whose work is below a small
+    threshold run on one thread (``tiny`` in :meth:`path_for`).
+
+    The dense paths use one of two register-blocked kernels, chosen per input size by estimated
+    work (:meth:`pixel_blocking`): pixel vectors (output pixels in SIMD registers, weights
+    broadcast; contiguous stores) or channel vectors (output channels in SIMD registers;
+    blocks of any pixel count, e.g. one 14-pixel row).  Weights are packed for both once.
+    Every output value is one dot product summed in a fixed order, so results do not depend
+    on the thread count.
     """
     cdef readonly object dtype
     cdef readonly tuple weight_shape
