@@ -25,10 +25,10 @@ cdef extern from "conv_kernels.h" nogil:
     int msp_conv_isa()
     int msp_conv_mr(int isa, int is_double, int channel_vectors)
     int msp_conv_nr(int isa, int is_double, int channel_vectors)
-    void msp_dense_f32(int isa, int channel_vectors, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                       const float *w, float *tile)
-    void msp_dense_f64(int isa, int channel_vectors, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                       const double *w, double *tile)
+    void msp_dense_f32(int isa, int channel_vectors, const float *inp, const Py_ssize_t *koff,
+                       Py_ssize_t K, const float *w, float *tile)
+    void msp_dense_f64(int isa, int channel_vectors, const double *inp, const Py_ssize_t *koff,
+                       Py_ssize_t K, const double *w, double *tile)
     void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const float *w, float *out, Py_ssize_t n)
     void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,

@@ -231,7 +231,8 @@ typedef struct {
                 for (ptrdiff_t ky = ky0; ky < ky1; ++ky)                                     \
                     for (ptrdiff_t kx = 0; kx < kw; ++kx) {                                  \
                         ptrdiff_t ix = ox - left + kx * dw;                                  \
-                        if (ix >= 0 && ix < W) a += w[ky * kw + kx] * base[ky * dh * W + ox + kx * dw]; \
+                        if (ix >= 0 && ix < W)                                               \
+                            a += w[ky * kw + kx] * base[ky * dh * W + ox + kx * dw];         \
                     }                                                                        \
                 o[ox] = a;                                                                   \
             }                                                                                \
