@@ -142,7 +142,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                          Py_ssize_t Cg_out, Py_ssize_t K, Py_ssize_t H_out, Py_ssize_t W_out,
                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
                          Py_ssize_t top, Py_ssize_t left, bint direct, bint private_pad,
-                         bint by_row, int isa, bint channel_vectors, int MR, int NR,
+                         Py_ssize_t slack, bint by_row, int isa, bint channel_vectors, int MR, int NR,
                          floating *work, Py_ssize_t work_per_thread,
                          int nthreads) noexcept nogil:
     """Direct convolution over output tiles (image, group, channel block, pixel block).
@@ -153,7 +153,8 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     Unless ``direct`` (1x1, stride 1, no padding: x is read in place), x is copied as
     zero-padded stride-phase planes, so every tap is a unit-stride read: all of it into ``buf``
     up front, or, ``private_pad``, one (image, group) at a time into each thread's work space
-    just before the thread computes on it (the copy is then still in its cache).
+    just before the thread computes on it (the copy is then still in its cache).  The
+    ``slack`` elements after the planes are zeroed: reads wrap into them.
     """
     cdef Py_ssize_t phases = sh * sw
     cdef Py_ssize_t plane = Hq * Wq
@@ -176,6 +177,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         img_stride = C_in * H * W
         grp_stride = Cg_in * H * W
     elif not private_pad:
+        memset(buf + N * C_in * phases * plane, 0, slack * sizeof(floating))
         # By rows, so that few large planes (a stem's 3 channels) still split evenly.
         for i in prange(N * C_in * phases * Hq, num_threads=nthreads, schedule="static"):
             c = i // (phases * Hq)
@@ -188,6 +190,8 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         tile = work + threadid() * work_per_thread
         scratch = tile + MR * NR
         own = scratch + K * NR
+        if private_pad:
+            memset(own + Cg_in * phases * plane, 0, slack * sizeof(floating))
         first = total * threadid() // omp_get_num_threads()
         last = total * (threadid() + 1) // omp_get_num_threads()
         padded = -1
@@ -576,6 +580,11 @@ cdef class Conv2dPlan:
         top, bottom, left, right = self.padding
         hq = -(-(h + top + bottom) // sh)
         wq = -(-(w + left + right) // sw)
+        if sw == 1 and self.path == "direct":
+            # Rows may share their padding columns: reads past a row's end wrap into the next
+            # row's left zeros (the plane's last row into zeroed slack after the planes), so a
+            # row needs only W + max(left, right) columns: fewer computed-and-dropped pixels.
+            wq = max(w + max(left, right), self.output_shape((1, 1, h, w))[3])
         ky = np.arange(kh).reshape(kh, 1) * dh
         kx = np.arange(kw).reshape(1, kw) * dw
         taps = ((ky % sh) * sw + kx % sw) * hq * wq + (ky // sh) * wq + kx // sw
@@ -663,12 +672,13 @@ cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple 
     # share out; otherwise all threads pad the whole input first.
     cdef bint private_pad = not direct and N * G >= nthreads
     cdef Py_ssize_t padded_size = (C_in // G if private_pad else N * C_in) * sh * sw * hq * wq
-    per_thread = (mr + K) * nr + (padded_size + nr + 64 if private_pad else 0)
+    cdef Py_ssize_t slack = nr + left + 64  # read past the planes (zeroed, see _taps)
+    per_thread = (mr + K) * nr + (padded_size + slack if private_pad else 0)
     work = np.empty(nthreads * per_thread, plan._compute_dtype)
-    buf = np.empty(1 if direct or private_pad else padded_size + nr + 64, plan._compute_dtype)
+    buf = np.empty(1 if direct or private_pad else padded_size + slack, plan._compute_dtype)
     with nogil:
         _dense_forward(x, <floating *>cnp.PyArray_DATA(buf), out, w, bias, taps,
                        <Py_ssize_t *>cnp.PyArray_DATA(tail_koff), N, C_in, H, W, G, C_in // G,
                        C_out // G, K, H_out, W_out, sh, sw, hq, wq, top, left, direct,
-                       private_pad, by_row, plan._isa, cv, mr, nr,
+                       private_pad, slack, by_row, plan._isa, cv, mr, nr,
                        <floating *>cnp.PyArray_DATA(work), per_thread, nthreads)
