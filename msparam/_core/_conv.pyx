@@ -580,11 +580,8 @@ cdef class Conv2dPlan:
         top, bottom, left, right = self.padding
         hq = -(-(h + top + bottom) // sh)
         wq = -(-(w + left + right) // sw)
-        if sw == 1 and self.path == "direct":
-            # Rows may share their padding columns: reads past a row's end wrap into the next
-            # row's left zeros (the plane's last row into zeroed slack after the planes), so a
-            # row needs only W + max(left, right) columns: fewer computed-and-dropped pixels.
-            wq = max(w + max(left, right), self.output_shape((1, 1, h, w))[3])
+        if self.path == "direct":
+            wq = self._shared_padding_width(w)
         ky = np.arange(kh).reshape(kh, 1) * dh
         kx = np.arange(kw).reshape(1, kw) * dw
         taps = ((ky % sh) * sw + kx % sw) * hq * wq + (ky // sh) * wq + kx // sw
@@ -599,6 +596,25 @@ cdef class Conv2dPlan:
             self._tap_cache.clear()
         self._tap_cache[key] = cached = (hq, wq, koff, tail_koff, nr, by_row, cv)
         return cached
+
+    def _shared_padding_width(self, w):
+        """Narrowest stride-phase row for an input w wide, given that rows may share their
+        padding columns: reads past a row's end wrap into the next row's left zeros (the last
+        row's into the zeroed slack after the planes).  Fewer computed-and-dropped pixels."""
+        kw, sw, dw = self.weight_shape[3], self.stride[1], self.dilation[1]
+        left = self.padding[2]
+        w_out = self.output_shape((1, 1, 1, w))[3]
+        width = w_out
+        for pw in range(sw):
+            # The row must hold its last input column.
+            if w - 1 + left >= pw:
+                width = max(width, (w - 1 + left - pw) // sw + 1)
+        # Reads may run past a row only as far as the next row's left zeros; that row can
+        # belong to any stride phase (the first row of the next phase plane).
+        zeros = min(max(0, -(-(left - pw) // sw)) for pw in range(sw))
+        for kx in range(0, kw * dw, dw):
+            width = max(width, w_out + kx // sw - zeros)
+        return width
 
     def _blocking(self, h, w, wq):
         """Kernel orientation and pixel blocking with the least estimated work: multiply-adds
@@ -672,7 +688,7 @@ cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple 
     # share out; otherwise all threads pad the whole input first.
     cdef bint private_pad = not direct and N * G >= nthreads
     cdef Py_ssize_t padded_size = (C_in // G if private_pad else N * C_in) * sh * sw * hq * wq
-    cdef Py_ssize_t slack = nr + left + 64  # read past the planes (zeroed, see _taps)
+    cdef Py_ssize_t slack = nr + wq + 64  # read past the planes (zeroed, see _taps)
     per_thread = (mr + K) * nr + (padded_size + slack if private_pad else 0)
     work = np.empty(nthreads * per_thread, plan._compute_dtype)
     buf = np.empty(1 if direct or private_pad else padded_size + slack, plan._compute_dtype)
