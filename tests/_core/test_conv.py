@@ -311,3 +311,22 @@ def test_depthwise_3x3_rows_of_every_width(isa, dtype):
             plan = Conv2dPlan(weight, bias, (1, 1), (1, 1), padding, 6, isa=isa)
             x = rng.uniform(-1, 1, (1, 6, 5, width)).astype(dtype)
             assert_close_to_reference(plan(x, 2), x, weight, bias, (1, 1), (1, 1), padding, 6)
+
+
+@pytest.mark.parametrize("isa", available_isas())
+@pytest.mark.parametrize("x_shape, w_shape, stride, dilation, padding", [
+    # Padded rows share padding columns; reads past a row's end must land on zeros, including
+    # past the last row of a stride-phase plane into the next phase's first row.
+    ((1, 1, 1, 1), (2, 1, 1, 2), (1, 2), (1, 2), (0, 0, 1, 1)),
+    ((1, 3, 30, 30), (16, 3, 7, 7), (2, 2), (1, 1), (2, 3, 2, 3)),
+    ((2, 4, 9, 21), (8, 4, 3, 3), (1, 1), (1, 1), (0, 0, 1, 1)),
+    ((2, 4, 9, 21), (8, 4, 3, 5), (1, 3), (2, 1), (1, 0, 3, 1)),
+    ((1, 2, 6, 17), (8, 2, 2, 3), (2, 2), (1, 2), (0, 1, 0, 4)),
+])
+def test_rows_sharing_padding_columns(isa, x_shape, w_shape, stride, dilation, padding):
+    rng = np.random.default_rng(17)
+    x = rng.uniform(-1, 1, x_shape).astype(np.float32)
+    w = rng.uniform(-1, 1, w_shape).astype(np.float32)
+    for kernel in KERNELS:
+        plan = Conv2dPlan(w, None, stride, dilation, padding, 1, isa=isa, kernel=kernel)
+        assert_close_to_reference(plan(x, 2), x, w, None, stride, dilation, padding, 1)
