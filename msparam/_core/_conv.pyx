@@ -23,6 +23,7 @@ cdef extern from "conv_kernels.h" nogil:
     int MSP_ISA_AVX2
     int MSP_ISA_AVX512
     int msp_conv_isa()
+    void msp_barrier()
     int msp_conv_mr(int isa, int is_double, int channel_vectors)
     int msp_conv_nr(int isa, int is_double, int channel_vectors)
     void msp_dense_f32(int isa, int channel_vectors, const float *inp, const Py_ssize_t *koff,
@@ -165,7 +166,8 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
     cdef Py_ssize_t total = N * G * T * NB
-    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k, c, first, last, padded, limit, skip
+    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k, c, row, channel, first, last, padded, limit
+    cdef Py_ssize_t skip
     cdef const floating *src
     cdef const floating *base
     cdef const floating *panel
@@ -178,13 +180,17 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         grp_stride = Cg_in * H * W
     elif not private_pad:
         memset(buf + N * C_in * phases * plane, 0, slack * sizeof(floating))
-        # By rows, so that few large planes (a stem's 3 channels) still split evenly.
-        for i in prange(N * C_in * phases * Hq, num_threads=nthreads, schedule="static"):
-            c = i // (phases * Hq)
-            _pad_row(x + c * H * W, H, W, buf + c * phases * plane, sh, sw, Hq, Wq, top, left,
-                     i - c * phases * Hq, isa)
         src = buf
+    # One parallel region per call (fewer thread hand-offs, which a busy machine delays).
     with parallel(num_threads=nthreads):
+        if not direct and not private_pad:
+            # Pad by rows, so that few large planes (a stem's 3 channels) still split evenly,
+            # then wait for the whole copy before any block reads it.
+            for row in prange(N * C_in * phases * Hq, schedule="static"):
+                channel = row // (phases * Hq)
+                _pad_row(x + channel * H * W, H, W, buf + channel * phases * plane, sh, sw, Hq,
+                         Wq, top, left, row - channel * phases * Hq, isa)
+            msp_barrier()
         # Per-thread work space (allocated by the caller, so nothing here can fail) and an
         # even, contiguous share of the blocks.
         tile = work + threadid() * work_per_thread

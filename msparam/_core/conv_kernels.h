@@ -40,6 +40,15 @@ static int msp_conv_isa(void)
     return MSP_ISA_BASE;
 }
 
+/* Barrier for all threads of the enclosing OpenMP parallel region (Cython's prange inside a
+ * parallel block ends without one). */
+static void msp_barrier(void)
+{
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
 /* Two register-blocked dense kernels, both over an MR x NR block (MR output channels, NR output
  * pixels) of accumulators:
  *  - pixel vectors ("pv"): NR = NV vectors of consecutive pixels loaded from the input, MR
