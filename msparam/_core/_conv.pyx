@@ -3,10 +3,13 @@
 The layer (``msparam.nn.Conv2d``) resolves ``pad_mode`` into explicit paddings and calls
 :class:`Conv2dPlan`; this module validates shapes and dtypes itself before any ``nogil`` code.
 """
+import math
+
 import numpy as np
 
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange, threadid
+from openmp cimport omp_get_num_threads
 from libc.string cimport memcpy, memset
 
 cnp.import_array()
@@ -20,17 +23,33 @@ cdef extern from "conv_kernels.h" nogil:
     int MSP_ISA_AVX2
     int MSP_ISA_AVX512
     int msp_conv_isa()
-    int msp_conv_mr(int isa, int is_double)
-    int msp_conv_nr(int isa, int is_double)
-    int msp_conv_nr_wide(int isa, int is_double)
-    void msp_dense_f32(int isa, int nr, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                       const float *w, float *tile, int accumulate)
-    void msp_dense_f64(int isa, int nr, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                       const double *w, double *tile, int accumulate)
+    void msp_barrier()
+    int msp_conv_mr(int isa, int is_double, int channel_vectors)
+    int msp_conv_nr(int isa, int is_double, int channel_vectors)
+    void msp_dense_f32(int isa, int channel_vectors, const float *inp, const Py_ssize_t *koff,
+                       Py_ssize_t K, const float *w, float *tile)
+    void msp_dense_f64(int isa, int channel_vectors, const double *inp, const Py_ssize_t *koff,
+                       Py_ssize_t K, const double *w, double *tile)
     void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const float *w, float *out, Py_ssize_t n)
     void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const double *w, double *out, Py_ssize_t n)
+    void msp_store_f32(int isa, float *dst, Py_ssize_t plane, const float *tile,
+                       Py_ssize_t m_step, Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
+                       const float *bias)
+    void msp_store_f64(int isa, double *dst, Py_ssize_t plane, const double *tile,
+                       Py_ssize_t m_step, Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
+                       const double *bias)
+    void msp_gather_f32(int isa, const float *src, Py_ssize_t stride, float *dst, Py_ssize_t n)
+    void msp_gather_f64(int isa, const double *src, Py_ssize_t stride, double *dst,
+                        Py_ssize_t n)
+    ctypedef struct msp_dw_geometry:
+        Py_ssize_t H, W, kh, kw, dh, dw, top, left, H_out, W_out
+        const void *zeros
+    void msp_dw_plane_f32(int isa, const float *inp, const msp_dw_geometry *g, const float *w,
+                          float bias, float *out)
+    void msp_dw_plane_f64(int isa, const double *inp, const msp_dw_geometry *g,
+                          const double *w, double bias, double *out)
 
 __all__ = ["Conv2dPlan", "conv2d_forward", "available_isas"]
 
@@ -38,10 +57,11 @@ _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx51
 _BEST_ISA = msp_conv_isa()
 # Work (multiply-adds) below which one thread beats waking the OpenMP team.
 _TINY_MACS = 1 << 18
-# Reduction chunk and pixel blocks per chunk pass of the dense path (see _dense_forward).
-cdef enum:
-    _K_CHUNK = 128
-    _TILE_GROUP = 8
+# Estimated store cost per output value in multiply-add units, by kernel orientation
+# (channel_vectors): pixel-vector blocks copy out as contiguous runs, channel-vector blocks
+# are transposed one value at a time.
+_STORE_MACS = (2, 32)
+_KERNELS = ("pixel_vectors", "channel_vectors")
 
 
 def available_isas():
@@ -50,12 +70,12 @@ def available_isas():
 
 
 cdef inline void _dense(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                        const floating *w, floating *tile, int isa, int nr,
-                        int accumulate) noexcept nogil:
+                        const floating *w, floating *tile, int isa,
+                        bint channel_vectors) noexcept nogil:
     if floating is float:
-        msp_dense_f32(isa, nr, inp, koff, K, w, tile, accumulate)
+        msp_dense_f32(isa, channel_vectors, inp, koff, K, w, tile)
     else:
-        msp_dense_f64(isa, nr, inp, koff, K, w, tile, accumulate)
+        msp_dense_f64(isa, channel_vectors, inp, koff, K, w, tile)
 
 
 cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -66,28 +86,54 @@ cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
         msp_dw_f64(isa, inp, koff, K, w, out, n)
 
 
+cdef inline void _dw_plane(const floating *inp, const msp_dw_geometry *g, const floating *w,
+                           floating bias, floating *out, int isa) noexcept nogil:
+    if floating is float:
+        msp_dw_plane_f32(isa, inp, g, w, bias, out)
+    else:
+        msp_dw_plane_f64(isa, inp, g, w, bias, out)
+
+
+cdef inline void _pad_row(const floating *src, Py_ssize_t H, Py_ssize_t W, floating *dst,
+                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
+                          Py_ssize_t top, Py_ssize_t left, Py_ssize_t row, int isa) noexcept nogil:
+    """Row ``row`` of the zero-padded copy of one (H, W) plane split into sh*sw stride phases
+    of (Hq, Wq): phase (row // Hq) holds input rows a*sh + ph - top, columns b*sw + pw - left."""
+    cdef Py_ssize_t phase = row // Hq
+    cdef Py_ssize_t y = (row - phase * Hq) * sh + phase // sw - top
+    cdef Py_ssize_t pw = phase % sw
+    cdef Py_ssize_t b0, b1, b
+    cdef floating *out = dst + row * Wq
+    cdef const floating *line
+    if y < 0 or y >= H:
+        memset(out, 0, Wq * sizeof(floating))
+        return
+    # Columns b0 <= b < b1 fall inside the input row.
+    b0 = (left - pw + sw - 1) // sw if left > pw else 0
+    b1 = (W + left - pw + sw - 1) // sw
+    if b1 > Wq:
+        b1 = Wq
+    if b0 > b1:
+        b0 = b1
+    line = src + y * W + pw - left
+    memset(out, 0, b0 * sizeof(floating))
+    if sw == 1:
+        memcpy(out + b0, line + b0, (b1 - b0) * sizeof(floating))
+    elif floating is float:
+        msp_gather_f32(isa, line + b0 * sw, sw, out + b0, b1 - b0)
+    else:
+        msp_gather_f64(isa, line + b0 * sw, sw, out + b0, b1 - b0)
+    memset(out + b1, 0, (Wq - b1) * sizeof(floating))
+
+
 cdef inline void _pad_plane(const floating *src, Py_ssize_t H, Py_ssize_t W,
                             floating *dst, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq,
-                            Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left) noexcept nogil:
+                            Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left,
+                            int isa) noexcept nogil:
     """Zero-padded copy of one (H, W) plane split into sh*sw stride phases of (Hq, Wq)."""
-    cdef Py_ssize_t ph, pw, a, b, y, xx, b0, b1
-    cdef floating *row
-    if sh == 1 and sw == 1:
-        memset(dst, 0, Hq * Wq * sizeof(floating))
-        for y in range(H):
-            memcpy(dst + (y + top) * Wq + left, src + y * W, W * sizeof(floating))
-        return
-    for ph in range(sh):
-        for pw in range(sw):
-            for a in range(Hq):
-                row = dst + ((ph * sw + pw) * Hq + a) * Wq
-                y = a * sh + ph - top
-                if y < 0 or y >= H:
-                    memset(row, 0, Wq * sizeof(floating))
-                    continue
-                for b in range(Wq):
-                    xx = b * sw + pw - left
-                    row[b] = src[y * W + xx] if 0 <= xx < W else 0
+    cdef Py_ssize_t row
+    for row in range(sh * sw * Hq):
+        _pad_row(src, H, W, dst, sh, sw, Hq, Wq, top, left, row, isa)
 
 
 cdef void _dense_forward(const floating *x, floating *buf, floating *out,
@@ -96,16 +142,20 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                          Py_ssize_t H, Py_ssize_t W, Py_ssize_t G, Py_ssize_t Cg_in,
                          Py_ssize_t Cg_out, Py_ssize_t K, Py_ssize_t H_out, Py_ssize_t W_out,
                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t Hq, Py_ssize_t Wq,
-                         Py_ssize_t top, Py_ssize_t left, bint direct, bint by_row, int isa,
-                         int MR, int NR, floating *work, Py_ssize_t work_per_thread,
+                         Py_ssize_t top, Py_ssize_t left, bint direct, bint private_pad,
+                         Py_ssize_t slack, bint by_row, int isa, bint channel_vectors, int MR, int NR,
+                         floating *work, Py_ssize_t work_per_thread,
                          int nthreads) noexcept nogil:
     """Direct convolution over output tiles (image, group, channel block, pixel block).
 
     Pixel blocks run over the flattened (H_out, Wq) grid (wrap-around columns are computed and
     dropped), or, ``by_row``, over whole segments of one output row.
 
-    Unless ``direct`` (1x1, stride 1, no padding: x is read in place), x is first copied into
-    ``buf`` as zero-padded stride-phase planes, so every tap is a unit-stride read.
+    Unless ``direct`` (1x1, stride 1, no padding: x is read in place), x is copied as
+    zero-padded stride-phase planes, so every tap is a unit-stride read: all of it into ``buf``
+    up front, or, ``private_pad``, one (image, group) at a time into each thread's work space
+    just before the thread computes on it (the copy is then still in its cache).  The
+    ``slack`` elements after the planes are zeroed: reads wrap into them.
     """
     cdef Py_ssize_t phases = sh * sw
     cdef Py_ssize_t plane = Hq * Wq
@@ -115,64 +165,83 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t S = (W_out + NR - 1) // NR
     cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
-    # Reduction chunks whose weights (KC x MR) stay in L1 while a group of TG pixel blocks
-    # reuses them; short reductions run in one chunk.
-    cdef Py_ssize_t KC = K if K <= 2 * _K_CHUNK else _K_CHUNK
-    cdef Py_ssize_t TG = 1 if KC == K else _TILE_GROUP
-    cdef Py_ssize_t TGN = (T + TG - 1) // TG
-    cdef Py_ssize_t total = N * G * NB * TGN
-    cdef Py_ssize_t i, t, t0, t1, r, ob, g, n, p0, j, k, kc, kn
+    cdef Py_ssize_t total = N * G * T * NB
+    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k, c, row, channel, first, last, padded, limit
+    cdef Py_ssize_t skip
     cdef const floating *src
+    cdef const floating *base
     cdef const floating *panel
-    cdef floating *tiles
+    cdef floating *tile
     cdef floating *scratch
-    if not direct:
-        for i in prange(N * C_in, num_threads=nthreads, schedule="static"):
-            _pad_plane(x + i * H * W, H, W, buf + i * phases * plane, sh, sw, Hq, Wq, top, left)
-        src = buf
-    else:
+    cdef floating *own
+    if direct:
         src = x
         img_stride = C_in * H * W
         grp_stride = Cg_in * H * W
+    elif not private_pad:
+        memset(buf + N * C_in * phases * plane, 0, slack * sizeof(floating))
+        src = buf
+    # One parallel region per call (fewer thread hand-offs, which a busy machine delays).
     with parallel(num_threads=nthreads):
-        # Per-thread work space (allocated by the caller, so nothing here can fail).
-        tiles = work + threadid() * work_per_thread
-        scratch = tiles + TG * MR * NR
-        for i in prange(total, schedule="static"):
-            t0 = (i % TGN) * TG
-            r = i // TGN
-            ob = r % NB
-            r = r // NB
+        if not direct and not private_pad:
+            # Pad by rows, so that few large planes (a stem's 3 channels) still split evenly,
+            # then wait for the whole copy before any block reads it.
+            for row in prange(N * C_in * phases * Hq, schedule="static"):
+                channel = row // (phases * Hq)
+                _pad_row(x + channel * H * W, H, W, buf + channel * phases * plane, sh, sw, Hq,
+                         Wq, top, left, row - channel * phases * Hq, isa)
+            msp_barrier()
+        # Per-thread work space (allocated by the caller, so nothing here can fail) and an
+        # even, contiguous share of the blocks.
+        tile = work + threadid() * work_per_thread
+        scratch = tile + MR * NR
+        own = scratch + K * NR
+        if private_pad:
+            memset(own + Cg_in * phases * plane, 0, slack * sizeof(floating))
+        first = total * threadid() // omp_get_num_threads()
+        last = total * (threadid() + 1) // omp_get_num_threads()
+        padded = -1
+        for i in range(first, last):
+            # Channel blocks innermost: consecutive items reuse one pixel block's input while
+            # it is in L1, and the whole reduction runs in one pass (measured faster than
+            # splitting it into cache-sized chunks).
+            ob = i % NB
+            r = i // NB
+            t = r % T
+            r = r // T
             g = r % G
             n = r // G
-            t1 = t0 + TG
-            if t1 > T:
-                t1 = T
+            if private_pad:
+                if padded != r:
+                    for c in range(Cg_in):
+                        _pad_plane(x + (r * Cg_in + c) * H * W, H, W, own + c * phases * plane,
+                                   sh, sw, Hq, Wq, top, left, isa)
+                    padded = r
+                base = own
+            else:
+                base = src + n * img_stride + g * grp_stride
             panel = wpack + (g * NB + ob) * K * MR
-            kc = 0
-            while kc < K:
-                kn = K - kc
-                if kn > KC:
-                    kn = KC
-                for t in range(t0, t1):
-                    p0 = _block_start(t, by_row, S, Wq, NR)
-                    if direct and p0 + NR > P:
-                        # The last pixel block of an in-place input would read past its end.
-                        if kc == 0:
-                            for k in range(K):
-                                for j in range(NR):
-                                    scratch[k * NR + j] = (
-                                        src[n * img_stride + g * grp_stride + koff[k] + p0 + j]
-                                        if p0 + j < P else 0)
-                        _dense(scratch, tail_koff + kc, kn, panel + kc * MR,
-                               tiles + (t - t0) * MR * NR, isa, NR, kc > 0)
-                    else:
-                        _dense(src + n * img_stride + g * grp_stride + p0, koff + kc, kn,
-                               panel + kc * MR, tiles + (t - t0) * MR * NR, isa, NR, kc > 0)
-                kc = kc + kn
-            for t in range(t0, t1):
-                _store_block(tiles + (t - t0) * MR * NR, out, bias, t, n, g, ob, by_row, S, P,
-                             Wq, G, Cg_out, H_out, W_out, MR, NR)
+            p0 = _block_start(t, by_row, S, Wq, NR)
+            limit = W_out - (t % S) * NR if by_row else P - p0
+            if limit > NR:
+                limit = NR
+            skip = 0
+            if direct and p0 + NR > P and P >= NR:
+                # The last pixel block of an in-place input would read past its end: shift it
+                # back to end at the last pixel and store only the pixels not stored yet.
+                skip = p0 + NR - P
+                p0 = P - NR
+                limit = NR
+            if direct and p0 + NR > P:
+                # An input smaller than one block: gather it, zero-extended.
+                for k in range(K):
+                    for j in range(NR):
+                        scratch[k * NR + j] = base[koff[k] + p0 + j] if p0 + j < P else 0
+                _dense(scratch, tail_koff, K, panel, tile, isa, channel_vectors)
+            else:
+                _dense(base + p0, koff, K, panel, tile, isa, channel_vectors)
+            _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out, H_out,
+                         W_out, MR, NR, channel_vectors, isa)
 
 
 cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_ssize_t Wq,
@@ -184,20 +253,19 @@ cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_
 
 
 cdef inline void _store_block(const floating *tile, floating *out, const floating *bias,
-                              Py_ssize_t t, Py_ssize_t n, Py_ssize_t g, Py_ssize_t ob,
-                              bint by_row, Py_ssize_t S, Py_ssize_t P, Py_ssize_t Wq,
-                              Py_ssize_t G, Py_ssize_t Cg_out, Py_ssize_t H_out,
-                              Py_ssize_t W_out, int MR, int NR) noexcept nogil:
-    """Write the valid pixels and channels of one MR x NR block (+ bias) into NCHW output."""
-    cdef Py_ssize_t p0 = _block_start(t, by_row, S, Wq, NR)
-    cdef Py_ssize_t limit = W_out - (t % S) * NR if by_row else P - p0
+                              Py_ssize_t p0, Py_ssize_t j, Py_ssize_t limit, Py_ssize_t n,
+                              Py_ssize_t g, Py_ssize_t ob, Py_ssize_t Wq, Py_ssize_t G,
+                              Py_ssize_t Cg_out, Py_ssize_t H_out, Py_ssize_t W_out, int MR,
+                              int NR, bint channel_vectors, int isa) noexcept nogil:
+    """Write pixels j..limit-1 (those in the output) and the valid channels of one MR x NR block
+    (+ bias) starting at flat pixel p0 into NCHW output; the block is pixel-major
+    (``channel_vectors``) or channel-major."""
     cdef Py_ssize_t mmax = Cg_out - ob * MR
     cdef Py_ssize_t c = g * Cg_out + ob * MR
     cdef floating *dst = out + (n * G * Cg_out + c) * H_out * W_out
-    cdef Py_ssize_t j = 0, p, oy, ox, run, m, k
-    cdef floating b
-    if limit > NR:
-        limit = NR
+    cdef Py_ssize_t p, oy, ox, run
+    cdef Py_ssize_t m_step = 1 if channel_vectors else NR
+    cdef Py_ssize_t j_step = MR if channel_vectors else 1
     if mmax > MR:
         mmax = MR
     while j < limit:
@@ -211,11 +279,27 @@ cdef inline void _store_block(const floating *tile, floating *out, const floatin
         run = W_out - ox
         if run > limit - j:
             run = limit - j
-        for m in range(mmax):
-            b = bias[c + m] if bias != NULL else 0
-            for k in range(run):
-                dst[m * H_out * W_out + oy * W_out + ox + k] = tile[(j + k) * MR + m] + b
+        if floating is float:
+            msp_store_f32(isa, dst + oy * W_out + ox, H_out * W_out, tile + j * j_step, m_step,
+                          j_step, mmax, run, bias + c if bias != NULL else NULL)
+        else:
+            msp_store_f64(isa, dst + oy * W_out + ox, H_out * W_out, tile + j * j_step, m_step,
+                          j_step, mmax, run, bias + c if bias != NULL else NULL)
         j = j + run
+
+
+cdef void _depthwise_in_place(const floating *x, floating *out, const floating *w,
+                              const floating *bias, const msp_dw_geometry *geometry, Py_ssize_t N,
+                              Py_ssize_t C, Py_ssize_t K, int isa, int nthreads) noexcept nogil:
+    """Stride-1 depthwise: every plane read in place, padding handled at the borders (no copy
+    of the input, output written once)."""
+    cdef Py_ssize_t plane_in = geometry.H * geometry.W
+    cdef Py_ssize_t plane_out = geometry.H_out * geometry.W_out
+    cdef Py_ssize_t i, c
+    for i in prange(N * C, num_threads=nthreads, schedule="static"):
+        c = i % C
+        _dw_plane(x + i * plane_in, geometry, w + c * K, bias[c] if bias != NULL else 0,
+                  out + i * plane_out, isa)
 
 
 cdef void _depthwise_forward(const floating *x, floating *out, const floating *w,
@@ -225,8 +309,8 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
                              Py_ssize_t Hq, Py_ssize_t Wq, Py_ssize_t top, Py_ssize_t left,
                              int isa, floating *work, Py_ssize_t work_per_thread,
                              int nthreads) noexcept nogil:
-    """One input channel per output channel: pad each plane into a per-thread buffer (it stays
-    in cache), then vectorise every output row over its width."""
+    """Strided depthwise: pad each plane into a per-thread buffer split into stride phases (it
+    stays in cache), then vectorise every output row over its width."""
     cdef Py_ssize_t plane = sh * sw * Hq * Wq
     cdef Py_ssize_t i, c, oy, ox
     cdef floating *buf
@@ -240,7 +324,7 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
         flat = buf + plane + Wq + 64
         for i in prange(N * C, schedule="static"):
             c = i % C
-            _pad_plane(x + i * H * W, H, W, buf, sh, sw, Hq, Wq, top, left)
+            _pad_plane(x + i * H * W, H, W, buf, sh, sw, Hq, Wq, top, left, isa)
             # All rows in one sweep over the padded width; the wrap-around columns are dropped.
             _dw(buf, koff, K, w + c * K, flat, span, isa)
             b = bias[c] if bias != NULL else 0
@@ -251,6 +335,17 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
                         row[ox] = flat[oy * Wq + ox] + b
                 else:
                     memcpy(row, flat + oy * Wq, W_out * sizeof(floating))
+
+
+def _pack_weights(w, group, mr, dtype):
+    """(group, block, K, MR) panels, output channels zero-padded to whole blocks: the kernel
+    streams one MR-wide row of weights per reduction index."""
+    c_out = w.shape[0]
+    cg_out, k = c_out // group, int(np.prod(w.shape[1:]))
+    nb = -(-cg_out // mr)
+    blocks = np.zeros((group, nb * mr, k), dtype)
+    blocks[:, :cg_out] = w.reshape(group, cg_out, k)
+    return np.ascontiguousarray(blocks.reshape(group, nb, mr, k).transpose(0, 1, 3, 2))
 
 
 def _pair(value, name):
@@ -287,13 +382,24 @@ cdef class Conv2dPlan:
         Positive, divides C_out.
     isa : str or None
         Force a SIMD path from :func:`available_isas` (tests); None picks the widest.
+    kernel : {'pixel_vectors', 'channel_vectors'} or None
+        Force the dense kernel's vector orientation (tests); None picks, per input size, the
+        one with the least estimated work.
 
     Notes
     -----
     float16 is computed in float32 and rounded back once.  Paths (``path`` attribute):
-    ``'depthwise'`` (one input and one output channel per group), ``'pointwise'`` (1x1,
-    stride 1, no padding: read in place), ``'direct'`` (everything else).  Inputs whose work is
-    below a small threshold run on one thread (``tiny`` in :meth:`path_for`).
+    ``'depthwise'`` (one input and one output channel per group; stride 1 reads the input in
+    place), ``'pointwise'`` (1x1, stride 1, no padding: read in place), ``'direct'``
+    (everything else, on a zero-padded stride-phase copy).  Inputs whose work is below a small
+    threshold run on one thread (``tiny`` in :meth:`path_for`).
+
+    The dense paths use one of two register-blocked kernels, chosen per input size by estimated
+    work (:meth:`pixel_blocking`): pixel vectors (output pixels in SIMD registers, weights
+    broadcast; contiguous stores) or channel vectors (output channels in SIMD registers;
+    blocks of any pixel count, e.g. one 14-pixel row).  Weights are packed for both once.
+    Every output value is one dot product summed in a fixed order, so results do not depend
+    on the thread count.
     """
     cdef readonly object dtype
     cdef readonly tuple weight_shape
@@ -301,12 +407,16 @@ cdef class Conv2dPlan:
     cdef readonly Py_ssize_t group
     cdef readonly str path
     cdef readonly str isa
-    cdef int _isa, _mr, _nr, _nr_wide
+    cdef tuple _orientations
+    cdef int _isa
+    cdef int _mr[2]
+    cdef int _nr[2]
     cdef object _wpack, _bias, _compute_dtype
     cdef dict _tap_cache
+    cdef dict _call_cache
     cdef Py_ssize_t _macs_per_output
 
-    def __init__(self, weight, bias, stride, dilation, padding, group, isa=None):
+    def __init__(self, weight, bias, stride, dilation, padding, group, isa=None, kernel=None):
         if not isinstance(weight, np.ndarray):
             raise TypeError(f"For 'Conv2dPlan', 'weight' must be a numpy.ndarray, but got "
                             f"{type(weight).__name__}.")
@@ -357,16 +467,21 @@ cdef class Conv2dPlan:
                                  f"{isa!r}.")
             self._isa = names.index(isa)
         self.isa = _ISA_NAMES[self._isa]
+        if kernel is not None and kernel not in _KERNELS:
+            raise ValueError(f"For 'Conv2dPlan', 'kernel' must be one of {list(_KERNELS)} or "
+                             f"None, but got {kernel!r}.")
+        self._orientations = (0, 1) if kernel is None else (_KERNELS.index(kernel),)
         self._tap_cache = {}
+        self._call_cache = {}
         self._macs_per_output = int(np.prod(weight.shape[1:]))
         self.dtype = weight.dtype
         self.weight_shape = tuple(weight.shape)
         self.stride, self.dilation, self.padding, self.group = stride, dilation, padding, group
         self._compute_dtype = np.dtype(np.float64 if weight.dtype == np.float64 else np.float32)
         is_double = self._compute_dtype == np.float64
-        self._mr = msp_conv_mr(self._isa, is_double)
-        self._nr = msp_conv_nr(self._isa, is_double)
-        self._nr_wide = msp_conv_nr_wide(self._isa, is_double)
+        for cv in range(2):
+            self._mr[cv] = msp_conv_mr(self._isa, is_double, cv)
+            self._nr[cv] = msp_conv_nr(self._isa, is_double, cv)
 
         kh, kw = weight.shape[2:]
         cg_in, cg_out = weight.shape[1], c_out // group
@@ -380,12 +495,9 @@ cdef class Conv2dPlan:
                 self.path = "pointwise"
             else:
                 self.path = "direct"
-            nb = -(-cg_out // self._mr)
-            blocks = np.zeros((group, nb * self._mr, cg_in * kh * kw), self._compute_dtype)
-            blocks[:, :cg_out] = w.reshape(group, cg_out, cg_in * kh * kw)
-            # (group, block, K, MR): the kernel streams one MR-wide row of weights per tap.
-            self._wpack = np.ascontiguousarray(
-                blocks.reshape(group, nb, self._mr, -1).transpose(0, 1, 3, 2))
+            # One packing per kernel orientation, indexed by ``channel_vectors``.
+            self._wpack = tuple(_pack_weights(w, group, self._mr[cv], self._compute_dtype)
+                                for cv in range(2))
 
     def output_shape(self, input_shape):
         """(N, C_out, H_out, W_out) for an input of shape (N, C_in, H, W) (no validation)."""
@@ -418,33 +530,49 @@ cdef class Conv2dPlan:
         if num_threads < 1:
             raise ValueError(f"For 'Conv2dPlan', 'num_threads' must be positive, but got "
                              f"{num_threads}.")
+        # Shape checks and geometry once per (input shape, thread count).
+        call = self._call_cache.get((x.shape, num_threads))
+        if call is None:
+            call = self._prepare_call(x.shape, int(num_threads))
+        out = np.empty(call[0], self._compute_dtype)
+        if x.dtype == self._compute_dtype and x.flags.c_contiguous and x.flags.aligned:
+            xc = x
+        else:
+            xc = np.array(x, dtype=self._compute_dtype, order="C")  # fresh, hence aligned
+        if self._compute_dtype == np.float64:
+            _run(self, <double *>cnp.PyArray_DATA(xc), <double *>cnp.PyArray_DATA(out), xc.shape,
+                 call)
+        else:
+            _run(self, <float *>cnp.PyArray_DATA(xc), <float *>cnp.PyArray_DATA(out), xc.shape,
+                 call)
+        return out if out.dtype == self.dtype else out.astype(self.dtype)
+
+    def _prepare_call(self, shape, num_threads):
+        """Validate an input shape; (output shape, threads, taps...) for it, cached."""
         c_in = self.weight_shape[1] * self.group
-        if x.shape[1] != c_in:
+        if shape[1] != c_in:
             raise ValueError(f"For 'Conv2dPlan', 'x' must have {c_in} input channels (weight "
-                             f"{self.weight_shape}, group {self.group}), but got {x.shape[1]}.")
-        if 0 in x.shape:
+                             f"{self.weight_shape}, group {self.group}), but got {shape[1]}.")
+        if 0 in shape:
             raise ValueError(f"For 'Conv2dPlan', 'x' must not be empty, but got shape "
-                             f"{x.shape}.")
-        out_shape = self.output_shape(x.shape)
+                             f"{shape}.")
+        out_shape = self.output_shape(shape)
         if out_shape[2] < 1 or out_shape[3] < 1:
             raise ValueError(f"For 'Conv2dPlan', the output would be {out_shape[2]}x"
-                             f"{out_shape[3]} (input {x.shape[2]}x{x.shape[3]}, kernel "
+                             f"{out_shape[3]} (input {shape[2]}x{shape[3]}, kernel "
                              f"{self.weight_shape[2:]}, stride {self.stride}, dilation "
                              f"{self.dilation}, padding {self.padding}); it must be at least "
                              f"1x1.")
-        nthreads = 1 if self.path_for(x.shape).endswith("-tiny") else int(num_threads)
-        xc = np.ascontiguousarray(x, dtype=self._compute_dtype)
-        out = np.empty(out_shape, self._compute_dtype)
-        hq, wq, koff, tail_koff, nr, by_row = self._taps(x.shape[2], x.shape[3])
-        geometry = (hq, wq, nthreads, nr, by_row)
-        if self._compute_dtype == np.float64:
-            _run[double](self, xc, out, koff, tail_koff, geometry)
-        else:
-            _run[float](self, xc, out, koff, tail_koff, geometry)
-        return out if out.dtype == self.dtype else out.astype(self.dtype)
+        nthreads = 1 if self.path_for(shape).endswith("-tiny") else num_threads
+        call = (out_shape, nthreads) + self._taps(shape[2], shape[3])
+        if len(self._call_cache) >= 8:
+            self._call_cache.clear()
+        self._call_cache[(shape, num_threads)] = call
+        return call
 
     def pixel_blocking(self, h, w):
-        """(pixels per register block, whether blocks follow output rows) for an (h, w) input."""
+        """(pixels per register block, whether blocks follow output rows, whether the kernel
+        holds output channels in vectors) for an (h, w) input."""
         return self._taps(h, w)[4:]
 
     def _taps(self, h, w):
@@ -458,6 +586,8 @@ cdef class Conv2dPlan:
         top, bottom, left, right = self.padding
         hq = -(-(h + top + bottom) // sh)
         wq = -(-(w + left + right) // sw)
+        if self.path == "direct":
+            wq = self._shared_padding_width(w)
         ky = np.arange(kh).reshape(kh, 1) * dh
         kx = np.arange(kw).reshape(1, kw) * dw
         taps = ((ky % sh) * sw + kx % sw) * hq * wq + (ky // sh) * wq + kx // sw
@@ -466,20 +596,49 @@ cdef class Conv2dPlan:
             taps = np.zeros((1, 1), np.intp)
         channels = np.arange(self.weight_shape[1]).reshape(-1, 1, 1)
         koff = np.ascontiguousarray((channels * (sh * sw * hq * wq) + taps).ravel(), np.intp)
-        # Pixel blocking with the fewest computed-and-dropped pixels (ties: flat, narrow).
-        _, _, h_out, w_out = self.output_shape((1, 1, h, w))
-        flat_pixels = (h_out - 1) * wq + w_out
-        best = (-(-flat_pixels // self._nr) * self._nr, self._nr, False)
-        for nr in {self._nr, self._nr_wide}:
-            best = min(best, (-(-flat_pixels // nr) * nr, nr, False))
-            if self.path != "pointwise":
-                best = min(best, (h_out * -(-w_out // nr) * nr, nr, True))
-        _, nr, by_row = best
+        nr, by_row, cv = self._blocking(h, w, wq)
         tail_koff = np.arange(koff.size, dtype=np.intp) * nr
         if len(self._tap_cache) >= 8:
             self._tap_cache.clear()
-        self._tap_cache[key] = cached = (hq, wq, koff, tail_koff, nr, by_row)
+        self._tap_cache[key] = cached = (hq, wq, koff, tail_koff, nr, by_row, cv)
         return cached
+
+    def _shared_padding_width(self, w):
+        """Narrowest stride-phase row for an input w wide, given that rows may share their
+        padding columns: reads past a row's end wrap into the next row's left zeros (the last
+        row's into the zeroed slack after the planes).  Fewer computed-and-dropped pixels."""
+        kw, sw, dw = self.weight_shape[3], self.stride[1], self.dilation[1]
+        left = self.padding[2]
+        w_out = self.output_shape((1, 1, 1, w))[3]
+        width = w_out
+        for pw in range(sw):
+            # The row must hold its last input column.
+            if w - 1 + left >= pw:
+                width = max(width, (w - 1 + left - pw) // sw + 1)
+        # Reads may run past a row only as far as the next row's left zeros; that row can
+        # belong to any stride phase (the first row of the next phase plane).
+        zeros = min(max(0, -(-(left - pw) // sw)) for pw in range(sw))
+        for kx in range(0, kw * dw, dw):
+            width = max(width, w_out + kx // sw - zeros)
+        return width
+
+    def _blocking(self, h, w, wq):
+        """Kernel orientation and pixel blocking with the least estimated work: multiply-adds
+        computed (dropped pixels and padded channels included) plus the cost of storing each
+        output, which is higher for the transposed blocks of the channel-vector kernel."""
+        _, _, h_out, w_out = self.output_shape((1, 1, h, w))
+        cg_out = self.weight_shape[0] // self.group
+        flat_pixels = (h_out - 1) * wq + w_out
+        best = None
+        for cv in self._orientations:
+            mr, nr = self._mr[cv], self._nr[cv]
+            per_pixel = -(-cg_out // mr) * mr * (self._macs_per_output + _STORE_MACS[cv])
+            candidates = [(-(-flat_pixels // nr) * nr, False)]
+            if self.path != "pointwise":
+                candidates.append((h_out * -(-w_out // nr) * nr, True))
+            for pixels, by_row in candidates:
+                best = min(best or (math.inf,), (pixels * per_pixel, nr, by_row, cv))
+        return best[1], best[2], bool(best[3])
 
     def __reduce__(self):
         raise TypeError("Conv2dPlan cannot be pickled; rebuild it from the weights.")
@@ -490,43 +649,58 @@ def conv2d_forward(x, weight, bias, stride, dilation, padding, group, num_thread
     return Conv2dPlan(weight, bias, stride, dilation, padding, group)(x, num_threads)
 
 
-cdef _run(Conv2dPlan plan, floating[:, :, :, ::1] x, floating[:, :, :, ::1] out,
-          const Py_ssize_t[::1] koff, const Py_ssize_t[::1] tail_koff, tuple geometry):
-    cdef Py_ssize_t hq = geometry[0], wq = geometry[1]
-    cdef int nthreads = geometry[2]
-    cdef int nr = geometry[3]
-    cdef bint by_row = geometry[4]
-    cdef Py_ssize_t N = x.shape[0], C_in = x.shape[1], H = x.shape[2], W = x.shape[3]
-    cdef Py_ssize_t C_out = out.shape[1], H_out = out.shape[2], W_out = out.shape[3]
+cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple call):
+    """Allocate the work space and run the plan's path on a C-contiguous input (validated)."""
+    cdef Py_ssize_t N = shape[0], C_in = shape[1], H = shape[2], W = shape[3]
+    cdef tuple out_shape = call[0]
+    cdef Py_ssize_t C_out = out_shape[1], H_out = out_shape[2], W_out = out_shape[3]
+    cdef int nthreads = call[1]
+    cdef Py_ssize_t hq = call[2], wq = call[3]
+    cdef cnp.ndarray koff = call[4], tail_koff = call[5]
+    cdef int nr = call[6]
+    cdef bint by_row = call[7]
+    cdef bint cv = call[8]
+    cdef int mr = plan._mr[cv]
     cdef Py_ssize_t sh = plan.stride[0], sw = plan.stride[1]
     cdef Py_ssize_t top = plan.padding[0], left = plan.padding[2]
     cdef Py_ssize_t G = plan.group, K = koff.shape[0]
-    cdef floating[::1] wpack = plan._wpack.ravel()
-    cdef floating[::1] bias_view
+    cdef cnp.ndarray wpack = plan._wpack if plan.path == "depthwise" else plan._wpack[cv]
+    cdef const floating *w = <floating *>cnp.PyArray_DATA(wpack)
     cdef const floating *bias = NULL
-    cdef floating[::1] buf
-    cdef floating[::1] work
+    cdef const Py_ssize_t *taps = <Py_ssize_t *>cnp.PyArray_DATA(koff)
+    cdef cnp.ndarray buf, work, zeros
     cdef Py_ssize_t per_thread
     cdef bint direct = plan.path == "pointwise"
+    cdef msp_dw_geometry dw_geometry
     if plan._bias is not None:
-        bias_view = plan._bias
-        bias = &bias_view[0]
+        bias = <floating *>cnp.PyArray_DATA(plan._bias)
+    if plan.path == "depthwise" and sh == 1 and sw == 1:
+        zeros = np.zeros(W, plan._compute_dtype)
+        dw_geometry = msp_dw_geometry(H=H, W=W, kh=plan.weight_shape[2], kw=plan.weight_shape[3],
+                                      dh=plan.dilation[0], dw=plan.dilation[1], top=top, left=left,
+                                      H_out=H_out, W_out=W_out, zeros=cnp.PyArray_DATA(zeros))
+        with nogil:
+            _depthwise_in_place(x, out, w, bias, &dw_geometry, N, C_in, K, plan._isa, nthreads)
+        return
     if plan.path == "depthwise":
         per_thread = sh * sw * hq * wq + wq + 64 + H_out * wq
         work = np.empty(nthreads * per_thread, plan._compute_dtype)
         with nogil:
-            _depthwise_forward(&x[0, 0, 0, 0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0], N,
-                               C_in, H, W, K, H_out, W_out, sh, sw, hq, wq, top, left,
-                               plan._isa, &work[0], per_thread, nthreads)
+            _depthwise_forward(x, out, w, bias, taps, N, C_in, H, W, K, H_out, W_out, sh, sw, hq,
+                               wq, top, left, plan._isa, <floating *>cnp.PyArray_DATA(work),
+                               per_thread, nthreads)
         return
-    per_thread = (_TILE_GROUP * plan._mr + K) * nr
+    # Each thread pads the (image, group)s it works on itself when there are enough of them to
+    # share out; otherwise all threads pad the whole input first.
+    cdef bint private_pad = not direct and N * G >= nthreads
+    cdef Py_ssize_t padded_size = (C_in // G if private_pad else N * C_in) * sh * sw * hq * wq
+    cdef Py_ssize_t slack = nr + wq + 64  # read past the planes (zeroed, see _taps)
+    per_thread = (mr + K) * nr + (padded_size + slack if private_pad else 0)
     work = np.empty(nthreads * per_thread, plan._compute_dtype)
-    if direct:
-        buf = np.empty(1, plan._compute_dtype)
-    else:
-        buf = np.empty(N * C_in * sh * sw * hq * wq + nr + 64, plan._compute_dtype)
+    buf = np.empty(1 if direct or private_pad else padded_size + slack, plan._compute_dtype)
     with nogil:
-        _dense_forward(&x[0, 0, 0, 0], &buf[0], &out[0, 0, 0, 0], &wpack[0], bias, &koff[0],
-                       &tail_koff[0], N, C_in, H, W, G, C_in // G, C_out // G, K, H_out, W_out,
-                       sh, sw, hq, wq, top, left, direct, by_row, plan._isa, plan._mr, nr,
-                       &work[0], per_thread, nthreads)
+        _dense_forward(x, <floating *>cnp.PyArray_DATA(buf), out, w, bias, taps,
+                       <Py_ssize_t *>cnp.PyArray_DATA(tail_koff), N, C_in, H, W, G, C_in // G,
+                       C_out // G, K, H_out, W_out, sh, sw, hq, wq, top, left, direct,
+                       private_pad, slack, by_row, plan._isa, cv, mr, nr,
+                       <floating *>cnp.PyArray_DATA(work), per_thread, nthreads)

@@ -3,9 +3,8 @@
  * The Cython driver (_conv.pyx) lays the (padded, stride-phase split) input out so that every
  * convolution reduces to unit-stride reads: output pixel p of a tile reads in[koff[k] + p] for
  * each reduction index k = (input channel, ky, kx).  The dense kernel keeps an MR x NR block of
- * accumulators (MR output channels in vector registers, NR output pixels broadcast from the
- * input) and streams the packed weight panel w[k][MR].  The depthwise kernel vectorises over
- * the output row instead.
+ * accumulators and streams the packed weight panel w[k][MR] (two vector orientations, below).
+ * The depthwise kernel vectorises over the output row.
  *
  * Each kernel is written once as a macro over (element type, vector width, MR, NR) and
  * instantiated per ISA with GCC target attributes; msp_conv_isa() picks the widest one the CPU
@@ -41,31 +40,70 @@ static int msp_conv_isa(void)
     return MSP_ISA_BASE;
 }
 
-/* Register block (MR output channels, NR output pixels) of the dense kernel per dtype and ISA. */
-static int msp_conv_mr(int isa, int is_double)
+/* Barrier for all threads of the enclosing OpenMP parallel region (Cython's prange inside a
+ * parallel block ends without one). */
+static void msp_barrier(void)
 {
-    static const int mr[2][3] = {{8, 16, 32}, {4, 8, 16}};
-    return mr[is_double != 0][isa];
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
 }
 
-static int msp_conv_nr(int isa, int is_double)
+/* Two register-blocked dense kernels, both over an MR x NR block (MR output channels, NR output
+ * pixels) of accumulators:
+ *  - pixel vectors ("pv"): NR = NV vectors of consecutive pixels loaded from the input, MR
+ *    weights broadcast; the block leaves as MR contiguous pixel runs, cheap to store in NCHW.
+ *  - channel vectors ("cv"): MR channels in vectors loaded from the weight panel, NR pixels
+ *    broadcast; NR need not be a multiple of the vector length (no dropped pixels on narrow
+ *    rows such as 14), but the block leaves transposed (pixel-major).
+ * Block sizes per layout (pv, cv), dtype (float, double) and ISA (base, avx2, avx512). */
+static const int msp_dense_mr[2][2][3] = {{{4, 4, 8}, {4, 4, 8}}, {{8, 16, 32}, {4, 8, 16}}};
+static const int msp_dense_nr[2][2][3] = {{{8, 24, 48}, {4, 12, 24}}, {{4, 6, 14}, {4, 6, 12}}};
+
+static int msp_conv_mr(int isa, int is_double, int channel_vectors)
 {
-    static const int nr[2][3] = {{4, 6, 12}, {4, 6, 12}};
-    return nr[is_double != 0][isa];
+    return msp_dense_mr[channel_vectors != 0][is_double != 0][isa];
 }
 
-/* tile[j*MR + m] (+)= sum_k w[k*MR + m] * in[koff[k] + j] for j < NR, m < MR; with
- * ``accumulate`` the sum is added to what tile holds (reduction split into cache-sized chunks). */
-#define MSP_DEFINE_DENSE(NAME, ATTR, T, VT, VL, MR, NR)                                       \
+static int msp_conv_nr(int isa, int is_double, int channel_vectors)
+{
+    return msp_dense_nr[channel_vectors != 0][is_double != 0][isa];
+}
+
+/* Pixel vectors: tile[m*NR + j] = sum_k w[k*MR + m] * in[koff[k] + j] for m < MR,
+ * j < NR = NV*VL. */
+#define MSP_DEFINE_DENSE_PV(NAME, ATTR, T, VT, VL, MR, NV)                                    \
     ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
-                          T *tile, int accumulate)                                           \
+                          T *tile)                                                           \
+    {                                                                                        \
+        VT acc[MR][NV];                                                                      \
+        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u) acc[m][u] = (VT){0};       \
+        for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
+            const T *src = in + koff[k];                                                     \
+            const T *wk = w + k * (MR);                                                      \
+            VT xv[NV];                                                                       \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                            \
+                memcpy(&xv[u], src + u * (VL), sizeof(VT));                                  \
+            _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m) {                         \
+                const T b = wk[m];                                                           \
+                _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                        \
+                    acc[m][u] += b * xv[u];                                                  \
+            }                                                                                \
+        }                                                                                    \
+        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                            \
+                memcpy(tile + (m * (NV) + u) * (VL), &acc[m][u], sizeof(VT));                 \
+    }
+
+/* Channel vectors: tile[j*MR + m] = sum_k w[k*MR + m] * in[koff[k] + j], same contract. */
+#define MSP_DEFINE_DENSE_CV(NAME, ATTR, T, VT, VL, MR, NR)                                    \
+    ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
+                          T *tile)                                                           \
     {                                                                                        \
         VT acc[NR][(MR) / (VL)];                                                             \
         _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j)                               \
-            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v) {                   \
-                if (accumulate) memcpy(&acc[j][v], tile + j * (MR) + v * (VL), sizeof(VT));  \
-                else acc[j][v] = (VT){0};                                                    \
-            }                                                                                \
+            _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v) acc[j][v] = (VT){0}; \
         for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
             const T *src = in + koff[k];                                                     \
             VT wv[(MR) / (VL)];                                                              \
@@ -116,27 +154,192 @@ static int msp_conv_nr(int isa, int is_double)
         }                                                                                    \
     }
 
+/* dst[m*plane + k] = tile[m*m_step + k*j_step] (+ bias[m]) for m < mr, k < run: one run of
+ * pixels of an output row from a computed block into NCHW output.  Contiguous runs move in
+ * whole vectors, the last one overlapping the one before rather than going scalar. */
+#define MSP_DEFINE_STORE(NAME, ATTR, T, VT, VL)                                               \
+    ATTR static void NAME(T *dst, ptrdiff_t plane, const T *tile, ptrdiff_t m_step,           \
+                          ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run, const T *bias)       \
+    {                                                                                        \
+        for (ptrdiff_t m = 0; m < mr; ++m) {                                                 \
+            T *row = dst + m * plane;                                                        \
+            const T *src = tile + m * m_step;                                                \
+            const T b = bias ? bias[m] : (T)0;                                               \
+            if (j_step != 1 || run < (VL)) {                                                 \
+                for (ptrdiff_t k = 0; k < run; ++k)                                          \
+                    row[k] = bias ? src[k * j_step] + b : src[k * j_step];                   \
+                continue;                                                                    \
+            }                                                                                \
+            for (ptrdiff_t k = 0; k < run; k += (VL)) {                                      \
+                if (k + (VL) > run) k = run - (VL);                                          \
+                VT v;                                                                        \
+                memcpy(&v, src + k, sizeof(VT));                                             \
+                if (bias) v += b;                                                            \
+                memcpy(row + k, &v, sizeof(VT));                                             \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+/* dst[b] = src[b * stride] for b < n: one row of a stride phase of the padded input. */
+#define MSP_DEFINE_GATHER(NAME, ATTR, T)                                                      \
+    ATTR static void NAME(const T *src, ptrdiff_t stride, T *dst, ptrdiff_t n)               \
+    {                                                                                        \
+        if (stride == 2) /* the common case, as a constant stride the compiler vectorises */  \
+            for (ptrdiff_t b = 0; b < n; ++b) dst[b] = src[2 * b];                           \
+        else                                                                                 \
+            for (ptrdiff_t b = 0; b < n; ++b) dst[b] = src[b * stride];                      \
+    }
+
+/* Geometry of one stride-1 depthwise plane: input (H, W), kernel (kh, kw), dilation (dh, dw),
+ * top/left zero padding, output (H_out, W_out); ``zeros`` points at W zero elements (a row of
+ * vertical padding). */
+typedef struct {
+    ptrdiff_t H, W, kh, kw, dh, dw, top, left, H_out, W_out;
+    const void *zeros;
+} msp_dw_geometry;
+
+/* One stride-1 depthwise plane read in place: out = bias + sum of w-weighted shifted input
+ * rows.  Padding is never materialised: out-of-range input rows are skipped, the output columns
+ * whose taps all fall inside the row are computed in vectors (the last vector overlaps the one
+ * before instead of leaving a scalar remainder), the few border columns one at a time. */
+#define MSP_DEFINE_DW_PLANE(NAME, ATTR, T, VT, VL)                                            \
+    ATTR static inline __attribute__((always_inline)) void NAME##_rows(                      \
+        const T *in, const msp_dw_geometry *g, const ptrdiff_t kh, const ptrdiff_t kw,        \
+        const T *w, const T bias, T *out)                                                    \
+    {                                                                                        \
+        /* Geometry in locals: stores to out could otherwise alias it. */                    \
+        const ptrdiff_t H = g->H, W = g->W, dh = g->dh, dw = g->dw, top = g->top;            \
+        const ptrdiff_t left = g->left, H_out = g->H_out, W_out = g->W_out;                  \
+        ptrdiff_t lo = left < W_out ? left : W_out;                                          \
+        ptrdiff_t hi = W + left - (kw - 1) * dw;                                             \
+        if (hi > W_out) hi = W_out;                                                          \
+        if (hi - lo < (VL)) hi = lo;                                                         \
+        for (ptrdiff_t oy = 0; oy < H_out; ++oy) {                                           \
+            T *o = out + oy * W_out;                                                         \
+            ptrdiff_t ky0 = 0, ky1 = kh;                                                     \
+            while (ky0 < kh && oy - top + ky0 * dh < 0) ++ky0;                               \
+            while (ky1 > ky0 && oy - top + (ky1 - 1) * dh >= H) --ky1;                       \
+            const T *base = in + (oy - top) * W - left;                                      \
+            for (ptrdiff_t ox = 0; ox < W_out; ++ox) {                                       \
+                if (ox == lo && hi > lo) {                                                   \
+                    /* Interior: all taps inside the row; the last vector overlaps. */        \
+                    for (; ox < hi; ox += (VL)) {                                            \
+                        if (ox + (VL) > hi) ox = hi - (VL);                                  \
+                        VT acc = (VT){0} + bias;                                             \
+                        for (ptrdiff_t ky = ky0; ky < ky1; ++ky)                             \
+                            for (ptrdiff_t kx = 0; kx < kw; ++kx) {                          \
+                                VT v;                                                        \
+                                memcpy(&v, base + ky * dh * W + ox + kx * dw, sizeof(VT));   \
+                                acc += w[ky * kw + kx] * v;                                  \
+                            }                                                                \
+                        memcpy(o + ox, &acc, sizeof(VT));                                    \
+                    }                                                                        \
+                    if (hi >= W_out) break;                                                  \
+                }                                                                            \
+                T a = bias;                                                                  \
+                for (ptrdiff_t ky = ky0; ky < ky1; ++ky)                                     \
+                    for (ptrdiff_t kx = 0; kx < kw; ++kx) {                                  \
+                        ptrdiff_t ix = ox - left + kx * dw;                                  \
+                        if (ix >= 0 && ix < W)                                               \
+                            a += w[ky * kw + kx] * base[ky * dh * W + ox + kx * dw];         \
+                    }                                                                        \
+                o[ox] = a;                                                                   \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+    /* 3x3, one column of padding each side ('same'), rows of at least VL + 2: every      \
+     * output row from three input row pointers (the zero row standing in for padding),      \
+     * weights held in registers, only the first and last column outside the vectors. */     \
+    ATTR static void NAME##_3x3(const T *in, const msp_dw_geometry *g, const T *w, T bias,    \
+                                T *out)                                                      \
+    {                                                                                        \
+        const ptrdiff_t H = g->H, W = g->W, top = g->top, H_out = g->H_out;                  \
+        const T *zeros = (const T *)g->zeros;                                                \
+        const T w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];            \
+        const T w6 = w[6], w7 = w[7], w8 = w[8];                                             \
+        for (ptrdiff_t oy = 0; oy < H_out; ++oy) {                                           \
+            const ptrdiff_t y = oy - top;                                                    \
+            const T *r0 = (y >= 0 && y < H) ? in + y * W : zeros;                            \
+            const T *r1 = (y + 1 >= 0 && y + 1 < H) ? in + (y + 1) * W : zeros;              \
+            const T *r2 = (y + 2 >= 0 && y + 2 < H) ? in + (y + 2) * W : zeros;              \
+            T *o = out + oy * W;                                                             \
+            o[0] = bias + w1 * r0[0] + w2 * r0[1] + w4 * r1[0] + w5 * r1[1] + w7 * r2[0]      \
+                   + w8 * r2[1];                                                             \
+            for (ptrdiff_t x = 1; x < W - 1; x += (VL)) {                                    \
+                if (x + (VL) > W - 1) x = W - 1 - (VL);                                      \
+                VT a, b, c, d, e, f, p, q, r;                                                \
+                memcpy(&a, r0 + x - 1, sizeof(VT));                                          \
+                memcpy(&b, r0 + x, sizeof(VT));                                              \
+                memcpy(&c, r0 + x + 1, sizeof(VT));                                          \
+                memcpy(&d, r1 + x - 1, sizeof(VT));                                          \
+                memcpy(&e, r1 + x, sizeof(VT));                                              \
+                memcpy(&f, r1 + x + 1, sizeof(VT));                                          \
+                memcpy(&p, r2 + x - 1, sizeof(VT));                                          \
+                memcpy(&q, r2 + x, sizeof(VT));                                              \
+                memcpy(&r, r2 + x + 1, sizeof(VT));                                          \
+                VT acc = (VT){0} + bias;                                                     \
+                acc += w0 * a; acc += w1 * b; acc += w2 * c;                                 \
+                acc += w3 * d; acc += w4 * e; acc += w5 * f;                                 \
+                acc += w6 * p; acc += w7 * q; acc += w8 * r;                                 \
+                memcpy(o + x, &acc, sizeof(VT));                                             \
+            }                                                                                \
+            o[W - 1] = bias + w0 * r0[W - 2] + w1 * r0[W - 1] + w3 * r1[W - 2]                \
+                       + w4 * r1[W - 1] + w6 * r2[W - 2] + w7 * r2[W - 1];                   \
+        }                                                                                    \
+    }                                                                                        \
+    ATTR static void NAME(const T *in, const msp_dw_geometry *g, const T *w, T bias, T *out) \
+    {                                                                                        \
+        if (g->kh == 3 && g->kw == 3 && g->dh == 1 && g->dw == 1 && g->left == 1             \
+            && g->W_out == g->W && g->W >= (VL) + 2)                                         \
+            NAME##_3x3(in, g, w, bias, out);                                                 \
+        else                                                                                 \
+            NAME##_rows(in, g, g->kh, g->kw, w, bias, out);                                  \
+    }
+
 typedef float msp_f4 __attribute__((vector_size(16)));
 typedef double msp_d2 __attribute__((vector_size(16)));
-MSP_DEFINE_DENSE(msp_dense_f32_base, , float, msp_f4, 4, 8, 4)
-MSP_DEFINE_DENSE(msp_dense_f64_base, , double, msp_d2, 2, 4, 4)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_base, , float, msp_f4, 4, 4, 2)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_base, , double, msp_d2, 2, 4, 2)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_base, , float, msp_f4, 4, 8, 4)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_base, , double, msp_d2, 2, 4, 4)
 MSP_DEFINE_DW(msp_dw_f32_base, , float, msp_f4, 4)
 MSP_DEFINE_DW(msp_dw_f64_base, , double, msp_d2, 2)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_base, , float, msp_f4, 4)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_base, , double, msp_d2, 2)
+MSP_DEFINE_STORE(msp_store_f32_base, , float, msp_f4, 4)
+MSP_DEFINE_STORE(msp_store_f64_base, , double, msp_d2, 2)
+MSP_DEFINE_GATHER(msp_gather_f32_base, , float)
+MSP_DEFINE_GATHER(msp_gather_f64_base, , double)
 
 #if MSP_X86
 typedef float msp_f8 __attribute__((vector_size(32)));
 typedef double msp_d4 __attribute__((vector_size(32)));
 typedef float msp_f16 __attribute__((vector_size(64)));
 typedef double msp_d8 __attribute__((vector_size(64)));
-MSP_DEFINE_DENSE(msp_dense_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8, 16, 6)
-MSP_DEFINE_DENSE(msp_dense_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4, 8, 6)
-MSP_DEFINE_DENSE(msp_dense_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 12)
-MSP_DEFINE_DENSE(msp_dense_f32_avx512_wide, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 14)
-MSP_DEFINE_DENSE(msp_dense_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 16, 12)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8, 4, 3)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4, 4, 3)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 8, 3)
+MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 8, 3)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8, 16, 6)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4, 8, 6)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 14)
+MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 16, 12)
 MSP_DEFINE_DW(msp_dw_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
 MSP_DEFINE_DW(msp_dw_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
 MSP_DEFINE_DW(msp_dw_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
 MSP_DEFINE_DW(msp_dw_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
+MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
+MSP_DEFINE_STORE(msp_store_f32_avx2, MSP_TARGET_AVX2, float, msp_f8, 8)
+MSP_DEFINE_STORE(msp_store_f64_avx2, MSP_TARGET_AVX2, double, msp_d4, 4)
+MSP_DEFINE_STORE(msp_store_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
+MSP_DEFINE_STORE(msp_store_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
+MSP_DEFINE_GATHER(msp_gather_f32_avx2, MSP_TARGET_AVX2, float)
+MSP_DEFINE_GATHER(msp_gather_f64_avx2, MSP_TARGET_AVX2, double)
+MSP_DEFINE_GATHER(msp_gather_f32_avx512, MSP_TARGET_AVX512, float)
+MSP_DEFINE_GATHER(msp_gather_f64_avx512, MSP_TARGET_AVX512, double)
 #endif
 
 #if MSP_X86
@@ -150,29 +353,18 @@ MSP_DEFINE_DW(msp_dw_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
 #define MSP_DISPATCH(ISA, STEM, ARGS) STEM##_base ARGS
 #endif
 
-/* The AVX-512 float32 kernel also comes 14 pixels wide: one output row of 14 (or 28, 56, ...)
- * pixels then needs no partial block. */
-static int msp_conv_nr_wide(int isa, int is_double)
+static void msp_dense_f32(int isa, int channel_vectors, const float *in, const ptrdiff_t *koff,
+                          ptrdiff_t K, const float *w, float *tile)
 {
-    return (isa == MSP_ISA_AVX512 && !is_double) ? 14 : msp_conv_nr(isa, is_double);
+    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f32, (in, koff, K, w, tile));
+    else MSP_DISPATCH(isa, msp_dense_pv_f32, (in, koff, K, w, tile));
 }
 
-static void msp_dense_f32(int isa, int nr, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
-                          const float *w, float *tile, int accumulate)
+static void msp_dense_f64(int isa, int channel_vectors, const double *in,
+                          const ptrdiff_t *koff, ptrdiff_t K, const double *w, double *tile)
 {
-#if MSP_X86
-    if (isa == MSP_ISA_AVX512 && nr == 14) {
-        msp_dense_f32_avx512_wide(in, koff, K, w, tile, accumulate);
-        return;
-    }
-#endif
-    MSP_DISPATCH(isa, msp_dense_f32, (in, koff, K, w, tile, accumulate));
-}
-
-static void msp_dense_f64(int isa, int nr, const double *in, const ptrdiff_t *koff, ptrdiff_t K,
-                          const double *w, double *tile, int accumulate)
-{
-    MSP_DISPATCH(isa, msp_dense_f64, (in, koff, K, w, tile, accumulate));
+    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f64, (in, koff, K, w, tile));
+    else MSP_DISPATCH(isa, msp_dense_pv_f64, (in, koff, K, w, tile));
 }
 
 static void msp_dw_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
@@ -185,6 +377,43 @@ static void msp_dw_f64(int isa, const double *in, const ptrdiff_t *koff, ptrdiff
                        const double *w, double *out, ptrdiff_t n)
 {
     MSP_DISPATCH(isa, msp_dw_f64, (in, koff, K, w, out, n));
+}
+
+static void msp_dw_plane_f32(int isa, const float *in, const msp_dw_geometry *g,
+                             const float *w, float bias, float *out)
+{
+    MSP_DISPATCH(isa, msp_dw_plane_f32, (in, g, w, bias, out));
+}
+
+static void msp_dw_plane_f64(int isa, const double *in, const msp_dw_geometry *g,
+                             const double *w, double bias, double *out)
+{
+    MSP_DISPATCH(isa, msp_dw_plane_f64, (in, g, w, bias, out));
+}
+
+static void msp_store_f32(int isa, float *dst, ptrdiff_t plane, const float *tile,
+                          ptrdiff_t m_step, ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run,
+                          const float *bias)
+{
+    MSP_DISPATCH(isa, msp_store_f32, (dst, plane, tile, m_step, j_step, mr, run, bias));
+}
+
+static void msp_store_f64(int isa, double *dst, ptrdiff_t plane, const double *tile,
+                          ptrdiff_t m_step, ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run,
+                          const double *bias)
+{
+    MSP_DISPATCH(isa, msp_store_f64, (dst, plane, tile, m_step, j_step, mr, run, bias));
+}
+
+static void msp_gather_f32(int isa, const float *src, ptrdiff_t stride, float *dst, ptrdiff_t n)
+{
+    MSP_DISPATCH(isa, msp_gather_f32, (src, stride, dst, n));
+}
+
+static void msp_gather_f64(int isa, const double *src, ptrdiff_t stride, double *dst,
+                           ptrdiff_t n)
+{
+    MSP_DISPATCH(isa, msp_gather_f64, (src, stride, dst, n));
 }
 
 #endif

@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from msparam._core._conv import Conv2dPlan, available_isas, conv2d_forward
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+KERNELS = ["pixel_vectors", "channel_vectors"]
 
 
 def reference_conv2d(x, weight, bias, stride, dilation, padding, group, magnitude=False):
@@ -82,7 +83,8 @@ def conv_configs(draw):
     return dict(shape=(n, group * cg_in, h, w), weight_shape=(group * cg_out, cg_in, kh, kw),
                 stride=stride, dilation=dilation, padding=padding, group=group, dtype=dtype,
                 bias=draw(st.booleans()), layout=draw(st.sampled_from(["c", "strided", "nhwc"])),
-                isa=draw(st.sampled_from(available_isas())), num_threads=draw(st.integers(1, 3)),
+                isa=draw(st.sampled_from(available_isas())),
+                kernel=draw(st.sampled_from([None, *KERNELS])), num_threads=draw(st.integers(1, 3)),
                 seed=draw(st.integers(0, 2 ** 32 - 1)))
 
 
@@ -105,7 +107,7 @@ def test_matches_float64_reference(cfg):
     weight = rng.uniform(-1, 1, cfg["weight_shape"]).astype(dtype)
     bias = rng.uniform(-1, 1, cfg["weight_shape"][0]).astype(dtype) if cfg["bias"] else None
     plan = Conv2dPlan(weight, bias, cfg["stride"], cfg["dilation"], cfg["padding"], cfg["group"],
-                      isa=cfg["isa"])
+                      isa=cfg["isa"], kernel=cfg["kernel"])
     y = plan(x, cfg["num_threads"])
     assert_close_to_reference(y, x, weight, bias, cfg["stride"], cfg["dilation"], cfg["padding"],
                               cfg["group"])
@@ -160,6 +162,9 @@ PATH_CASES = [
     ((1, 8, 5, 7), (16, 8, 1, 1), (1, 1), (0, 0, 0, 0), 1, "pointwise-tiny"),
     ((2, 32, 30, 30), (32, 1, 3, 3), (1, 1), (1, 1, 1, 1), 32, "depthwise"),
     ((1, 4, 6, 6), (4, 1, 3, 3), (2, 2), (1, 1, 1, 1), 4, "depthwise-tiny"),
+    # Rows wide enough for several vectors of every ISA between the padded borders.
+    ((4, 16, 10, 70), (16, 1, 3, 3), (1, 1), (1, 1, 1, 1), 16, "depthwise"),
+    ((6, 8, 9, 75), (8, 1, 2, 5), (1, 1), (0, 1, 2, 0), 8, "depthwise"),
     ((1, 3, 64, 64), (32, 3, 7, 7), (2, 2), (3, 3, 3, 3), 1, "direct"),
     ((1, 3, 10, 10), (8, 3, 3, 3), (1, 1), (1, 1, 1, 1), 1, "direct-tiny"),
     ((2, 32, 24, 24), (48, 16, 3, 3), (1, 1), (1, 1, 1, 1), 2, "direct"),
@@ -180,27 +185,36 @@ def test_every_path_and_isa(isa, x_shape, w_shape, stride, padding, group, path)
     assert_close_to_reference(plan(x, 2), x, w, b, stride, (1, 1), padding, group)
 
 
+BLOCKING_SIZES = [(14, 14), (9, 28), (16, 50), (7, 13), (30, 3), (4, 24), (5, 48)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("isa", available_isas())
-@pytest.mark.parametrize("h, w", [(14, 14), (9, 28), (16, 50), (7, 13), (30, 3)])
-def test_every_pixel_blocking(isa, h, w):
-    rng = np.random.default_rng(h * w)
-    x = rng.uniform(-1, 1, (2, 24, h, w)).astype(np.float32)
-    weight = rng.uniform(-1, 1, (40, 24, 3, 3)).astype(np.float32)
-    plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa)
-    assert_close_to_reference(plan(x, 2), x, weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+def test_every_kernel_and_pixel_blocking(isa, kernel, dtype):
+    rng = np.random.default_rng(5)
+    weight = rng.uniform(-1, 1, (40, 24, 3, 3)).astype(dtype)
+    plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa, kernel=kernel)
+    row_blocked = set()
+    for h, w in BLOCKING_SIZES:
+        x = rng.uniform(-1, 1, (2, 24, h, w)).astype(dtype)
+        nr, by_row, channel_vectors = plan.pixel_blocking(h, w)
+        assert channel_vectors == (kernel == "channel_vectors")
+        row_blocked.add(by_row)
+        assert_close_to_reference(plan(x, 2), x, weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    assert row_blocked == {False, True}
 
 
-def test_row_and_wide_blockings_are_selected():
+def test_blocking_follows_estimated_work():
     weight = np.zeros((64, 64, 3, 3), np.float32)
     plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
-    narrow = plan.pixel_blocking(16, 50)
-    assert not narrow[1]
     if plan.isa == "avx512":
-        assert plan.pixel_blocking(14, 14) == (14, True)
-        assert plan.pixel_blocking(56, 56) == (14, True)
-        assert narrow == (12, False)
-    blockings = {plan.pixel_blocking(h, w) for h, w in [(14, 14), (9, 28), (4, 6)]}
-    assert any(by_row for _, by_row in blockings)
+        # 14-wide rows fit 14-pixel channel-vector blocks exactly; wide rows favour the
+        # pixel-vector kernel's cheap contiguous stores.
+        assert plan.pixel_blocking(14, 14) == (14, True, True)
+        assert plan.pixel_blocking(56, 56) == (48, False, False)
+    narrow = Conv2dPlan(weight[:8], None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    assert not narrow.pixel_blocking(56, 56)[2]
 
 
 def test_widest_isa_is_default():
@@ -238,6 +252,7 @@ GOOD = dict(weight=W, bias=None, stride=(1, 1), dilation=(1, 1), padding=(0, 0, 
     (dict(group=3), ValueError, "group"),
     (dict(group=0), ValueError, "group"),
     (dict(group=True), TypeError, "group"),
+    (dict(kernel="rows"), ValueError, "kernel"),
 ])
 def test_bad_plan_arguments(change, error, word):
     with pytest.raises(error, match=word):
@@ -263,3 +278,55 @@ def test_group_must_divide_input_channels():
     plan = Conv2dPlan(np.zeros((4, 3, 1, 1), np.float32), None, (1, 1), (1, 1), (0, 0, 0, 0), 2)
     with pytest.raises(ValueError, match="input channels"):
         plan(np.zeros((1, 5, 4, 4), np.float32), 1)
+
+
+def test_unaligned_and_foreign_layout_inputs_match_a_plain_copy():
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-1, 1, (2, 6, 9, 11)).astype(np.float32)
+    raw = np.zeros(x.nbytes + 1, np.uint8)[1:]
+    unaligned = raw.view(np.float32).reshape(x.shape)
+    unaligned[...] = x
+    assert not unaligned.flags.aligned
+    for path_weight in [(8, 6, 3, 3), (8, 6, 1, 1), (6, 1, 3, 3)]:
+        w = rng.uniform(-1, 1, path_weight).astype(np.float32)
+        group = 6 if path_weight[1] == 1 else 1
+        pad = (1, 1, 1, 1) if path_weight[2] == 3 else (0, 0, 0, 0)
+        plan = Conv2dPlan(w, None, (1, 1), (1, 1), pad, group)
+        expected = plan(x, 2)
+        assert np.array_equal(plan(unaligned, 2), expected)
+        assert np.array_equal(plan(np.asfortranarray(x), 2), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("isa", available_isas())
+def test_depthwise_3x3_rows_of_every_width(isa, dtype):
+    # 'same' 3x3 depthwise has its own row kernel for rows of at least one vector plus the two
+    # border columns; widths on both sides of that limit for every ISA, and every vertical
+    # padding split.
+    rng = np.random.default_rng(13)
+    weight = rng.uniform(-1, 1, (6, 1, 3, 3)).astype(dtype)
+    bias = rng.uniform(-1, 1, 6).astype(dtype)
+    for width in [1, 2, 3, 5, 6, 9, 10, 11, 17, 18, 19, 40]:
+        for padding in [(1, 1, 1, 1), (0, 2, 1, 1), (2, 0, 1, 1)]:
+            plan = Conv2dPlan(weight, bias, (1, 1), (1, 1), padding, 6, isa=isa)
+            x = rng.uniform(-1, 1, (1, 6, 5, width)).astype(dtype)
+            assert_close_to_reference(plan(x, 2), x, weight, bias, (1, 1), (1, 1), padding, 6)
+
+
+@pytest.mark.parametrize("isa", available_isas())
+@pytest.mark.parametrize("x_shape, w_shape, stride, dilation, padding", [
+    # Padded rows share padding columns; reads past a row's end must land on zeros, including
+    # past the last row of a stride-phase plane into the next phase's first row.
+    ((1, 1, 1, 1), (2, 1, 1, 2), (1, 2), (1, 2), (0, 0, 1, 1)),
+    ((1, 3, 30, 30), (16, 3, 7, 7), (2, 2), (1, 1), (2, 3, 2, 3)),
+    ((2, 4, 9, 21), (8, 4, 3, 3), (1, 1), (1, 1), (0, 0, 1, 1)),
+    ((2, 4, 9, 21), (8, 4, 3, 5), (1, 3), (2, 1), (1, 0, 3, 1)),
+    ((1, 2, 6, 17), (8, 2, 2, 3), (2, 2), (1, 2), (0, 1, 0, 4)),
+])
+def test_rows_sharing_padding_columns(isa, x_shape, w_shape, stride, dilation, padding):
+    rng = np.random.default_rng(17)
+    x = rng.uniform(-1, 1, x_shape).astype(np.float32)
+    w = rng.uniform(-1, 1, w_shape).astype(np.float32)
+    for kernel in KERNELS:
+        plan = Conv2dPlan(w, None, stride, dilation, padding, 1, isa=isa, kernel=kernel)
+        assert_close_to_reference(plan(x, 2), x, w, None, stride, dilation, padding, 1)
