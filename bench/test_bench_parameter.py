@@ -55,6 +55,19 @@ def test_parameter_create(benchmark, size, impl):
     record_throughput(benchmark, array.size, "elements")
 
 
+@pytest.mark.parametrize("impl", implementations("msparam", "torch", "mindspore"))
+def test_parameter_from_a_float(benchmark, impl):
+    """Issue 2's overhead case: ``Parameter(2.0)`` against ``torch.nn.Parameter(torch.tensor(2.0))``."""
+    benchmark.group = "parameter from a float"
+    module = load(impl)
+    if impl == "torch":
+        created = benchmark(lambda: module.nn.Parameter(module.tensor(2.0)))
+    else:
+        created = benchmark(module.Parameter, 2.0)
+    assert float(as_numpy(impl, created)) == 2.0
+    record_throughput(benchmark, 1, "parameters")
+
+
 @pytest.mark.parametrize("impl", ALL)
 @pytest.mark.parametrize("size", SIZES)
 def test_parameter_clone(benchmark, size, impl):
