@@ -42,13 +42,14 @@ def test_dense_matches_mindspore(i):
     np.testing.assert_allclose(layer(ms.Tensor(DENSE[f"d{i}_x"])).asnumpy(), DENSE[f"d{i}_y"], rtol=1e-4, atol=1e-4)
 
 
-def test_seeded_layer_weights_match_mindspore():
-    ms.set_seed(42)
+@pytest.mark.parametrize("seed", [1, 42])
+def test_seeded_layer_weights_match_mindspore(seed):
+    ms.set_seed(seed)
     conv = nn.Conv2d(3, 64, 3, weight_init=Normal(0.2))
-    assert conv.weight.asnumpy().tobytes() == INIT["conv_w_42"].tobytes()
-    ms.set_seed(42)
+    assert conv.weight.asnumpy().tobytes() == INIT[f"conv_w_{seed}"].tobytes()
+    ms.set_seed(seed)
     dense = nn.Dense(3, 4, weight_init="normal")
-    assert dense.weight.asnumpy().tobytes() == INIT["dense_w_42"].tobytes()
+    assert dense.weight.asnumpy().tobytes() == INIT[f"dense_w_{seed}"].tobytes()
 
 
 def test_tutorial_conv_with_ones_gives_border_sums():
