@@ -22,7 +22,7 @@ cdef extern from "conv_kernels.h" nogil:
     int MSP_ISA_BASE
     int MSP_ISA_AVX2
     int MSP_ISA_AVX512
-    int msp_conv_isa()
+    int msp_cpu_isa()
     void msp_barrier()
     int msp_conv_mr(int isa, int is_double, int channel_vectors)
     int msp_conv_nr(int isa, int is_double, int channel_vectors)
@@ -54,7 +54,7 @@ cdef extern from "conv_kernels.h" nogil:
 __all__ = ["Conv2dPlan", "conv2d_forward", "available_isas"]
 
 _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
-_BEST_ISA = msp_conv_isa()
+_BEST_ISA = msp_cpu_isa()
 # Work (multiply-adds) below which one thread beats waking the OpenMP team.
 _TINY_MACS = 1 << 18
 # Estimated store cost per output value in multiply-add units, by kernel orientation

@@ -22,7 +22,7 @@ cdef extern from "random_kernels.h" nogil:
                                       uint32_t *out)
     ctypedef void (*msp_map_fn)(const uint32_t *bits, float *out, Py_ssize_t n,
                                 const void *params)
-    int msp_random_isa()
+    int msp_cpu_isa()
     msp_generator_fn msp_generator_for(int isa)
     msp_map_fn msp_uniform_map_for(int isa)
     msp_map_fn msp_normal_map_for(int isa)
@@ -41,7 +41,7 @@ __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_is
            "TRUNCNORM_TOLERANCE", "CHUNK"]
 
 _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
-_BEST_ISA = msp_random_isa()
+_BEST_ISA = msp_cpu_isa()
 NORMAL_TOLERANCE = MSP_NORMAL_TOLERANCE
 TRUNCNORM_TOLERANCE = MSP_TRUNCNORM_TOLERANCE
 

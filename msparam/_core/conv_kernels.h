@@ -7,8 +7,8 @@
  * The depthwise kernel vectorises over the output row.
  *
  * Each kernel is written once as a macro over (element type, vector width, MR, NR) and
- * instantiated per ISA with GCC target attributes; msp_conv_isa() picks the widest one the CPU
- * runs.  GCC vector extensions lower to SSE2/NEON in the portable build, so this compiles on any
+ * instantiated per ISA with GCC target attributes; msp_cpu_isa() (cpu_isa.h) picks the widest
+ * one the CPU runs.  GCC vector extensions lower to SSE2/NEON in the portable build, so this compiles on any
  * x86-64 and on arm64.
  */
 #ifndef MSPARAM_CONV_KERNELS_H
@@ -17,28 +17,7 @@
 #include <string.h>
 #include <stddef.h>
 
-#define MSP_ISA_BASE 0
-#define MSP_ISA_AVX2 1
-#define MSP_ISA_AVX512 2
-
-#if defined(__GNUC__) && defined(__x86_64__)
-#define MSP_X86 1
-#define MSP_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define MSP_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
-#else
-#define MSP_X86 0
-#endif
-
-/* Widest ISA this CPU (and OS) supports, one of MSP_ISA_*. */
-static int msp_conv_isa(void)
-{
-#if MSP_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return MSP_ISA_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return MSP_ISA_AVX2;
-#endif
-    return MSP_ISA_BASE;
-}
+#include "cpu_isa.h"
 
 /* Barrier for all threads of the enclosing OpenMP parallel region (Cython's prange inside a
  * parallel block ends without one). */

@@ -6,8 +6,8 @@
  * into block-aligned ranges on any number of threads and get the same bits.
  *
  * The generator and the maps come in an exact scalar form (base, portable) and in vector forms
- * (random_simd.h) compiled with GCC target attributes for AVX2 and AVX-512; msp_random_isa()
- * picks the widest one the CPU runs.  No -march flags: the module stays portable.
+ * (random_simd.h) compiled with GCC target attributes for AVX2 and AVX-512; msp_cpu_isa()
+ * (cpu_isa.h) picks the widest one the CPU runs.  No -march flags: the module stays portable.
  */
 #ifndef MSPARAM_RANDOM_KERNELS_H
 #define MSPARAM_RANDOM_KERNELS_H
@@ -16,13 +16,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cpu_isa.h"
 #include "philox.h"
 #include "distributions.h"
 #include "truncated_normal.h"
-
-#define MSP_ISA_BASE 0
-#define MSP_ISA_AVX2 1
-#define MSP_ISA_AVX512 2
 
 typedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, ptrdiff_t nblocks, uint32_t *out);
 
@@ -33,8 +30,7 @@ typedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, ptrdiff_t nblock
 /* Vectors the truncated normal map works on at once (its Horner chains are interleaved). */
 #define MSP_TN_GROUPS 4
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#define MSP_RANDOM_X86 1
+#if MSP_X86
 #include <immintrin.h>
 
 typedef double msp_d4 __attribute__((vector_size(32)));
@@ -55,19 +51,19 @@ typedef int32_t msp_m8 __attribute__((vector_size(32)));
  * of a half row, bit 3 tells the half.  MSP_LOOKUP_NEAR reads the first half only (one
  * instruction, right for slots below 4); the full lookup blends in the second.  AVX-512 has a
  * one-instruction permute of all 8. */
-__attribute__((target("avx2,fma"))) static inline __m256i msp_lookup_key4(msp_i4 slot)
+MSP_TARGET_AVX2 static inline __m256i msp_lookup_key4(msp_i4 slot)
 {
     const msp_u4 low = (msp_u4)slot * 2;
     return (__m256i)(low | ((low + 1) << 32));
 }
 
-__attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup_near4(const double *row,
+MSP_TARGET_AVX2 static inline msp_d4 msp_lookup_near4(const double *row,
                                                                           __m256i key)
 {
     return (msp_d4)_mm256_permutevar8x32_ps(_mm256_loadu_ps((const float *)row), key);
 }
 
-__attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const double *row,
+MSP_TARGET_AVX2 static inline msp_d4 msp_lookup4(const double *row,
                                                                      __m256i key)
 {
     const __m256 high = _mm256_permutevar8x32_ps(_mm256_loadu_ps((const float *)(row + 4)), key);
@@ -76,7 +72,7 @@ __attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const doubl
 }
 
 #define MSP_ISA_NAME avx2
-#define MSP_TARGET __attribute__((target("avx2,fma")))
+#define MSP_TARGET MSP_TARGET_AVX2
 #define MSP_VL 4
 #define msp_vd msp_d4
 #define msp_vu msp_u4
@@ -118,7 +114,7 @@ __attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const doubl
 #undef MSP_LOOKUP_NEAR_SLOTS
 
 #define MSP_ISA_NAME avx512
-#define MSP_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define MSP_TARGET MSP_TARGET_AVX512
 #define MSP_VL 8
 #define msp_vd msp_d8
 #define msp_vu msp_u8
@@ -138,22 +134,9 @@ __attribute__((target("avx2,fma"))) static inline msp_d4 msp_lookup4(const doubl
 #define MSP_LOOKUP_NEAR MSP_LOOKUP
 #define MSP_LOOKUP_NEAR_SLOTS 8
 #include "random_simd.h"
-#else
-#define MSP_RANDOM_X86 0
 #endif
 
-/* Widest ISA this CPU (and OS) supports, one of MSP_ISA_*. */
-static int msp_random_isa(void)
-{
-#if MSP_RANDOM_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return MSP_ISA_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return MSP_ISA_AVX2;
-#endif
-    return MSP_ISA_BASE;
-}
-
-#if MSP_RANDOM_X86
+#if MSP_X86
 #define MSP_PICK(ISA, STEM) \
     ((ISA) == MSP_ISA_AVX512 ? STEM##_avx512 : (ISA) == MSP_ISA_AVX2 ? STEM##_avx2 : STEM##_base)
 #else
@@ -181,7 +164,7 @@ static msp_map_fn msp_truncated_normal_map_for(int isa)
 static void msp_normal_part_errors(int isa, double *radius_rel, double *trig_abs)
 {
     *radius_rel = *trig_abs = 0.0;
-#if MSP_RANDOM_X86
+#if MSP_X86
     if (isa == MSP_ISA_AVX512) msp_normal_part_errors_avx512(radius_rel, trig_abs);
     if (isa == MSP_ISA_AVX2) msp_normal_part_errors_avx2(radius_rel, trig_abs);
 #endif
@@ -195,7 +178,7 @@ static double msp_truncnorm_erf_inv_error(int isa, const double *q, ptrdiff_t n,
     msp_tn_tables tables;
     msp_tn_fill_tables(&tables);
     *flagged = 0;
-#if MSP_RANDOM_X86
+#if MSP_X86
     if (isa == MSP_ISA_AVX512) return msp_tn_erf_inv_error_avx512(&tables, q, n, flagged);
     if (isa == MSP_ISA_AVX2) return msp_tn_erf_inv_error_avx2(&tables, q, n, flagged);
 #endif

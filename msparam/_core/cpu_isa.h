@@ -1,0 +1,32 @@
+/* The instruction sets msparam's kernels are compiled for, and the widest one this CPU runs.
+ *
+ * Kernels are instantiated per ISA with GCC target attributes (MSP_TARGET_*), never with -march
+ * flags, so every module stays portable; msp_cpu_isa() picks the instantiation at run time.
+ */
+#ifndef MSPARAM_CPU_ISA_H
+#define MSPARAM_CPU_ISA_H
+
+#define MSP_ISA_BASE 0
+#define MSP_ISA_AVX2 1
+#define MSP_ISA_AVX512 2
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MSP_X86 1
+#define MSP_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define MSP_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#else
+#define MSP_X86 0
+#endif
+
+/* Widest ISA this CPU (and OS) supports, one of MSP_ISA_*. */
+static int msp_cpu_isa(void)
+{
+#if MSP_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return MSP_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return MSP_ISA_AVX2;
+#endif
+    return MSP_ISA_BASE;
+}
+
+#endif
