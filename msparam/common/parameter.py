@@ -100,8 +100,8 @@ class Parameter(Tensor):
     def _adopt(cls, values, name):
         """A trainable Parameter that takes ownership of ``values`` (no copy, no checks).
 
-        For layers that allocated ``values`` with ``array_empty`` and filled them; ``name`` is a
-        valid name.
+        For callers that allocated ``values`` with ``array_empty`` and filled them (layers,
+        checkpoint loading); ``name`` is a valid name.
         """
         param = cls.__new__(cls)
         param._array = values
@@ -214,13 +214,9 @@ class Parameter(Tensor):
             ``'same'`` copies the values; anything else initialises the copy with
             ``initializer(init, self.shape, self.dtype)``.
         """
-        cloned = Parameter.__new__(Parameter)
-        cloned._array = array_copy(self._array, self.dtype._code)
-        cloned.init = None
-        cloned._name = self._name
+        cloned = Parameter._adopt(array_copy(self._array, self.dtype._code), self._name)
         cloned._requires_grad = self._requires_grad
         cloned._layerwise_parallel = self._layerwise_parallel
-        cloned._version = 0
         if not (isinstance(init, str) and init == "same"):
             from msparam.common.initializer import initializer
             cloned.set_data(initializer(init, self.shape, self.dtype))

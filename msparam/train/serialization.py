@@ -258,18 +258,6 @@ def _selector(specify_prefix, filter_prefix, choice_func):
     return wanted
 
 
-def _parameter_around(array, name):
-    """A Parameter owning ``array`` (already in compiled Storage) without another copy."""
-    parameter = Parameter.__new__(Parameter)
-    parameter._array = array
-    parameter.init = None
-    parameter._name = name
-    parameter._requires_grad = True
-    parameter._layerwise_parallel = False
-    parameter._version = 0
-    return parameter
-
-
 def _allocate(shape, np_dtype):
     return array_empty(shape, mstype.dtype_from_numpy(np_dtype)._code)
 
@@ -355,7 +343,7 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
         entries = _read_safetensors(path, wanted)
     parameter_dict = {}
     for name, value in entries:
-        parameter_dict[name] = _parameter_around(value, name) if isinstance(value, np.ndarray) else value
+        parameter_dict[name] = Parameter._adopt(value, name) if isinstance(value, np.ndarray) else value
     if not parameter_dict:
         raise ValueError("The loaded parameter dict is empty after filter or specify, please check whether "
                          "'filter_prefix' or 'specify_prefix' are set correctly.")
