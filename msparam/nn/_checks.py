@@ -8,7 +8,8 @@ import numpy as np
 
 from msparam.common.tensor import Tensor
 
-__all__ = ["check_positive_int", "check_non_negative_int", "check_bool", "check_int_pair", "float_input"]
+__all__ = ["check_positive_int", "check_non_negative_int", "check_bool", "check_number", "check_int_pair",
+           "float_input"]
 
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
@@ -41,6 +42,14 @@ def check_bool(value, arg_name, cls_name):
     if not isinstance(value, bool):
         raise TypeError(f"For '{cls_name}', the '{arg_name}' must be bool, but got '{type(value).__name__}'.")
     return value
+
+
+def check_number(value, arg_name, cls_name):
+    """``value`` (a real number, not a bool) as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"For '{cls_name}', the '{arg_name}' must be float or int, "
+                        f"but got '{type(value).__name__}'.")
+    return float(value)
 
 
 def check_int_pair(value, arg_name, cls_name):

@@ -9,19 +9,12 @@ import numbers
 import numpy as np
 
 from msparam.common.tensor import Tensor
-from msparam.nn._checks import float_input
+from msparam.nn._checks import check_bool, check_number, float_input
 from msparam.nn.cell import Cell
 
 __all__ = ["Softmin", "Softmax", "LogSoftmax", "ReLU", "ReLU6", "SiLU", "Tanh", "Tanhshrink", "Hardtanh",
            "GELU", "FastGelu", "ELU", "Sigmoid", "Softsign", "LeakyReLU", "HSwish", "HSigmoid", "LogSigmoid",
            "SoftShrink", "HShrink", "Mish", "get_activation"]
-
-
-def _check_number(value, arg_name, cls_name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"For '{cls_name}', the '{arg_name}' must be float or int, "
-                        f"but got '{type(value).__name__}'.")
-    return float(value)
 
 
 def _check_axis(axis, cls_name):
@@ -77,7 +70,7 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, alpha=0.2):
         super().__init__()
-        self.alpha = _check_number(alpha, "alpha", "LeakyReLU")
+        self.alpha = check_number(alpha, "alpha", "LeakyReLU")
 
     def _apply(self, x):
         return np.where(x >= 0, x, self.alpha * x)
@@ -93,7 +86,7 @@ class ELU(_Elementwise):
 
     def __init__(self, alpha=1.0):
         super().__init__()
-        self.alpha = _check_number(alpha, "alpha", "ELU")
+        self.alpha = check_number(alpha, "alpha", "ELU")
 
     def _apply(self, x):
         return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
@@ -151,8 +144,8 @@ class Hardtanh(_Elementwise):
 
     def __init__(self, min_val=-1.0, max_val=1.0):
         super().__init__()
-        self.min_val = _check_number(min_val, "min_val", "Hardtanh")
-        self.max_val = _check_number(max_val, "max_val", "Hardtanh")
+        self.min_val = check_number(min_val, "min_val", "Hardtanh")
+        self.max_val = check_number(max_val, "max_val", "Hardtanh")
         if self.min_val > self.max_val:
             raise ValueError(f"For 'Hardtanh', the 'min_val' must be <= 'max_val', but got 'min_val': {min_val} "
                              f"and 'max_val': {max_val}.")
@@ -174,9 +167,7 @@ class GELU(_Elementwise):
 
     def __init__(self, approximate=True):
         super().__init__()
-        if not isinstance(approximate, bool):
-            raise TypeError(f"For 'GELU', the 'approximate' must be bool, but got '{type(approximate).__name__}'.")
-        self.approximate = approximate
+        self.approximate = check_bool(approximate, "approximate", "GELU")
 
     def _apply(self, x):
         if self.approximate:
@@ -217,7 +208,7 @@ class SoftShrink(_Elementwise):
 
     def __init__(self, lambd=0.5):
         super().__init__()
-        self.lambd = _check_number(lambd, "lambd", "SoftShrink")
+        self.lambd = check_number(lambd, "lambd", "SoftShrink")
         if self.lambd < 0:
             raise ValueError(f"For 'SoftShrink', the 'lambd' must be >= 0, but got {lambd}.")
 
@@ -235,7 +226,7 @@ class HShrink(_Elementwise):
 
     def __init__(self, lambd=0.5):
         super().__init__()
-        self.lambd = _check_number(lambd, "lambd", "HShrink")
+        self.lambd = check_number(lambd, "lambd", "HShrink")
 
     def _apply(self, x):
         return np.where(np.abs(x) > self.lambd, x, 0)
