@@ -1,4 +1,5 @@
-"""MindSpore's ``.ckpt`` container: a protobuf ``Checkpoint`` message, read and written by hand.
+"""MindSpore's ``.ckpt`` container (a protobuf ``Checkpoint`` message) and safetensors files, read
+and written by hand.
 
 The schema (MindSpore's ``checkpoint.proto``, proto2)::
 
@@ -12,8 +13,8 @@ message). MindSpore cuts a tensor larger than 512 MiB into several consecutive `
 same tag and full ``dims``, each holding a slice of the bytes; the reader joins them.
 
 Safety: every length is checked against the bytes left before anything is allocated, so a
-hostile file can make the reader allocate at most what the file itself holds. Tensor bytes are
-read straight from the file into the destination array (parallel ``pread`` in the compiled
+hostile file can make the reader allocate at most what the file itself holds. Tensor bytes move
+straight between the file and the arrays' buffers (parallel ``pread``/``pwrite`` in the compiled
 ``_fileio``), never through Python objects, and nothing is ever unpickled.
 """
 import errno
@@ -27,7 +28,8 @@ from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
 from msparam.train._fileio import read_into, write_from
 
-__all__ = ["TYPE_NAMES", "write_checkpoint", "read_checkpoint", "read_safetensors_tensors", "CHUNK_BYTES"]
+__all__ = ["TYPE_NAMES", "write_checkpoint", "read_checkpoint", "SAFETENSORS_TYPES", "write_safetensors",
+           "read_safetensors_tensors", "CHUNK_BYTES"]
 
 # MindSpore writes str(dtype) as tensor_type: "Float32", "Int8", "UInt8", "Bool", "Complex64", ...
 TYPE_NAMES = {np.dtype(t._nptype): t._name for t in mstype.all_types}
@@ -297,6 +299,21 @@ def _reserve(fd, offset, length):
         # file systems without fallocate (EOPNOTSUPP, EINVAL) simply write as usual
 
 
+def _write_array_bytes(f, data):
+    """Write ``data`` (a C-contiguous uint8 array) at ``f``'s position straight from its buffer
+    (parallel ``pwrite``, its blocks reserved first) and leave ``f`` just after it."""
+    if not len(data):
+        return
+    f.flush()
+    position = f.tell()
+    _reserve(f.fileno(), position, len(data))
+    status = write_from(f.fileno(), data, position, get_num_threads())
+    if status:
+        code = status if status > 0 else errno.EIO
+        raise OSError(code, f"could not write {len(data)} bytes to the checkpoint ({os.strerror(code)})")
+    f.seek(position + len(data))
+
+
 def _write_value(f, tag_field, dims_field, type_field, chunk):
     """One ``Checkpoint{value: Value{tag, tensor{dims, tensor_type, tensor_content=chunk}}}``."""
     tensor_head = dims_field + type_field + _length_delimited(3, len(chunk))
@@ -304,15 +321,7 @@ def _write_value(f, tag_field, dims_field, type_field, chunk):
     value_head = tag_field + _length_delimited(2, tensor_length)
     value_length = len(value_head) + tensor_length
     f.write(_length_delimited(1, value_length) + value_head + tensor_head)
-    if len(chunk):
-        f.flush()
-        position = f.tell()
-        _reserve(f.fileno(), position, len(chunk))
-        status = write_from(f.fileno(), chunk, position, get_num_threads())
-        if status:
-            raise OSError(status if status > 0 else 5, f"could not write {len(chunk)} bytes to the checkpoint "
-                          f"({os.strerror(status if status > 0 else 5)})")
-        f.seek(position + len(chunk))
+    _write_array_bytes(f, chunk)
 
 
 def write_checkpoint(f, items):
@@ -341,12 +350,44 @@ def write_checkpoint(f, items):
             _write_value(f, tag_field, dims_field, type_field, data[start:start + CHUNK_BYTES])
 
 
-# safetensors' dtype names for the dtypes msparam stores (it has no complex128)
+# safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
+# Dtype enum (increasing alignment): its writer lays tensors out by that order, descending.
 SAFETENSORS_TYPES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
-                     "U16": np.dtype(np.uint16), "I16": np.dtype(np.int16), "U32": np.dtype(np.uint32),
-                     "I32": np.dtype(np.int32), "U64": np.dtype(np.uint64), "I64": np.dtype(np.int64),
-                     "F16": np.dtype(np.float16), "F32": np.dtype(np.float32), "F64": np.dtype(np.float64),
-                     "C64": np.dtype(np.complex64)}
+                     "I16": np.dtype(np.int16), "U16": np.dtype(np.uint16), "F16": np.dtype(np.float16),
+                     "I32": np.dtype(np.int32), "U32": np.dtype(np.uint32), "F32": np.dtype(np.float32),
+                     "C64": np.dtype(np.complex64), "F64": np.dtype(np.float64), "I64": np.dtype(np.int64),
+                     "U64": np.dtype(np.uint64)}
+_SAFETENSORS_NAMES = {dt: name for name, dt in SAFETENSORS_TYPES.items()}
+_SAFETENSORS_RANK = {dt: rank for rank, dt in enumerate(SAFETENSORS_TYPES.values())}
+_SAFETENSORS_ALIGNMENT = 8  # the header is padded with spaces to a multiple of this
+
+
+def write_safetensors(f, tensors, metadata=None):
+    """Write ``tensors`` (name other than ``__metadata__`` -> NumPy array of a dtype in
+    :data:`SAFETENSORS_TYPES`) to the binary file ``f``, byte for byte as
+    ``safetensors.numpy.save(tensors, metadata)`` lays it out.
+
+    As the safetensors package does: tensors sorted by dtype alignment (descending), then by the
+    UTF-8 bytes of their names; a compact JSON header with ``__metadata__`` first, then each
+    tensor's ``dtype``, ``shape``, ``data_offsets``; non-ASCII left unescaped; the header padded
+    with spaces to a multiple of 8 after its 8-byte little-endian length. ``metadata`` should have
+    at most one key, since the package writes several in hash order. Array bytes go from the
+    array's own buffer to the file (parallel ``pwrite``); ``f`` must be a real file.
+    """
+    # str order is code-point order, which is the UTF-8 byte order Rust compares names in
+    ordered = sorted(((name, np.asarray(array, order="C")) for name, array in tensors.items()),
+                     key=lambda item: (-_SAFETENSORS_RANK[item[1].dtype], item[0]))
+    header = {} if metadata is None else {"__metadata__": metadata}
+    offset = 0
+    for name, array in ordered:
+        header[name] = {"dtype": _SAFETENSORS_NAMES[array.dtype], "shape": list(array.shape),
+                        "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    encoded_header = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    encoded_header += b" " * (-len(encoded_header) % _SAFETENSORS_ALIGNMENT)
+    f.write(len(encoded_header).to_bytes(8, "little") + encoded_header)
+    for _, array in ordered:
+        _write_array_bytes(f, array.reshape(-1).view(np.uint8))
 
 
 def read_safetensors_tensors(path, wanted=None, allocate=None):

@@ -26,6 +26,8 @@ _FORMATS = {"ckpt": ".ckpt", "safetensors": ".safetensors"}
 _FLOAT_TYPES = (mstype.float16, mstype.float32, mstype.float64)
 _INT_TYPES = (mstype.int8, mstype.int16, mstype.int32, mstype.int64)
 _SAFETENSORS_DTYPES = frozenset(_ckpt_format.SAFETENSORS_TYPES.values())  # it has no complex128
+_SAFETENSORS_METADATA = {"format": "ms"}  # what MindSpore writes
+_SAFETENSORS_HEADER_KEY = "__metadata__"
 
 
 # --- argument checks ---------------------------------------------------------------------------
@@ -111,12 +113,12 @@ def _check_append_dict(append_dict):
 
 
 def _atomic_save(path, write):
-    """Run ``write(temporary_path, file)``, fsync, then rename over ``path``; on failure keep the old file."""
+    """Run ``write(file)`` on a temporary file, fsync, then rename it over ``path``; on failure keep the old file."""
     directory = os.path.dirname(path) or "."
     fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            write(temporary, f)
+            write(f)
         _fsync_path(temporary, os.O_RDONLY)
         os.chmod(temporary, stat.S_IRUSR)  # MindSpore leaves checkpoints read-only for their owner
         os.replace(temporary, path)
@@ -140,18 +142,20 @@ def _fsync_path(path, flags):
         os.close(fd)
 
 
-def _write_safetensors(temporary, f, entries):
-    from safetensors.numpy import save_file
-
+def _safetensors_tensors(entries):
+    """Name -> array for safetensors (a repeated name keeps its last value, as in a dict)."""
     tensors = {}
     for name, value in entries:
         if isinstance(value, str):
             raise TypeError(f"For 'save_checkpoint', format 'safetensors' cannot store the string entry {name!r}.")
+        if name == _SAFETENSORS_HEADER_KEY:  # the package would write a file no reader accepts
+            raise ValueError(f"For 'save_checkpoint', format 'safetensors' reserves the name {name!r} "
+                             f"for its metadata; use format 'ckpt' or another name.")
         if value.dtype not in _SAFETENSORS_DTYPES:
             raise TypeError(f"For 'save_checkpoint', format 'safetensors' has no dtype for {name!r} "
                             f"({mstype.dtype_from_numpy(value.dtype)}); use format 'ckpt'.")
-        tensors[name] = np.asarray(value, order="C")
-    save_file(tensors, temporary, metadata={"format": "ms"})
+        tensors[name] = value
+    return tensors
 
 
 def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=False, append_dict=None,
@@ -186,7 +190,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         ``save_obj``, ``ckpt_file_name``, ``integrated_save``, ``async_save`` or ``append_dict`` of a
         wrong type; a dtype safetensors cannot store (complex128, strings).
     ValueError
-        An unknown ``format``.
+        An unknown ``format``; a tensor named ``__metadata__`` in a safetensors file.
     IsADirectoryError
         ``ckpt_file_name`` is a directory.
     """
@@ -221,9 +225,10 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
 
     entries = _entries(save_obj, choice_func, append_dict)
     if format == "ckpt":
-        _atomic_save(path, lambda _, f: _ckpt_format.write_checkpoint(f, entries))
+        _atomic_save(path, lambda f: _ckpt_format.write_checkpoint(f, entries))
     else:
-        _atomic_save(path, lambda temporary, f: _write_safetensors(temporary, f, entries))
+        tensors = _safetensors_tensors(entries)
+        _atomic_save(path, lambda f: _ckpt_format.write_safetensors(f, tensors, _SAFETENSORS_METADATA))
 
 
 # --- loading -----------------------------------------------------------------------------------

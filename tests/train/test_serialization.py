@@ -2,6 +2,7 @@
 import errno
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,74 @@ def test_saving_safetensors_reproduces_mindspores_bytes(tmp_path):
     assert target.read_bytes() == (DATA / "dense.safetensors").read_bytes()
 
 
+def write_safetensors_bytes(tensors, metadata):
+    with tempfile.TemporaryFile() as f:
+        _ckpt_format.write_safetensors(f, tensors, metadata)
+        f.seek(0)
+        return f.read()
+
+
+def laid_out(array, layout):
+    """``array``'s values in a C-contiguous, Fortran-ordered or strided (non-contiguous) buffer."""
+    if layout == "fortran":
+        return np.asfortranarray(array)
+    if layout == "strided" and array.ndim:
+        return np.repeat(array, 2, axis=-1)[..., ::2]
+    return array
+
+
+def c_ordered(array):
+    """What the safetensors package needs: a C-contiguous buffer (np.ascontiguousarray makes 0-d arrays 1-d)."""
+    return np.asarray(array, order="C")
+
+
+@st.composite
+def safetensors_dicts(draw):
+    tensors = {}
+    for name in draw(st.lists(st.text(max_size=6), max_size=5, unique=True)):
+        array = sample(draw(st.sampled_from(SAFETENSORS_DTYPES)), draw(shapes), draw(st.integers(0, 2**32 - 1)))
+        tensors[name] = laid_out(array, draw(st.sampled_from(["C", "fortran", "strided"])))
+    return tensors
+
+
+@settings(max_examples=80, deadline=None)
+@given(tensors=safetensors_dicts(), metadata=st.sampled_from([None, {"format": "ms"}]))
+def test_safetensors_writer_matches_the_safetensors_package_byte_for_byte(tensors, metadata):
+    from safetensors.numpy import save
+
+    expected = save({name: c_ordered(array) for name, array in tensors.items()}, metadata)
+    assert write_safetensors_bytes(tensors, metadata) == expected
+
+
+def test_safetensors_save_matches_the_safetensors_package_byte_for_byte(tmp_path):
+    from safetensors.numpy import save
+
+    base = np.arange(12, dtype=np.int32).reshape(3, 4)
+    originals = {f"z{i}.{np.dtype(d).name}": sample(d, (2, 3), i) for i, d in enumerate(SAFETENSORS_DTYPES)}
+    originals.update({"é": np.float32(1.5) * np.ones((1, 2), np.float32), "名前": np.array(7, np.int64),
+                      "Ünïcode.bias": np.zeros(3, np.uint8), "a.empty": np.zeros((0, 3), np.float64),
+                      "b.zero_d": np.array(True), "transposed": base.T})
+    path = tmp_path / "mixed.safetensors"
+    ms.save_checkpoint([{"name": name, "data": Tensor(array)} for name, array in originals.items()], str(path),
+                       format="safetensors")
+    expected = save({name: c_ordered(array) for name, array in originals.items()}, {"format": "ms"})
+    assert path.read_bytes() == expected
+    loaded = values(ms.load_checkpoint(str(path), format="safetensors"))
+    assert list(loaded) != list(originals)  # the file is laid out by dtype, then name
+    for name, array in originals.items():
+        np.testing.assert_array_equal(loaded[name], array)
+
+
+def test_safetensors_save_keeps_the_last_of_a_repeated_name(tmp_path):
+    from safetensors.numpy import save
+
+    path = tmp_path / "twice.safetensors"
+    first, last = np.ones(2, np.float32), np.arange(3, dtype=np.int16)
+    ms.save_checkpoint([Parameter(Tensor(first), name="w"), Parameter(Tensor(last), name="w")], str(path),
+                       format="safetensors")
+    assert path.read_bytes() == save({"w": last}, {"format": "ms"})
+
+
 def test_tensor_type_names_are_mindspores():
     assert {np.dtype(k): v for k, v in MS_NAMES.items()} == _ckpt_format.TYPE_NAMES
 
@@ -176,6 +245,13 @@ def test_safetensors_cannot_hold_complex128(tmp_path):
     with pytest.raises(TypeError, match="safetensors"):
         ms.save_checkpoint([{"name": "c", "data": Tensor(np.ones(2, np.complex128))}],
                            str(tmp_path / "c.safetensors"), format="safetensors")
+    assert not list(tmp_path.iterdir())
+
+
+def test_safetensors_cannot_name_a_tensor_metadata(tmp_path):
+    with pytest.raises(ValueError, match="__metadata__"):
+        ms.save_checkpoint([{"name": "__metadata__", "data": Tensor(np.ones(2, np.float32))}],
+                           str(tmp_path / "m.safetensors"), format="safetensors")
     assert not list(tmp_path.iterdir())
 
 
@@ -507,44 +583,28 @@ def test_safetensors_dtype_msparam_lacks_raises_value_error(tmp_path):
 
 
 # --- atomic save ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt, original", [("ckpt", "net.ckpt"), ("safetensors", "dense.safetensors")])
 @pytest.mark.parametrize("failure", [OSError("No space left on device"), KeyboardInterrupt()])
-def test_interrupted_ckpt_save_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch, failure):
-    path = tmp_path / "model.ckpt"
-    shutil.copy(DATA / "net.ckpt", path)
-    original = path.read_bytes()
-    real_write_value = _ckpt_format._write_value
+def test_interrupted_save_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch, failure, fmt, original):
+    path = tmp_path / f"model.{fmt}"
+    shutil.copy(DATA / original, path)
+    before = path.read_bytes()
+    real_write_array_bytes = _ckpt_format._write_array_bytes
     calls = []
 
-    def write_then_fail(f, *args):
+    def write_then_fail(f, data):
         calls.append(1)
         if len(calls) == 2:
-            f.write(b"\x0a\x99\x99")  # half a message on disk, then the failure
+            f.write(b"\x0a\x99\x99")  # a partial tensor on disk, then the failure
             raise failure
-        real_write_value(f, *args)
+        real_write_array_bytes(f, data)
 
-    monkeypatch.setattr(_ckpt_format, "_write_value", write_then_fail)
+    monkeypatch.setattr(_ckpt_format, "_write_array_bytes", write_then_fail)
     with pytest.raises(type(failure)):
-        ms.save_checkpoint(dense_stand_in(), str(path))
-    assert path.read_bytes() == original
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.ckpt"]
-
-
-def test_interrupted_safetensors_save_keeps_the_old_file(tmp_path, monkeypatch):
-    import safetensors.numpy
-
-    path = tmp_path / "model.safetensors"
-    shutil.copy(DATA / "dense.safetensors", path)
-    original = path.read_bytes()
-
-    def fail(tensors, filename, metadata=None):
-        Path(filename).write_bytes(b"partial")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(safetensors.numpy, "save_file", fail)
-    with pytest.raises(OSError):
-        ms.save_checkpoint(dense_stand_in(), str(path), format="safetensors")
-    assert path.read_bytes() == original
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
+        ms.save_checkpoint(dense_stand_in(), str(path), format=fmt)
+    assert len(calls) == 2
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"model.{fmt}"]
 
 
 def test_save_replaces_an_existing_read_only_checkpoint(tmp_path):
@@ -556,9 +616,10 @@ def test_save_replaces_an_existing_read_only_checkpoint(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.ckpt"]
 
 
-def test_a_full_disk_fails_before_the_old_checkpoint_is_touched(tmp_path, monkeypatch):
-    path = str(tmp_path / "net.ckpt")
-    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.ones(4, np.float32))}], path)
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+def test_a_full_disk_fails_before_the_old_checkpoint_is_touched(tmp_path, monkeypatch, fmt):
+    path = str(tmp_path / f"net.{fmt}")
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.ones(4, np.float32))}], path, format=fmt)
     before = open(path, "rb").read()
 
     def no_space(fd, offset, length):
@@ -566,7 +627,21 @@ def test_a_full_disk_fails_before_the_old_checkpoint_is_touched(tmp_path, monkey
 
     monkeypatch.setattr(_ckpt_format.os, "posix_fallocate", no_space, raising=False)
     with pytest.raises(OSError) as info:
-        ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.zeros(4, np.float32))}], path)
+        ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.zeros(4, np.float32))}], path, format=fmt)
     assert info.value.errno == errno.ENOSPC
     assert open(path, "rb").read() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.ckpt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"net.{fmt}"]
+
+
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+@pytest.mark.parametrize("status, code", [(errno.ENOSPC, errno.ENOSPC), (-1, errno.EIO)])
+def test_a_failed_tensor_write_raises_oserror_and_keeps_the_old_file(tmp_path, monkeypatch, fmt, status, code):
+    path = str(tmp_path / f"net.{fmt}")
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.ones(4, np.float32))}], path, format=fmt)
+    before = open(path, "rb").read()
+    monkeypatch.setattr(_ckpt_format, "write_from", lambda fd, source, offset, num_threads: status)
+    with pytest.raises(OSError, match="could not write 16 bytes") as info:
+        ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.zeros(4, np.float32))}], path, format=fmt)
+    assert info.value.errno == code
+    assert open(path, "rb").read() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"net.{fmt}"]
