@@ -42,12 +42,15 @@ def _check_insert_index(index, length, cls_name):
 
 
 def _positions(index, length, cls_name, type_message):
-    """The positions ``del container[index]`` removes (``index`` an int or a slice)."""
+    """The positions ``del container[index]`` removes (``index`` an int or a slice).
+
+    ``type_message`` is the container's TypeError text, with ``{}`` for the type's name.
+    """
     if isinstance(index, slice):
         return set(range(length)[index])
     if isinstance(index, int):
         return {_check_index(index, length, cls_name)}
-    raise TypeError(f"For '{cls_name}', {type_message}, but got {type(index).__name__}.")
+    raise TypeError(f"For '{cls_name}', " + type_message.format(type(index).__name__))
 
 
 def _name_prefix(container):
@@ -154,7 +157,8 @@ class SequentialCell(Cell):
 
     def __delitem__(self, index):
         cls_name = type(self).__name__
-        removed = _positions(index, len(self), cls_name, "the type of index must be int type or slice type")
+        removed = _positions(index, len(self), cls_name,
+                             "the type of index must be int type or slice type, but got {}")
         kept = [(key, cell) for position, (key, cell) in enumerate(self._cells.items()) if position not in removed]
         new_keys = [str(position) if key in self._positional_keys else key for position, (key, _) in enumerate(kept)]
         if len(set(new_keys)) < len(new_keys):
@@ -256,7 +260,8 @@ class CellList(Cell):
         self._cells[list(self._cells)[position]] = cell
 
     def __delitem__(self, index):
-        removed = _positions(index, len(self), type(self).__name__, "the type of 'index' must be int or slice")
+        removed = _positions(index, len(self), type(self).__name__,
+                             "the type of 'index' must be int or slice, but got {}.")
         for key in [key for position, key in enumerate(self._cells) if position in removed]:
             del self._cells[key]
         self._rekey(list(self._cells.values()), 0)
