@@ -5,6 +5,7 @@ storage alive); Cython code sees it through the buffer protocol as a typed memor
 ``cdef float[:, ::1] w = storage``. Callers validate dtype codes and shapes before they get here.
 """
 cimport numpy as cnp
+from cython.parallel cimport prange
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
 from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.ref cimport Py_INCREF
@@ -18,6 +19,8 @@ cnp.import_array()
 cdef enum:
     ALIGNMENT = 64      # a cache line: what SIMD loads and the Conv2d/RNG kernels want
     MAX_NDIM = 64       # NumPy 2's NPY_MAXDIMS
+    PARALLEL_MIN = 1 << 20  # bytes below which one thread copies or fills faster than a team starts
+    BLOCK = 1 << 18     # bytes per parallel piece; a multiple of every itemsize, and stays in L2
 
 
 cdef class Storage:
@@ -98,15 +101,49 @@ cdef class Storage:
         pass
 
 
-def array_copy(cnp.ndarray source not None, int code):
-    """A view of a new Storage holding a copy of ``source``, which must have the storage's dtype."""
+cdef void _copy_blocks(char* destination, const char* source, Py_ssize_t nbytes, bint repeat,
+                       int num_threads) noexcept nogil:
+    """Fill ``nbytes`` of ``destination`` in BLOCK-sized pieces shared by ``num_threads`` threads,
+    from the same offsets of ``source`` (a copy) or, with ``repeat``, from its first BLOCK bytes."""
+    cdef Py_ssize_t blocks = (nbytes + BLOCK - 1) // BLOCK, i, length
+    for i in prange(blocks, num_threads=num_threads, schedule="static"):
+        length = nbytes - i * BLOCK
+        if length > BLOCK:
+            length = BLOCK
+        memcpy(destination + i * BLOCK, source + (0 if repeat else i * BLOCK), length)
+
+
+def array_copy(cnp.ndarray source not None, int code, int num_threads=1):
+    """A view of a new Storage holding a copy of ``source``, which must have the storage's dtype.
+
+    A C-contiguous source of at least PARALLEL_MIN bytes is copied by ``num_threads`` threads.
+    """
     cdef Storage storage = Storage(code, (<object>source).shape)
     view = storage.array()
-    if cnp.PyArray_IS_C_CONTIGUOUS(source):
+    cdef const char* data
+    if not cnp.PyArray_IS_C_CONTIGUOUS(source):
+        cnp.PyArray_CopyInto(view, source)
+    elif storage.nbytes < PARALLEL_MIN or num_threads <= 1:
         memcpy(storage._data, cnp.PyArray_DATA(source), storage.nbytes)
     else:
-        cnp.PyArray_CopyInto(view, source)
+        data = <const char*>cnp.PyArray_DATA(source)
+        with nogil:
+            _copy_blocks(storage._data, data, storage.nbytes, False, num_threads)
     return view
+
+
+def array_fill(cnp.ndarray target not None, value, int num_threads=1):
+    """``target.fill(value)``; a C-contiguous target of at least PARALLEL_MIN bytes is filled by
+    ``num_threads`` threads (NumPy fills the first BLOCK bytes, the threads repeat them)."""
+    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(target)
+    if nbytes < PARALLEL_MIN or num_threads <= 1 or not cnp.PyArray_IS_C_CONTIGUOUS(target):
+        target.fill(value)
+        return
+    flat = target.reshape(-1)
+    flat[:BLOCK // target.itemsize].fill(value)
+    cdef char* base = <char*>cnp.PyArray_DATA(target)
+    with nogil:
+        _copy_blocks(base + BLOCK, base, nbytes - BLOCK, True, num_threads)
 
 
 def array_empty(tuple shape, int code, bint zero=False):

@@ -8,6 +8,8 @@ import numbers
 
 import numpy as np
 
+from msparam._core._storage import array_fill
+from msparam._threads import get_num_threads
 from msparam.common import _random
 from msparam.common import dtype as mstype
 from msparam.common.seed import next_stream_seed
@@ -166,7 +168,7 @@ class Zero(Initializer):
     """Fill with 0."""
 
     def _initialize(self, arr):
-        arr.fill(0)
+        array_fill(arr, 0, get_num_threads())
 
 
 @_register("ones")
@@ -174,7 +176,7 @@ class One(Initializer):
     """Fill with 1."""
 
     def _initialize(self, arr):
-        arr.fill(1)
+        array_fill(arr, 1, get_num_threads())
 
 
 class Constant(Initializer):
@@ -185,7 +187,7 @@ class Constant(Initializer):
         self.value = value
 
     def _initialize(self, arr):
-        arr.fill(self.value)
+        array_fill(arr, self.value, get_num_threads())
 
 
 @_register()
@@ -416,7 +418,8 @@ class Identity(Initializer):
     def _initialize(self, arr):
         if arr.ndim != 2:
             raise ValueError(f"For 'Identity', the initialized tensor must be 2-D, but got {arr.ndim} dimensions.")
-        arr[...] = np.eye(*arr.shape)
+        array_fill(arr, 0, get_num_threads())
+        np.fill_diagonal(arr, 1)  # in place: np.eye would build a float64 copy first
 
 
 @_register()
@@ -522,7 +525,7 @@ class Dirac(Initializer):
         diagonal = np.arange(min(per_group, arr.shape[1]))
         out_channels = (np.arange(self.groups)[:, None] * per_group + diagonal).ravel()
         centre = tuple(size // 2 for size in arr.shape[2:])
-        arr.fill(0)
+        array_fill(arr, 0, get_num_threads())
         arr[(out_channels, np.tile(diagonal, self.groups)) + centre] = 1
 
 

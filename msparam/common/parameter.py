@@ -4,6 +4,7 @@ import re
 import numpy as np
 
 from msparam._core._storage import array_copy, array_empty, array_scalar
+from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
 from msparam.common.tensor import Tensor, _to_numpy
 
@@ -52,7 +53,9 @@ def _storage_for(data):
             data.init(values)
             return values
         values = data._array
-        return array_copy(values, mstype._BY_NUMPY[values.dtype]._code)
+        return array_copy(values, mstype._BY_NUMPY[values.dtype]._code, get_num_threads())
+    if isinstance(data, np.ndarray) and data.dtype in mstype._BY_NUMPY:  # one copy, straight into the storage
+        return array_copy(data, mstype._BY_NUMPY[data.dtype]._code, get_num_threads())
     if data is None or isinstance(data, (str, bytes)):
         raise TypeError(f"For 'Parameter', 'default_input' must be a Tensor, Initializer Tensor, int, float, list "
                         f"or numpy.ndarray, but got {type(data).__name__}.")
@@ -61,7 +64,7 @@ def _storage_for(data):
     except TypeError:
         raise TypeError(f"For 'Parameter', 'default_input' must be a Tensor, Initializer Tensor, int, float, list "
                         f"or numpy.ndarray, but got {type(data).__name__}.") from None
-    return array_copy(values, mstype._BY_NUMPY[values.dtype]._code)
+    return array_copy(values, mstype._BY_NUMPY[values.dtype]._code, get_num_threads())
 
 
 class Parameter(Tensor):
@@ -188,7 +191,7 @@ class Parameter(Tensor):
         if incoming.shape == self._array.shape:
             np.copyto(self._array, incoming)
         else:
-            self._array = array_copy(incoming, self.dtype._code)
+            self._array = array_copy(incoming, self.dtype._code, get_num_threads())
         self._version += 1
         return self
 
@@ -201,7 +204,7 @@ class Parameter(Tensor):
     def set_dtype(self, dtype):
         """Convert the values to ``dtype`` in place of the old ones; returns the Parameter."""
         target = mstype.to_dtype(dtype, "dtype", "Parameter.set_dtype")
-        self._array = array_copy(self._array.astype(target._nptype), target._code)
+        self._array = array_copy(self._array.astype(target._nptype), target._code, get_num_threads())
         self._version += 1
         return self
 
@@ -214,7 +217,7 @@ class Parameter(Tensor):
             ``'same'`` copies the values; anything else initialises the copy with
             ``initializer(init, self.shape, self.dtype)``.
         """
-        cloned = Parameter._adopt(array_copy(self._array, self.dtype._code), self._name)
+        cloned = Parameter._adopt(array_copy(self._array, self.dtype._code, get_num_threads()), self._name)
         cloned._requires_grad = self._requires_grad
         cloned._layerwise_parallel = self._layerwise_parallel
         if not (isinstance(init, str) and init == "same"):

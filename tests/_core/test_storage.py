@@ -1,0 +1,62 @@
+"""The compiled storage's copy and fill: every dtype, either side of the parallel threshold, any thread count."""
+import numpy as np
+import pytest
+
+from msparam._core._storage import array_copy, array_empty, array_fill
+from msparam.common import dtype as mstype
+
+PARALLEL_MIN = 1 << 20  # _storage.pyx: below this one thread does the work
+BLOCK = 1 << 18         # _storage.pyx: bytes per parallel piece
+DTYPES = [np.dtype(t._nptype) for t in mstype.all_types]
+
+
+def counts(dtype):
+    """Element counts around the thresholds: tiny, just under/over PARALLEL_MIN, a partial last block."""
+    per_min = PARALLEL_MIN // dtype.itemsize
+    return [0, 1, per_min - 1, per_min, per_min + 1, (3 * PARALLEL_MIN + BLOCK // 2) // dtype.itemsize + 3]
+
+
+def random_values(count, dtype):
+    raw = np.random.default_rng(count).integers(0, 256, count * dtype.itemsize, dtype=np.uint8)
+    return raw.view(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("num_threads", [1, 2, 3])
+def test_array_copy_is_an_exact_copy(dtype, num_threads):
+    code = mstype.dtype_from_numpy(dtype)._code
+    for count in counts(dtype):
+        source = random_values(count, dtype)
+        copy = array_copy(source, code, num_threads)
+        assert copy.dtype == dtype and copy.shape == source.shape
+        assert copy.tobytes() == source.tobytes()
+        assert not np.shares_memory(copy, source)
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_array_copy_of_non_contiguous_and_multi_dimensional_sources(num_threads):
+    base = random_values(3 * PARALLEL_MIN // 4, np.dtype(np.float32)).reshape(768, 1024)
+    for source in (base.T, base[::2, ::3], base[:, 1:]):
+        copy = array_copy(source, mstype.float32._code, num_threads)
+        assert copy.flags.c_contiguous and copy.shape == source.shape
+        assert np.array_equal(copy, source, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("num_threads", [1, 2, 3])
+def test_array_fill_equals_numpy_fill(dtype, num_threads):
+    code = mstype.dtype_from_numpy(dtype)._code
+    value = True if dtype == np.bool_ else dtype.type(3)
+    for count in counts(dtype):
+        target = array_empty((count,), code)
+        target[...] = random_values(count, dtype)  # stale bytes, so a block left unfilled shows
+        array_fill(target, value, num_threads)
+        expected = np.empty(count, dtype)
+        expected.fill(value)
+        assert target.tobytes() == expected.tobytes()
+
+
+def test_array_fill_of_a_non_contiguous_view_fills_only_the_view():
+    target = np.zeros((1024, 1024), np.float32)
+    array_fill(target[:, ::2], 7.0, 2)
+    assert np.all(target[:, ::2] == 7.0) and np.all(target[:, 1::2] == 0.0)
