@@ -65,7 +65,8 @@ _KERNELS = ("pixel_vectors", "channel_vectors")
 
 
 def available_isas():
-    """Names of the SIMD paths this CPU can run, narrowest first (always starts with 'base')."""
+    """Names of the SIMD paths this CPU can run, narrowest first (always starts with 'base'),
+    up to the cap set by the environment variable ``MSPARAM_CPU_ISA``, if any."""
     return [_ISA_NAMES[i] for i in range(_BEST_ISA + 1)]
 
 
