@@ -30,6 +30,11 @@ cdef extern from "conv_kernels.h" nogil:
                        Py_ssize_t K, const float *w, float *tile)
     void msp_dense_f64(int isa, int channel_vectors, const double *inp, const Py_ssize_t *koff,
                        Py_ssize_t K, const double *w, double *tile)
+    void msp_dense_pv_out_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                              const float *w, float *out, Py_ssize_t plane, const float *bias)
+    void msp_dense_pv_out_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                              const double *w, double *out, Py_ssize_t plane,
+                              const double *bias)
     void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const float *w, float *out, Py_ssize_t n)
     void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -77,6 +82,15 @@ cdef inline void _dense(const floating *inp, const Py_ssize_t *koff, Py_ssize_t 
         msp_dense_f32(isa, channel_vectors, inp, koff, K, w, tile)
     else:
         msp_dense_f64(isa, channel_vectors, inp, koff, K, w, tile)
+
+
+cdef inline void _dense_pv_out(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                               const floating *w, floating *out, Py_ssize_t plane,
+                               const floating *bias, int isa) noexcept nogil:
+    if floating is float:
+        msp_dense_pv_out_f32(isa, inp, koff, K, w, out, plane, bias)
+    else:
+        msp_dense_pv_out_f64(isa, inp, koff, K, w, out, plane, bias)
 
 
 cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -169,7 +183,7 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
     cdef Py_ssize_t total = N * G * T * NB
     cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k, c, row, channel, first, last, padded, limit
-    cdef Py_ssize_t skip, ts, row0
+    cdef Py_ssize_t skip, ts, row0, oy, ox
     cdef const floating *src
     cdef const floating *base
     cdef const floating *panel
@@ -244,10 +258,23 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                     for j in range(NR):
                         scratch[k * NR + j] = base[koff[k] + p0 + j] if p0 + j < P else 0
                 _dense(scratch, tail_koff, K, panel, tile, isa, channel_vectors)
+                _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out, H_out,
+                             W_out, MR, NR, channel_vectors, isa)
             else:
-                _dense(base + p0, koff, K, panel, tile, isa, channel_vectors)
-            _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out, H_out,
-                         W_out, MR, NR, channel_vectors, isa)
+                # A whole pixel-vector block of consecutive output pixels (one row, or rows
+                # without wrap-around columns) skips the tile and goes straight to the output.
+                oy = p0 // Wq
+                ox = p0 - oy * Wq
+                if (not channel_vectors and skip == 0 and limit == NR and (ob + 1) * MR <= Cg_out
+                        and (Wq == W_out or ox + NR <= W_out)):
+                    _dense_pv_out(base + p0, koff, K, panel,
+                                  out + ((n * G + g) * Cg_out + ob * MR) * H_out * W_out
+                                  + oy * W_out + ox, H_out * W_out,
+                                  bias + g * Cg_out + ob * MR if bias != NULL else NULL, isa)
+                else:
+                    _dense(base + p0, koff, K, panel, tile, isa, channel_vectors)
+                    _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out,
+                                 H_out, W_out, MR, NR, channel_vectors, isa)
             ob = ob + 1
             if ob == NB:
                 ob = 0

@@ -49,11 +49,12 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
     return msp_dense_nr[channel_vectors != 0][is_double != 0][isa];
 }
 
-/* Pixel vectors: tile[m*NR + j] = sum_k w[k*MR + m] * in[koff[k] + j] for m < MR,
- * j < NR = NV*VL. */
+/* Pixel vectors: dst[m*ld + j] = sum_k w[k*MR + m] * in[koff[k] + j] (+ bias[m]) for m < MR,
+ * j < NR = NV*VL.  Rows go to a tile (ld = NR, no bias) or, when the block's pixels are
+ * consecutive in the output, straight into its NCHW planes (ld = plane size). */
 #define MSP_DEFINE_DENSE_PV(NAME, ATTR, T, VT, VL, MR, NV)                                    \
     ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
-                          T *tile)                                                           \
+                          T *dst, ptrdiff_t ld, const T *bias)                               \
     {                                                                                        \
         VT acc[MR][NV];                                                                      \
         _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
@@ -70,9 +71,13 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
                     acc[m][u] += b * xv[u];                                                  \
             }                                                                                \
         }                                                                                    \
-        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
-            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                            \
-                memcpy(tile + (m * (NV) + u) * (VL), &acc[m][u], sizeof(VT));                 \
+        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m) {                             \
+            const T b = bias ? bias[m] : (T)0;                                               \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u) {                          \
+                VT v = acc[m][u] + b;                                                        \
+                memcpy(dst + m * ld + u * (VL), &v, sizeof(VT));                             \
+            }                                                                                \
+        }                                                                                    \
     }
 
 /* Channel vectors: tile[j*MR + m] = sum_k w[k*MR + m] * in[koff[k] + j], same contract. */
@@ -332,18 +337,36 @@ MSP_DEFINE_GATHER(msp_gather_f64_avx512, MSP_TARGET_AVX512, double)
 #define MSP_DISPATCH(ISA, STEM, ARGS) STEM##_base ARGS
 #endif
 
+/* One MR x NR block into a tile (layout as the orientation leaves it). */
 static void msp_dense_f32(int isa, int channel_vectors, const float *in, const ptrdiff_t *koff,
                           ptrdiff_t K, const float *w, float *tile)
 {
     if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f32, (in, koff, K, w, tile));
-    else MSP_DISPATCH(isa, msp_dense_pv_f32, (in, koff, K, w, tile));
+    else MSP_DISPATCH(isa, msp_dense_pv_f32,
+                      (in, koff, K, w, tile, msp_conv_nr(isa, 0, 0), NULL));
 }
 
 static void msp_dense_f64(int isa, int channel_vectors, const double *in,
                           const ptrdiff_t *koff, ptrdiff_t K, const double *w, double *tile)
 {
     if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f64, (in, koff, K, w, tile));
-    else MSP_DISPATCH(isa, msp_dense_pv_f64, (in, koff, K, w, tile));
+    else MSP_DISPATCH(isa, msp_dense_pv_f64,
+                      (in, koff, K, w, tile, msp_conv_nr(isa, 1, 0), NULL));
+}
+
+/* One pixel-vector block of MR channels and NR consecutive output pixels straight into the
+ * output: channel m's pixels at out[m*plane ...], plus bias[m] unless bias is NULL. */
+static void msp_dense_pv_out_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
+                                 const float *w, float *out, ptrdiff_t plane, const float *bias)
+{
+    MSP_DISPATCH(isa, msp_dense_pv_f32, (in, koff, K, w, out, plane, bias));
+}
+
+static void msp_dense_pv_out_f64(int isa, const double *in, const ptrdiff_t *koff,
+                                 ptrdiff_t K, const double *w, double *out, ptrdiff_t plane,
+                                 const double *bias)
+{
+    MSP_DISPATCH(isa, msp_dense_pv_f64, (in, koff, K, w, out, plane, bias));
 }
 
 static void msp_dw_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
