@@ -50,7 +50,7 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
     return msp_dense_nr[channel_vectors != 0][is_double != 0][isa];
 }
 
-#define MSP_MAX_NR 48 /* the largest entry of msp_dense_nr */
+#define MSP_MAX_NR 16 /* at least every channel-vector NR in msp_dense_nr */
 
 /* Pixel vectors: dst[m*ld + j] = sum_k w[k*MR + m] * in[koff[k] + j] (+ bias[m]) for m < MR,
  * j < NR = NV*VL.  Rows go to a tile (ld = NR, no bias) or, when the block's pixels are

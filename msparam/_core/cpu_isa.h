@@ -6,8 +6,8 @@
 #ifndef MSPARAM_CPU_ISA_H
 #define MSPARAM_CPU_ISA_H
 
+#include <ctype.h>
 #include <stdlib.h>
-#include <strings.h>
 
 #define MSP_ISA_BASE 0
 #define MSP_ISA_AVX2 1
@@ -42,8 +42,12 @@ static int msp_cpu_isa(void)
     int isa = msp_cpu_supported_isa();
     const char *cap = getenv("MSPARAM_CPU_ISA");
     if (cap == NULL) return isa;
-    for (int i = 0; i < isa; ++i)
-        if (strcasecmp(cap, names[i]) == 0) return i;
+    for (int i = 0; i < isa; ++i) {
+        /* case-insensitive comparison (strcasecmp is POSIX only) */
+        const char *a = cap, *b = names[i];
+        while (*a && tolower((unsigned char)*a) == *b) ++a, ++b;
+        if (*a == 0 && *b == 0) return i;
+    }
     return isa;
 }
 
