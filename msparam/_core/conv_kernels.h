@@ -2,14 +2,15 @@
  *
  * The Cython driver (_conv.pyx) lays the (padded, stride-phase split) input out so that every
  * convolution reduces to unit-stride reads: output pixel p of a tile reads in[koff[k] + p] for
- * each reduction index k = (input channel, ky, kx).  The dense kernel keeps an MR x NR block of
- * accumulators and streams the packed weight panel w[k][MR] (two vector orientations, below).
- * The depthwise kernel vectorises over the output row.
+ * each reduction index k = (input channel, ky, kx), p being its place in the padded grid.  The
+ * dense kernel keeps an MR x NR block of accumulators and streams the packed weight panel
+ * w[k][MR] (two vector orientations, below).  The depthwise kernel vectorises over the output
+ * row.
  *
  * Each kernel is written once as a macro over (element type, vector width, MR, NR) and
  * instantiated per ISA with GCC target attributes; msp_cpu_isa() (cpu_isa.h) picks the widest
- * one the CPU runs.  GCC vector extensions lower to SSE2/NEON in the portable build, so this compiles on any
- * x86-64 and on arm64.
+ * one the CPU runs, or the cap MSPARAM_CPU_ISA sets.  GCC vector extensions lower to SSE2/NEON
+ * in the portable build, so this compiles on any x86-64 and on arm64.
  */
 #ifndef MSPARAM_CONV_KERNELS_H
 #define MSPARAM_CONV_KERNELS_H
