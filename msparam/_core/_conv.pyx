@@ -26,10 +26,16 @@ cdef extern from "conv_kernels.h" nogil:
     void msp_barrier()
     int msp_conv_mr(int isa, int is_double, int channel_vectors)
     int msp_conv_nr(int isa, int is_double, int channel_vectors)
-    void msp_dense_f32(int isa, int channel_vectors, const float *inp, const Py_ssize_t *koff,
-                       Py_ssize_t K, const float *w, float *tile)
-    void msp_dense_f64(int isa, int channel_vectors, const double *inp, const Py_ssize_t *koff,
-                       Py_ssize_t K, const double *w, double *tile)
+    void msp_dense_pv_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                          const float *w, float *out, Py_ssize_t ld, const float *bias)
+    void msp_dense_pv_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                          const double *w, double *out, Py_ssize_t ld, const double *bias)
+    void msp_dense_cv_f32(int isa, const float *inp, Py_ssize_t q0, Py_ssize_t n,
+                          Py_ssize_t w_out, Py_ssize_t wq, const Py_ssize_t *koff, Py_ssize_t K,
+                          const float *w, float *tile)
+    void msp_dense_cv_f64(int isa, const double *inp, Py_ssize_t q0, Py_ssize_t n,
+                          Py_ssize_t w_out, Py_ssize_t wq, const Py_ssize_t *koff, Py_ssize_t K,
+                          const double *w, double *tile)
     void msp_dw_f32(int isa, const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
                     const float *w, float *out, Py_ssize_t n)
     void msp_dw_f64(int isa, const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -65,17 +71,27 @@ _KERNELS = ("pixel_vectors", "channel_vectors")
 
 
 def available_isas():
-    """Names of the SIMD paths this CPU can run, narrowest first (always starts with 'base')."""
+    """Names of the SIMD paths this CPU can run, narrowest first (always starts with 'base'),
+    up to the cap set by the environment variable ``MSPARAM_CPU_ISA``, if any."""
     return [_ISA_NAMES[i] for i in range(_BEST_ISA + 1)]
 
 
-cdef inline void _dense(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                        const floating *w, floating *tile, int isa,
-                        bint channel_vectors) noexcept nogil:
+cdef inline void _dense_pv(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                           const floating *w, floating *out, Py_ssize_t ld,
+                           const floating *bias, int isa) noexcept nogil:
     if floating is float:
-        msp_dense_f32(isa, channel_vectors, inp, koff, K, w, tile)
+        msp_dense_pv_f32(isa, inp, koff, K, w, out, ld, bias)
     else:
-        msp_dense_f64(isa, channel_vectors, inp, koff, K, w, tile)
+        msp_dense_pv_f64(isa, inp, koff, K, w, out, ld, bias)
+
+
+cdef inline void _dense_cv(const floating *inp, Py_ssize_t q0, Py_ssize_t n, Py_ssize_t W_out,
+                           Py_ssize_t Wq, const Py_ssize_t *koff, Py_ssize_t K,
+                           const floating *w, floating *tile, int isa) noexcept nogil:
+    if floating is float:
+        msp_dense_cv_f32(isa, inp, q0, n, W_out, Wq, koff, K, w, tile)
+    else:
+        msp_dense_cv_f64(isa, inp, q0, n, W_out, Wq, koff, K, w, tile)
 
 
 cdef inline void _dw(const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
@@ -148,8 +164,10 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
                          int nthreads) noexcept nogil:
     """Direct convolution over output tiles (image, group, channel block, pixel block).
 
-    Pixel blocks run over the flattened (H_out, Wq) grid (wrap-around columns are computed and
-    dropped), or, ``by_row``, over whole segments of one output row.
+    Pixel-vector blocks run over the flattened (H_out, Wq) grid (wrap-around columns are
+    computed and dropped), or, ``by_row``, over whole segments of one output row; channel-vector
+    blocks over the output pixels in order (each pixel read from its own offset, so no padding
+    column is computed).
 
     Unless ``direct`` (1x1, stride 1, no padding: x is read in place), x is copied as
     zero-padded stride-phase planes, so every tap is a unit-stride read: all of it into ``buf``
@@ -161,13 +179,15 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
     cdef Py_ssize_t plane = Hq * Wq
     cdef Py_ssize_t img_stride = C_in * phases * plane
     cdef Py_ssize_t grp_stride = Cg_in * phases * plane
-    cdef Py_ssize_t P = (H_out - 1) * Wq + W_out
+    # Pixels the blocks run over (unless by_row): output pixels, or the flat padded grid.
+    cdef Py_ssize_t P = H_out * W_out if channel_vectors else (H_out - 1) * Wq + W_out
     cdef Py_ssize_t S = (W_out + NR - 1) // NR
     cdef Py_ssize_t T = H_out * S if by_row else (P + NR - 1) // NR
+    cdef Py_ssize_t segments = S if by_row else T  # pixel blocks per block row
     cdef Py_ssize_t NB = (Cg_out + MR - 1) // MR
     cdef Py_ssize_t total = N * G * T * NB
-    cdef Py_ssize_t i, t, r, ob, g, n, p0, j, k, c, row, channel, first, last, padded, limit
-    cdef Py_ssize_t skip
+    cdef Py_ssize_t i, t, r, ob, g, n, p0, c, row, channel, first, last, padded, limit
+    cdef Py_ssize_t ts, row0
     cdef const floating *src
     cdef const floating *base
     cdef const floating *panel
@@ -201,16 +221,20 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
         first = total * threadid() // omp_get_num_threads()
         last = total * (threadid() + 1) // omp_get_num_threads()
         padded = -1
+        # Item i is (image-group r = n * G + g, pixel block t, channel block ob): split once
+        # here, then stepped like an odometer (divisions per item cost a few % on short
+        # reductions).  Pixel block t is segment ts of the blocks starting at flat pixel row0.
+        ob = first % NB
+        t = first // NB % T
+        r = first // (NB * T)
+        g = r % G
+        n = r // G
+        ts = t % segments
+        row0 = t // segments * Wq
         for i in range(first, last):
             # Channel blocks innermost: consecutive items reuse one pixel block's input while
             # it is in L1, and the whole reduction runs in one pass (measured faster than
             # splitting it into cache-sized chunks).
-            ob = i % NB
-            r = i // NB
-            t = r % T
-            r = r // T
-            g = r % G
-            n = r // G
             if private_pad:
                 if padded != r:
                     for c in range(Cg_in):
@@ -221,35 +245,75 @@ cdef void _dense_forward(const floating *x, floating *buf, floating *out,
             else:
                 base = src + n * img_stride + g * grp_stride
             panel = wpack + (g * NB + ob) * K * MR
-            p0 = _block_start(t, by_row, S, Wq, NR)
-            limit = W_out - (t % S) * NR if by_row else P - p0
+            p0 = row0 + ts * NR
+            limit = W_out - ts * NR if by_row else P - p0
             if limit > NR:
                 limit = NR
-            skip = 0
-            if direct and p0 + NR > P and P >= NR:
-                # The last pixel block of an in-place input would read past its end: shift it
-                # back to end at the last pixel and store only the pixels not stored yet.
-                skip = p0 + NR - P
-                p0 = P - NR
-                limit = NR
-            if direct and p0 + NR > P:
-                # An input smaller than one block: gather it, zero-extended.
-                for k in range(K):
-                    for j in range(NR):
-                        scratch[k * NR + j] = base[koff[k] + p0 + j] if p0 + j < P else 0
-                _dense(scratch, tail_koff, K, panel, tile, isa, channel_vectors)
+            if channel_vectors:
+                _dense_cv(base, p0, limit, W_out, Wq, koff, K, panel, tile, isa)
+                _store_block(tile, out, bias, p0, 0, limit, n, g, ob, W_out, G, Cg_out, H_out,
+                             W_out, MR, NR, True, isa)
             else:
-                _dense(base + p0, koff, K, panel, tile, isa, channel_vectors)
-            _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out, H_out,
-                         W_out, MR, NR, channel_vectors, isa)
+                _pixel_vector_block(base, koff, tail_koff, K, panel, tile, scratch, out, bias, p0,
+                                    limit, n, g, ob, G, Cg_out, H_out, W_out, Wq, P, MR, NR,
+                                    direct, isa)
+            ob = ob + 1
+            if ob == NB:
+                ob = 0
+                t = t + 1
+                ts = ts + 1
+                if ts == segments:
+                    ts = 0
+                    row0 = row0 + Wq
+                if t == T:
+                    t = 0
+                    row0 = 0
+                    r = r + 1
+                    g = g + 1
+                    if g == G:
+                        g = 0
+                        n = n + 1
 
 
-cdef inline Py_ssize_t _block_start(Py_ssize_t t, bint by_row, Py_ssize_t S, Py_ssize_t Wq,
-                                    int NR) noexcept nogil:
-    """First flat pixel of pixel block t."""
-    if by_row:
-        return (t // S) * Wq + (t % S) * NR
-    return t * NR
+cdef inline void _pixel_vector_block(const floating *base, const Py_ssize_t *koff,
+                                     const Py_ssize_t *tail_koff, Py_ssize_t K,
+                                     const floating *panel, floating *tile, floating *scratch,
+                                     floating *out, const floating *bias, Py_ssize_t p0,
+                                     Py_ssize_t limit, Py_ssize_t n, Py_ssize_t g, Py_ssize_t ob,
+                                     Py_ssize_t G, Py_ssize_t Cg_out, Py_ssize_t H_out,
+                                     Py_ssize_t W_out, Py_ssize_t Wq, Py_ssize_t P, int MR,
+                                     int NR, bint direct, int isa) noexcept nogil:
+    """Compute and store the pixel-vector block at flat pixel p0 (``limit`` pixels valid)."""
+    cdef Py_ssize_t skip = 0
+    cdef Py_ssize_t j, k, oy, ox
+    if direct and p0 + NR > P and P >= NR:
+        # The last pixel block of an in-place input would read past its end: shift it
+        # back to end at the last pixel and store only the pixels not stored yet.
+        skip = p0 + NR - P
+        p0 = P - NR
+        limit = NR
+    if direct and p0 + NR > P:
+        # An input smaller than one block: gather it, zero-extended.
+        for k in range(K):
+            for j in range(NR):
+                scratch[k * NR + j] = base[koff[k] + p0 + j] if p0 + j < P else 0
+        _dense_pv(scratch, tail_koff, K, panel, tile, NR, NULL, isa)
+        _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out, H_out, W_out,
+                     MR, NR, False, isa)
+        return
+    # A whole block of consecutive output pixels (one row, or rows without wrap-around
+    # columns) skips the tile and goes straight to the output.
+    oy = p0 // Wq
+    ox = p0 - oy * Wq
+    if (skip == 0 and limit == NR and (ob + 1) * MR <= Cg_out
+            and (Wq == W_out or ox + NR <= W_out)):
+        _dense_pv(base + p0, koff, K, panel,
+                  out + ((n * G + g) * Cg_out + ob * MR) * H_out * W_out + oy * W_out + ox,
+                  H_out * W_out, bias + g * Cg_out + ob * MR if bias != NULL else NULL, isa)
+    else:
+        _dense_pv(base + p0, koff, K, panel, tile, NR, NULL, isa)
+        _store_block(tile, out, bias, p0, skip, limit, n, g, ob, Wq, G, Cg_out, H_out, W_out,
+                     MR, NR, False, isa)
 
 
 cdef inline void _store_block(const floating *tile, floating *out, const floating *bias,
@@ -572,7 +636,8 @@ cdef class Conv2dPlan:
 
     def pixel_blocking(self, h, w):
         """(pixels per register block, whether blocks follow output rows, whether the kernel
-        holds output channels in vectors) for an (h, w) input."""
+        holds output channels in vectors) for an (h, w) input.  Channel-vector blocks never
+        follow rows: they take consecutive output pixels across row ends."""
         return self._taps(h, w)[4:]
 
     def _taps(self, h, w):
@@ -625,7 +690,8 @@ cdef class Conv2dPlan:
     def _blocking(self, h, w, wq):
         """Kernel orientation and pixel blocking with the least estimated work: multiply-adds
         computed (dropped pixels and padded channels included) plus the cost of storing each
-        output, which is higher for the transposed blocks of the channel-vector kernel."""
+        output, which is higher for the transposed blocks of the channel-vector kernel.  That
+        kernel runs over the output pixels only, never by rows (which could only tie)."""
         _, _, h_out, w_out = self.output_shape((1, 1, h, w))
         cg_out = self.weight_shape[0] // self.group
         flat_pixels = (h_out - 1) * wq + w_out
@@ -633,8 +699,8 @@ cdef class Conv2dPlan:
         for cv in self._orientations:
             mr, nr = self._mr[cv], self._nr[cv]
             per_pixel = -(-cg_out // mr) * mr * (self._macs_per_output + _STORE_MACS[cv])
-            candidates = [(-(-flat_pixels // nr) * nr, False)]
-            if self.path != "pointwise":
+            candidates = [(-(-(h_out * w_out if cv else flat_pixels) // nr) * nr, False)]
+            if self.path != "pointwise" and not cv:
                 candidates.append((h_out * -(-w_out // nr) * nr, True))
             for pixels, by_row in candidates:
                 best = min(best or (math.inf,), (pixels * per_pixel, nr, by_row, cv))

@@ -54,7 +54,8 @@ CHUNK = _CHUNK
 
 
 def available_isas():
-    """Names of the paths this CPU can run, narrowest first; 'base' is the exact scalar one."""
+    """Names of the paths this CPU can run, narrowest first; 'base' is the exact scalar one.
+    ``MSPARAM_CPU_ISA`` in the environment caps the list."""
     return [_ISA_NAMES[i] for i in range(_BEST_ISA + 1)]
 
 

@@ -2,14 +2,15 @@
  *
  * The Cython driver (_conv.pyx) lays the (padded, stride-phase split) input out so that every
  * convolution reduces to unit-stride reads: output pixel p of a tile reads in[koff[k] + p] for
- * each reduction index k = (input channel, ky, kx).  The dense kernel keeps an MR x NR block of
- * accumulators and streams the packed weight panel w[k][MR] (two vector orientations, below).
- * The depthwise kernel vectorises over the output row.
+ * each reduction index k = (input channel, ky, kx), p being its place in the padded grid.  The
+ * dense kernel keeps an MR x NR block of accumulators and streams the packed weight panel
+ * w[k][MR] (two vector orientations, below).  The depthwise kernel vectorises over the output
+ * row.
  *
  * Each kernel is written once as a macro over (element type, vector width, MR, NR) and
  * instantiated per ISA with GCC target attributes; msp_cpu_isa() (cpu_isa.h) picks the widest
- * one the CPU runs.  GCC vector extensions lower to SSE2/NEON in the portable build, so this compiles on any
- * x86-64 and on arm64.
+ * one the CPU runs, or the cap MSPARAM_CPU_ISA sets.  GCC vector extensions lower to SSE2/NEON
+ * in the portable build, so this compiles on any x86-64 and on arm64.
  */
 #ifndef MSPARAM_CONV_KERNELS_H
 #define MSPARAM_CONV_KERNELS_H
@@ -33,8 +34,9 @@ static void msp_barrier(void)
  *  - pixel vectors ("pv"): NR = NV vectors of consecutive pixels loaded from the input, MR
  *    weights broadcast; the block leaves as MR contiguous pixel runs, cheap to store in NCHW.
  *  - channel vectors ("cv"): MR channels in vectors loaded from the weight panel, NR pixels
- *    broadcast; NR need not be a multiple of the vector length (no dropped pixels on narrow
- *    rows such as 14), but the block leaves transposed (pixel-major).
+ *    broadcast, each from its own offset, so a block can take consecutive output pixels across
+ *    a row end without computing the padding columns in between; but the block leaves
+ *    transposed (pixel-major).
  * Block sizes per layout (pv, cv), dtype (float, double) and ISA (base, avx2, avx512). */
 static const int msp_dense_mr[2][2][3] = {{{4, 4, 8}, {4, 4, 8}}, {{8, 16, 32}, {4, 8, 16}}};
 static const int msp_dense_nr[2][2][3] = {{{8, 24, 48}, {4, 12, 24}}, {{4, 6, 14}, {4, 6, 12}}};
@@ -49,11 +51,14 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
     return msp_dense_nr[channel_vectors != 0][is_double != 0][isa];
 }
 
-/* Pixel vectors: tile[m*NR + j] = sum_k w[k*MR + m] * in[koff[k] + j] for m < MR,
- * j < NR = NV*VL. */
+#define MSP_MAX_NR 16 /* at least every channel-vector NR in msp_dense_nr */
+
+/* Pixel vectors: dst[m*ld + j] = sum_k w[k*MR + m] * in[koff[k] + j] (+ bias[m]) for m < MR,
+ * j < NR = NV*VL.  Rows go to a tile (ld = NR, no bias) or, when the block's pixels are
+ * consecutive in the output, straight into its NCHW planes (ld = plane size). */
 #define MSP_DEFINE_DENSE_PV(NAME, ATTR, T, VT, VL, MR, NV)                                    \
     ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
-                          T *tile)                                                           \
+                          T *dst, ptrdiff_t ld, const T *bias)                               \
     {                                                                                        \
         VT acc[MR][NV];                                                                      \
         _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
@@ -70,26 +75,36 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
                     acc[m][u] += b * xv[u];                                                  \
             }                                                                                \
         }                                                                                    \
-        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
-            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                            \
-                memcpy(tile + (m * (NV) + u) * (VL), &acc[m][u], sizeof(VT));                 \
+        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m) {                             \
+            const T b = bias ? bias[m] : (T)0;                                               \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u) {                          \
+                VT v = acc[m][u] + b;                                                        \
+                memcpy(dst + m * ld + u * (VL), &v, sizeof(VT));                             \
+            }                                                                                \
+        }                                                                                    \
     }
 
-/* Channel vectors: tile[j*MR + m] = sum_k w[k*MR + m] * in[koff[k] + j], same contract. */
+/* Channel vectors: tile[j*MR + m] = sum_k w[k*MR + m] * in[pix[j] + koff[k]] for m < MR,
+ * j < NR; pix[j] = j if ``contiguous``.  The two cases are separate loops: the contiguous one
+ * addresses every pixel from one register, where NR pointers would not all fit in registers. */
 #define MSP_DEFINE_DENSE_CV(NAME, ATTR, T, VT, VL, MR, NR)                                    \
-    ATTR static void NAME(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
-                          T *tile)                                                           \
+    ATTR static inline __attribute__((always_inline)) void NAME##_loop(                      \
+        const T *in, const ptrdiff_t *pix, const int contiguous, const ptrdiff_t *koff,       \
+        ptrdiff_t K, const T *w, T *tile)                                                    \
     {                                                                                        \
         VT acc[NR][(MR) / (VL)];                                                             \
+        const T *src[NR];                                                                    \
+        _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j)                               \
+            src[j] = in + (contiguous ? j : pix[j]);                                         \
         _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j)                               \
             _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v) acc[j][v] = (VT){0}; \
         for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
-            const T *src = in + koff[k];                                                     \
+            const ptrdiff_t off = koff[k];                                                   \
             VT wv[(MR) / (VL)];                                                              \
             _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v)                     \
                 memcpy(&wv[v], w + k * (MR) + v * (VL), sizeof(VT));                         \
             _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j) {                         \
-                const T b = src[j];                                                          \
+                const T b = src[j][off];                                                     \
                 _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v)                 \
                     acc[j][v] += b * wv[v];                                                  \
             }                                                                                \
@@ -97,6 +112,12 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
         _Pragma("GCC unroll 16") for (int j = 0; j < (NR); ++j)                               \
             _Pragma("GCC unroll 4") for (int v = 0; v < (MR) / (VL); ++v)                     \
                 memcpy(tile + j * (MR) + v * (VL), &acc[j][v], sizeof(VT));                   \
+    }                                                                                        \
+    ATTR static void NAME(const T *in, const ptrdiff_t *pix, int contiguous,                  \
+                          const ptrdiff_t *koff, ptrdiff_t K, const T *w, T *tile)           \
+    {                                                                                        \
+        if (contiguous) NAME##_loop(in, pix, 1, koff, K, w, tile);                           \
+        else NAME##_loop(in, pix, 0, koff, K, w, tile);                                      \
     }
 
 /* out[x] = sum_k w[k] * in[koff[k] + x] for x < n (one depthwise output row). */
@@ -332,18 +353,59 @@ MSP_DEFINE_GATHER(msp_gather_f64_avx512, MSP_TARGET_AVX512, double)
 #define MSP_DISPATCH(ISA, STEM, ARGS) STEM##_base ARGS
 #endif
 
-static void msp_dense_f32(int isa, int channel_vectors, const float *in, const ptrdiff_t *koff,
-                          ptrdiff_t K, const float *w, float *tile)
+/* One pixel-vector block of MR channels and NR pixels from in + koff[k]: into a tile (out,
+ * ld = NR, bias NULL) or, for NR consecutive output pixels, straight into the output (channel m's
+ * pixels at out[m*ld ...], plus bias[m] unless bias is NULL). */
+static void msp_dense_pv_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,
+                             const float *w, float *out, ptrdiff_t ld, const float *bias)
 {
-    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f32, (in, koff, K, w, tile));
-    else MSP_DISPATCH(isa, msp_dense_pv_f32, (in, koff, K, w, tile));
+    MSP_DISPATCH(isa, msp_dense_pv_f32, (in, koff, K, w, out, ld, bias));
 }
 
-static void msp_dense_f64(int isa, int channel_vectors, const double *in,
-                          const ptrdiff_t *koff, ptrdiff_t K, const double *w, double *tile)
+static void msp_dense_pv_f64(int isa, const double *in, const ptrdiff_t *koff, ptrdiff_t K,
+                             const double *w, double *out, ptrdiff_t ld, const double *bias)
 {
-    if (channel_vectors) MSP_DISPATCH(isa, msp_dense_cv_f64, (in, koff, K, w, tile));
-    else MSP_DISPATCH(isa, msp_dense_pv_f64, (in, koff, K, w, tile));
+    MSP_DISPATCH(isa, msp_dense_pv_f64, (in, koff, K, w, out, ld, bias));
+}
+
+/* Offsets of output pixels q0..q0+n-1 (n >= 1) in rows w_out wide laid out wq apart (the
+ * last one repeated up to nr, so that a short block reads nothing past it); whether they are
+ * the nr consecutive offsets pix[0] + j (all in one row). */
+static int msp_pixel_offsets(ptrdiff_t *pix, int nr, ptrdiff_t q0, ptrdiff_t n,
+                             ptrdiff_t w_out, ptrdiff_t wq)
+{
+    ptrdiff_t oy = q0 / w_out, ox = q0 - oy * w_out;
+    const int contiguous = n == nr && ox + nr <= w_out;
+    for (int j = 0; j < nr; ++j) {
+        pix[j] = oy * wq + ox;
+        if (j + 1 < n && ++ox == w_out) {
+            ox = 0;
+            ++oy;
+        }
+    }
+    return contiguous;
+}
+
+/* One channel-vector block of MR channels and output pixels q0..q0+n-1 (see
+ * msp_pixel_offsets) into a pixel-major tile. */
+static void msp_dense_cv_f32(int isa, const float *in, ptrdiff_t q0, ptrdiff_t n,
+                             ptrdiff_t w_out, ptrdiff_t wq, const ptrdiff_t *koff, ptrdiff_t K,
+                             const float *w, float *tile)
+{
+    ptrdiff_t pix[MSP_MAX_NR];
+    const int contiguous = msp_pixel_offsets(pix, msp_conv_nr(isa, 0, 1), q0, n, w_out, wq);
+    MSP_DISPATCH(isa, msp_dense_cv_f32, (in + (contiguous ? pix[0] : 0), pix, contiguous, koff,
+                                         K, w, tile));
+}
+
+static void msp_dense_cv_f64(int isa, const double *in, ptrdiff_t q0, ptrdiff_t n,
+                             ptrdiff_t w_out, ptrdiff_t wq, const ptrdiff_t *koff, ptrdiff_t K,
+                             const double *w, double *tile)
+{
+    ptrdiff_t pix[MSP_MAX_NR];
+    const int contiguous = msp_pixel_offsets(pix, msp_conv_nr(isa, 1, 1), q0, n, w_out, wq);
+    MSP_DISPATCH(isa, msp_dense_cv_f64, (in + (contiguous ? pix[0] : 0), pix, contiguous, koff,
+                                         K, w, tile));
 }
 
 static void msp_dw_f32(int isa, const float *in, const ptrdiff_t *koff, ptrdiff_t K,

@@ -202,16 +202,34 @@ def test_every_kernel_and_pixel_blocking(isa, kernel, dtype):
         assert channel_vectors == (kernel == "channel_vectors")
         row_blocked.add(by_row)
         assert_close_to_reference(plan(x, 2), x, weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
-    assert row_blocked == {False, True}
+    # Channel-vector blocks run over output pixels, never by rows.
+    assert row_blocked == ({False, True} if kernel == "pixel_vectors" else {False})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("isa", available_isas())
+def test_channel_vector_blocks_cross_row_ends(isa, dtype):
+    # Blocks of consecutive output pixels span row ends (skipping the padding columns between
+    # rows) and stop at the last pixel, also of an input read in place (pointwise).
+    rng = np.random.default_rng(9)
+    for x_shape, w_shape, padding in [((2, 8, 5, 7), (16, 8, 1, 1), (0, 0, 0, 0)),
+                                      ((1, 6, 7, 9), (24, 6, 3, 3), (1, 1, 1, 1))]:
+        x = rng.uniform(-1, 1, x_shape).astype(dtype)
+        w = rng.uniform(-1, 1, w_shape).astype(dtype)
+        plan = Conv2dPlan(w, None, (1, 1), (1, 1), padding, 1, isa=isa, kernel="channel_vectors")
+        nr, by_row, channel_vectors = plan.pixel_blocking(*x_shape[2:])
+        assert channel_vectors and not by_row
+        assert x_shape[3] % nr and x_shape[2] * x_shape[3] % nr
+        assert_close_to_reference(plan(x, 2), x, w, None, (1, 1), (1, 1), padding, 1)
 
 
 def test_blocking_follows_estimated_work():
     weight = np.zeros((64, 64, 3, 3), np.float32)
     plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
     if plan.isa == "avx512":
-        # 14-wide rows fit 14-pixel channel-vector blocks exactly; wide rows favour the
-        # pixel-vector kernel's cheap contiguous stores.
-        assert plan.pixel_blocking(14, 14) == (14, True, True)
+        # Narrow rows favour channel-vector blocks, which compute no padding column; wide
+        # rows the pixel-vector kernel's cheap contiguous stores.
+        assert plan.pixel_blocking(14, 14) == (14, False, True)
         assert plan.pixel_blocking(56, 56) == (48, False, False)
     narrow = Conv2dPlan(weight[:8], None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
     assert not narrow.pixel_blocking(56, 56)[2]
