@@ -14,6 +14,25 @@ from libc.string cimport memcpy
 
 from msparam._generated.dtypes cimport DT_COUNT, dtype_buffer_format, dtype_itemsize, dtype_numpy_typenum
 
+cdef extern from *:
+    """
+    #if defined(__linux__)
+    #include <sys/mman.h>
+    #include <stdint.h>
+    /* Ask for transparent huge pages on the 2 MiB-aligned interior of a large buffer (as NumPy does):
+       the first touch then faults once per 2 MiB instead of once per 4 KiB. Advice only. */
+    static void msparam_advise_huge_pages(char* start, size_t length) {
+        const uintptr_t huge = (uintptr_t)2 << 20;
+        uintptr_t first = ((uintptr_t)start + huge - 1) & ~(huge - 1);
+        uintptr_t last = ((uintptr_t)start + length) & ~(huge - 1);
+        if (last > first) (void)madvise((void*)first, last - first, MADV_HUGEPAGE);
+    }
+    #else
+    static void msparam_advise_huge_pages(char* start, size_t length) { (void)start; (void)length; }
+    #endif
+    """
+    void msparam_advise_huge_pages(char* start, size_t length) nogil
+
 cnp.import_array()
 
 cdef enum:
@@ -21,6 +40,7 @@ cdef enum:
     MAX_NDIM = 64       # NumPy 2's NPY_MAXDIMS
     PARALLEL_MIN = 1 << 20  # bytes below which one thread copies or fills faster than a team starts
     BLOCK = 1 << 18     # bytes per parallel piece; a multiple of every itemsize, and stays in L2
+    HUGE_PAGES_MIN = 4 << 20  # NumPy's threshold for huge-page advice
 
 
 cdef class Storage:
@@ -59,6 +79,8 @@ cdef class Storage:
         if self._raw == NULL:
             raise MemoryError(f"Storage: cannot allocate {self.nbytes} bytes")
         self._data = <char*>((<uintptr_t>self._raw + ALIGNMENT) & ~(<uintptr_t>ALIGNMENT - 1))
+        if self.nbytes >= HUGE_PAGES_MIN:
+            msparam_advise_huge_pages(self._data, self.nbytes)
 
     def __dealloc__(self):
         PyMem_RawFree(self._raw)
