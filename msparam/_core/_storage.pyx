@@ -154,6 +154,23 @@ def array_copy(cnp.ndarray source not None, int code, int num_threads=1):
     return view
 
 
+def array_copy_into(cnp.ndarray destination not None, cnp.ndarray source not None, int num_threads=1):
+    """``numpy.copyto(destination, source)`` for arrays of one dtype and shape; C-contiguous arrays of
+    at least PARALLEL_MIN bytes are copied by ``num_threads`` threads."""
+    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(destination)
+    cdef char* target
+    cdef const char* data
+    if (nbytes < PARALLEL_MIN or num_threads <= 1 or not cnp.PyArray_IS_C_CONTIGUOUS(destination)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(source) or cnp.PyArray_NBYTES(source) != nbytes
+            or destination.dtype != source.dtype):
+        cnp.PyArray_CopyInto(destination, source)
+        return
+    target = <char*>cnp.PyArray_DATA(destination)
+    data = <const char*>cnp.PyArray_DATA(source)
+    with nogil:
+        _copy_blocks(target, data, nbytes, False, num_threads)
+
+
 def array_fill(cnp.ndarray target not None, value, int num_threads=1):
     """``target.fill(value)``; a C-contiguous target of at least PARALLEL_MIN bytes is filled by
     ``num_threads`` threads (NumPy fills the first BLOCK bytes, the threads repeat them)."""

@@ -3,7 +3,7 @@ import re
 
 import numpy as np
 
-from msparam._core._storage import array_copy, array_empty, array_scalar
+from msparam._core._storage import array_copy, array_copy_into, array_empty, array_scalar
 from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
 from msparam.common.tensor import Tensor, _to_numpy
@@ -189,7 +189,7 @@ class Parameter(Tensor):
                                 f"is {incoming_dtype}. Use .set_dtype(xxx) to change the dtype.")
             incoming = incoming.astype(self._array.dtype)
         if incoming.shape == self._array.shape:
-            np.copyto(self._array, incoming)
+            array_copy_into(self._array, incoming, get_num_threads())
         else:
             self._array = array_copy(incoming, self.dtype._code, get_num_threads())
         self._version += 1

@@ -4,6 +4,8 @@ import operator
 
 import numpy as np
 
+from msparam._core._storage import array_copy
+from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
 
 __all__ = ["Tensor"]
@@ -40,7 +42,7 @@ def _to_numpy(input_data, dtype):
             raise ValueError(f"For 'Tensor', 'input_data' cannot be converted to {dtype}: {exc}") from None
     if array.dtype not in mstype._BY_NUMPY:
         raise TypeError(f"For 'Tensor', 'input_data' has NumPy dtype {array.dtype}, which msparam does not support.")
-    return array.copy()
+    return array_copy(array, mstype._BY_NUMPY[array.dtype]._code, get_num_threads())
 
 
 def _check_shape(shape):

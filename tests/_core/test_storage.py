@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from msparam._core._storage import array_copy, array_empty, array_fill
+from msparam._core._storage import array_copy, array_copy_into, array_empty, array_fill
 from msparam.common import dtype as mstype
 
 PARALLEL_MIN = 1 << 20  # _storage.pyx: below this one thread does the work
@@ -40,6 +40,28 @@ def test_array_copy_of_non_contiguous_and_multi_dimensional_sources(num_threads)
         copy = array_copy(source, mstype.float32._code, num_threads)
         assert copy.flags.c_contiguous and copy.shape == source.shape
         assert np.array_equal(copy, source, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("num_threads", [1, 2, 3])
+def test_array_copy_into_equals_numpy_copyto(dtype, num_threads):
+    code = mstype.dtype_from_numpy(dtype)._code
+    for count in counts(dtype):
+        source = random_values(count, dtype)
+        destination = array_empty((count,), code)
+        destination[...] = random_values(count + 1, dtype)[1:]  # stale bytes, so a block left uncopied shows
+        array_copy_into(destination, source, num_threads)
+        assert destination.tobytes() == source.tobytes()
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_array_copy_into_non_contiguous_arrays(num_threads):
+    source = random_values(512 * 256, np.dtype(np.float64)).reshape(512, 256)  # PARALLEL_MIN bytes
+    for destination_of, source_view in ((lambda: np.zeros((256, 512)), source.T),
+                                        (lambda: np.zeros((512, 512))[:, ::2], source)):
+        destination = destination_of()
+        array_copy_into(destination, source_view, num_threads)
+        assert np.array_equal(destination, source_view, equal_nan=True)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
