@@ -15,6 +15,8 @@ memory bandwidth, the strictest yardstick), timed right before each case; every 
   durable saves also ``ratio_to_disk_write``: an ``O_DIRECT`` write of the same bytes plus fsync,
   what the disk itself takes (Linux file systems with direct I/O only).
 
+- many small: a durable save of 3,000 tensors of 64-1,000 floats (per-tensor overhead), timed alone.
+
 Size: 1 GiB of float32 (``MSPARAM_BENCH_CKPT_MB`` overrides), part of each case's id (``1024MiB``) so
 runs of different sizes are never compared; 4 MiB and no yardsticks in quick mode
 (``--benchmark-disable``), where each case only has to work. Run: ``pytest bench/test_bench_checkpoint.py``.
@@ -204,3 +206,25 @@ def test_save(benchmark, payload, folder, monkeypatch, fmt, durable):
     if benchmark.enabled:
         report(benchmark, payload, copy_time, f"save {fmt} ({'fsync' if durable else 'page cache'})", raw_write_time,
                disk_write_time=disk_write_time)
+
+
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+def test_save_many_small(benchmark, folder, fmt):
+    """A checkpoint of 3,000 small tensors (biases, norms, small kernels; 64-1,000 floats each, 5 MB),
+    fsynced: per-tensor overhead, which the 1 GiB cases never see. Quick mode: 30 tensors."""
+    benchmark.group = "checkpoint"
+    count = 30 if not benchmark.enabled else 3000
+    rng = np.random.default_rng(0)
+    items = [{"name": f"layer{i}.weight", "data": Tensor._wrap(rng.standard_normal(size, dtype=np.float32))}
+             for i, size in zip(range(count), [64, 300, 1000] * count)]
+    path = str(folder / f"small.{fmt}")
+
+    def fresh_start():
+        if os.path.exists(path):
+            os.unlink(path)
+        os.sync()
+        return (items, path), {"format": fmt}
+
+    benchmark.pedantic(ms.save_checkpoint, setup=fresh_start, rounds=5 * ROUNDS, iterations=1)
+    assert len(ms.load_checkpoint(path, format=fmt)) == count
+    record_throughput(benchmark, count, "tensors")

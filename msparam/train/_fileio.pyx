@@ -41,6 +41,8 @@ cdef extern from *:
 cdef enum:
     PIECE = 32 * 1024 * 1024      # bytes one thread reads per pread loop
     WRITE_PIECE = 8 * 1024 * 1024  # bytes one thread writes before starting their writeback
+    WRITEBACK_MIN = 1024 * 1024   # smaller writes are left to the fsync: thousands of tiny
+                                  # writebacks would make the next write wait on pages in flight
     HUGE_MIN = 4 * 1024 * 1024    # below this, huge pages do not pay
 
 
@@ -94,7 +96,7 @@ def read_into(int fd, unsigned char[::1] destination not None, long long offset,
 
 
 cdef Py_ssize_t _pwrite_all(int fd, const char* source, Py_ssize_t count, long long offset) noexcept nogil:
-    """Write exactly ``count`` bytes and start their writeback; returns 0 or errno."""
+    """Write exactly ``count`` bytes and start their writeback if large; returns 0 or errno."""
     cdef ssize_t put
     cdef Py_ssize_t length = count
     cdef long long start = offset
@@ -109,7 +111,8 @@ cdef Py_ssize_t _pwrite_all(int fd, const char* source, Py_ssize_t count, long l
         source += put
         offset += put
         count -= put
-    msparam_start_writeback(fd, start, length)
+    if length >= WRITEBACK_MIN:
+        msparam_start_writeback(fd, start, length)
     return 0
 
 
