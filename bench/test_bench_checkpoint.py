@@ -14,7 +14,6 @@ memory bandwidth, the strictest yardstick), timed right before each case; every 
   bare ``os.write`` of the same bytes into a new file (no fsync), the ceiling the page cache sets;
   durable saves also ``ratio_to_disk_write``: an ``O_DIRECT`` write of the same bytes plus fsync,
   what the disk itself takes (Linux file systems with direct I/O only).
-
 - many small: a durable save of 3,000 tensors of 64-1,000 floats (per-tensor overhead), timed alone.
 
 Size: 1 GiB of float32 (``MSPARAM_BENCH_CKPT_MB`` overrides), part of each case's id (``1024MiB``) so
