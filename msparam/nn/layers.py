@@ -22,13 +22,20 @@ def _check_init_shape(init, shape, arg_name, cls_name):
                          f"but got {tuple(init.shape)}.")
 
 
-def _check_parameter_shapes(layer, weight_shape):
+def _check_parameter_shapes(layer, weight, bias, weight_shape):
     """The layer's Parameters still have the shapes it was built with (set_data can change them)."""
-    for arg_name, param, shape in (("weight", layer.weight, weight_shape),
-                                   ("bias", layer.bias, (layer.out_channels,))):
+    for arg_name, param, shape in (("weight", weight, weight_shape), ("bias", bias, (layer.out_channels,))):
         if param is not None and param.shape != shape:
             raise ValueError(f"For '{layer.cls_name}', the '{arg_name}' Parameter must have shape {shape}, "
                              f"but got {param.shape}.")
+
+
+def _as_compute(param, dtype, compute):
+    """A Parameter's values in the input's ``dtype``, then in the ``compute`` dtype (no copy when equal)."""
+    values = param.asnumpy()
+    if values.dtype != dtype:
+        values = values.astype(dtype)
+    return values if dtype == compute else values.astype(compute)
 
 
 class Dense(Cell):
@@ -91,14 +98,15 @@ class Dense(Cell):
         if values.shape[-1] != self.in_channels:
             raise ValueError(f"For 'Dense', the last dimension of the input 'x' must equal 'in_channels' "
                              f"({self.in_channels}), but got shape {values.shape}.")
-        _check_parameter_shapes(self, (self.out_channels, self.in_channels))
+        weight, bias = self.weight, self.bias
+        _check_parameter_shapes(self, weight, bias, (self.out_channels, self.in_channels))
         # As Conv2d: the Parameters in the input's dtype, float16 arithmetic in float32.
-        compute = np.float32 if values.dtype == np.float16 else values.dtype
-        weight = self.weight.asnumpy().astype(values.dtype, copy=False).astype(compute, copy=False)
-        out = values.astype(compute, copy=False) @ weight.T
-        if self.bias is not None:
-            out += self.bias.asnumpy().astype(values.dtype, copy=False).astype(compute, copy=False)
-        result = Tensor._wrap(out.astype(values.dtype, copy=False))
+        dtype = values.dtype
+        compute = np.float32 if dtype == np.float16 else dtype
+        out = values.astype(compute, copy=False) @ _as_compute(weight, dtype, compute).T
+        if bias is not None:
+            out += _as_compute(bias, dtype, compute)
+        result = Tensor._wrap(out.astype(dtype, copy=False))
         return self.activation(result) if self.activation_flag else result
 
     def extend_repr(self):
@@ -211,7 +219,8 @@ class Conv2d(Cell):
         key = (values.dtype, padding, weight._version, id(weight._array),
                None if bias is None else (bias._version, id(bias._array)))
         if key != self._plan_key:
-            _check_parameter_shapes(self, (self.out_channels, self.in_channels // self.group, *self.kernel_size))
+            _check_parameter_shapes(self, weight, bias, (self.out_channels, self.in_channels // self.group,
+                                                         *self.kernel_size))
             packed = np.ascontiguousarray(weight.asnumpy(), dtype=values.dtype)
             bias_values = None if bias is None else np.ascontiguousarray(bias.asnumpy(), dtype=values.dtype)
             self.__dict__["_plan"] = Conv2dPlan(packed, bias_values, self.stride, self.dilation, padding, self.group)
