@@ -212,8 +212,8 @@ class CellList(Cell):
 
     Parameters
     ----------
-    cells : list of Cell, optional
-        The first cells.
+    *args : list of Cell, optional
+        At most one: the first cells (MindSpore's ``CellList(*args, **kwargs)``).
     auto_prefix : bool, default True
         Rename each cell's Parameters to ``index.path`` (``0.weight``), keeping them in step with
         the cells' positions.
@@ -221,7 +221,8 @@ class CellList(Cell):
     Raises
     ------
     TypeError
-        If ``cells`` is not a list or an element is not a Cell.
+        If the argument is not a list (``None`` included, as in MindSpore), an element is not a
+        Cell, or more than one list is given (MindSpore ignores them all).
 
     Notes
     -----
@@ -238,10 +239,12 @@ class CellList(Cell):
     ['0.weight', '0.bias', '1.weight', '1.bias']
     """
 
-    def __init__(self, cells=None, *, auto_prefix=True):
+    def __init__(self, *args, auto_prefix=True):
+        if len(args) > 1:
+            raise TypeError(f"For 'CellList', at most one list of cells can be given, but got {len(args)} arguments.")
         super().__init__(auto_prefix)
-        if cells is not None:
-            self.extend(cells)
+        if args:
+            self.extend(args[0])
 
     def __getitem__(self, index):
         if isinstance(index, slice):

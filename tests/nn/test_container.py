@@ -206,11 +206,15 @@ def test_cell_list_index_slice_set_and_delete():
     assert [c.in_channels for c in layers] == [2, 4] and names(layers) == ["0.weight", "0.bias", "1.weight", "1.bias"]
 
 
-def test_cell_list_insert_into_empty_and_cells_argument_none():
-    layers = nn.CellList(None)
+def test_cell_list_insert_into_empty_and_its_arguments():
+    layers = nn.CellList()
     layers.insert(0, nn.Dense(1, 1))
     assert names(layers) == ["0.weight", "0.bias"]
     assert not nn.CellList() and nn.CellList([nn.ReLU()])
+    with pytest.raises(TypeError, match="should be instance of list, but got NoneType"):
+        nn.CellList(None)  # as MindSpore 2.10
+    with pytest.raises(TypeError, match="at most one list"):
+        nn.CellList([nn.ReLU()], [nn.ReLU()])  # MindSpore silently keeps neither
 
 
 def test_cell_list_without_auto_prefix_keeps_names():
