@@ -206,6 +206,16 @@ class Cell:
             if cell is not None:
                 yield from cell.cells_and_names(seen, f"{name_prefix}.{name}" if name_prefix else name)
 
+    def _walk_cells(self, seen):
+        """This cell and every sub-cell, depth first, each once: cells_and_names without the paths."""
+        if self in seen:
+            return
+        seen.add(self)
+        yield self
+        for cell in self._cells.values():
+            if cell is not None:
+                yield from cell._walk_cells(seen)
+
     def name_cells(self):
         """OrderedDict of the direct sub-cells by attribute name (each cell once)."""
         seen = set()
@@ -239,8 +249,13 @@ class Cell:
                     yield (f"{cell_path}.{name}" if cell_path else name), param
 
     def get_parameters(self, expand=True):
-        """Iterator over the Parameters (with sub-cells' if ``expand``)."""
-        return (param for _, param in self.parameters_and_names(expand=expand))
+        """Iterator over the Parameters (with sub-cells' if ``expand``), in parameters_and_names order."""
+        seen = set()
+        for cell in self._walk_cells(set()) if expand else (self,):
+            for param in cell._params.values():
+                if param is not None and id(param) not in seen:
+                    seen.add(id(param))
+                    yield param
 
     def parameters_dict(self, recurse=True):
         """OrderedDict ``Parameter.name -> Parameter``."""
