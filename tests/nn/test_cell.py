@@ -77,6 +77,8 @@ def test_shared_parameters_and_cells_are_listed_once():
     assert [name for name, _ in net.cells_and_names()] == ["", "a"]
     assert list(net.name_cells()) == ["a"]
     assert [name for name, _ in net.parameters_and_names()] == ["w", "a.bias"]
+    assert list(net.get_parameters()) == [param for _, param in net.parameters_and_names()]
+    assert list(net.get_parameters(expand=False)) == [net.w]
 
 
 def test_unnamed_parameter_takes_attribute_name():
