@@ -18,6 +18,18 @@ def _from_environment():
 _num_threads = _from_environment()
 
 
+def _single_threaded_after_fork():
+    # GNU OpenMP cannot start a thread team in a child forked after the parent used one: it would
+    # hang. A forked worker (multiprocessing's default on Linux) runs its kernels on one thread,
+    # as PyTorch's do; set_num_threads in the child would bring the hang back.
+    global _num_threads
+    _num_threads = 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_single_threaded_after_fork)
+
+
 def get_num_threads():
     """Number of threads compiled kernels use (``OMP_NUM_THREADS``, else the usable CPUs)."""
     return _num_threads

@@ -154,15 +154,23 @@ def array_copy(cnp.ndarray source not None, int code, int num_threads=1):
     return view
 
 
+cdef bint _plain_bytes(cnp.ndarray array):
+    """Values that a byte copy may move: a numeric dtype (no object references, whole items per
+    BLOCK), C-contiguous and writable."""
+    return (array.dtype.kind in "biufc" and BLOCK % array.itemsize == 0
+            and cnp.PyArray_IS_C_CONTIGUOUS(array) and cnp.PyArray_ISWRITEABLE(array))
+
+
 def array_copy_into(cnp.ndarray destination not None, cnp.ndarray source not None, int num_threads=1):
-    """``numpy.copyto(destination, source)`` for arrays of one dtype and shape; C-contiguous arrays of
-    at least PARALLEL_MIN bytes are copied by ``num_threads`` threads."""
+    """``numpy.copyto(destination, source)``. Large numeric arrays of one dtype and shape (at least
+    PARALLEL_MIN bytes, both C-contiguous, the destination writable) are copied by ``num_threads``
+    threads; everything else, errors included, is NumPy's."""
     cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(destination)
     cdef char* target
     cdef const char* data
-    if (nbytes < PARALLEL_MIN or num_threads <= 1 or not cnp.PyArray_IS_C_CONTIGUOUS(destination)
-            or not cnp.PyArray_IS_C_CONTIGUOUS(source) or cnp.PyArray_NBYTES(source) != nbytes
-            or destination.dtype != source.dtype):
+    if (nbytes < PARALLEL_MIN or num_threads <= 1 or not _plain_bytes(destination)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(source) or destination.dtype != source.dtype
+            or destination.shape != source.shape):
         cnp.PyArray_CopyInto(destination, source)
         return
     target = <char*>cnp.PyArray_DATA(destination)
@@ -172,10 +180,11 @@ def array_copy_into(cnp.ndarray destination not None, cnp.ndarray source not Non
 
 
 def array_fill(cnp.ndarray target not None, value, int num_threads=1):
-    """``target.fill(value)``; a C-contiguous target of at least PARALLEL_MIN bytes is filled by
-    ``num_threads`` threads (NumPy fills the first BLOCK bytes, the threads repeat them)."""
+    """``target.fill(value)``. A large numeric target (at least PARALLEL_MIN bytes, C-contiguous,
+    writable) is filled by ``num_threads`` threads: NumPy fills the first BLOCK bytes, the threads
+    repeat them. Everything else, errors included, is NumPy's."""
     cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(target)
-    if nbytes < PARALLEL_MIN or num_threads <= 1 or not cnp.PyArray_IS_C_CONTIGUOUS(target):
+    if nbytes < PARALLEL_MIN or num_threads <= 1 or not _plain_bytes(target):
         target.fill(value)
         return
     flat = target.reshape(-1)

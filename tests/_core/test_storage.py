@@ -1,4 +1,6 @@
 """The compiled storage's copy and fill: every dtype, either side of the parallel threshold, any thread count."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,37 @@ def test_array_fill_of_a_non_contiguous_view_fills_only_the_view():
     target = np.zeros((1024, 1024), np.float32)
     array_fill(target[:, ::2], 7.0, 2)
     assert np.all(target[:, ::2] == 7.0) and np.all(target[:, 1::2] == 0.0)
+
+
+def test_fill_and_copy_of_non_numeric_arrays_stay_numpys():
+    # Object references must be counted and odd itemsizes do not tile a block: no byte copies.
+    strings = np.zeros(400_000, "S3")  # 1.2 MB, itemsize 3
+    array_fill(strings, b"abc", 2)
+    assert np.all(strings == b"abc")
+    marker = object()
+    before = sys.getrefcount(marker)
+    objects = np.empty(PARALLEL_MIN // 8 + 5, object)
+    array_fill(objects, marker, 2)
+    assert all(item is marker for item in objects) and sys.getrefcount(marker) == before + len(objects)
+    copied = np.empty_like(objects)
+    array_copy_into(copied, objects, 2)
+    assert sys.getrefcount(marker) == before + 2 * len(objects)
+    del objects, copied
+    assert sys.getrefcount(marker) == before
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_read_only_destinations_raise_at_any_size(num_threads):
+    for count in (10, PARALLEL_MIN):
+        destination = np.zeros(count, np.float32)
+        destination.setflags(write=False)
+        with pytest.raises(ValueError, match="read-only"):
+            array_copy_into(destination, np.ones(count, np.float32), num_threads)
+        with pytest.raises(ValueError, match="read-only"):
+            array_fill(destination, 1.0, num_threads)
+        assert not destination.any()
+
+
+def test_copy_into_another_shape_of_the_same_size_is_numpys_broadcast_error():
+    with pytest.raises(ValueError, match="broadcast"):
+        array_copy_into(np.zeros((512, 1024), np.float32), np.ones((1024, 512), np.float32), 2)

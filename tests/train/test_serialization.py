@@ -645,3 +645,25 @@ def test_a_failed_tensor_write_raises_oserror_and_keeps_the_old_file(tmp_path, m
     assert info.value.errno == code
     assert open(path, "rb").read() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"net.{fmt}"]
+
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+@pytest.mark.parametrize("num_threads", [1, 2, 3])
+def test_large_tensors_round_trip_through_every_write_piece_size(tmp_path, fmt, num_threads):
+    """Sizes either side of the write-behind threshold (1 MiB) and of the 8 MiB write pieces, so
+    that whole pieces, short last pieces and unaligned file offsets are all written."""
+    sizes = [MIB - 1, MIB, 8 * MIB + 3, 2 * 8 * MIB + 12345]
+    rng = np.random.default_rng(num_threads)
+    tensors = [rng.integers(0, 256, size, dtype=np.uint8) for size in sizes]
+    path = str(tmp_path / f"large.{fmt}")
+    previous = ms.set_num_threads(num_threads)
+    try:
+        ms.save_checkpoint([{"name": f"t{i}", "data": Tensor(t)} for i, t in enumerate(tensors)], path, format=fmt)
+        loaded = ms.load_checkpoint(path, format=fmt)
+    finally:
+        ms.set_num_threads(previous)
+    for i, original in enumerate(tensors):
+        assert np.array_equal(loaded[f"t{i}"].asnumpy(), original)
