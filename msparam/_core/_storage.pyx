@@ -170,7 +170,7 @@ def array_copy_into(cnp.ndarray destination not None, cnp.ndarray source not Non
     cdef const char* data
     if (nbytes < PARALLEL_MIN or num_threads <= 1 or not _plain_bytes(destination)
             or not cnp.PyArray_IS_C_CONTIGUOUS(source) or destination.dtype != source.dtype
-            or destination.shape != source.shape):
+            or (<object>destination).shape != (<object>source).shape):
         cnp.PyArray_CopyInto(destination, source)
         return
     target = <char*>cnp.PyArray_DATA(destination)
