@@ -206,16 +206,6 @@ class Cell:
             if cell is not None:
                 yield from cell.cells_and_names(seen, f"{name_prefix}.{name}" if name_prefix else name)
 
-    def _walk_cells(self, seen):
-        """This cell and every sub-cell, depth first, each once: cells_and_names without the paths."""
-        if self in seen:
-            return
-        seen.add(self)
-        yield self
-        for cell in self._cells.values():
-            if cell is not None:
-                yield from cell._walk_cells(seen)
-
     def name_cells(self):
         """OrderedDict of the direct sub-cells by attribute name (each cell once)."""
         seen = set()
@@ -240,22 +230,23 @@ class Cell:
         expand : bool, default True
             Include the Parameters of sub-cells.
         """
+        for cell_path, name, param in self._owned_parameters(name_prefix, expand):
+            yield (f"{cell_path}.{name}" if cell_path else name), param
+
+    def _owned_parameters(self, name_prefix="", expand=True):
+        """``(cell path, attribute name, Parameter)`` for every Parameter, each once; the paths are
+        left unjoined so that callers who only want the Parameters build no strings for them."""
         cells = self.cells_and_names(name_prefix=name_prefix) if expand else [(name_prefix, self)]
         seen = set()
         for cell_path, cell in cells:
             for name, param in cell._params.items():
                 if param is not None and id(param) not in seen:
                     seen.add(id(param))
-                    yield (f"{cell_path}.{name}" if cell_path else name), param
+                    yield cell_path, name, param
 
     def get_parameters(self, expand=True):
         """Iterator over the Parameters (with sub-cells' if ``expand``), in parameters_and_names order."""
-        seen = set()
-        for cell in self._walk_cells(set()) if expand else (self,):
-            for param in cell._params.values():
-                if param is not None and id(param) not in seen:
-                    seen.add(id(param))
-                    yield param
+        return (param for _, _, param in self._owned_parameters(expand=expand))
 
     def parameters_dict(self, recurse=True):
         """OrderedDict ``Parameter.name -> Parameter``."""
