@@ -1,7 +1,8 @@
 """Move tensor bytes between a file and an array's buffer: parallel ``pread``/``pwrite``.
 
 The callers (``_ckpt_format``) have already checked that a read range lies inside the file and
-that buffers are C-contiguous byte views of exactly the right length.
+that buffers are C-contiguous byte views of exactly the right length. Destinations get their
+huge-page advice where they are allocated (msparam's Storage, NumPy), not here.
 
 Writes start the disk writeback of each piece as soon as it is in the page cache: every
 checkpoint is fsynced, and without this the kernel would only begin writing at the fsync (a 1 GB
@@ -10,32 +11,25 @@ of overlapping. The pages stay cached, so loading a checkpoint just saved needs 
 """
 from cython.parallel cimport prange
 from libc.errno cimport errno
-from libc.stdint cimport uintptr_t
 
 cdef extern from "<unistd.h>" nogil:
     ssize_t pread(int fd, void* buf, size_t count, long long offset)
     ssize_t pwrite(int fd, const void* buf, size_t count, long long offset)
-    long sysconf(int name)
-    enum: _SC_PAGESIZE
 
 cdef extern from *:
     """
     #if defined(__linux__)
     #include <fcntl.h>
-    #include <sys/mman.h>
-    static int msparam_advise_huge(void* start, size_t length) { return madvise(start, length, MADV_HUGEPAGE); }
     /* Asynchronous: queues the range for writeback and returns; the later fsync still waits. */
     static void msparam_start_writeback(int fd, long long offset, long long length) {
         (void)sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
     }
     #else
-    static int msparam_advise_huge(void* start, size_t length) { (void)start; (void)length; return 0; }
     static void msparam_start_writeback(int fd, long long offset, long long length) {
         (void)fd; (void)offset; (void)length;
     }
     #endif
     """
-    int msparam_advise_huge(void* start, size_t length) nogil
     void msparam_start_writeback(int fd, long long offset, long long length) nogil
 
 cdef enum:
@@ -43,7 +37,6 @@ cdef enum:
     WRITE_PIECE = 8 * 1024 * 1024  # bytes one thread writes before starting their writeback
     WRITEBACK_MIN = 1024 * 1024   # smaller writes are left to the fsync: thousands of tiny
                                   # writebacks would make the next write wait on pages in flight
-    HUGE_MIN = 4 * 1024 * 1024    # below this, huge pages do not pay
 
 
 cdef Py_ssize_t _pread_all(int fd, char* dest, Py_ssize_t count, long long offset) noexcept nogil:
@@ -73,13 +66,6 @@ def read_into(int fd, unsigned char[::1] destination not None, long long offset,
     if total == 0:
         return 0
     cdef char* base = <char*>&destination[0]
-    cdef long page = sysconf(_SC_PAGESIZE)
-    cdef uintptr_t start, end
-    if total >= HUGE_MIN:
-        start = (<uintptr_t>base + page - 1) & ~(<uintptr_t>page - 1)
-        end = (<uintptr_t>base + total) & ~(<uintptr_t>page - 1)
-        if end > start:
-            msparam_advise_huge(<void*>start, end - start)  # advice only: failure changes nothing
     cdef Py_ssize_t pieces = (total + PIECE - 1) // PIECE
     cdef Py_ssize_t i, length, status = 0, failures = 0
     if pieces == 1 or num_threads <= 1:
