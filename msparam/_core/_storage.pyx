@@ -138,19 +138,14 @@ cdef void _copy_blocks(char* destination, const char* source, Py_ssize_t nbytes,
 def array_copy(cnp.ndarray source not None, int code, int num_threads=1):
     """A view of a new Storage holding a copy of ``source``, which must have the storage's dtype.
 
-    A C-contiguous source of at least PARALLEL_MIN bytes is copied by ``num_threads`` threads.
+    Copied as by :func:`array_copy_into` (large C-contiguous sources by ``num_threads`` threads).
     """
     cdef Storage storage = Storage(code, (<object>source).shape)
     view = storage.array()
-    cdef const char* data
-    if not cnp.PyArray_IS_C_CONTIGUOUS(source):
-        cnp.PyArray_CopyInto(view, source)
-    elif storage.nbytes < PARALLEL_MIN or num_threads <= 1:
-        memcpy(storage._data, cnp.PyArray_DATA(source), storage.nbytes)
+    if storage.nbytes < PARALLEL_MIN and cnp.PyArray_IS_C_CONTIGUOUS(source):
+        memcpy(storage._data, cnp.PyArray_DATA(source), storage.nbytes)  # small: skip NumPy's copy machinery
     else:
-        data = <const char*>cnp.PyArray_DATA(source)
-        with nogil:
-            _copy_blocks(storage._data, data, storage.nbytes, False, num_threads)
+        array_copy_into(view, source, num_threads)
     return view
 
 
