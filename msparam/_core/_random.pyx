@@ -89,6 +89,17 @@ cdef void _fill(msp_generator_fn generate, msp_map_fn map, const void *params, u
                        min(<Py_ssize_t>_CHUNK, n - c * _CHUNK))
 
 
+cdef int _fill_checked(int index, msp_map_fn map, const void *params, uint64_t seed, float[::1] out,
+                       uint64_t start, int num_threads) except -1:
+    """The fill functions' common tail: check ``start``, then fill ``out`` with ISA ``index``'s
+    generator and ``map`` (nothing to do for an empty ``out``)."""
+    _check_start(start)
+    if out.shape[0]:
+        with nogil:
+            _fill(msp_generator_for(index), map, params, seed, &out[0], out.shape[0], start, num_threads)
+    return 0
+
+
 def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_threads, isa=None,
                  uint64_t start=0):
     """Uniform: out[i] = (float)((b - a) * u_i + a), u_i = uint32 number i of stream ``seed`` / 2^32.
@@ -110,15 +121,10 @@ def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_thread
         piece by piece.
     """
     cdef int index = _isa_index(isa)
-    _check_start(start)
     cdef double params[2]
     params[0] = a
     params[1] = b
-    if out.shape[0] == 0:
-        return
-    with nogil:
-        _fill(msp_generator_for(index), msp_uniform_map_for(index), params, seed, &out[0],
-              out.shape[0], start, num_threads)
+    _fill_checked(index, msp_uniform_map_for(index), params, seed, out, start, num_threads)
 
 
 def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_threads,
@@ -129,15 +135,10 @@ def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_
     Arguments as for fill_uniform; ``mean`` and ``sigma`` are rounded to float32 on the way in.
     """
     cdef int index = _isa_index(isa)
-    _check_start(start)
     cdef double params[2]
     params[0] = mean
     params[1] = sigma
-    if out.shape[0] == 0:
-        return
-    with nogil:
-        _fill(msp_generator_for(index), msp_normal_map_for(index), params, seed, &out[0],
-              out.shape[0], start, num_threads)
+    _fill_checked(index, msp_normal_map_for(index), params, seed, out, start, num_threads)
 
 
 def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma, float a,
@@ -147,13 +148,8 @@ def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma
     Arguments as for fill_uniform.
     """
     cdef int index = _isa_index(isa)
-    _check_start(start)
     cdef msp_truncnorm_t prepared = msp_truncnorm_prepare(a, b, mean, sigma)
-    if out.shape[0] == 0:
-        return
-    with nogil:
-        _fill(msp_generator_for(index), msp_truncated_normal_map_for(index), &prepared, seed,
-              &out[0], out.shape[0], start, num_threads)
+    _fill_checked(index, msp_truncated_normal_map_for(index), &prepared, seed, out, start, num_threads)
 
 
 def normal_part_errors(isa):
