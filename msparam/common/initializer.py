@@ -306,6 +306,31 @@ class XavierNormal(Initializer):
         _fill_normal(arr, 0, self.gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
+# The Parameters, Raises and References sections both He initializers' docstrings share.
+_HE_ARGUMENTS_DOC = """
+    Parameters
+    ----------
+    negative_slope : int or float, default 0
+        The negative slope of the rectifier after this layer (only used for 'leaky_relu').
+    mode : {'fan_in', 'fan_out'}, default 'fan_in'
+        Which fan (any letter case): 'fan_in' keeps the forward variance, 'fan_out' the backward one.
+    nonlinearity : str, default 'leaky_relu'
+        The activation whose gain (``_calculate_gain``) is used; 'relu' or 'leaky_relu' are usual.
+
+    Raises
+    ------
+    TypeError
+        If ``mode`` is not a str.
+    ValueError
+        If ``mode`` or ``nonlinearity`` is unknown, ``negative_slope`` is not an int or float for
+        'leaky_relu', or when filling an array of fewer than 2 dimensions.
+
+    References
+    ----------
+    He et al., "Delving Deep into Rectifiers", 2015, https://arxiv.org/abs/1502.01852.
+"""
+
+
 class _HeInitializer(Initializer):
     """The arguments He (Kaiming) initializers share, checked once, and their standard deviation."""
 
@@ -325,29 +350,9 @@ class _HeInitializer(Initializer):
 
 @_register("he_uniform")
 class HeUniform(_HeInitializer):
-    r"""He (Kaiming) uniform: :math:`U(-b, b)` with :math:`b = \sqrt{3} \cdot \text{gain} / \sqrt{\text{fan}}`.
-
-    Parameters
-    ----------
-    negative_slope : int or float, default 0
-        The negative slope of the rectifier after this layer (only used for 'leaky_relu').
-    mode : {'fan_in', 'fan_out'}, default 'fan_in'
-        Which fan (any letter case): 'fan_in' keeps the forward variance, 'fan_out' the backward one.
-    nonlinearity : str, default 'leaky_relu'
-        The activation whose gain (``_calculate_gain``) is used; 'relu' or 'leaky_relu' are usual.
-
-    Raises
-    ------
-    TypeError
-        If ``mode`` is not a str.
-    ValueError
-        If ``mode`` or ``nonlinearity`` is unknown, ``negative_slope`` is not an int or float for
-        'leaky_relu', or when filling an array of fewer than 2 dimensions.
-
-    References
-    ----------
-    He et al., "Delving Deep into Rectifiers", 2015, https://arxiv.org/abs/1502.01852.
-
+    __doc__ = r"""He (Kaiming) uniform: :math:`U(-b, b)` with
+    :math:`b = \sqrt{3} \cdot \text{gain} / \sqrt{\text{fan}}`.
+""" + _HE_ARGUMENTS_DOC + """
     Examples
     --------
     >>> import msparam as ms
@@ -363,29 +368,8 @@ class HeUniform(_HeInitializer):
 
 @_register("he_normal")
 class HeNormal(_HeInitializer):
-    r"""He (Kaiming) normal: :math:`N(0, \sigma^2)` with :math:`\sigma = \text{gain} / \sqrt{\text{fan}}`.
-
-    Parameters
-    ----------
-    negative_slope : int or float, default 0
-        The negative slope of the rectifier after this layer (only used for 'leaky_relu').
-    mode : {'fan_in', 'fan_out'}, default 'fan_in'
-        Which fan (any letter case): 'fan_in' keeps the forward variance, 'fan_out' the backward one.
-    nonlinearity : str, default 'leaky_relu'
-        The activation whose gain (``_calculate_gain``) is used; 'relu' or 'leaky_relu' are usual.
-
-    Raises
-    ------
-    TypeError
-        If ``mode`` is not a str.
-    ValueError
-        If ``mode`` or ``nonlinearity`` is unknown, ``negative_slope`` is not an int or float for
-        'leaky_relu', or when filling an array of fewer than 2 dimensions.
-
-    References
-    ----------
-    He et al., "Delving Deep into Rectifiers", 2015, https://arxiv.org/abs/1502.01852.
-
+    __doc__ = r"""He (Kaiming) normal: :math:`N(0, \sigma^2)` with :math:`\sigma = \text{gain} / \sqrt{\text{fan}}`.
+""" + _HE_ARGUMENTS_DOC + """
     Examples
     --------
     >>> import msparam as ms
