@@ -23,6 +23,8 @@ _LAZY = {
     "save_checkpoint": ("msparam.train.serialization", "save_checkpoint"),
     "load_checkpoint": ("msparam.train.serialization", "load_checkpoint"),
     "load_param_into_net": ("msparam.train.serialization", "load_param_into_net"),
+    "wait_async_save": ("msparam.train.serialization", "wait_async_save"),
+    "async_ckpt_thread_status": ("msparam.train.serialization", "async_ckpt_thread_status"),
 }
 
 

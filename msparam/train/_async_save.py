@@ -11,7 +11,8 @@ import threading
 
 __all__ = ["start", "wait_async_save", "async_ckpt_thread_status"]
 
-_lock = threading.Lock()
+_lock = threading.Lock()        # guards _pending
+_start_lock = threading.Lock()  # one start at a time: wait for the save in flight, then replace it
 _pending = None  # (path, thread or process, failure box)
 
 
@@ -45,11 +46,12 @@ def start(path, save, mode):
     (``mode`` 'thread' or 'process'); ``save`` must already hold a snapshot of the data (or, for a
     process, data nobody changes before the fork, which happens here)."""
     global _pending
-    wait_async_save()
-    with _lock:
+    with _start_lock:
+        wait_async_save()
         runner = _run_in_process if mode == "process" else _run_in_thread
         worker, failure = runner(path, save)
-        _pending = (path, worker, failure)
+        with _lock:
+            _pending = (path, worker, failure)
 
 
 def wait_async_save():
