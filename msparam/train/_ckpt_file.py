@@ -16,7 +16,10 @@ top-level field (:data:`CRC_FIELD`, fixed32) that the ``Checkpoint`` schema does
 that every protobuf reader, MindSpore's of every version included, skips it as an unknown field.
 With ``crc_check=True`` it writes MindSpore 2.x's trailer instead: ``b"crc_num"`` and the CRC as a
 10-byte big-endian integer (MindSpore 2.10 verifies it; MindSpore before 2.3 cannot read it).
-The reader verifies whichever a file carries.
+Either way the file begins with a marker (field :data:`CRC_FIELD` as a varint, value 1, also
+skipped by every reader) saying that a CRC ends it, so that a file cut at a record boundary,
+which is still valid protobuf, is not taken for a shorter checkpoint. The reader verifies
+whichever CRC a file carries.
 
 Safety: the file is streamed with ``pread`` into buffers the reader owns (no ``mmap``); every
 length is checked against the bytes left before anything is allocated, so a hostile file can make
@@ -45,6 +48,7 @@ MINDSPORE_CRC_TRAILER = b"crc_num"
 _MINDSPORE_TRAILER_BYTES = len(MINDSPORE_CRC_TRAILER) + 10
 _MAX_FIELD = (1 << 29) - 1       # protobuf's largest field number
 
+_SMALL_CONTENT = 64 * 1024  # tensor bytes copied from the read window rather than read on their own
 _WIRE_VARINT, _WIRE_FIXED64, _WIRE_BYTES, _WIRE_FIXED32 = 0, 1, 2, 5
 _INT64_LIMIT = 1 << 63
 
@@ -60,6 +64,7 @@ def _varint_bytes(value):
 
 _CRC_KEY = _varint_bytes((CRC_FIELD << 3) | _WIRE_FIXED32)
 _CRC_FIELD_BYTES = len(_CRC_KEY) + 4
+_CRC_MARKER = _varint_bytes(CRC_FIELD << 3 | _WIRE_VARINT) + b"\x01"  # "a CRC ends this file"
 
 
 class _Parser:
@@ -73,21 +78,24 @@ class _Parser:
         return io.damaged(self.path, what)
 
     def varint(self, pos, end, what):
-        buf, i = self.reader.at(pos, min(10, end - pos))
-        stop = i + min(10, end - pos)
+        reader = self.reader
+        buf, base = reader.buf, reader.base
+        stop = min(end, pos + 10)
+        if pos < base or stop > base + len(buf):
+            buf, _ = reader.at(pos, stop - pos)
+            base = reader.base
+        i, stop = pos - base, stop - base
         result = shift = 0
-        start = i
-        while True:
-            if i >= stop:
-                if stop - start == 10:
-                    raise self.error(f"{what} has a varint longer than 10 bytes at byte {pos + 10}")
-                raise self.error(f"{what} is cut off (truncated varint at byte {pos + (i - start)})")
+        while i < stop:
             byte = buf[i]
             i += 1
             result |= (byte & 0x7F) << shift
             if byte < 0x80:
-                return result & 0xFFFFFFFFFFFFFFFF, pos + (i - start)
+                return result & 0xFFFFFFFFFFFFFFFF, base + i
             shift += 7
+        if stop - (pos - base) == 10:
+            raise self.error(f"{what} has a varint longer than 10 bytes at byte {pos}")
+        raise self.error(f"{what} is cut off (truncated varint at byte {pos})")
 
     def fields(self, pos, end, what):
         """Yield ``(field, wire, value, length, key_start)``: for length-delimited and fixed fields
@@ -260,6 +268,9 @@ def read_checkpoint(path, wanted=None, allocate=None, crc_check=False):
             return [], None
         io.check_not_encrypted(path, reader.read(0, min(4, size)))
         end, stored_crc, crc_kind = _trailer(reader, size)
+        if crc_kind is None and reader.read(0, min(len(_CRC_MARKER), size)) == _CRC_MARKER:
+            raise io.damaged(path, f"it begins with msparam's CRC marker, but its end ({size} bytes) holds no CRC: "
+                                     f"the file is truncated or damaged")
         verify = stored_crc is not None and (wanted is None or crc_check)
         crc = _Crc(reader, verify)
         parser = _Parser(reader)
@@ -296,7 +307,12 @@ def _read_content(reader, crc, run, content):
     crc.through(start)
     if run.array is not None:
         destination = run.array.reshape(-1).view(np.uint8)[run.filled:run.filled + length]
-        crc.add(io.read_exact(reader.fd, destination, start, reader.path), length)
+        if length <= _SMALL_CONTENT:  # most likely in the window already: no system call
+            data = reader.read(start, length)
+            destination[:] = np.frombuffer(data, np.uint8)
+            crc.add(io.crc32(data), length)
+        else:
+            crc.add(io.read_exact(reader.fd, destination, start, reader.path), length)
     elif run.small is not None:
         data = reader.read(start, length)
         run.small += data
@@ -395,7 +411,8 @@ def write_checkpoint(f, items, mindspore_crc=False, num_threads=None):
     msparam's CRC field, or with MindSpore's ``crc_num`` trailer when ``mindspore_crc``. ``f``
     must be a real file (it needs a file descriptor).
     """
-    crc = 0
+    f.write(_CRC_MARKER)
+    crc = io.crc32(_CRC_MARKER)
     for name, value in items:
         encoded_name = name.encode("utf-8")
         tag_field = _length_delimited(1, len(encoded_name)) + encoded_name

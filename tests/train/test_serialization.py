@@ -97,9 +97,11 @@ def test_dense_ckpt_and_safetensors_hold_the_same_dense():
         np.testing.assert_array_equal(from_safetensors[name].asnumpy(), from_ckpt[name].asnumpy())
 
 
-def msparam_crc_field(covered):
-    """What msparam appends to a .ckpt: its CRC field (fixed32) with the CRC-32 of ``covered``."""
-    return _ckpt_file._CRC_KEY + zlib.crc32(covered).to_bytes(4, "little")
+def with_msparam_crc(mindspore_bytes):
+    """What msparam writes for MindSpore's ``mindspore_bytes``: its CRC marker first, its CRC field
+    (fixed32, the CRC-32 of everything before it) last."""
+    covered = _ckpt_file._CRC_MARKER + mindspore_bytes
+    return covered + _ckpt_file._CRC_KEY + zlib.crc32(covered).to_bytes(4, "little")
 
 
 @pytest.mark.parametrize("name", ["net.ckpt", "list.ckpt", "dense.ckpt"])
@@ -107,14 +109,14 @@ def test_saving_what_was_loaded_reproduces_mindspores_bytes(tmp_path, name):
     target = tmp_path / name
     ms.save_checkpoint(ms.load_checkpoint(str(DATA / name)), str(target))
     expected = (DATA / name).read_bytes()
-    assert target.read_bytes() == expected + msparam_crc_field(expected)
+    assert target.read_bytes() == with_msparam_crc(expected)
 
 
 @pytest.mark.parametrize("name", ["net.ckpt", "list.ckpt", "dense.ckpt"])
 def test_crc_check_writes_mindspores_trailer(tmp_path, name):
     target = tmp_path / name
     ms.save_checkpoint(ms.load_checkpoint(str(DATA / name)), str(target), crc_check=True)
-    expected = (DATA / name).read_bytes()
+    expected = _ckpt_file._CRC_MARKER + (DATA / name).read_bytes()
     assert target.read_bytes() == expected + b"crc_num" + zlib.crc32(expected).to_bytes(10, "big")
 
 
@@ -123,7 +125,7 @@ def test_saving_a_list_of_dicts_reproduces_list_ckpt(tmp_path):
     ms.save_checkpoint([{"name": "a.b", "data": Tensor(np.ones((2, 2), np.float32))},
                         {"name": "scalar", "data": Tensor(np.array(3.5, np.float32))}], str(target))
     expected = (DATA / "list.ckpt").read_bytes()
-    assert target.read_bytes() == expected + msparam_crc_field(expected)
+    assert target.read_bytes() == with_msparam_crc(expected)
 
 
 def safetensors_parts(data):
