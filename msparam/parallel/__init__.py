@@ -2,8 +2,8 @@
 
 ``set_auto_parallel_context``, ``get_auto_parallel_context`` and ``reset_auto_parallel_context``
 (also at ``msparam.*``, as MindSpore has them) switch it on.  Package-internal seams for
-``msparam.common`` and ``msparam.nn``: ``parameters_stay_lazy()``, ``defer_fill(tensor)`` and
-``slice_request(deferred, layout)``.
+``msparam.common`` and ``msparam.nn``: ``parameters_stay_lazy()``, ``defer_fill(tensor)``,
+``slice_request(deferred, layout)`` and ``check_layout(layout, full_shape)``.
 """
 from msparam.parallel._context import (get_auto_parallel_context, parameters_stay_lazy,
                                        reset_auto_parallel_context, set_auto_parallel_context)
@@ -25,3 +25,10 @@ def slice_request(deferred, layout):
     then ``fill(out)``.  Checks the layout first (TypeError/ValueError)."""
     from msparam.parallel._deferred import SliceRequest
     return SliceRequest(deferred, layout)
+
+
+def check_layout(layout, full_shape):
+    """Raise TypeError/ValueError unless ``layout`` fits a tensor of ``full_shape`` on this group."""
+    from msparam.communication import get_group_size
+    from msparam.parallel._layout import Layout
+    Layout(layout).check(full_shape, get_group_size())
