@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from msparam.common.tensor import Tensor
+from msparam.common.tensor import Tensor, wrap_array
 from msparam.nn._checks import check_bool, check_number, float_input
 from msparam.nn.cell import Cell
 
@@ -43,7 +43,7 @@ class _Elementwise(Cell):
         compute = values.astype(np.float32) if values.dtype == np.float16 else values
         with np.errstate(over="ignore", under="ignore"):
             out = self._apply(compute)
-        return Tensor._wrap(np.asarray(out, dtype=values.dtype))
+        return wrap_array(np.asarray(out, dtype=values.dtype))
 
 
 class ReLU(_Elementwise):
