@@ -25,6 +25,11 @@ _LAZY = {
     "load_param_into_net": ("msparam.train.serialization", "load_param_into_net"),
     "wait_async_save": ("msparam.train.serialization", "wait_async_save"),
     "async_ckpt_thread_status": ("msparam.train.serialization", "async_ckpt_thread_status"),
+    "communication": ("msparam.communication", None),
+    "parallel": ("msparam.parallel", None),
+    "set_auto_parallel_context": ("msparam.parallel", "set_auto_parallel_context"),
+    "get_auto_parallel_context": ("msparam.parallel", "get_auto_parallel_context"),
+    "reset_auto_parallel_context": ("msparam.parallel", "reset_auto_parallel_context"),
 }
 
 

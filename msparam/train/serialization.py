@@ -17,9 +17,10 @@ import tempfile
 import numpy as np
 
 from msparam._core._storage import array_empty
+from msparam._validation import check_bool
 from msparam.common import dtype as mstype
-from msparam.common.parameter import Parameter
-from msparam.common.tensor import Tensor
+from msparam.common.parameter import Parameter, parameter_from_storage
+from msparam.common.tensor import Tensor, wrap_array
 from msparam.train import _async_save, _ckpt_file, _safetensors_file
 from msparam.train._async_save import async_ckpt_thread_status, wait_async_save
 
@@ -38,12 +39,6 @@ _ENC_MODE = "AES-GCM"
 
 
 # --- argument checks ---------------------------------------------------------------------------
-def _check_bool(value, arg_name, func_name):
-    if not isinstance(value, bool):
-        raise TypeError(f"For '{func_name}', the argument '{arg_name}' must be bool, but got {type(value).__name__}.")
-    return value
-
-
 def _check_isinstance(value, arg_name, types, func_name):
     """MindSpore's Validator.check_isinstance, which raises ValueError for a wrong type."""
     if not isinstance(value, types):
@@ -165,7 +160,7 @@ def _check_save_kwargs(kwargs):
     if unknown:  # MindSpore silently ignores them; a typo then silently changes nothing
         raise TypeError(f"For 'save_checkpoint', got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
                         f"the keyword arguments it reads are {', '.join(_SAVE_KWARGS)}.")
-    incremental = _check_bool(kwargs.get("incremental", False), "incremental", "save_checkpoint")
+    incremental = check_bool(kwargs.get("incremental", False), "incremental", "save_checkpoint")
     remove_redundancy = _check_isinstance(kwargs.get("remove_redundancy"), "remove_redundancy",
                                           (type(None), bool), "save_checkpoint")
     return incremental, kwargs.get("global_step_num"), remove_redundancy
@@ -337,7 +332,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         raise TypeError(f"For 'save_checkpoint', the argument 'save_obj' must be nn.Cell, list or dict, "
                         f"but got {type(save_obj)}.")
     path = _checked_save_path(ckpt_file_name, format)
-    _check_bool(integrated_save, "integrated_save", "save_checkpoint")
+    check_bool(integrated_save, "integrated_save", "save_checkpoint")
     async_mode = _check_async_save(async_save)
     append_dict = _check_append_dict(append_dict)
     _check_isinstance(enc_key, "enc_key", (type(None), bytes), "save_checkpoint")
@@ -413,7 +408,7 @@ def _selector(specify_prefix, filter_prefix, choice_func):
 
 
 def _allocate(shape, np_dtype):
-    return array_empty(shape, mstype.dtype_from_numpy(np_dtype)._code)
+    return array_empty(shape, mstype.dtype_from_numpy(np_dtype).storage_code)
 
 
 def _check_remove_redundancy_metadata(metadata, remove_redundancy):
@@ -491,7 +486,7 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
     if not os.path.isfile(path):
         raise ValueError(f"For 'load_checkpoint', the checkpoint file: {path} does not exist, please check whether "
                          f"the 'ckpt_file_name' is correct.")
-    _check_bool(strict_load, "strict_load", "load_checkpoint")
+    check_bool(strict_load, "strict_load", "load_checkpoint")
     specify_prefix = _check_prefix(specify_prefix, "specify_prefix")
     filter_prefix = _check_prefix(filter_prefix, "filter_prefix")
     if choice_func is not None and not callable(choice_func):
@@ -520,7 +515,7 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
                        "file.", path)
     parameter_dict = {}
     for name, value in entries:
-        parameter_dict[name] = Parameter._adopt(value, name) if isinstance(value, np.ndarray) else value
+        parameter_dict[name] = parameter_from_storage(value, name) if isinstance(value, np.ndarray) else value
     if not parameter_dict:
         if not entries and wanted is None:
             raise ValueError(f"Failed to read the checkpoint file {path}: it holds no parameters.")
@@ -561,7 +556,7 @@ def _update_param(param, new_param, strict_load):
                        "the type convert from %s to %s in the network.", new_param.name, new_param.dtype,
                        param.dtype, new_param.dtype, param.dtype)
         values = values.astype(mstype.dtype_to_nptype(param.dtype))
-    param.set_data(Tensor._wrap(values))
+    param.set_data(wrap_array(values))
 
 
 def _load_mismatched_prefix(net, parameter_dict, param_not_load, strict_load):
@@ -628,7 +623,7 @@ def load_param_into_net(net, parameter_dict, strict_load=False, remove_redundanc
         if not isinstance(key, str) or not isinstance(value, (Parameter, str, bytes)):
             raise TypeError(f"For 'parameter_dict', the element in the argument 'parameter_dict' should be a 'str' and "
                             f"'Parameter' , but got {type(key)} and {type(value)}.")
-    _check_bool(strict_load, "strict_load", "load_param_into_net")
+    check_bool(strict_load, "strict_load", "load_param_into_net")
     _check_isinstance(remove_redundancy, "remove_redundancy", (bool,), "load_param_into_net")
     if remove_redundancy:  # MindSpore raises this after loading; msparam before changing anything
         raise TypeError("The deduplication feature for loading checkpoint can only be used in parallel scenarios, "
