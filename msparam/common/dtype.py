@@ -52,20 +52,24 @@ class UnsupportedTypeError(TypeError, NotImplementedError):
     """Raised for a type with no MindSpore counterpart; MindSpore raises NotImplementedError there."""
 
 
+class NoNumpyTypeError(UnsupportedTypeError, KeyError):
+    """Raised by dtype_to_nptype for a dtype without a NumPy type; MindSpore raises KeyError there."""
+
+
 def _publish():
     names = {}
     for attr, ms_name, np_name, pytype, itemsize, kind, code, aliases in _table.CONCRETE:
         t = Type(ms_name, attr, np.dtype(np_name).type, pytype, itemsize, kind, code)
         names[attr] = t
         names.update(dict.fromkeys(aliases, t))
-    for attr, ms_name, pytype in _table.GENERIC:
+    for attr, ms_name, pytype in _table.GENERIC + _table.NON_NUMBER:
         names[attr] = Type(ms_name, attr, None, pytype, 0, None, -1)
     return names
 
 
 globals().update(_publish())
 __all__ += [attr for attr, *_ in _table.CONCRETE] + [a for row in _table.CONCRETE for a in row[-1]]
-__all__ += [attr for attr, *_ in _table.GENERIC]
+__all__ += [attr for attr, *_ in _table.GENERIC + _table.NON_NUMBER]
 
 all_types = tuple(globals()[row[0]] for row in _table.CONCRETE)
 int_type = tuple(t for t in all_types if t._kind == "i")
@@ -78,6 +82,7 @@ implicit_conversion_seq = {globals()[attr]: i for i, attr in enumerate(_table.IM
 _BY_NUMPY = {np.dtype(t._nptype): t for t in all_types}
 _BY_PYTYPE = {py: globals()[attr] for py, attr in _table.PYTHON_TYPES.items()}
 _BY_PYTYPE.update({t._nptype: t for t in all_types})
+_BY_PYTYPE[np.str_] = globals()["string"]
 _BY_NAME = {name: t for name, t in globals().items() if isinstance(t, Type) and t.is_concrete}
 _BY_NAME.update({t._name.lower(): t for t in all_types})
 
@@ -86,7 +91,7 @@ def dtype_to_nptype(type_):
     """Convert a MindSpore dtype to the NumPy scalar type, e.g. ``int32`` -> ``numpy.int32``."""
     if isinstance(type_, Type) and type_._nptype is not None:
         return type_._nptype
-    raise UnsupportedTypeError(f"For 'dtype_to_nptype', 'type_' must be a concrete msparam dtype, but got {type_!r}.")
+    raise NoNumpyTypeError(f"For 'dtype_to_nptype', 'type_' must be a concrete msparam dtype, but got {type_!r}.")
 
 
 def dtype_to_pytype(type_):

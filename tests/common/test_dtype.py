@@ -65,7 +65,7 @@ def test_the_tutorials_conversions():
 
 @pytest.mark.parametrize("func, bad", [(ms.dtype_to_nptype, np.int32), (ms.dtype_to_nptype, ms.float_),
                                        (ms.dtype_to_nptype, "int32"), (ms.dtype_to_pytype, int),
-                                       (ms.dtype_to_pytype, ms.number), (ms.pytype_to_dtype, str),
+                                       (ms.dtype_to_pytype, ms.number), (ms.pytype_to_dtype, dict),
                                        (ms.pytype_to_dtype, 3)])
 def test_unsupported_input_raises_type_error_naming_it(func, bad):
     with pytest.raises(TypeError, match=func.__name__):

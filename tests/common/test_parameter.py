@@ -150,7 +150,7 @@ def test_parameter_tuple_rejects_duplicate_names_and_bad_prefixes():
     pt = ms.ParameterTuple([ms.Parameter(1.0, name="a")])
     with pytest.raises(TypeError, match="'prefix'"):
         pt.clone(1)
-    with pytest.raises(ValueError, match="'prefix'"):
+    with pytest.raises(ValueError, match="prefix"):
         pt.clone("")
 
 

@@ -91,8 +91,9 @@ def test_unnamed_parameter_takes_attribute_name():
 
 
 @pytest.mark.parametrize("name, param, error", [
-    ("", ms.Parameter(1.0), KeyError), ("a.b", ms.Parameter(1.0), KeyError), ("construct", ms.Parameter(1.0), KeyError),
-    ("plain", ms.Parameter(1.0), KeyError), ("p", ms.Tensor(1.0), TypeError)])
+    ("", ms.Parameter(1.0), KeyError), ("a.b", ms.Parameter(1.0), KeyError), ("set_train", ms.Parameter(1.0), KeyError),
+    ("plain", ms.Parameter(1.0), KeyError), ("p", ms.Tensor(1.0), TypeError), (1, ms.Parameter(1.0), TypeError),
+    (None, ms.Parameter(1.0), KeyError), (0, ms.Parameter(1.0), KeyError)])
 def test_insert_param_to_cell_errors(name, param, error):
     cell = nn.Cell()
     cell.plain = 3
@@ -134,18 +135,27 @@ def test_assigning_a_tensor_to_a_parameter_attribute_sets_its_data():
 
 
 def test_attribute_kind_conflicts_raise():
+    # The classes MindSpore 2.10 raises: a sub-cell or Parameter name re-bound to the other kind is
+    # a KeyError (insert_child_to_cell / insert_param_to_cell), to a plain value a TypeError.
     net = Net()
     with pytest.raises(TypeError, match="fc"):
         net.fc = 3
-    with pytest.raises(TypeError, match="fc"):
+    with pytest.raises(KeyError, match="fc"):
         net.fc = ms.Parameter(1.0)
-    with pytest.raises(TypeError, match="weight"):
+    with pytest.raises(KeyError, match="weight"):
         net.fc.weight = nn.Dense(1, 1)
-    net.plain = 4
-    with pytest.raises(TypeError, match="plain"):
-        net.plain = ms.Parameter(1.0)
+    with pytest.raises(TypeError, match="weight"):
+        net.fc.weight = 3
+    assert list(net.fc.parameters_dict()) == ["fc.weight", "fc.bias"]
     net.fc = None
     assert net.fc is None and list(net.name_cells()) == ["block"]
+
+
+def test_plain_attribute_becomes_a_parameter():
+    net = Net()
+    net.plain = 4
+    net.plain = ms.Parameter(1.0)
+    assert net.plain.name == "plain" and "plain" in net.parameters_dict()
 
 
 def test_delattr_unregisters():
@@ -187,8 +197,31 @@ def test_call_runs_construct_and_missing_construct_raises():
     net = Net()
     out = net(ms.Tensor(np.ones((1, 2), np.float32)))
     assert out.shape == (1, 3)
-    with pytest.raises(NotImplementedError):
+    # MindSpore 2.10: AttributeError "For 'Cell', the method 'construct' is not defined."
+    with pytest.raises(AttributeError, match="'construct' is not defined"):
         nn.Cell()(1)
+
+    class NoConstruct(nn.Cell):
+        pass
+
+    with pytest.raises(AttributeError, match="'NoConstruct'.*'construct'"):
+        NoConstruct()()
+
+
+def test_cell_without_cell_init_raises_attribute_error():
+    class NoSuper(nn.Cell):
+        def __init__(self):
+            self.plain = 1
+
+        def construct(self, x):
+            return x
+
+    cell = NoSuper()
+    for use in (lambda: cell(1), lambda: list(cell.parameters_dict()), lambda: repr(cell),
+                lambda: setattr(cell, "w", ms.Parameter(1.0, name="w")), lambda: setattr(cell, "c", nn.ReLU()),
+                lambda: setattr(cell, "t", ms.ParameterTuple([ms.Parameter(1.0, name="w")]))):
+        with pytest.raises(AttributeError):
+            use()
 
 
 def test_set_train_reaches_every_cell():
