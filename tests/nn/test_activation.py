@@ -64,7 +64,7 @@ def test_get_activation_names():
     assert isinstance(nn.get_activation("leakyrelu"), nn.LeakyReLU)
     assert nn.get_activation(None) is None
     assert nn.get_activation("relu") is not nn.get_activation("relu")
-    with pytest.raises(ValueError, match="'activation'.*'swish'"):
+    with pytest.raises(KeyError, match="'name'.*swish"):
         nn.get_activation("swish")
 
 
