@@ -111,12 +111,20 @@ class Parameter(Tensor):
     __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_version", "_serial")
 
     def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False):
-        self._array = _storage_for(default_input)
-        self.init = None
+        # MindSpore's order of checks: a bool, then array data (Tensor, ndarray, list) is converted,
+        # then the name and flags are checked, then the other data.
+        if isinstance(default_input, bool):
+            raise ValueError("Parameter data can not be `bool`")
+        array_data = isinstance(default_input, (Tensor, np.ndarray, list))
+        if array_data:
+            self._array = _storage_for(default_input)
         self._name = PARAMETER_NAME_DEFAULT if name is None else _check_name(name)
         self._serial = _serial_for(name)
         self._requires_grad = _check_bool(requires_grad, "requires_grad")
         self._layerwise_parallel = _check_bool(layerwise_parallel, "layerwise_parallel")
+        if not array_data:
+            self._array = _storage_for(default_input)
+        self.init = None
         self._version = 0
 
     @classmethod

@@ -1,4 +1,5 @@
 """Cell: the base of layers. Parameters and sub-cells register by attribute assignment."""
+import itertools
 import re
 from collections import OrderedDict
 
@@ -126,12 +127,13 @@ class Cell:
         """A plain tuple/list of Parameters stays an attribute; as MindSpore, its names must not repeat
         names seen in earlier such attributes of this cell (the same Parameter may recur)."""
         state = self.__dict__
-        seen_ids = state.setdefault("_sequence_parameter_ids", set())
+        # Held by identity (and kept alive, so that an id is never reused), as MindSpore's exist_objs.
+        seen = state.setdefault("_sequence_parameters", {})
         seen_names = state.setdefault("_sequence_parameter_names", set())
         for param in value:
-            if id(param) in seen_ids:
+            if id(param) in seen:
                 continue
-            seen_ids.add(id(param))
+            seen[id(param)] = param
             if param.has_generated_name:  # unnamed Parameters are distinct, as MindSpore's Parameter#N
                 continue
             if param.name in seen_names:
@@ -258,7 +260,8 @@ class Cell:
         return self
 
     def init_parameters_data(self, auto_parallel_mode=False):
-        """Draw the values of every Parameter; returns ``{old Parameter: new Parameter}``.
+        """Draw the values of every Parameter, registered or in a ParameterTuple attribute; returns
+        ``{old Parameter: new Parameter}``.
 
         msparam draws a Parameter's values when it is created, so each Parameter maps to itself,
         as an already initialised one does in MindSpore. A true ``auto_parallel_mode`` selects the
@@ -268,7 +271,8 @@ class Cell:
         if auto_parallel_mode:
             return replaced
         for _, cell in self.cells_and_names():
-            for param in cell._params.values():
+            tuples = [value for value in vars(cell).values() if isinstance(value, ParameterTuple)]
+            for param in itertools.chain(cell._params.values(), *tuples):
                 if param is not None and param not in replaced:
                     replaced[param] = param.init_data()
         return replaced

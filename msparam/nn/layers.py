@@ -335,12 +335,12 @@ class ParameterUpdate(Cell):
         if not isinstance(x, Tensor):
             raise TypeError(f"For 'ParameterUpdate', the input 'x' must be a Tensor, but got {type(x).__name__}.")
         param = self._param
+        if not _promotes_to(param.dtype, x.dtype):  # checked before the shape, as MindSpore does
+            raise TypeError(f"For 'ParameterUpdate', the input 'x' of {x.dtype} cannot update the Parameter "
+                            f"'{param.name}' of {param.dtype}: type promotion of the two gives another type.")
         if tuple(x.shape) != tuple(param.shape):
             raise ValueError(f"For 'ParameterUpdate', the shape of the input 'x' must equal the parameter's "
                              f"shape {param.shape}, but got {x.shape}.")
-        if not _promotes_to(param.dtype, x.dtype):
-            raise TypeError(f"For 'ParameterUpdate', the input 'x' of {x.dtype} cannot update the Parameter "
-                            f"'{param.name}' of {param.dtype}: type promotion of the two gives another type.")
         values = x.asnumpy()
         param.set_data(Tensor(values.astype(param.asnumpy().dtype)))
         return Tensor(values)
