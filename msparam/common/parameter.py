@@ -111,11 +111,11 @@ class Parameter(Tensor):
     __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_version", "_serial")
 
     def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False):
-        # MindSpore's order of checks: a bool, then array data (Tensor, ndarray, list) is converted,
-        # then the name and flags are checked, then the other data.
+        # MindSpore's order of checks: a bool, then data other than numbers and tuples is converted
+        # (its errors first), then the name and flags are checked, then numbers and tuples.
         if isinstance(default_input, bool):
             raise ValueError("Parameter data can not be `bool`")
-        array_data = isinstance(default_input, (Tensor, np.ndarray, list))
+        array_data = not isinstance(default_input, (numbers.Number, tuple, np.generic))
         if array_data:
             self._array = _storage_for(default_input)
         self._name = PARAMETER_NAME_DEFAULT if name is None else _check_name(name)

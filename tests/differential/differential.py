@@ -72,8 +72,10 @@ def _value(result):
 
 
 def _set_data_rules(tag, source, ms, mp):
-    """MindSpore 2.10's set_data casts any dtype and takes any shape (a scalar makes the Parameter 0-d)."""
-    return source.startswith("p.set_data(") and _value(ms) and _error(mp, "TypeError", "ValueError")
+    """MindSpore 2.10's set_data casts any dtype its Cast kernel has (bool into int8 it has not) and takes any
+    shape (a scalar makes the Parameter 0-d); msparam keeps r1.9's rules."""
+    return source.startswith("p.set_data(") and (_value(ms) and _error(mp, "TypeError", "ValueError")
+                                                 or _error(ms, "TypeError") and _value(mp))
 
 
 def _mixed_dtype_forward(tag, source, ms, mp):
