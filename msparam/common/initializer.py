@@ -721,12 +721,35 @@ def initializer(init, shape=None, dtype=mstype.float32):
             raise ValueError(f"For 'initializer', the shape of 'init' {init.shape} must equal 'shape' {shape}.")
         return init
     shape = _check_shape(shape if shape is not None else ())
+    return Tensor(dtype=dtype, shape=shape, init=resolve(init))
+
+
+def resolve(init):
+    """Package-internal seam: the Initializer that ``init`` stands for, as ``initializer()`` reads it.
+
+    Parameters
+    ----------
+    init : str, Initializer or number
+        A registered name (case-insensitive) gives a new instance with default arguments, a
+        number a :class:`Constant`, an Initializer itself.
+
+    Raises
+    ------
+    ValueError
+        If ``init`` is a str that names no initializer.
+    """
     if isinstance(init, str):
         try:
-            init = _REGISTRY[init.lower()]()
+            return _REGISTRY[init.lower()]()
         except KeyError:
             raise ValueError(f"For 'initializer', 'init' {init!r} is not a known initializer name; "
                              f"known names: {sorted(_REGISTRY)}.") from None
-    elif isinstance(init, numbers.Number):
-        init = Constant(init)
-    return Tensor(dtype=dtype, shape=shape, init=init)
+    if isinstance(init, numbers.Number):
+        return Constant(init)
+    return init
+
+
+def registered_initializers():
+    """Package-internal seam: ``{name: Initializer class}`` for every name ``initializer()`` accepts
+    (lower case; aliases such as ``'zeros'`` included). A new dict each call."""
+    return dict(_REGISTRY)

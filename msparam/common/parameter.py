@@ -127,23 +127,6 @@ class Parameter(Tensor):
         self.init = None
         self._version = 0
 
-    @classmethod
-    def _adopt(cls, values, name):
-        """A trainable Parameter that takes ownership of ``values`` (no copy, no checks).
-
-        For callers that allocated ``values`` with ``array_empty`` and filled them (layers,
-        checkpoint loading); ``name`` is a valid name.
-        """
-        param = cls.__new__(cls)
-        param._array = values
-        param.init = None
-        param._name = name
-        param._requires_grad = True
-        param._layerwise_parallel = False
-        param._version = 0
-        param._serial = 0
-        return param
-
     # --- attributes ----------------------------------------------------------------------------
     @property
     def name(self):
@@ -284,6 +267,37 @@ class Parameter(Tensor):
                 f"requires_grad={self._requires_grad})")
 
     __str__ = __repr__
+
+
+def parameter_from_storage(values, name):
+    """Package-internal seam: a trainable Parameter that takes ownership of ``values`` (no copy, no checks).
+
+    For callers that allocated ``values`` with ``msparam._core._storage.array_empty`` (dtype from
+    ``Type.storage_code``) and filled them: layers, checkpoint loading. ``name`` is a valid name.
+    """
+    param = Parameter.__new__(Parameter)
+    param._array = values
+    param.init = None
+    param._name = name
+    param._requires_grad = True
+    param._layerwise_parallel = False
+    param._version = 0
+    param._serial = 0
+    return param
+
+
+# Parameter's own methods use the seam under the short private name.
+Parameter._adopt = staticmethod(parameter_from_storage)
+
+
+def values_version(param):
+    """Package-internal seam: a key that changes whenever msparam replaced or rewrote ``param``'s values.
+
+    Counts ``set_data``, ``set_dtype`` and item assignment, and tells a new buffer from the old
+    one; writes through an alias of ``asnumpy()`` (NumPy, DLPack, the buffer protocol) are not
+    seen. Layers key caches of derived data (packed Conv2d weights) on it.
+    """
+    return param._version, id(param._array)
 
 
 def _rebuild_parameter(values, name, requires_grad, layerwise_parallel):

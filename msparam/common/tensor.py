@@ -169,14 +169,6 @@ class Tensor:
         self._array = _to_numpy(input_data, dtype)
         self.init = None
 
-    @classmethod
-    def _wrap(cls, array):
-        """A Tensor around ``array`` itself (no copy, no checks): for results msparam computed."""
-        tensor = object.__new__(Tensor)
-        tensor._array = array
-        tensor.init = None
-        return tensor
-
     @staticmethod
     def from_numpy(array):
         """A Tensor sharing memory with the NumPy array ``array`` (a C-contiguous copy of any other)."""
@@ -384,6 +376,22 @@ class Tensor:
         return operator.index(self._values()[()]) if self.shape == () else operator.index(self._values())
 
     __hash__ = object.__hash__
+
+
+def wrap_array(array):
+    """Package-internal seam: a Tensor around the NumPy ``array`` itself (no copy, no checks).
+
+    For values msparam computed or allocated itself (layer outputs, checkpoint data): ``array``
+    must have a dtype msparam stores. ``Tensor.from_numpy`` is the checked public counterpart.
+    """
+    tensor = object.__new__(Tensor)
+    tensor._array = array
+    tensor.init = None
+    return tensor
+
+
+# Tensor's own methods use the seam under the short private name.
+Tensor._wrap = staticmethod(wrap_array)
 
 
 def from_numpy(array):

@@ -10,7 +10,7 @@ import numpy as np
 
 from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter
-from msparam.common.tensor import Tensor
+from msparam.common.tensor import Tensor, wrap_array
 from msparam.nn._checks import check_bool, check_number, check_positive_int, float_input
 from msparam.nn.cell import Cell
 
@@ -46,7 +46,7 @@ class _Elementwise(Cell):
         compute = values.astype(np.float32) if values.dtype == np.float16 else values
         with np.errstate(over="ignore", under="ignore"):
             out = self._apply(compute)
-        return Tensor._wrap(np.asarray(out, dtype=values.dtype))
+        return wrap_array(np.asarray(out, dtype=values.dtype))
 
 
 class ReLU(_Elementwise):

@@ -217,6 +217,21 @@ class Cell:
             param.name = param_name
         params[param_name] = param
 
+    def _register_layer_parameters(self, **parameters):
+        """Register a layer's own Parameters from its ``__init__``, without ``__setattr__``'s checks.
+
+        For a fresh layer, whose attributes cannot clash yet (construction is a hot path): each
+        Parameter is registered under its keyword, a None becomes a plain attribute (a layer
+        without bias has ``bias = None``).
+        """
+        state = self.__dict__
+        params = state["_params"]
+        for name, param in parameters.items():
+            if param is None:
+                state[name] = None
+            else:
+                params[name] = param
+
     def insert_child_to_cell(self, child_name, child_cell):
         """Register ``child_cell`` (a Cell or None) under ``child_name``, without renaming its Parameters."""
         if not isinstance(child_name, str):

@@ -14,8 +14,8 @@ import numpy as np
 
 from msparam._core._storage import array_empty
 from msparam.common import dtype as mstype
-from msparam.common.parameter import Parameter
-from msparam.common.tensor import Tensor
+from msparam.common.parameter import Parameter, parameter_from_storage
+from msparam.common.tensor import Tensor, wrap_array
 from msparam.train import _ckpt_format
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net"]
@@ -264,7 +264,7 @@ def _selector(specify_prefix, filter_prefix, choice_func):
 
 
 def _allocate(shape, np_dtype):
-    return array_empty(shape, mstype.dtype_from_numpy(np_dtype)._code)
+    return array_empty(shape, mstype.dtype_from_numpy(np_dtype).storage_code)
 
 
 def _read_safetensors(path, wanted):
@@ -348,7 +348,7 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
         entries = _read_safetensors(path, wanted)
     parameter_dict = {}
     for name, value in entries:
-        parameter_dict[name] = Parameter._adopt(value, name) if isinstance(value, np.ndarray) else value
+        parameter_dict[name] = parameter_from_storage(value, name) if isinstance(value, np.ndarray) else value
     if not parameter_dict:
         raise ValueError("The loaded parameter dict is empty after filter or specify, please check whether "
                          "'filter_prefix' or 'specify_prefix' are set correctly.")
@@ -387,7 +387,7 @@ def _update_param(param, new_param, strict_load):
                        "the type convert from %s to %s in the network.", new_param.name, new_param.dtype,
                        param.dtype, new_param.dtype, param.dtype)
         values = values.astype(mstype.dtype_to_nptype(param.dtype))
-    param.set_data(Tensor._wrap(values))
+    param.set_data(wrap_array(values))
 
 
 def _load_mismatched_prefix(net, parameter_dict, param_not_load, strict_load):

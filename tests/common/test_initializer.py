@@ -430,3 +430,22 @@ def test_orthogonal_statistics():
 def test_every_golden_initializer_case_is_tested():
     keys = {k for k in CASES if k.startswith("i")}
     assert keys == set(INIT_CASES) | set(SHAPED_CASES) | set(SHAPED_ERRORS)
+
+
+# --- package-internal seams -------------------------------------------------------------------
+def test_resolve_reads_init_as_initializer_does():
+    assert type(init_module.resolve("HE_uniform")) is HeUniform
+    assert init_module.resolve("ones") is not init_module.resolve("ones")  # a new instance each time
+    constant = init_module.resolve(2.5)
+    assert type(constant) is Constant and constant.value == 2.5
+    normal = Normal(0.5)
+    assert init_module.resolve(normal) is normal
+    with pytest.raises(ValueError, match="'no_such' is not a known initializer name"):
+        init_module.resolve("no_such")
+
+
+def test_registered_initializers_is_a_copy_with_aliases():
+    registered = init_module.registered_initializers()
+    assert registered["zeros"] is Zero and registered["zero"] is Zero and registered["he_normal"] is HeNormal
+    registered.clear()
+    assert init_module.registered_initializers()["normal"] is Normal
