@@ -100,3 +100,22 @@ def test_storage_code_is_read_only_and_generic_types_have_none():
     assert ms.number.storage_code == -1
     with pytest.raises(AttributeError):
         ms.float32.storage_code = 3
+
+
+@pytest.mark.parametrize("attr, name, pytype", [("list_", "List", list), ("tuple_", "Tuple", tuple),
+                                                ("string", "String", str), ("type_none", "None", type(None))])
+def test_non_number_dtypes(attr, name, pytype):
+    dtype = getattr(ms, attr)
+    assert dtype is getattr(ms.dtype, attr) and str(dtype) == name and not dtype.is_concrete
+    assert ms.dtype_to_pytype(dtype) is pytype and ms.pytype_to_dtype(pytype) is dtype
+    assert dtype not in ms.dtype.number_type and dtype not in ms.dtype.all_types
+    with pytest.raises(KeyError):
+        ms.dtype_to_nptype(dtype)  # MindSpore's class; msparam's error is also a TypeError
+    with pytest.raises(TypeError):
+        ms.Tensor([1.0], dtype=dtype)
+
+
+@pytest.mark.parametrize("obj, attr", [([1], "list_"), ((1,), "tuple_"), ("a", "string"), (None, "type_none"),
+                                       (np.str_, "string"), (list, "list_")])
+def test_get_py_obj_dtype_of_non_numbers(obj, attr):
+    assert ms.get_py_obj_dtype(obj) is getattr(ms, attr)

@@ -384,7 +384,24 @@ def step_container(rng):
     return steps
 
 
-STEPS = (step_init, step_init, step_param, step_tensor, step_tensor_ops, step_set_data, step_pupdate, step_dense,
+def step_r19(rng):
+    """What the r1.9 tutorial fixes: printed cells, .data, the layer defaults, int Parameters."""
+    layer = rng.choice(["nn.Dense(3, 2, weight_init='ones', bias_init='zeros')", "nn.ReLU()",
+                        "nn.Conv2d(2, 2, 1, weight_init='ones')",
+                        "nn.SequentialCell([nn.Dense(2, 2, weight_init='ones', bias_init='zeros'), nn.ReLU()])"])
+    steps = [["print", "eval", f"repr({layer})"],
+             ["data", "eval", "Parameter(Tensor(np.ones(2, np.float32)), name='x').data"]]
+    if rng.random() < 0.5:
+        steps.append(["defaults", "exec", f"set_seed({rng.randint(0, 999)})"])
+        steps.append(["defaults", "eval", rng.choice(["nn.Dense(3, 2)", "nn.Conv2d(2, 2, 3, has_bias=True)",
+                                                      "nn.Dense(3, 2, weight_init=None, bias_init=None)"])])
+    if rng.random() < 0.3:
+        steps.append(["param", "eval", f"Parameter({rng.choice(['2**31', '-2**31 - 1', '2**40'])}, name='big')"])
+    steps.append(["param", "eval", "Parameter(Tensor(np.ones(2, np.float32)), name='x')"])
+    return steps
+
+
+STEPS = (step_r19, step_init, step_init, step_param, step_tensor, step_tensor_ops, step_set_data, step_pupdate, step_dense,
          step_dense_errors, step_conv, step_conv_errors, step_activation, step_cell, step_cell_errors, step_prefix,
          step_tuple, step_dtype, step_container)
 

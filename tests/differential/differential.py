@@ -93,7 +93,27 @@ def _mindspore_fails_on_valid_input(tag, source, ms, mp):
     return tag in ("forward", "act") and _error(ms, *IMPRECISE) and _value(mp)
 
 
+def _cell_repr(tag, source, ms, mp):
+    return tag == "print" and source.startswith("repr(nn.")
+
+
+def _data_is_the_parameter(tag, source, ms, mp):
+    return tag == "data" and "T" in ms.get("v", {}) and "P" in mp.get("v", {})
+
+
+def _layer_defaults(tag, source, ms, mp):
+    return tag == "defaults" and _value(ms) and _value(mp)
+
+
+def _int_beyond_int32(tag, source, ms, mp):
+    return tag == "param" and "2**" in source and "name='big'" in source and _value(ms) and _error(mp, "ValueError")
+
+
 DOCUMENTED = [
+    ("`Cell` repr", _cell_repr),
+    ("`Parameter.data` is the Parameter", _data_is_the_parameter),
+    ("r1.9 layer defaults", _layer_defaults),
+    ("`Parameter(int)` beyond Int32", _int_beyond_int32),
     ("set_data shape and dtype rules", _set_data_rules),
     ("layers take float16/32/64 input", _mixed_dtype_forward),
     ("no String Parameters", _string_parameter),

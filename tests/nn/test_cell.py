@@ -282,3 +282,84 @@ def test_register_layer_parameters_registers_parameters_and_plain_nones():
     assert list(cell.parameters_dict()) == ["weight"]
     cell.bias = 3  # a plain attribute, not a Parameter slot
     assert cell.bias == 3
+
+
+def _parameters(count, named=()):
+    return [ms.Parameter(ms.Tensor(np.ones(i + 1, np.float32)), name=named[i] if i < len(named) else None)
+            for i in range(count)]
+
+
+class _TupleCell(nn.Cell):
+    def __init__(self, params):
+        super().__init__()
+        self.pt = ms.ParameterTuple(params)
+
+    def construct(self, x):
+        return x
+
+
+def test_parameter_tuple_attribute_names_unnamed_parameters_per_cell():
+    # MindSpore 2.10: Parameter$1, Parameter$2, ... counted per cell, across its ParameterTuples.
+    cell = _TupleCell(_parameters(2) + [ms.Parameter(1.0, name="n")])
+    assert [p.name for p in cell.pt] == ["Parameter$1", "Parameter$2", "n"]
+    assert list(cell.parameters_dict()) == ["Parameter$1", "Parameter$2", "n"]
+    cell.more = ms.ParameterTuple(_parameters(1))
+    assert list(cell.parameters_dict())[-1] == "Parameter$3"
+
+    class Outer(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.s1 = _TupleCell(_parameters(2))
+            self.s2 = _TupleCell(_parameters(2))
+
+        def construct(self, x):
+            return x
+
+    assert list(Outer().parameters_dict()) == ["s1.Parameter$1", "s1.Parameter$2", "s2.Parameter$1",
+                                               "s2.Parameter$2"]
+
+
+def test_plain_tuples_and_lists_of_parameters_are_not_registered():
+    cell = nn.Cell()
+    cell.t = tuple(_parameters(2, named=("a", "b")))
+    cell.l = _parameters(1, named=("c",))
+    assert list(cell.parameters_dict()) == [] and isinstance(cell.t, tuple) and isinstance(cell.l, list)
+    # As MindSpore, a name seen in such an attribute may not come back in another one.
+    with pytest.raises(ValueError, match="'b'"):
+        cell.u = _parameters(1, named=("b",))
+    cell.v = tuple(_parameters(2))  # unnamed Parameters are distinct
+
+
+def test_apply_visits_children_first_and_returns_the_cell():
+    net = Net()
+    seen = []
+    assert net.apply(lambda cell: seen.append(type(cell).__name__)) is net
+    assert seen[-1] == "Net" and seen.count("Dense") == 1 and len(seen) == len(list(net.cells_and_names()))
+
+
+def test_init_parameters_data_maps_each_parameter_to_itself():
+    cell = _TupleCell(_parameters(2))
+    cell.w = ms.Parameter(2.0, name="w")
+    replaced = cell.init_parameters_data()
+    assert list(replaced) == list(cell.get_parameters()) and all(k is v for k, v in replaced.items())
+    assert cell.init_parameters_data(auto_parallel_mode=True) == {}
+
+
+def test_set_seed_from_msparam_common():
+    from msparam.common import get_seed, set_seed
+    set_seed(12)
+    assert get_seed() == 12 and set_seed is ms.set_seed
+
+
+@pytest.mark.parametrize("prefix, names", [("", ["weight", "bias"]), ("-", ["-weight", "-bias"]),
+                                           ("a-b.", ["a-b.weight", "a-b.bias"]), (".a", [".aweight", ".abias"])])
+def test_update_parameters_name_accepts_mindspore_prefixes(prefix, names):
+    dense = nn.Dense(1, 1)
+    dense.update_parameters_name(prefix)
+    assert [p.name for p in dense.get_parameters()] == names
+
+
+@pytest.mark.parametrize("prefix", ["a b", "é", "a/b", "a:b", "a$"])
+def test_update_parameters_name_refuses_other_characters(prefix):
+    with pytest.raises(ValueError, match="illegal|must match"):
+        nn.Dense(1, 1).update_parameters_name(prefix)

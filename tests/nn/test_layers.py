@@ -287,3 +287,72 @@ def test_dense_matches_float64_reference(in_channels, out_channels, leading, has
         bound = bound + np.finfo(np.float16).eps / 2 * (np.abs(exact) + bound) + 2.0 ** -25
     assert y.shape == (*leading, out_channels) and y.dtype == dtype
     assert np.all(np.abs(y.astype(np.float64) - exact) <= bound)
+
+
+# What MindSpore 2.10's ParameterUpdate accepts, by Parameter dtype (measured on every pair of these
+# 13 dtypes): an input is accepted iff type promotion of the two gives the Parameter's dtype.
+PARAMETER_UPDATE_ACCEPTS = {
+    "bool_": ["bool_"],
+    "int8": ["bool_", "int8"],
+    "uint8": ["bool_", "uint8"],
+    "int16": ["bool_", "int8", "uint8", "int16"],
+    "int32": ["bool_", "int8", "uint8", "int16", "int32"],
+    "int64": ["bool_", "int8", "uint8", "int16", "int32", "int64"],
+    "float16": ["bool_", "int8", "uint8", "int16", "int32", "int64", "float16"],
+    "float32": ["bool_", "int8", "uint8", "int16", "int32", "int64", "float16", "float32"],
+    "float64": ["bool_", "int8", "uint8", "int16", "int32", "int64", "float16", "float32", "float64"],
+    "uint16": ["bool_", "uint16"],
+    "uint32": ["bool_", "uint32"],
+    "uint64": ["bool_", "uint64"],
+    "complex64": ["bool_", "int8", "uint8", "int16", "int32", "int64", "float16", "float32", "complex64"],
+}
+
+
+@pytest.mark.parametrize("param_dtype", list(PARAMETER_UPDATE_ACCEPTS))
+@pytest.mark.parametrize("input_dtype", list(PARAMETER_UPDATE_ACCEPTS))
+def test_parameter_update_follows_type_promotion(param_dtype, input_dtype):
+    target, incoming = getattr(ms, param_dtype), getattr(ms, input_dtype)
+    param = ms.Parameter(ms.Tensor(np.zeros(3), target), name="p")
+    update = nn.ParameterUpdate(param)
+    x = ms.Tensor(np.array([1, 0, 1]), incoming)
+    if input_dtype in PARAMETER_UPDATE_ACCEPTS[param_dtype]:
+        out = update(x)
+        assert out.dtype is incoming and out.asnumpy().tolist() == x.asnumpy().tolist()
+        assert param.dtype is target and param.asnumpy().tolist() == x.asnumpy().astype(param.asnumpy().dtype).tolist()
+    else:
+        with pytest.raises(TypeError, match="ParameterUpdate"):
+            update(x)
+        assert param.dtype is target and not param.asnumpy().any()
+
+
+def test_parameter_update_checks_dtype_before_shape():
+    update = nn.ParameterUpdate(ms.Parameter(ms.Tensor(np.zeros(3, np.float32)), name="p"))
+    with pytest.raises(TypeError):
+        update(ms.Tensor(np.zeros(2, np.float64)))
+
+
+@pytest.mark.parametrize("pad_mode", ["Same", "VALID", "Valid", "PAD", "x"])
+def test_conv_pad_mode_is_case_sensitive(pad_mode):
+    with pytest.raises(ValueError, match="pad_mode"):
+        nn.Conv2d(2, 2, 1, pad_mode=pad_mode)
+
+
+@pytest.mark.parametrize("arg_name", ["kernel_size", "stride", "dilation"])
+@pytest.mark.parametrize("value", [(2,), (1, 2, 3)])
+def test_conv_pair_of_wrong_length_is_a_type_error(arg_name, value):
+    kwargs = {"kernel_size": 1, arg_name: value}
+    with pytest.raises(TypeError, match=arg_name):
+        nn.Conv2d(2, 2, **kwargs)
+
+
+@pytest.mark.parametrize("make", [lambda **kw: nn.Dense(3, 4, has_bias=True, **kw),
+                                  lambda **kw: nn.Conv2d(3, 4, 3, has_bias=True, **kw)])
+def test_init_none_means_the_default(make):
+    ms.set_seed(7)
+    default = [p.asnumpy().copy() for p in make().get_parameters()]
+    ms.set_seed(7)
+    given_none = [p.asnumpy().copy() for p in make(weight_init=None, bias_init=None).get_parameters()]
+    assert len(default) == len(given_none) == 2
+    for a, b in zip(default, given_none):
+        np.testing.assert_array_equal(a, b)
+    assert not default[1].any()  # r1.9's default bias: zeros
