@@ -102,7 +102,10 @@ def _data_is_the_parameter(tag, source, ms, mp):
 
 
 def _layer_defaults(tag, source, ms, mp):
-    return tag == "defaults" and _value(ms) and _value(mp)
+    """Same Parameters (paths, names, shapes, dtypes), other values: MindSpore 2.x's default initializers."""
+    if tag != "defaults" or not (_value(ms) and _value(mp)) or "params" not in ms["v"]:
+        return False
+    return [p[:4] for p in ms["v"]["params"]] == [p[:4] for p in mp["v"].get("params", [])]
 
 
 def _int_beyond_int32(tag, source, ms, mp):
@@ -133,6 +136,11 @@ def _conv_empty_output(tag, source, ms, mp):
 PENDING = [
     ("Conv2d empty output (issue 12 §4, Conv2d batch of 0)", _conv_empty_output),
 ]
+
+
+# Rows whose divergent step changes nothing later steps see: the comparison goes on after them.
+SIDE_EFFECT_FREE = {"`Cell` repr", "`Parameter.data` is the Parameter", "r1.9 layer defaults",
+                    "`Parameter(int)` beyond Int32", "computes where MindSpore fails", "no String Parameters"}
 
 
 def step_matches(tag, source, ms, mp):
@@ -187,6 +195,8 @@ def compare(programs, ms_results, mp_results):
             row = documented(tag, source, ms, mp_clean)
             if row is not None:
                 by_row[row] = by_row.get(row, 0) + 1
+                if row in SIDE_EFFECT_FREE:
+                    continue
             else:
                 undocumented.append((index, step, source, ms, mp))
             break  # later steps depend on this one: the first divergence of a program is the one to judge
