@@ -3,6 +3,7 @@ from msparam._core._storage import array_empty
 from msparam.common import dtype as mstype
 from msparam.common.initializer import Initializer, initializer, resolve
 from msparam.common.parameter import Parameter, parameter_from_storage
+from msparam.parallel import parameters_stay_lazy
 
 __all__ = ["layer_parameter"]
 
@@ -28,7 +29,8 @@ def layer_parameter(init, shape, name):
 
     An Initializer (or an initializer's name) fills the Parameter's storage directly instead of
     going through the lazy Tensor ``initializer()`` returns: same Initializer, same stream seed
-    draw, same values, a fraction of the time. Tensors and numbers take the general path.
+    draw, same values, a fraction of the time. Tensors and numbers take the general path, and so
+    does everything in parallel mode, where the Parameter stays lazy.
 
     Parameters
     ----------
@@ -39,7 +41,7 @@ def layer_parameter(init, shape, name):
     """
     if isinstance(init, str):
         init = _named_initializer(init)
-    if isinstance(init, Initializer):
+    if isinstance(init, Initializer) and not parameters_stay_lazy():
         values = array_empty(shape, _FLOAT32)
         init(values)
         return parameter_from_storage(values, name)

@@ -11,7 +11,8 @@ import numpy as np
 from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor, wrap_array
-from msparam.nn._checks import check_bool, check_number, check_positive_int, float_input
+from msparam._validation import check_bool
+from msparam.nn._checks import check_number, check_positive_int, float_input
 from msparam.nn.cell import Cell
 
 __all__ = ["Softmin", "Softmax", "Softmax2d", "LogSoftmax", "LogSoftmaxExt", "ReLU", "ReLU6", "RReLU", "SiLU",

@@ -1,5 +1,4 @@
 """Cell: the base of layers. Parameters and sub-cells register by attribute assignment."""
-import itertools
 import re
 from collections import OrderedDict
 
@@ -274,23 +273,67 @@ class Cell:
         fn(self)
         return self
 
-    def init_parameters_data(self, auto_parallel_mode=False):
-        """Draw the values of every Parameter, registered or in a ParameterTuple attribute; returns
-        ``{old Parameter: new Parameter}``.
+    def init_parameters_data(self, auto_parallel_mode=False, *, layouts=None):
+        """Draw the values of every lazy Parameter; returns ``{old Parameter: new Parameter}``.
 
-        msparam draws a Parameter's values when it is created, so each Parameter maps to itself,
-        as an already initialised one does in MindSpore. A true ``auto_parallel_mode`` selects the
-        Parameters of the parallel plan, which is empty on one device: the result is empty.
+        Parameters
+        ----------
+        auto_parallel_mode : bool, default False
+            Only the Parameters of the parallel plan: those named in ``layouts``.
+        layouts : dict, optional
+            Parameter name -> MindSpore layout tuple (an msparam addition): those Parameters get
+            only this rank's slice (``Parameter.init_data(layout, set_sliced=True)``), the
+            others their full tensor.
+
+        Raises
+        ------
+        TypeError
+            If ``layouts`` is not a dict, or a layout is not a tuple.
+        ValueError
+            If ``layouts`` names no Parameter of this cell, or a layout does not fit its
+            Parameter; checked for every Parameter before any is drawn.
+
+        Notes
+        -----
+        Outside parallel mode a Parameter is drawn when it is created, so each maps to itself, as
+        an already initialised one does in MindSpore; msparam's ``init_data`` fills in place, so
+        old and new are the same object in parallel mode too.
         """
+        from msparam.parallel import check_layout
+        if layouts is None:
+            layouts = {}
+        if not isinstance(layouts, dict):
+            raise TypeError(f"For 'init_parameters_data', 'layouts' must be a dict of Parameter name -> layout, "
+                            f"but got {type(layouts).__name__}.")
+        params = self._parameters_to_initialise()
+        unknown = set(layouts) - {param.name for param in params}
+        if unknown:
+            raise ValueError(f"For 'init_parameters_data', 'layouts' names {sorted(unknown)}, which are not "
+                             f"Parameters of this cell.")
+        for param in params:
+            if param.name in layouts and param.has_init:
+                check_layout(layouts[param.name], param.shape)
         replaced = {}
-        if auto_parallel_mode:
-            return replaced
-        for _, cell in self.cells_and_names():
-            tuples = [value for value in vars(cell).values() if isinstance(value, ParameterTuple)]
-            for param in itertools.chain(cell._params.values(), *tuples):
-                if param is not None and param not in replaced:
-                    replaced[param] = param.init_data()
+        for param in params:
+            layout = layouts.get(param.name)
+            if layout is None and auto_parallel_mode:
+                continue
+            replaced[param] = param.init_data(layout, set_sliced=layout is not None)
         return replaced
+
+    def _parameters_to_initialise(self):
+        """The registered Parameters, then those of ParameterTuple attributes that are not (a tuple's
+        Parameter whose name another one took), each once: what MindSpore's init_parameters_data covers."""
+        params = list(self.get_parameters())
+        seen = {id(param) for param in params}
+        for _, cell in self.cells_and_names():
+            for value in vars(cell).values():
+                if isinstance(value, ParameterTuple):
+                    for param in value:
+                        if id(param) not in seen:
+                            seen.add(id(param))
+                            params.append(param)
+        return params
 
     def set_train(self, mode=True):
         """Set ``training`` on this cell and every sub-cell; returns the cell."""

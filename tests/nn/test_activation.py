@@ -150,3 +150,17 @@ def test_rrelu_keeps_positives_and_scales_negatives_within_bounds():
     assert np.all((slopes >= 0.1 - 1e-6) & (slopes <= 0.3 + 1e-6))
     with pytest.raises(ValueError, match="upper"):
         nn.RReLU(0.5, 0.1)
+
+
+# MindSpore 2.10's LeakyReLU, ELU and Hardtanh refuse a bool argument (TypeError, when called);
+# msparam refuses it at construction, as it checks every layer argument.
+@pytest.mark.parametrize("make", [lambda: nn.LeakyReLU(True), lambda: nn.ELU(alpha=False),
+                                  lambda: nn.Hardtanh(False, 1.0)])
+def test_bool_is_not_a_number_for_layers(make):
+    with pytest.raises(TypeError, match="must be float or int, but got 'bool'"):
+        make()
+
+
+def test_bool_check_has_mindspore_text():
+    with pytest.raises(TypeError, match=r"^For 'GELU', the 'approximate' must be a bool, but got int\.$"):
+        nn.GELU(approximate=1)
