@@ -401,7 +401,48 @@ def step_r19(rng):
     return steps
 
 
-STEPS = (step_r19, step_init, step_init, step_param, step_tensor, step_tensor_ops, step_set_data, step_pupdate, step_dense,
+def step_api_errors(rng):
+    """Bad calls across the API: compared by exception class."""
+    source = rng.choice([
+        "initializer('foo', [2], ms.float32)", "initializer(1.5, [2, 0], ms.float32).init_data()",
+        "initializer('ones', [2, -1], ms.float32)", "initializer('ones', 'a', ms.float32)",
+        "initializer('ones', [2], ms.list_)", "initializer(None, [2])", "initializer([1.0], [1])",
+        "initializer(Tensor(np.ones((2, 3), np.float32)), [3, 2])", "init.Normal(sigma='a')",
+        "initializer(init.Sparse(sparsity=0.5), [3], ms.float32).init_data()",
+        "initializer(init.Orthogonal(), [3], ms.float32).init_data()",
+        "initializer(init.Dirac(), [3, 3], ms.float32).init_data()",
+        "initializer(init.Identity(), [2, 2, 2], ms.float32).init_data()",
+        "initializer('xavier_uniform', [3], ms.float32).init_data()",
+        "Tensor(dtype=ms.float32, shape=(2,), init=init.One())", "Tensor(dtype=ms.float32, shape=(2,), init='ones')",
+        "Tensor(dtype=ms.float32, init=init.One())", "Tensor([1, 2], dtype=np.float32)", "Tensor({1: 2})",
+        "Tensor([1, 2], shape=(2,))", "Tensor(np.ones(2)).astype('float32')", "Tensor(np.ones(2)).astype(ms.float32)",
+        "set_seed(-1)", "set_seed(1.5)", "set_seed(True)", "set_seed(2**64)",
+        "setattr(Parameter(1.0, name='p'), 'requires_grad', 1)", "setattr(Parameter(1.0, name='p'), 'name', 3)",
+        "setattr(Parameter(1.0, name='p'), 'name', 'n' * 1025)",
+        "Parameter(1.0, name='p').set_data('a')", "Parameter(1.0, name='p').set_data(None)",
+        "Parameter(1.0, name='p').set_data(Tensor(1.0), slice_shape=1)",
+        "nn.SequentialCell(1)", "nn.SequentialCell([1])", "nn.SequentialCell(nn.ReLU(), 1)",
+        "nn.CellList(None)", "nn.CellList([1])", "nn.CellList([nn.ReLU()])[5]", "nn.SequentialCell([nn.ReLU()])[5]",
+        "nn.CellList([nn.ReLU()])['a']", "nn.SequentialCell([nn.ReLU()])['a']",
+        "nn.CellList([nn.ReLU()]).insert(5, nn.ReLU())", "nn.CellList([nn.ReLU()]).extend(nn.ReLU())",
+        "nn.CellList([nn.ReLU()]).append(1)", "nn.SequentialCell([nn.ReLU()]).append(1)",
+        "ParameterTuple([1.0])", "ParameterTuple([Tensor(1.0)])", "ParameterTuple(Parameter(1.0, name='x'))",
+        "mstype.pytype_to_dtype(3)", "mstype.dtype_to_pytype(int)", "mstype.dtype_to_nptype('int32')",
+        "mstype.dtype_to_nptype(mstype.float_)", "mstype.dtype_to_pytype(mstype.number)",
+        "nn.Dense(3, 2)(np.ones((1, 3), np.float32))", "nn.Dense(3, 2)(Tensor(np.ones((1, 4), np.float32)))",
+        "nn.Dense(3, 2)(Tensor(np.ones(3, np.float32)))", "nn.Dense(3, 2)(Tensor(np.ones((1, 3), np.int32)))",
+        "nn.Conv2d(2, 2, 1)(Tensor(np.ones((1, 3, 2, 2), np.float32)))",
+        "nn.Conv2d(2, 2, 1)(Tensor(np.ones((2, 2, 2), np.float32)))",
+        "nn.Conv2d(2, 2, 1)(Tensor(np.ones((1, 2, 2, 2), np.int32)))",
+        "nn.ReLU()(np.ones(2, np.float32))", "nn.Softmax(axis=1.5)", "nn.LeakyReLU('0.1')", "nn.ELU(alpha='a')",
+        "nn.Hardtanh(1.0, -1.0)", "nn.SoftShrink(-1)", "nn.GELU(approximate=1)", "nn.PReLU(0)", "nn.PReLU(2, [0.5])",
+        "nn.PReLU(1, Tensor(np.ones(1, np.int32)))", "nn.RReLU('a')", "nn.RReLU(0.5, 0.1)",
+        "nn.ParameterUpdate(Tensor(1.0))", "nn.Dense(3, 2).update_parameters_name(1)",
+    ])
+    return [["api_err", "eval", source]]
+
+
+STEPS = (step_api_errors, step_api_errors, step_r19, step_init, step_init, step_param, step_tensor, step_tensor_ops, step_set_data, step_pupdate, step_dense,
          step_dense_errors, step_conv, step_conv_errors, step_activation, step_cell, step_cell_errors, step_prefix,
          step_tuple, step_dtype, step_container)
 
