@@ -60,8 +60,9 @@ class UnsupportedTypeError(TypeError, NotImplementedError):
     """Raised for a type with no MindSpore counterpart; MindSpore raises NotImplementedError there."""
 
 
-class NoNumpyTypeError(UnsupportedTypeError, KeyError):
-    """Raised by dtype_to_nptype for a dtype without a NumPy type; MindSpore raises KeyError there."""
+class DtypeLookupError(UnsupportedTypeError, KeyError):
+    """Raised where MindSpore looks a dtype up in a table and raises KeyError (dtype_to_nptype,
+    dtype_to_pytype, a dtype without storage where one is needed); also a TypeError, the precise class."""
 
 
 def _publish():
@@ -99,14 +100,14 @@ def dtype_to_nptype(type_):
     """Convert a MindSpore dtype to the NumPy scalar type, e.g. ``int32`` -> ``numpy.int32``."""
     if isinstance(type_, Type) and type_._nptype is not None:
         return type_._nptype
-    raise NoNumpyTypeError(f"For 'dtype_to_nptype', 'type_' must be a concrete msparam dtype, but got {type_!r}.")
+    raise DtypeLookupError(f"For 'dtype_to_nptype', 'type_' must be a concrete msparam dtype, but got {type_!r}.")
 
 
 def dtype_to_pytype(type_):
     """Convert a MindSpore dtype to the Python built-in type, e.g. ``float64`` -> ``float``."""
     if isinstance(type_, Type) and type_._pytype is not None:
         return type_._pytype
-    raise UnsupportedTypeError(f"For 'dtype_to_pytype', 'type_' must be an msparam dtype with a Python "
+    raise DtypeLookupError(f"For 'dtype_to_pytype', 'type_' must be an msparam dtype with a Python "
                                f"counterpart, but got {type_!r}.")
 
 

@@ -138,9 +138,12 @@ class Tensor:
 
     def __init__(self, input_data=None, dtype=None, shape=None, init=None):
         if dtype is not None:
-            if not isinstance(dtype, mstype.Type) or not dtype.is_concrete:
+            if not isinstance(dtype, mstype.Type):
                 raise TypeError(f"For 'Tensor', 'dtype' must be a concrete msparam dtype such as msparam.float32, "
                                 f"but got {dtype!r}.")
+            if not dtype.is_concrete:  # MindSpore: TypeError here, KeyError where initializer() looks it up
+                raise mstype.DtypeLookupError(f"For 'Tensor', 'dtype' must be a concrete msparam dtype such as "
+                                              f"msparam.float32, but got {dtype!r}.")
         if init is not None:
             if input_data is not None:
                 raise ValueError("For 'Tensor', 'input_data' and 'init' cannot both be given.")

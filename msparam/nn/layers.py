@@ -61,7 +61,7 @@ class Dense(Cell):
 
     Notes
     -----
-    Inputs have rank >= 2; leading dimensions are flattened and restored. float16, float32 and
+    Inputs have rank >= 1 (a 1-D input is one sample); leading dimensions are flattened and restored. float16, float32 and
     float64 inputs give outputs of their own dtype; the Parameters are used in the input's dtype
     (float16 arithmetic runs in float32, rounded once).
 
@@ -96,8 +96,8 @@ class Dense(Cell):
 
     def construct(self, x):
         values = float_input(x, "Dense")
-        if values.ndim < 2:
-            raise ValueError(f"For 'Dense', the dimension of the input 'x' must be greater than 1, "
+        if values.ndim < 1:  # a 1-D input is one sample, as in MindSpore 2.10
+            raise ValueError(f"For 'Dense', the dimension of the input 'x' must be at least 1, "
                              f"but got {values.ndim}.")
         if values.shape[-1] != self.in_channels:
             raise ValueError(f"For 'Dense', the last dimension of the input 'x' must equal 'in_channels' "

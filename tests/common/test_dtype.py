@@ -7,6 +7,7 @@ import pytest
 
 import msparam as ms
 from msparam.common import dtype as mstype
+from msparam.common.initializer import initializer
 
 CONCRETE = [("bool_", "Bool", np.bool_), ("int8", "Int8", np.int8), ("int16", "Int16", np.int16),
             ("int32", "Int32", np.int32), ("int64", "Int64", np.int64), ("uint8", "UInt8", np.uint8),
@@ -119,3 +120,13 @@ def test_non_number_dtypes(attr, name, pytype):
                                        (np.str_, "string"), (list, "list_")])
 def test_get_py_obj_dtype_of_non_numbers(obj, attr):
     assert ms.get_py_obj_dtype(obj) is getattr(ms, attr)
+
+
+@pytest.mark.parametrize("call", [lambda: ms.dtype_to_pytype(int), lambda: ms.dtype_to_pytype(ms.number),
+                                  lambda: ms.dtype_to_nptype("int32"),
+                                  lambda: initializer("ones", [2], ms.list_)])
+def test_dtype_lookups_raise_mindspores_key_error_which_is_also_a_type_error(call):
+    with pytest.raises(KeyError):
+        call()
+    with pytest.raises(TypeError):
+        call()

@@ -74,8 +74,8 @@ def _value(result):
 def _set_data_rules(tag, source, ms, mp):
     """MindSpore 2.10's set_data casts any dtype its Cast kernel has (bool into int8 it has not) and takes any
     shape (a scalar makes the Parameter 0-d); msparam keeps r1.9's rules."""
-    return source.startswith("p.set_data(") and (_value(ms) and _error(mp, "TypeError", "ValueError")
-                                                 or _error(ms, "TypeError") and _value(mp))
+    return (source.startswith("p.set_data(") or ".set_data(" in source and "slice_shape=1" in source) and (
+        _value(ms) and _error(mp, "TypeError", "ValueError") or _error(ms, "TypeError") and _value(mp))
 
 
 def _mixed_dtype_forward(tag, source, ms, mp):
@@ -112,7 +112,23 @@ def _int_beyond_int32(tag, source, ms, mp):
     return tag == "param" and "2**" in source and "name='big'" in source and _value(ms) and _error(mp, "ValueError")
 
 
+_ACTIVATION_CONSTRUCTORS = ("nn.LeakyReLU(", "nn.ELU(", "nn.SoftShrink(", "nn.Hardtanh(", "nn.GELU(", "nn.RReLU(",
+                            "nn.Softmax(", "nn.PReLU(", "nn.Threshold(")
+
+
+def _checked_at_construction(tag, source, ms, mp):
+    """An activation cell's bad argument: msparam refuses it when the cell is made, MindSpore when it runs."""
+    return (tag == "api_err" and source.startswith(_ACTIVATION_CONSTRUCTORS) and source.endswith(")")
+            and source.count("(") == 1 and _value(ms) and _error(mp, "TypeError", "ValueError"))
+
+
+def _precise_error(tag, source, ms, mp):
+    return source == "set_seed(2**64)" and _error(ms, "TypeError") and _error(mp, "ValueError")
+
+
 DOCUMENTED = [
+    ("arguments checked at construction", _checked_at_construction),
+    ("precise TypeError/ValueError", _precise_error),
     ("`Cell` repr", _cell_repr),
     ("`Parameter.data` is the Parameter", _data_is_the_parameter),
     ("r1.9 layer defaults", _layer_defaults),
@@ -139,7 +155,7 @@ PENDING = [
 
 
 # Rows whose divergent step changes nothing later steps see: the comparison goes on after them.
-SIDE_EFFECT_FREE = {"`Cell` repr", "`Parameter.data` is the Parameter", "r1.9 layer defaults",
+SIDE_EFFECT_FREE = {"arguments checked at construction", "precise TypeError/ValueError", "`Cell` repr", "`Parameter.data` is the Parameter", "r1.9 layer defaults",
                     "`Parameter(int)` beyond Int32", "computes where MindSpore fails", "no String Parameters"}
 
 

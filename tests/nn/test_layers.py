@@ -356,3 +356,12 @@ def test_init_none_means_the_default(make):
     for a, b in zip(default, given_none):
         np.testing.assert_array_equal(a, b)
     assert not default[1].any()  # r1.9's default bias: zeros
+
+
+def test_dense_takes_a_1d_input_as_one_sample():
+    # MindSpore 2.10: Dense(3, 2) on shape (3,) gives shape (2,).
+    dense = nn.Dense(3, 2, weight_init="ones", bias_init="ones")
+    out = dense(ms.Tensor(np.array([1.0, 2.0, 3.0], np.float32)))
+    assert out.shape == (2,) and out.asnumpy().tolist() == [7.0, 7.0]
+    with pytest.raises(ValueError, match="dimension"):
+        dense(ms.Tensor(np.float32(1.0)))
