@@ -203,7 +203,7 @@ def test_dense_without_bias_ignores_bias_init():
 
 
 @pytest.mark.parametrize("x, error, message", [
-    (ms.Tensor(np.ones([3], np.float32)), ValueError, "dimension"),
+    (ms.Tensor(np.float32(1.0)), ValueError, "dimension"), (ms.Tensor(np.ones([4], np.float32)), ValueError, "last"),
     (ms.Tensor(np.ones([2, 4], np.float32)), ValueError, "last dimension"),
     (ms.Tensor(np.ones([2, 3], np.int64)), TypeError, "dtype"),
     ([[1.0, 2.0, 3.0]], TypeError, "Tensor")])
