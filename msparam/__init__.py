@@ -10,7 +10,7 @@ from msparam._threads import get_num_threads, set_num_threads
 from msparam.common import dtype
 from msparam.common.dtype import *  # noqa: F401,F403  (int32, float32, ..., dtype_to_nptype, ...)
 from msparam.common.parameter import Parameter, ParameterTuple
-from msparam.common.tensor import Tensor
+from msparam.common.tensor import Tensor, from_numpy, is_tensor
 
 __version__ = "0.1.0"
 
