@@ -25,7 +25,7 @@ import statistics
 import pytest
 
 import peers
-from msparam._threads import get_num_threads
+from msparam import get_num_threads
 
 BASELINES = pathlib.Path(__file__).resolve().parent / "baselines"
 PYTEST_BENCHMARK_DEFAULT_STORAGE = "file://./.benchmarks"

@@ -10,7 +10,7 @@ import importlib
 import importlib.util
 import os
 
-from msparam._threads import get_num_threads
+from msparam import get_num_threads
 
 ALL = ("msparam", "numpy", "torch", "mindspore")
 PRESENT = tuple(name for name in ALL if importlib.util.find_spec(name) is not None)

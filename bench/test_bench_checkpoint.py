@@ -69,7 +69,7 @@ def fresh_copy_seconds(payload):
     best = float("inf")
     for _ in range(ROUNDS):
         start = time.perf_counter()
-        target = array_empty(payload["values"].shape, ms.float32._code)
+        target = array_empty(payload["values"].shape, ms.float32.storage_code)
         np.copyto(target, payload["values"])
         best = min(best, time.perf_counter() - start)
         del target
@@ -164,7 +164,7 @@ def report(benchmark, payload, copy_time, label, raw_write_time=None, fresh_copy
 
 
 def save(payload, path, fmt):
-    ms.save_checkpoint([{"name": "w", "data": Tensor._wrap(payload["values"])}], path, format=fmt)
+    ms.save_checkpoint([{"name": "w", "data": Tensor.from_numpy(payload["values"])}], path, format=fmt)
 
 
 @pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
@@ -214,7 +214,7 @@ def test_save_many_small(benchmark, folder, fmt):
     benchmark.group = "checkpoint"
     count = 30 if not benchmark.enabled else 3000
     rng = np.random.default_rng(0)
-    items = [{"name": f"layer{i}.weight", "data": Tensor._wrap(rng.standard_normal(size, dtype=np.float32))}
+    items = [{"name": f"layer{i}.weight", "data": Tensor.from_numpy(rng.standard_normal(size, dtype=np.float32))}
              for i, size in zip(range(count), [64, 300, 1000] * count)]
     path = str(folder / f"small.{fmt}")
 

@@ -27,7 +27,7 @@ ARGUMENTS = {"constant": {"value": 0.5}, "sparse": {"sparsity": 0.1}}
 
 def msparam_initializers():
     """``{lower-case class name: class}`` for every msparam Initializer."""
-    classes = set(msparam_init._REGISTRY.values())
+    classes = set(msparam_init.registered_initializers().values())
     classes.update(getattr(msparam_init, name) for name in msparam_init.__all__)
     return {cls.__name__.lower(): cls for cls in classes
             if isinstance(cls, type) and issubclass(cls, msparam_init.Initializer) and cls is not msparam_init.Initializer}

@@ -22,7 +22,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from msparam._threads import set_num_threads
+from msparam import set_num_threads
 from msparam.common.initializer import Normal, TruncatedNormal, Uniform, initializer
 from msparam.common.seed import next_stream_seed
 

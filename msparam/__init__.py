@@ -23,6 +23,11 @@ _LAZY = {
     "save_checkpoint": ("msparam.train.serialization", "save_checkpoint"),
     "load_checkpoint": ("msparam.train.serialization", "load_checkpoint"),
     "load_param_into_net": ("msparam.train.serialization", "load_param_into_net"),
+    "communication": ("msparam.communication", None),
+    "parallel": ("msparam.parallel", None),
+    "set_auto_parallel_context": ("msparam.parallel", "set_auto_parallel_context"),
+    "get_auto_parallel_context": ("msparam.parallel", "get_auto_parallel_context"),
+    "reset_auto_parallel_context": ("msparam.parallel", "reset_auto_parallel_context"),
 }
 
 

@@ -22,8 +22,11 @@ typedef void (*msp_map_fn)(const uint32_t *bits, float *out, ptrdiff_t n, const 
 
 /* MindSpore's pi: a float literal widened to double. */
 #define MSP_NORMAL_TWO_PI (2.0 * (double)3.1415926f)
-/* Box-Muller's u1 is clamped below at 1e-7f (log(0) otherwise). */
-#define MSP_NORMAL_U1_MIN ((double)1e-7f)
+/* MindSpore clamps BOTH Box-Muller uniforms below at 1e-7f: u1 (log(0) otherwise) and u2 too.
+ * A unit23 value is 0 or at least 2^-23 > 1e-7, so the clamp changes exactly the value 0 (the
+ * low 23 bits all zero, one number in 2^23): u2 = 0 gives theta = 2 pi 1e-7f, not 0, and the
+ * sine element r sin(theta) ~ 6.3e-7 r instead of 0. */
+#define MSP_NORMAL_U_MIN ((double)1e-7f)
 
 /* u = bits / 2^32 (exact in double), then (b - a) * u + a, then float32. */
 static inline float msp_uniform_value(uint32_t bits, double a, double b)
@@ -38,15 +41,21 @@ static inline double msp_unit23(uint32_t bits)
     return (double)(bits & 0x7FFFFFu) * 0x1p-23;
 }
 
+/* A Box-Muller uniform: msp_unit23 clamped below at MSP_NORMAL_U_MIN (std::max in MindSpore). */
+static inline double msp_normal_uniform(uint32_t bits)
+{
+    const double u = msp_unit23(bits);
+    return u < MSP_NORMAL_U_MIN ? MSP_NORMAL_U_MIN : u;
+}
+
 /* Box-Muller on the pair (x1, x2): out[0] = mean + r cos(theta) and, if ``both``, out[1] =
- * mean + r sin(theta), with r = sqrt(-2 log u1) * sigma, theta = 2 pi u2. */
+ * mean + r sin(theta), with r = sqrt(-2 log u1) * sigma, theta = 2 pi u2, both uniforms clamped
+ * by msp_normal_uniform. */
 static inline void msp_normal_pair(uint32_t x1, uint32_t x2, double mean, double sigma,
                                    float *out, int both)
 {
-    double u1 = msp_unit23(x1);
-    if (u1 < MSP_NORMAL_U1_MIN) u1 = MSP_NORMAL_U1_MIN;
-    const double r = sqrt(-2.0 * log(u1)) * sigma;
-    const double theta = MSP_NORMAL_TWO_PI * msp_unit23(x2);
+    const double r = sqrt(-2.0 * log(msp_normal_uniform(x1))) * sigma;
+    const double theta = MSP_NORMAL_TWO_PI * msp_normal_uniform(x2);
     out[0] = (float)(mean + r * cos(theta));
     if (both) out[1] = (float)(mean + r * sin(theta));
 }

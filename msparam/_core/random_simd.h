@@ -19,8 +19,8 @@
  *
  * Exactness of the normal map.  It evaluates the reference formula of distributions.h with
  * vector approximations of log, cos and sin in place of the C library's.  Over every input
- * they can see (u1 and u2 take 2^23 values each) their parts differ from the reference's by at
- * most 2^-50 relative (the radius sqrt(-2 log u1)) and 2^-50 absolute (cos and sin), which
+ * they can see (u1 and u2 take 2^23 values each, 0 clamped to 1e-7f) their parts differ from
+ * the reference's by at most 2^-50 relative (the radius sqrt(-2 log u1)) and 2^-50 absolute (cos and sin), which
  * tests/_core/test_random_core.py checks exhaustively with msp_normal_part_errors.  Carrying
  * those errors and the extra roundings through r * sigma, r * c and mean + r * c bounds the
  * difference of the double results by 2^-48 (|r| + |y|).  The map allows sixteen times that,
@@ -188,18 +188,24 @@ MSP_TARGET static inline void MSP_NAME(msp_sincos)(msp_vd x, msp_vd *sin_x, msp_
     *cos_x = (msp_vd)((msp_vu)MSP_NAME(msp_select)(odd, sin_r, cos_r) ^ (((n + 1) & 2) << 62));
 }
 
+/* msp_normal_uniform per lane: the low 23 bits as a unit float, clamped below at
+ * MSP_NORMAL_U_MIN (both Box-Muller uniforms are, as in MindSpore). */
+MSP_TARGET static inline msp_vd MSP_NAME(msp_normal_uniform)(msp_vu x)
+{
+    const msp_vd u = MSP_NAME(msp_to_double)(x & 0x7FFFFFu) * 0x1p-23;
+    return MSP_NAME(msp_select)((msp_vi)(u < MSP_NORMAL_U_MIN), (msp_vd){0} + MSP_NORMAL_U_MIN, u);
+}
+
 /* The Box-Muller radius sqrt(-2 log u1) (before sigma) of the low 23 bits of each lane. */
 MSP_TARGET static inline msp_vd MSP_NAME(msp_radius)(msp_vu x1)
 {
-    const msp_vd u1 = MSP_NAME(msp_to_double)(x1 & 0x7FFFFFu) * 0x1p-23;
-    const msp_vd clamped = MSP_NAME(msp_select)((msp_vi)(u1 < MSP_NORMAL_U1_MIN),
-                                                (msp_vd){0} + MSP_NORMAL_U1_MIN, u1);
-    return MSP_SQRT(-2.0 * MSP_NAME(msp_log)(clamped));
+    return MSP_SQRT(-2.0 * MSP_NAME(msp_log)(MSP_NAME(msp_normal_uniform)(x1)));
 }
 
+/* The Box-Muller angle 2 pi u2 of the low 23 bits of each lane. */
 MSP_TARGET static inline msp_vd MSP_NAME(msp_theta)(msp_vu x2)
 {
-    return MSP_NORMAL_TWO_PI * (MSP_NAME(msp_to_double)(x2 & 0x7FFFFFu) * 0x1p-23);
+    return MSP_NORMAL_TWO_PI * MSP_NAME(msp_normal_uniform)(x2);
 }
 
 MSP_TARGET static void MSP_NAME(msp_normal_map)(const uint32_t *bits, float *out, ptrdiff_t n,
@@ -235,8 +241,9 @@ MSP_TARGET static void MSP_NAME(msp_normal_map)(const uint32_t *bits, float *out
 }
 
 /* Largest differences between this file's radius, cos and sin and the C library path of
- * msp_normal_pair, over all 2^23 values of u1 and of u2: the radius relative, cos and sin
- * absolute (the premise of the normal map's exactness argument above). */
+ * msp_normal_pair, over all 2^23 values of u1 and of u2 (clamped as the map clamps them): the
+ * radius relative, cos and sin absolute (the premise of the normal map's exactness argument
+ * above). */
 MSP_TARGET static void MSP_NAME(msp_normal_part_errors)(double *radius_rel, double *trig_abs)
 {
     msp_vu lane;
@@ -248,10 +255,8 @@ MSP_TARGET static void MSP_NAME(msp_normal_part_errors)(double *radius_rel, doub
         msp_vd s, c;
         MSP_NAME(msp_sincos)(MSP_NAME(msp_theta)(x), &s, &c);
         for (int j = 0; j < MSP_VL; ++j) {
-            double u1 = msp_unit23(k + (uint32_t)j);
-            if (u1 < MSP_NORMAL_U1_MIN) u1 = MSP_NORMAL_U1_MIN;
-            const double exact = sqrt(-2.0 * log(u1));
-            const double angle = MSP_NORMAL_TWO_PI * msp_unit23(k + (uint32_t)j);
+            const double exact = sqrt(-2.0 * log(msp_normal_uniform(k + (uint32_t)j)));
+            const double angle = MSP_NORMAL_TWO_PI * msp_normal_uniform(k + (uint32_t)j);
             const double radius_err = fabs(radius[j] - exact) / exact;
             const double trig_err = fmax(fabs(s[j] - sin(angle)), fabs(c[j] - cos(angle)));
             if (radius_err > worst_radius) worst_radius = radius_err;

@@ -43,6 +43,14 @@ class Type:
         object.__setattr__(self, name, value)
 
     @property
+    def storage_code(self):
+        """Package-internal: the code by which the compiled cores (``msparam._core``) know this dtype.
+
+        Pass it to ``array_empty``/``array_copy``; -1 for the generic types, which have no storage.
+        """
+        return self._code
+
+    @property
     def is_concrete(self):
         """True for types with storage (every type but the generic Number/Int/UInt/Float)."""
         return self._code >= 0

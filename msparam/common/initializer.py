@@ -10,6 +10,7 @@ import numpy as np
 
 from msparam._core._storage import array_fill
 from msparam._threads import get_num_threads
+from msparam._validation import check_real, check_shape
 from msparam.common import _random
 from msparam.common import dtype as mstype
 from msparam.common.seed import next_stream_seed
@@ -70,17 +71,27 @@ def _fill_random(arr, fill, *params):
         flat[start:start + values.size] = values
 
 
-def _fill_normal(arr, mean, sigma):
-    """Fill ``arr`` from Normal(mean, sigma**2); a negative ``sigma`` is refused before any draw."""
+def _normal(mean, sigma):
+    """``(fill, mean, sigma)`` of a normal fill; a negative ``sigma`` is refused before any draw."""
     if sigma < 0:
         raise ValueError(f"The standard deviation 'sigma' of a normal fill must be >= 0, but got {sigma}.")
-    _fill_random(arr, _random.fill_normal, mean, sigma)
+    return _random.fill_normal, mean, sigma
 
 
-def _check_real(owner, name, value):
-    """Refuse anything but a real number (bool excluded) for argument ``name`` of ``owner``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"For '{owner}', '{name}' must be a real number, but got {type(value).__name__}.")
+def _fill_normal(arr, mean, sigma):
+    """Fill ``arr`` from Normal(mean, sigma**2)."""
+    _fill_random(arr, *_normal(mean, sigma))
+
+
+class _OneRandomFill(Initializer):
+    """An initializer that is one random fill: ``_distribution(shape)`` gives ``(fill, *params)``
+    for an array of ``shape``, so a slice of the array can be filled alone (msparam.parallel)."""
+
+    def _distribution(self, shape):
+        raise NotImplementedError
+
+    def _initialize(self, arr):
+        _fill_random(arr, *self._distribution(arr.shape))
 
 
 def _calculate_fan_in_and_fan_out(shape):
@@ -191,7 +202,7 @@ class Constant(Initializer):
 
 
 @_register()
-class Uniform(Initializer):
+class Uniform(_OneRandomFill):
     r"""Uniform on :math:`[-\text{scale}, \text{scale}]`.
 
     Parameters
@@ -203,12 +214,12 @@ class Uniform(Initializer):
         super().__init__(scale=scale)
         self.scale = scale
 
-    def _initialize(self, arr):
-        _fill_random(arr, _random.fill_uniform, -self.scale, self.scale)
+    def _distribution(self, shape):
+        return _random.fill_uniform, -self.scale, self.scale
 
 
 @_register()
-class Normal(Initializer):
+class Normal(_OneRandomFill):
     r"""Normal :math:`\mathcal{N}(\text{mean}, \text{sigma}^2)`, by Box-Muller.
 
     Parameters
@@ -221,12 +232,12 @@ class Normal(Initializer):
         super().__init__(sigma=sigma, mean=mean)
         self.sigma, self.mean = sigma, mean
 
-    def _initialize(self, arr):
-        _fill_normal(arr, self.mean, self.sigma)
+    def _distribution(self, shape):
+        return _normal(self.mean, self.sigma)
 
 
 @_register("xavier_uniform")
-class XavierUniform(Initializer):
+class XavierUniform(_OneRandomFill):
     r"""Xavier (Glorot) uniform: :math:`U(-b, b)`.
 
     .. math:: b = \text{gain} \sqrt{6 / (\text{fan\_in} + \text{fan\_out})}
@@ -258,18 +269,18 @@ class XavierUniform(Initializer):
     """
 
     def __init__(self, gain=1):
-        _check_real("XavierUniform", "gain", gain)
+        check_real(gain, "gain", "XavierUniform")
         super().__init__(gain=gain)
         self.gain = gain
 
-    def _initialize(self, arr):
-        fan_in, fan_out = _calculate_fan_in_and_fan_out(arr.shape)
+    def _distribution(self, shape):
+        fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
         boundary = self.gain * math.sqrt(6.0 / (fan_in + fan_out))
-        _fill_random(arr, _random.fill_uniform, -boundary, boundary)
+        return _random.fill_uniform, -boundary, boundary
 
 
 @_register("xavier_normal")
-class XavierNormal(Initializer):
+class XavierNormal(_OneRandomFill):
     r"""Xavier (Glorot) normal: :math:`N(0, \sigma^2)`.
 
     .. math:: \sigma = \text{gain} \sqrt{2 / (\text{fan\_in} + \text{fan\_out})}
@@ -297,13 +308,13 @@ class XavierNormal(Initializer):
     """
 
     def __init__(self, gain=1):
-        _check_real("XavierNormal", "gain", gain)
+        check_real(gain, "gain", "XavierNormal")
         super().__init__(gain=gain)
         self.gain = gain
 
-    def _initialize(self, arr):
-        fan_in, fan_out = _calculate_fan_in_and_fan_out(arr.shape)
-        _fill_normal(arr, 0, self.gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    def _distribution(self, shape):
+        fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
+        return _normal(0, self.gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
 # The Parameters, Raises and References sections both He initializers' docstrings share.
@@ -331,7 +342,7 @@ _HE_ARGUMENTS_DOC = """
 """
 
 
-class _HeInitializer(Initializer):
+class _HeInitializer(_OneRandomFill):
     """The arguments He (Kaiming) initializers share, checked once, and their standard deviation."""
 
     def __init__(self, negative_slope=0, mode="fan_in", nonlinearity="leaky_relu"):
@@ -361,9 +372,9 @@ class HeUniform(_HeInitializer):
     >>> w = initializer(HeUniform(mode='fan_out', nonlinearity='relu'), (33, 17)).init_data()
     """
 
-    def _initialize(self, arr):
-        boundary = math.sqrt(3.0) * self._std(arr.shape)
-        _fill_random(arr, _random.fill_uniform, -boundary, boundary)
+    def _distribution(self, shape):
+        boundary = math.sqrt(3.0) * self._std(shape)
+        return _random.fill_uniform, -boundary, boundary
 
 
 @_register("he_normal")
@@ -378,8 +389,8 @@ class HeNormal(_HeInitializer):
     >>> w = initializer(HeNormal(negative_slope=0.1), (64, 3, 3, 3)).init_data()  # or 'he_normal'
     """
 
-    def _initialize(self, arr):
-        _fill_normal(arr, 0, self._std(arr.shape))
+    def _distribution(self, shape):
+        return _normal(0, self._std(shape))
 
 
 @_register()
@@ -399,9 +410,15 @@ class Identity(Initializer):
            [0., 1., 0.]], dtype=float32)
     """
 
+    def _unit_positions(self, shape):
+        """The indices of the ones in an array of ``shape`` (all else is 0)."""
+        if len(shape) != 2:
+            raise ValueError(f"For 'Identity', the initialized tensor must be 2-D, but got {len(shape)} dimensions.")
+        diagonal = np.arange(min(shape))
+        return diagonal, diagonal
+
     def _initialize(self, arr):
-        if arr.ndim != 2:
-            raise ValueError(f"For 'Identity', the initialized tensor must be 2-D, but got {arr.ndim} dimensions.")
+        self._unit_positions(arr.shape)
         array_fill(arr, 0, get_num_threads())
         np.fill_diagonal(arr, 1)  # in place: np.eye would build a float64 copy first
 
@@ -440,8 +457,8 @@ class Sparse(Initializer):
     """
 
     def __init__(self, sparsity, sigma=0.01):
-        _check_real("Sparse", "sparsity", sparsity)
-        _check_real("Sparse", "sigma", sigma)
+        check_real(sparsity, "sparsity", "Sparse")
+        check_real(sigma, "sigma", "Sparse")
         if not 0 <= sparsity <= 1:
             raise ValueError(f"For 'Sparse', 'sparsity' must be in [0, 1], but got {sparsity}.")
         if sigma < 0:
@@ -452,13 +469,26 @@ class Sparse(Initializer):
     def _initialize(self, arr):
         if arr.ndim != 2:
             raise ValueError(f"For 'Sparse', the initialized tensor must be 2-D, but got {arr.ndim} dimensions.")
-        rows, cols = arr.shape
-        zeros_per_column = int(np.ceil(self.sparsity * rows))
         values = np.empty(arr.shape, np.float32)
         _fill_normal(values, 0, self.sigma)
-        for col in range(cols):
-            values[np.random.permutation(rows)[:zeros_per_column], col] = 0
+        for col, zero_rows in enumerate(self._zero_rows(arr.shape)):
+            values[zero_rows, col] = 0
         arr[...] = values
+
+    def _zero_rows(self, shape):
+        """Column by column, the rows set to 0: draws from NumPy's global RandomState."""
+        rows, cols = shape
+        zeros_per_column = int(np.ceil(self.sparsity * rows))
+        for _ in range(cols):
+            yield np.random.permutation(rows)[:zeros_per_column]
+
+    def _skip_draws(self, shape):
+        """Consume exactly the global draws a fill of ``shape`` makes, without filling."""
+        if len(shape) != 2:
+            raise ValueError(f"For 'Sparse', the initialized tensor must be 2-D, but got {len(shape)} dimensions.")
+        next_stream_seed()
+        for _ in self._zero_rows(shape):
+            pass
 
 
 @_register()
@@ -498,19 +528,24 @@ class Dirac(Initializer):
         super().__init__()
         self.groups = int(groups)
 
-    def _initialize(self, arr):
-        if arr.ndim not in (3, 4, 5):
-            raise ValueError(f"For 'Dirac', the initialized tensor must be 3-, 4- or 5-D, but got {arr.ndim} "
+    def _unit_positions(self, shape):
+        """The indices of the ones in an array of ``shape`` (all else is 0)."""
+        if len(shape) not in (3, 4, 5):
+            raise ValueError(f"For 'Dirac', the initialized tensor must be 3-, 4- or 5-D, but got {len(shape)} "
                              "dimensions.")
-        if arr.shape[0] % self.groups:
-            raise ValueError(f"For 'Dirac', the first dimension of the initialized tensor ({arr.shape[0]}) must "
+        if shape[0] % self.groups:
+            raise ValueError(f"For 'Dirac', the first dimension of the initialized tensor ({shape[0]}) must "
                              f"be divisible by 'groups' ({self.groups}).")
-        per_group = arr.shape[0] // self.groups
-        diagonal = np.arange(min(per_group, arr.shape[1]))
+        per_group = shape[0] // self.groups
+        diagonal = np.arange(min(per_group, shape[1]))
         out_channels = (np.arange(self.groups)[:, None] * per_group + diagonal).ravel()
-        centre = tuple(size // 2 for size in arr.shape[2:])
+        centre = tuple(np.full(out_channels.size, size // 2) for size in shape[2:])
+        return (out_channels, np.tile(diagonal, self.groups)) + centre
+
+    def _initialize(self, arr):
+        positions = self._unit_positions(arr.shape)
         array_fill(arr, 0, get_num_threads())
-        arr[(out_channels, np.tile(diagonal, self.groups)) + centre] = 1
+        arr[positions] = 1
 
 
 @_register()
@@ -550,7 +585,7 @@ class Orthogonal(Initializer):
     """
 
     def __init__(self, gain=1.):
-        _check_real("Orthogonal", "gain", gain)
+        check_real(gain, "gain", "Orthogonal")
         super().__init__(gain=gain)
         self.gain = gain
 
@@ -566,9 +601,16 @@ class Orthogonal(Initializer):
         q *= np.sign(np.diag(r))
         arr[...] = ((q.T if wide else q) * self.gain).reshape(arr.shape)
 
+    def _skip_draws(self, shape):
+        """Consume exactly the global draws a fill of ``shape`` makes, without filling."""
+        if len(shape) < 2:
+            raise ValueError(f"For 'Orthogonal', the initialized tensor must have at least 2 dimensions, "
+                             f"but got {len(shape)}.")
+        next_stream_seed()
+
 
 @_register()
-class VarianceScaling(Initializer):
+class VarianceScaling(_OneRandomFill):
     r"""Variance scaling: values of variance :math:`\text{scale} / n`, with n the fan given by ``mode``.
 
     - 'untruncated_normal': :math:`N(0, \sigma^2)`, :math:`\sigma = \sqrt{\text{scale} / n}`;
@@ -609,7 +651,7 @@ class VarianceScaling(Initializer):
     """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal"):
-        _check_real("VarianceScaling", "scale", scale)
+        check_real(scale, "scale", "VarianceScaling")
         if scale <= 0:
             raise ValueError(f"For 'VarianceScaling', 'scale' must be > 0, but got {scale}.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -621,19 +663,18 @@ class VarianceScaling(Initializer):
         super().__init__(scale=scale, mode=mode, distribution=distribution)
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
-    def _initialize(self, arr):
-        fan_in, fan_out = _calculate_fan_in_and_fan_out(arr.shape)
+    def _distribution(self, shape):
+        fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.}[self.mode]
         scale = self.scale / max(1., fan)
         if self.distribution == "untruncated_normal":
-            _fill_normal(arr, 0, np.sqrt(scale))
-        else:
-            limit = np.sqrt(3.0 * scale)
-            _fill_random(arr, _random.fill_uniform, -limit, limit)
+            return _normal(0, np.sqrt(scale))
+        limit = np.sqrt(3.0 * scale)
+        return _random.fill_uniform, -limit, limit
 
 
 @_register()
-class TruncatedNormal(Initializer):
+class TruncatedNormal(_OneRandomFill):
     r"""Normal :math:`\mathcal{N}(\text{mean}, \text{sigma}^2)` truncated to :math:`[a, b]`.
 
     Parameters
@@ -681,25 +722,66 @@ class TruncatedNormal(Initializer):
 
     def __init__(self, sigma=0.01, mean=0.0, a=-2.0, b=2.0):
         for name, value in (("sigma", sigma), ("mean", mean), ("a", a), ("b", b)):
-            if not isinstance(value, numbers.Real):
-                raise TypeError(f"For 'TruncatedNormal', '{name}' must be a real number, "
-                                f"but got {type(value).__name__}.")
+            check_real(value, name, "TruncatedNormal")
         if not np.float32(sigma) > 0:  # MindSpore computes with the float32 value
             raise ValueError(f"For 'TruncatedNormal', 'sigma' must be positive as a float32, but got {sigma}.")
         super().__init__(sigma=sigma, mean=mean, a=a, b=b)
         self.sigma, self.mean, self.a, self.b = sigma, mean, a, b
 
-    def _initialize(self, arr):
-        _fill_random(arr, _random.fill_truncated_normal, self.mean, self.sigma, self.a, self.b)
+    def _distribution(self, shape):
+        return _random.fill_truncated_normal, self.mean, self.sigma, self.a, self.b
+
+
+_CONSTANT_FILLS = {Zero: lambda init: 0, One: lambda init: 1, Constant: lambda init: init.value}
+_ONE_RANDOM_FILLS = (Uniform, Normal, TruncatedNormal, XavierUniform, XavierNormal, HeUniform, HeNormal,
+                     VarianceScaling)
+
+
+def fill_plan(init, shape):
+    """Package-internal seam for msparam.parallel: how ``init`` fills an array of ``shape``, in a
+    form that lets any slice of that array be filled alone, bit-equal to the whole fill.
+
+    Parameters
+    ----------
+    init : Initializer
+    shape : tuple of int
+        The full array's shape.
+
+    Returns
+    -------
+    tuple or None
+        ``("constant", value)``; ``("random", fill, params)``: one fill
+        ``fill(seed, out, *params, start=...)`` of the stream seed the caller draws with
+        ``next_stream_seed()``; ``("units", positions)``: zeros with ones at the index arrays
+        ``positions``; ``("whole", skip_draws)``: needs the whole array, and ``skip_draws()``
+        consumes exactly the global draws a fill makes; None for an initializer of another class
+        (fill the whole array with it).
+
+    Raises
+    ------
+    ValueError
+        What a fill of ``shape`` raises for a shape it cannot fill, before anything is drawn.
+    """
+    kind = type(init)
+    if kind in _CONSTANT_FILLS:
+        return "constant", _CONSTANT_FILLS[kind](init)
+    if kind in _ONE_RANDOM_FILLS:
+        fill, *params = init._distribution(tuple(shape))
+        return "random", fill, tuple(params)
+    if kind in (Identity, Dirac):
+        return "units", init._unit_positions(tuple(shape))
+    if kind in (Orthogonal, Sparse):
+        return "whole", lambda: init._skip_draws(tuple(shape))
+    return None
+
+
+# MindSpore's text; it raises ValueError for any shape that is not of positive ints.
+_SHAPE_MESSAGE = ("For 'initializer', the argument 'shape' is invalid, the value of 'shape' must be positive "
+                  "integer, but got {shape!r}.")
 
 
 def _check_shape(shape):
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (list, tuple)) or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ValueError(f"For 'initializer', 'shape' must be a list or tuple of positive ints, but got {shape!r}.")
-    return tuple(int(d) for d in shape)
+    return check_shape(shape, 1, _SHAPE_MESSAGE, _SHAPE_MESSAGE, type_error=ValueError)
 
 
 def initializer(init, shape=None, dtype=mstype.float32):
@@ -721,12 +803,35 @@ def initializer(init, shape=None, dtype=mstype.float32):
             raise ValueError(f"For 'initializer', the shape of 'init' {init.shape} must equal 'shape' {shape}.")
         return init
     shape = _check_shape(shape if shape is not None else ())
+    return Tensor(dtype=dtype, shape=shape, init=resolve(init))
+
+
+def resolve(init):
+    """Package-internal seam: the Initializer that ``init`` stands for, as ``initializer()`` reads it.
+
+    Parameters
+    ----------
+    init : str, Initializer or number
+        A registered name (case-insensitive) gives a new instance with default arguments, a
+        number a :class:`Constant`, an Initializer itself.
+
+    Raises
+    ------
+    ValueError
+        If ``init`` is a str that names no initializer.
+    """
     if isinstance(init, str):
         try:
-            init = _REGISTRY[init.lower()]()
+            return _REGISTRY[init.lower()]()
         except KeyError:
             raise ValueError(f"For 'initializer', 'init' {init!r} is not a known initializer name; "
                              f"known names: {sorted(_REGISTRY)}.") from None
-    elif isinstance(init, numbers.Number):
-        init = Constant(init)
-    return Tensor(dtype=dtype, shape=shape, init=init)
+    if isinstance(init, numbers.Number):
+        return Constant(init)
+    return init
+
+
+def registered_initializers():
+    """Package-internal seam: ``{name: Initializer class}`` for every name ``initializer()`` accepts
+    (lower case; aliases such as ``'zeros'`` included). A new dict each call."""
+    return dict(_REGISTRY)

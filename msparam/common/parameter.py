@@ -5,8 +5,10 @@ import numpy as np
 
 from msparam._core._storage import array_copy, array_copy_into, array_empty, array_scalar
 from msparam._threads import get_num_threads
+from msparam._validation import check_bool
 from msparam.common import dtype as mstype
 from msparam.common.tensor import Tensor, _to_numpy
+from msparam.parallel import defer_fill, parameters_stay_lazy, slice_request
 
 __all__ = ["Parameter", "ParameterTuple"]
 
@@ -17,10 +19,12 @@ _INT32 = mstype.int32._code
 _PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_./:-]+$")
 
 
+# MindSpore's Parameter words its bool checks so (the Validator's BOOL names the owner instead).
+_BOOL_MESSAGE = "The argument `{arg}` must be bool type, but got {type}."
+
+
 def _check_bool(value, arg_name):
-    if not isinstance(value, bool):
-        raise TypeError(f"The argument `{arg_name}` must be bool type, but got {type(value).__name__}.")
-    return value
+    return check_bool(value, arg_name, message=_BOOL_MESSAGE)
 
 
 def _check_name(name):
@@ -80,40 +84,33 @@ class Parameter(Tensor):
     requires_grad : bool, default True
         Whether training updates it.
     layerwise_parallel : bool, default False
-        Kept for MindSpore compatibility; msparam runs on one device.
+        Kept for MindSpore compatibility.
 
     Notes
     -----
     The values live in a 64-byte-aligned buffer owned by the compiled ``Storage`` class;
     ``asnumpy()`` is a view of it. ``_version`` counts changes to the values, so layers can
     cache derived data (such as packed Conv2d weights) and notice when it is stale.
+
+    In 'semi_auto_parallel' mode (``set_auto_parallel_context``) a Parameter made from a lazy
+    initializer Tensor stays lazy, as in MindSpore: it takes its stream seed now, and
+    :meth:`init_data` later draws the full tensor or only this rank's slice of it.
     """
 
-    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_version")
+    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_version", "_sliced")
 
     def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False):
-        self._array = _storage_for(default_input)
-        self.init = None
+        if isinstance(default_input, Tensor) and default_input.has_init and parameters_stay_lazy():
+            self._array = None
+            self._lazy_shape, self._lazy_dtype = default_input.shape, default_input.dtype
+            self.init = defer_fill(default_input)
+        else:
+            self._array = _storage_for(default_input)
+            self.init = None
         self._name = PARAMETER_NAME_DEFAULT if name is None else _check_name(name)
         self._requires_grad = _check_bool(requires_grad, "requires_grad")
         self._layerwise_parallel = _check_bool(layerwise_parallel, "layerwise_parallel")
         self._version = 0
-
-    @classmethod
-    def _adopt(cls, values, name):
-        """A trainable Parameter that takes ownership of ``values`` (no copy, no checks).
-
-        For callers that allocated ``values`` with ``array_empty`` and filled them (layers,
-        checkpoint loading); ``name`` is a valid name.
-        """
-        param = cls.__new__(cls)
-        param._array = values
-        param.init = None
-        param._name = name
-        param._requires_grad = True
-        param._layerwise_parallel = False
-        param._version = 0
-        return param
 
     # --- attributes ----------------------------------------------------------------------------
     @property
@@ -141,20 +138,59 @@ class Parameter(Tensor):
         self._layerwise_parallel = _check_bool(value, "layerwise_parallel")
 
     @property
+    def sliced(self):
+        """Whether the values are this rank's slice (``init_data(layout, set_sliced=True)``)."""
+        return getattr(self, "_sliced", False)
+
+    @sliced.setter
+    def sliced(self, value):
+        self._sliced = _check_bool(value, "sliced")
+
+    @property
     def data(self):
         """The Parameter itself (as MindSpore r1.9 prints it)."""
         return self
 
     def value(self):
         """The current value as a Tensor sharing the Parameter's memory."""
-        return Tensor._wrap(self._array)
+        return Tensor._wrap(self._values())
 
     def _values_changed(self):
         self._version += 1
 
     # --- data operations -----------------------------------------------------------------------
     def init_data(self, layout=None, set_sliced=False):
-        """A Parameter's values are drawn at construction; returns the Parameter."""
+        """Draw a lazy Parameter's values (parallel mode); returns the Parameter.
+
+        Parameters
+        ----------
+        layout : tuple, optional
+            MindSpore's layout ``(dev_mat, tensor_map, slice_shape, field_size, uniform_split,
+            opt_shard_group)``: draw only this rank's slice (``msparam.communication.get_rank``),
+            equal bit for bit to the same slice of the single-process tensor; the Parameter then
+            has the slice's shape.  None: the full tensor.
+        set_sliced : bool, default False
+            The value of :attr:`sliced` afterwards.
+
+        Raises
+        ------
+        TypeError
+            If ``layout`` is not a tuple.
+        ValueError
+            If ``layout`` has fewer than six entries or does not fit the tensor and the group
+            (checked before anything is allocated).
+
+        Notes
+        -----
+        A Parameter that already has values is returned unchanged, as in MindSpore.
+        """
+        if self._array is None:
+            _check_bool(set_sliced, "set_sliced")
+            request = slice_request(self.init, layout)
+            values = array_empty(request.shape, self._lazy_dtype._code)
+            request.fill(values)
+            self._array, self.init = values, None
+            self._sliced = set_sliced
         return self
 
     def set_data(self, data, slice_shape=False):
@@ -179,7 +215,7 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter {self.name} data type should be Tensor, int or float, "
                             f"but got {type(data).__name__}.")
         incoming = data._values()
-        if incoming.shape != self._array.shape and not slice_shape:
+        if incoming.shape != self._values().shape and not slice_shape:
             raise ValueError(f"Can not change the shape of Parameter which has been initialized. Current shape is "
                              f"{self._array.shape}, and incoming is {incoming.shape}.")
         incoming_dtype = mstype._BY_NUMPY[incoming.dtype]
@@ -204,7 +240,7 @@ class Parameter(Tensor):
     def set_dtype(self, dtype):
         """Convert the values to ``dtype`` in place of the old ones; returns the Parameter."""
         target = mstype.to_dtype(dtype, "dtype", "Parameter.set_dtype")
-        self._array = array_copy(self._array.astype(target._nptype), target._code, get_num_threads())
+        self._array = array_copy(self._values().astype(target._nptype), target._code, get_num_threads())
         self._version += 1
         return self
 
@@ -217,7 +253,7 @@ class Parameter(Tensor):
             ``'same'`` copies the values; anything else initialises the copy with
             ``initializer(init, self.shape, self.dtype)``.
         """
-        cloned = Parameter._adopt(array_copy(self._array, self.dtype._code, get_num_threads()), self._name)
+        cloned = Parameter._adopt(array_copy(self._values(), self.dtype._code, get_num_threads()), self._name)
         cloned._requires_grad = self._requires_grad
         cloned._layerwise_parallel = self._layerwise_parallel
         if not (isinstance(init, str) and init == "same"):
@@ -232,13 +268,43 @@ class Parameter(Tensor):
         return self.clone()
 
     def __reduce__(self):
-        return (_rebuild_parameter, (self._array, self._name, self._requires_grad, self._layerwise_parallel))
+        return (_rebuild_parameter, (self._values(), self._name, self._requires_grad, self._layerwise_parallel))
 
     def __repr__(self):
-        return (f"Parameter (name={self._name}, shape={self._array.shape}, dtype={self.dtype}, "
+        return (f"Parameter (name={self._name}, shape={self.shape}, dtype={self.dtype}, "
                 f"requires_grad={self._requires_grad})")
 
     __str__ = __repr__
+
+
+def parameter_from_storage(values, name):
+    """Package-internal seam: a trainable Parameter that takes ownership of ``values`` (no copy, no checks).
+
+    For callers that allocated ``values`` with ``msparam._core._storage.array_empty`` (dtype from
+    ``Type.storage_code``) and filled them: layers, checkpoint loading. ``name`` is a valid name.
+    """
+    param = Parameter.__new__(Parameter)
+    param._array = values
+    param.init = None
+    param._name = name
+    param._requires_grad = True
+    param._layerwise_parallel = False
+    param._version = 0
+    return param
+
+
+# Parameter's own methods use the seam under the short private name.
+Parameter._adopt = staticmethod(parameter_from_storage)
+
+
+def values_version(param):
+    """Package-internal seam: a key that changes whenever msparam replaced or rewrote ``param``'s values.
+
+    Counts ``set_data``, ``set_dtype`` and item assignment, and tells a new buffer from the old
+    one; writes through an alias of ``asnumpy()`` (NumPy, DLPack, the buffer protocol) are not
+    seen. Layers key caches of derived data (packed Conv2d weights) on it.
+    """
+    return param._version, id(param._array)
 
 
 def _rebuild_parameter(values, name, requires_grad, layerwise_parallel):

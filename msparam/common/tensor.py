@@ -6,6 +6,7 @@ import numpy as np
 
 from msparam._core._storage import array_copy
 from msparam._threads import get_num_threads
+from msparam._validation import check_shape
 from msparam.common import dtype as mstype
 
 __all__ = ["Tensor"]
@@ -46,14 +47,8 @@ def _to_numpy(input_data, dtype):
 
 
 def _check_shape(shape):
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (list, tuple)) or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape):
-        raise TypeError(f"For 'Tensor', 'shape' must be an int or a list/tuple of int, but got {shape!r}.")
-    if any(d < 0 for d in shape):
-        raise ValueError(f"For 'Tensor', 'shape' must not have negative dimensions, but got {shape!r}.")
-    return tuple(int(d) for d in shape)
+    return check_shape(shape, 0, "For 'Tensor', 'shape' must be an int or a list/tuple of int, but got {shape!r}.",
+                       "For 'Tensor', 'shape' must not have negative dimensions, but got {shape!r}.")
 
 
 class Tensor:
@@ -102,14 +97,6 @@ class Tensor:
             raise ValueError("For 'Tensor', 'shape' is only used together with 'init'.")
         self._array = _to_numpy(input_data, dtype)
         self.init = None
-
-    @classmethod
-    def _wrap(cls, array):
-        """A Tensor around ``array`` itself (no copy, no checks): for results msparam computed."""
-        tensor = object.__new__(Tensor)
-        tensor._array = array
-        tensor.init = None
-        return tensor
 
     @staticmethod
     def from_numpy(array):
@@ -284,6 +271,22 @@ class Tensor:
         return operator.index(self._values()[()]) if self.shape == () else operator.index(self._values())
 
     __hash__ = object.__hash__
+
+
+def wrap_array(array):
+    """Package-internal seam: a Tensor around the NumPy ``array`` itself (no copy, no checks).
+
+    For values msparam computed or allocated itself (layer outputs, checkpoint data): ``array``
+    must have a dtype msparam stores. ``Tensor.from_numpy`` is the checked public counterpart.
+    """
+    tensor = object.__new__(Tensor)
+    tensor._array = array
+    tensor.init = None
+    return tensor
+
+
+# Tensor's own methods use the seam under the short private name.
+Tensor._wrap = staticmethod(wrap_array)
 
 
 def _unwrap(value):

@@ -1,25 +1,26 @@
 """Layer Parameters drawn straight into their storage (the hot path of layer construction)."""
 from msparam._core._storage import array_empty
 from msparam.common import dtype as mstype
-from msparam.common.initializer import _REGISTRY, Initializer, initializer
-from msparam.common.parameter import Parameter
+from msparam.common.initializer import Initializer, initializer, resolve
+from msparam.common.parameter import Parameter, parameter_from_storage
+from msparam.parallel import parameters_stay_lazy
 
 __all__ = ["layer_parameter"]
 
-_FLOAT32 = mstype.float32._code
+_FLOAT32 = mstype.float32.storage_code
 # Initializers by name, with default arguments, shared: an Initializer holds only its arguments,
 # and creating one costs as much as the rest of a small layer's Parameter.
 _BY_NAME = {}
 
 
 def _named_initializer(name):
-    """The registered Initializer ``name`` (case-insensitive) with default arguments, or None."""
+    """The registered Initializer ``name`` (case-insensitive) with default arguments.
+
+    Raises ValueError, as ``initializer()`` does, for a name that is not registered.
+    """
     init = _BY_NAME.get(name)
     if init is None:
-        registered = _REGISTRY.get(name.lower())
-        if registered is None:
-            return None
-        init = _BY_NAME[name] = registered()
+        init = _BY_NAME[name] = resolve(name)
     return init
 
 
@@ -28,7 +29,8 @@ def layer_parameter(init, shape, name):
 
     An Initializer (or an initializer's name) fills the Parameter's storage directly instead of
     going through the lazy Tensor ``initializer()`` returns: same Initializer, same stream seed
-    draw, same values, a fraction of the time. Tensors and numbers take the general path.
+    draw, same values, a fraction of the time. Tensors and numbers take the general path, and so
+    does everything in parallel mode, where the Parameter stays lazy.
 
     Parameters
     ----------
@@ -38,9 +40,9 @@ def layer_parameter(init, shape, name):
     name : str
     """
     if isinstance(init, str):
-        init = _named_initializer(init) or init
-    if isinstance(init, Initializer):
+        init = _named_initializer(init)
+    if isinstance(init, Initializer) and not parameters_stay_lazy():
         values = array_empty(shape, _FLOAT32)
         init(values)
-        return Parameter._adopt(values, name)
+        return parameter_from_storage(values, name)
     return Parameter(initializer(init, list(shape)), name=name)

@@ -8,8 +8,9 @@ import numbers
 
 import numpy as np
 
-from msparam.common.tensor import Tensor
-from msparam.nn._checks import check_bool, check_number, float_input
+from msparam.common.tensor import Tensor, wrap_array
+from msparam._validation import check_bool
+from msparam.nn._checks import check_number, float_input
 from msparam.nn.cell import Cell
 
 __all__ = ["Softmin", "Softmax", "LogSoftmax", "ReLU", "ReLU6", "SiLU", "Tanh", "Tanhshrink", "Hardtanh",
@@ -43,7 +44,7 @@ class _Elementwise(Cell):
         compute = values.astype(np.float32) if values.dtype == np.float16 else values
         with np.errstate(over="ignore", under="ignore"):
             out = self._apply(compute)
-        return Tensor._wrap(np.asarray(out, dtype=values.dtype))
+        return wrap_array(np.asarray(out, dtype=values.dtype))
 
 
 class ReLU(_Elementwise):

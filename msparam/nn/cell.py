@@ -167,6 +167,21 @@ class Cell:
             param.name = param_name
         params[param_name] = param
 
+    def _register_layer_parameters(self, **parameters):
+        """Register a layer's own Parameters from its ``__init__``, without ``__setattr__``'s checks.
+
+        For a fresh layer, whose attributes cannot clash yet (construction is a hot path): each
+        Parameter is registered under its keyword, a None becomes a plain attribute (a layer
+        without bias has ``bias = None``).
+        """
+        state = self.__dict__
+        params = state["_params"]
+        for name, param in parameters.items():
+            if param is None:
+                state[name] = None
+            else:
+                params[name] = param
+
     def insert_child_to_cell(self, child_name, child_cell):
         """Register ``child_cell`` (a Cell or None) under ``child_name``, without renaming its Parameters."""
         if not isinstance(child_name, str) or not child_name or "." in child_name:
@@ -187,6 +202,54 @@ class Cell:
 
     def __call__(self, *args, **kwargs):
         return self.construct(*args, **kwargs)
+
+    def init_parameters_data(self, auto_parallel_mode=False, *, layouts=None):
+        """Draw the values of every lazy Parameter; returns ``{old Parameter: new Parameter}``.
+
+        Parameters
+        ----------
+        auto_parallel_mode : bool, default False
+            Only the Parameters of the parallel plan: those named in ``layouts``.
+        layouts : dict, optional
+            Parameter name -> MindSpore layout tuple (an msparam addition): those Parameters get
+            only this rank's slice (``Parameter.init_data(layout, set_sliced=True)``), the
+            others their full tensor.
+
+        Raises
+        ------
+        TypeError
+            If ``layouts`` is not a dict, or a layout is not a tuple.
+        ValueError
+            If ``layouts`` names no Parameter of this cell, or a layout does not fit its
+            Parameter; checked for every Parameter before any is drawn.
+
+        Notes
+        -----
+        Outside parallel mode a Parameter is drawn when it is created, so each maps to itself, as
+        an already initialised one does in MindSpore; msparam's ``init_data`` fills in place, so
+        old and new are the same object in parallel mode too.
+        """
+        from msparam.parallel import check_layout
+        if layouts is None:
+            layouts = {}
+        if not isinstance(layouts, dict):
+            raise TypeError(f"For 'init_parameters_data', 'layouts' must be a dict of Parameter name -> layout, "
+                            f"but got {type(layouts).__name__}.")
+        params = list(self.get_parameters())
+        unknown = set(layouts) - {param.name for param in params}
+        if unknown:
+            raise ValueError(f"For 'init_parameters_data', 'layouts' names {sorted(unknown)}, which are not "
+                             f"Parameters of this cell.")
+        for param in params:
+            if param.name in layouts and param.has_init:
+                check_layout(layouts[param.name], param.shape)
+        replaced = {}
+        for param in params:
+            layout = layouts.get(param.name)
+            if layout is None and auto_parallel_mode:
+                continue
+            replaced[param] = param.init_data(layout, set_sliced=layout is not None)
+        return replaced
 
     def set_train(self, mode=True):
         """Set ``training`` on this cell and every sub-cell; returns the cell."""

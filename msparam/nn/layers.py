@@ -5,9 +5,10 @@ import numpy as np
 
 from msparam._core._conv import Conv2dPlan
 from msparam._threads import get_num_threads
-from msparam.common.parameter import Parameter
-from msparam.common.tensor import Tensor
-from msparam.nn._checks import check_bool, check_int_pair, check_non_negative_int, check_positive_int, float_input
+from msparam.common.parameter import Parameter, values_version
+from msparam.common.tensor import Tensor, wrap_array
+from msparam._validation import check_bool
+from msparam.nn._checks import check_int_pair, check_non_negative_int, check_positive_int, float_input
 from msparam.nn._parameters import layer_parameter
 from msparam.nn.activation import get_activation
 from msparam.nn.cell import Cell
@@ -80,13 +81,9 @@ class Dense(Cell):
         # Plain settings skip Cell.__setattr__'s registration checks: construction is a hot path.
         self.__dict__.update(in_channels=in_channels, out_channels=out_channels, has_bias=has_bias,
                              activation=None, activation_flag=activation is not None)
-        # A fresh Cell has no attribute that could clash: register the named Parameters directly.
-        params = self.__dict__["_params"]
-        params["weight"] = layer_parameter(weight_init, (out_channels, in_channels), "weight")
-        if has_bias:
-            params["bias"] = layer_parameter(bias_init, (out_channels,), "bias")
-        else:
-            self.__dict__["bias"] = None
+        self._register_layer_parameters(
+            weight=layer_parameter(weight_init, (out_channels, in_channels), "weight"),
+            bias=layer_parameter(bias_init, (out_channels,), "bias") if has_bias else None)
         if activation is not None:
             self.activation = get_activation(activation, "Dense") if isinstance(activation, str) else activation
 
@@ -106,7 +103,7 @@ class Dense(Cell):
         out = values.astype(compute, copy=False) @ _as_compute(weight, dtype, compute).T
         if bias is not None:
             out += _as_compute(bias, dtype, compute)
-        result = Tensor._wrap(out.astype(dtype, copy=False))
+        result = wrap_array(out.astype(dtype, copy=False))
         return self.activation(result) if self.activation_flag else result
 
     def extend_repr(self):
@@ -177,12 +174,9 @@ class Conv2d(Cell):
             group=group, pad_mode=pad_mode, padding=padding, _pads=_check_padding(padding, pad_mode),
             data_format=_check_data_format(data_format), has_bias=check_bool(has_bias, "has_bias", "Conv2d"),
             weight_init=weight_init, bias_init=bias_init, _plan_key=None)
-        params = self.__dict__["_params"]  # as in Dense: direct registration
-        params["weight"] = layer_parameter(weight_init, shape, "weight")
-        if has_bias:
-            params["bias"] = layer_parameter(bias_init, (out_channels,), "bias")
-        else:
-            self.__dict__["bias"] = None
+        self._register_layer_parameters(
+            weight=layer_parameter(weight_init, shape, "weight"),
+            bias=layer_parameter(bias_init, (out_channels,), "bias") if has_bias else None)
 
     def _padding_for(self, height, width):
         if self.pad_mode == "pad":
@@ -216,8 +210,7 @@ class Conv2d(Cell):
         padding = self._check_input(values)
         weight, bias = self.weight, self.bias
         # The plan holds packed weights: rebuild it only when dtype, padding or a Parameter changed.
-        key = (values.dtype, padding, weight._version, id(weight._array),
-               None if bias is None else (bias._version, id(bias._array)))
+        key = (values.dtype, padding, values_version(weight), None if bias is None else values_version(bias))
         if key != self._plan_key:
             _check_parameter_shapes(self, weight, bias, (self.out_channels, self.in_channels // self.group,
                                                          *self.kernel_size))
@@ -225,7 +218,7 @@ class Conv2d(Cell):
             bias_values = None if bias is None else np.ascontiguousarray(bias.asnumpy(), dtype=values.dtype)
             self.__dict__["_plan"] = Conv2dPlan(packed, bias_values, self.stride, self.dilation, padding, self.group)
             self.__dict__["_plan_key"] = key
-        return Tensor._wrap(self._plan(values, get_num_threads()))
+        return wrap_array(self._plan(values, get_num_threads()))
 
     def __getstate__(self):
         # The compiled plan cannot be pickled or copied; it is rebuilt on the next call.
@@ -305,5 +298,5 @@ class ParameterUpdate(Cell):
         if tuple(x.shape) != tuple(param.shape):
             raise ValueError(f"For 'ParameterUpdate', the shape of the input 'x' must equal the parameter's "
                              f"shape {param.shape}, but got {x.shape}.")
-        param.set_data(Tensor._wrap(x.asnumpy().astype(param.asnumpy().dtype)))
-        return Tensor._wrap(param.asnumpy().copy())
+        param.set_data(wrap_array(x.asnumpy().astype(param.asnumpy().dtype)))
+        return wrap_array(param.asnumpy().copy())

@@ -32,7 +32,7 @@ __all__ = ["TYPE_NAMES", "write_checkpoint", "read_checkpoint", "SAFETENSORS_TYP
            "read_safetensors_tensors", "CHUNK_BYTES"]
 
 # MindSpore writes str(dtype) as tensor_type: "Float32", "Int8", "UInt8", "Bool", "Complex64", ...
-TYPE_NAMES = {np.dtype(t._nptype): t._name for t in mstype.all_types}
+TYPE_NAMES = {np.dtype(mstype.dtype_to_nptype(t)): str(t) for t in mstype.all_types}
 _NUMPY_BY_NAME = {name: dt for dt, name in TYPE_NAMES.items()}
 STRING_TYPE = "str"          # append_dict strings: UTF-32 bytes of a NumPy '<U' scalar, dims [0]
 RANDOM_OP_TAG = "random_op"  # raw random-generator state MindSpore may append

@@ -55,8 +55,9 @@ def normal(seed, count, mean, sigma):
     mean, sigma = float(np.float32(mean)), float(np.float32(sigma))
     pairs = (count + 1) // 2
     bits = philox_uint32(seed, 2 * pairs).reshape(pairs, 2)
+    # MindSpore clamps both uniforms below at 1e-7f (u2 = 0 gives a sine of about 6.3e-7 r).
     u1 = np.maximum(_unit_float(bits[:, 0]), np.float32(1e-7)).astype(np.float64)
-    u2 = _unit_float(bits[:, 1]).astype(np.float64)
+    u2 = np.maximum(_unit_float(bits[:, 1]), np.float32(1e-7)).astype(np.float64)
     r = np.sqrt(-2.0 * _libm(math.log, u1)) * sigma
     theta = 2.0 * float(np.float32(3.1415926)) * u2
     out = np.empty((pairs, 2), np.float64)

@@ -92,3 +92,11 @@ def test_type_groups():
     assert mstype.float_type == (ms.float16, ms.float32, ms.float64)
     assert ms.bool_ not in mstype.number_type
     assert set(mstype.number_type) | {ms.bool_} == set(mstype.all_types)
+
+
+def test_storage_code_is_read_only_and_generic_types_have_none():
+    from msparam._core._storage import array_empty
+    assert array_empty((2,), ms.float64.storage_code).dtype == np.float64
+    assert ms.number.storage_code == -1
+    with pytest.raises(AttributeError):
+        ms.float32.storage_code = 3

@@ -191,3 +191,25 @@ def test_set_data_from_any_dtype_converts_or_refuses_and_keeps_the_old_values(ar
         assert same_values(p.asnumpy(), before)
     else:
         assert p.dtype is msdtype(array) and np.all(p.asnumpy() == 0)
+
+
+# --- package-internal seams -------------------------------------------------------------------
+def test_parameter_from_storage_owns_the_array():
+    from msparam.common.parameter import parameter_from_storage
+    values = np.arange(3, dtype=np.float32)
+    p = parameter_from_storage(values, "w")
+    assert p.asnumpy() is values
+    assert (type(p), p.name, p.requires_grad, p.layerwise_parallel) == (ms.Parameter, "w", True, False)
+
+
+def test_values_version_follows_msparam_writes():
+    from msparam.common.parameter import values_version
+    p = ms.Parameter(np.zeros(3, np.float32), name="w")
+    seen = {values_version(p)}
+    p.set_data(ms.Tensor(np.ones(3, np.float32)))
+    seen.add(values_version(p))
+    p[0] = 5.0
+    seen.add(values_version(p))
+    p.set_data(ms.Tensor(np.ones(4, np.float32)), slice_shape=True)  # a new buffer
+    seen.add(values_version(p))
+    assert len(seen) == 4

@@ -156,3 +156,10 @@ def test_lazy_tensor_pickles_lazily():
     restored = pickle.loads(pickle.dumps(t))
     assert restored.has_init and restored.init_data().asnumpy().tolist() == [1, 1]
     assert t.has_init
+
+
+def test_wrap_array_shares_the_array():
+    from msparam.common.tensor import wrap_array
+    values = np.arange(4, dtype=np.int32)
+    tensor = wrap_array(values)
+    assert type(tensor) is ms.Tensor and tensor.asnumpy() is values and tensor.dtype == ms.int32

@@ -239,3 +239,13 @@ def test_none_attribute_becomes_a_parameter_and_failures_keep_it():
     with pytest.raises(KeyError):
         setattr(cell, "a.b", ms.Parameter(1.0))
     assert cell.__dict__["a.b"] is None and list(cell.parameters_dict()) == ["slot"]
+
+
+def test_register_layer_parameters_registers_parameters_and_plain_nones():
+    cell = nn.Cell()
+    weight = ms.Parameter(np.ones(2, np.float32), name="weight")
+    cell._register_layer_parameters(weight=weight, bias=None)
+    assert cell.weight is weight and cell.bias is None
+    assert list(cell.parameters_dict()) == ["weight"]
+    cell.bias = 3  # a plain attribute, not a Parameter slot
+    assert cell.bias == 3

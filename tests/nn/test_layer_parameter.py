@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 import msparam as ms
-from msparam.common.initializer import _REGISTRY, Normal, Uniform, initializer
+from msparam.common.initializer import Normal, Uniform, initializer, registered_initializers
 from msparam.nn._parameters import layer_parameter
 
-INITS = sorted(_REGISTRY) + ["NORMAL", "Ones", Normal(0.2, 1.0), Uniform(3.0), 0.5, 7,
+INITS = sorted(registered_initializers()) + ["NORMAL", "Ones", Normal(0.2, 1.0), Uniform(3.0), 0.5, 7,
                             ms.Tensor(np.arange(12, dtype=np.float32).reshape(4, 3))]
 
 

@@ -1,0 +1,115 @@
+"""The process group msparam's parallel code talks to: MPI's COMM_WORLD through mpi4py, or one
+rank of one when mpi4py is missing or the script was not started by ``mpiexec``.
+
+Only what msparam needs: a barrier, object broadcast/gather, an error agreement that never lets
+one rank wait for a rank that has already raised, and raw byte transfers of NumPy arrays (any
+dtype, as MPI.BYTE, so float16 and bfloat16 need no MPI datatype).
+"""
+import os
+
+import numpy as np
+
+__all__ = ["World", "SingleProcess", "launched_size", "open_mpi_world"]
+
+# Set by the launchers (MPICH/Hydra, Open MPI, PMIx, Slurm) in every process they start.
+_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+
+
+def launched_size():
+    """The number of processes an MPI launcher says it started, or 1."""
+    for variable in _SIZE_VARIABLES:
+        value = os.environ.get(variable)
+        if value and value.isdigit():
+            return int(value)
+    return 1
+
+
+class SingleProcess:
+    """Rank 0 of a group of one: every collective is the identity."""
+
+    rank = 0
+    size = 1
+
+    def barrier(self):
+        pass
+
+    def bcast(self, value, root=0):
+        return value
+
+    def allgather(self, value):
+        return [value]
+
+    def gather(self, value, root=0):
+        return [value]
+
+    def agree(self, error):
+        """Raise ``error`` (an exception or None); with one rank nobody else is waiting."""
+        if error is not None:
+            raise error
+
+    def send_array(self, array, dest):
+        raise RuntimeError("A group of one rank has nobody to send to.")
+
+    def recv_array_into(self, out, source):
+        raise RuntimeError("A group of one rank has nobody to receive from.")
+
+    def free(self):
+        pass
+
+
+class World:
+    """An mpi4py communicator (a duplicate of COMM_WORLD, so msparam's messages never mix with the
+    user's own)."""
+
+    def __init__(self, comm):
+        self._comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+
+    def barrier(self):
+        self._comm.Barrier()
+
+    def bcast(self, value, root=0):
+        return self._comm.bcast(value, root=root)
+
+    def allgather(self, value):
+        return self._comm.allgather(value)
+
+    def gather(self, value, root=0):
+        return self._comm.gather(value, root=root)
+
+    def agree(self, error):
+        """Every rank learns whether any rank failed: the local ``error`` is raised where it
+        happened, a RuntimeError naming the failed ranks everywhere else, so no rank is left
+        waiting in a later collective for one that gave up."""
+        failed = self._comm.allgather(None if error is None else f"{type(error).__name__}: {error}")
+        if error is not None:
+            raise error
+        ranks = [rank for rank, message in enumerate(failed) if message is not None]
+        if ranks:
+            raise RuntimeError(f"Rank(s) {ranks} failed: {failed[ranks[0]]}")
+
+    def send_array(self, array, dest):
+        self._comm.Send([np.ascontiguousarray(array).reshape(-1).view(np.uint8), _mpi().BYTE], dest=dest)
+
+    def recv_array_into(self, out, source):
+        """Receive into the C-contiguous array ``out`` (its bytes, whatever its dtype)."""
+        self._comm.Recv([out.reshape(-1).view(np.uint8), _mpi().BYTE], source=source)
+
+    def free(self):
+        self._comm.Free()
+
+
+def _mpi():
+    from mpi4py import MPI
+    return MPI
+
+
+def open_mpi_world():
+    """A World over mpi4py's COMM_WORLD, or None when mpi4py (or the MPI library it loads) is
+    missing."""
+    try:
+        MPI = _mpi()
+    except (ImportError, RuntimeError):
+        return None
+    return World(MPI.COMM_WORLD.Dup())

@@ -1,0 +1,79 @@
+"""A slice of a tensor as runs of its C-order elements, and random fills of exactly those runs.
+
+A slice ``bounds = ((start, stop), ...)`` of a C-contiguous tensor is a set of equal-length runs of
+consecutive flat indices: the dimensions after the last one that is cut are whole and join the
+run.  msparam's random fills are counter-based (element i of a stream depends only on the seed and
+i, and a fill can start at any multiple of 4), so each run is filled from its own start and the
+slice equals ``full[slice]`` bit for bit, at a cost proportional to the slice.
+"""
+import math
+
+import numpy as np
+
+__all__ = ["slice_runs", "fill_random_slice", "slice_of"]
+
+# float32 values per staging piece when the slice is not float32: as initializer.py's fills.
+_STAGING_PIECE = 1 << 18
+_BLOCK = 4  # a fill starts on a Philox block of 4 uint32
+
+
+def slice_of(bounds):
+    """The NumPy index of ``bounds``."""
+    return tuple(slice(start, stop) for start, stop in bounds)
+
+
+def slice_runs(full_shape, bounds):
+    """``(starts, length)``: the flat indices in ``full_shape`` where each run of the slice starts
+    (an int64 array, in the slice's C order) and the common run length."""
+    full_shape = tuple(full_shape)
+    cut = [dim for dim, (size, (start, stop)) in enumerate(zip(full_shape, bounds)) if stop - start != size]
+    if not cut:
+        return np.zeros(1, np.int64), math.prod(full_shape)
+    last = cut[-1]
+    inner = math.prod(full_shape[last + 1:])
+    length = (bounds[last][1] - bounds[last][0]) * inner
+    starts = np.array([bounds[last][0] * inner], np.int64)
+    stride = inner * full_shape[last]
+    for dim in range(last - 1, -1, -1):
+        start, stop = bounds[dim]
+        offsets = np.arange(start, stop, dtype=np.int64) * stride
+        starts = (offsets[:, None] + starts[None, :]).reshape(-1)
+        stride *= full_shape[dim]
+    return starts, length
+
+
+def _fill_run(fill, seed, params, out, start):
+    """Elements ``start .. start + out.size - 1`` of the fill into the float32 array ``out``.
+
+    A fill must start on a multiple of 4; an unaligned head is taken from one aligned block (a
+    normal fill's Box-Muller pairs never straddle a block, so the head's values are the ones the
+    whole fill gives).
+    """
+    head = (-start) % _BLOCK
+    if head:
+        block = np.empty(_BLOCK, np.float32)
+        fill(seed, block, *params, start=start - (_BLOCK - head))
+        taken = min(head, out.size)
+        out[:taken] = block[_BLOCK - head:_BLOCK - head + taken]
+        out, start = out[taken:], start + taken
+    if out.size:
+        fill(seed, out, *params, start=start)
+
+
+def fill_random_slice(out, fill, seed, params, full_shape, bounds):
+    """Fill ``out`` (C-contiguous, the slice's shape, any float dtype) with ``full[slice]`` of the
+    random fill ``fill(seed, ..., *params)`` of an array of ``full_shape``."""
+    starts, length = slice_runs(full_shape, bounds)
+    flat = out.reshape(-1)
+    if out.dtype == np.float32:
+        for index, start in enumerate(starts.tolist()):
+            _fill_run(fill, seed, params, flat[index * length:(index + 1) * length], start)
+        return
+    # Other dtypes: float32 values through a bounded staging piece, cast as the whole fill casts.
+    piece = np.empty(min(flat.size, _STAGING_PIECE), np.float32)
+    for index, start in enumerate(starts.tolist()):
+        for offset in range(0, length, piece.size):
+            count = min(piece.size, length - offset)
+            _fill_run(fill, seed, params, piece[:count], start + offset)
+            position = index * length + offset
+            flat[position:position + count] = piece[:count]
