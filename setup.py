@@ -23,7 +23,7 @@ else:
 # Extra flags per module.  The random core reproduces MindSpore's unfused double arithmetic
 # ((b - a) * u + a, mean + r * cos(theta)), so GCC must not contract it into FMAs.
 MODULE_COMPILE_ARGS = {} if sys.platform == "win32" else {
-    "msparam._core._random": ["-ffp-contract=off"],
+    "msparam._core._philox_fill": ["-ffp-contract=off"],
 }
 
 DIRECTIVES = {

@@ -7,7 +7,7 @@ round the mean of CALLS constructions) and every case reports, in its extra_info
 - ``msparam_us`` / ``torch_us``: the median over ROUNDS of the per-construction time;
 - ``ratio``: the median of the per-round ratios msparam / torch (issue 4's target: <= 0.3);
 - ``fill_us``, ``seed_us`` and ``fill_share``: the part of msparam's time spent drawing the
-  'normal' weight, i.e. ``msparam.common._random.fill_normal`` on the weight's buffer and the
+  'normal' weight, i.e. ``msparam.common._checked_fill.fill_normal`` on the weight's buffer and the
   stream-seed draw (``next_stream_seed``) that precedes it, measured separately.
 
 torch is optional: without it the msparam timings and the fill share are still reported.
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from msparam import nn
-from msparam.common import _random
+from msparam.common import _checked_fill
 from msparam.common.seed import next_stream_seed
 
 try:
@@ -51,7 +51,7 @@ def fill_seconds(shape):
     seed = next_stream_seed()
     fills, seeds = [], []
     for _ in range(ROUNDS):
-        fills.append(per_call_seconds(lambda: _random.fill_normal(seed, buffer, 0.0, 0.01)))
+        fills.append(per_call_seconds(lambda: _checked_fill.fill_normal(seed, buffer, 0.0, 0.01)))
         seeds.append(per_call_seconds(next_stream_seed))
     return statistics.median(fills), statistics.median(seeds)
 

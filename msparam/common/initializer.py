@@ -10,7 +10,7 @@ import numpy as np
 
 from msparam._core._storage import array_fill
 from msparam._threads import get_num_threads
-from msparam.common import _random
+from msparam.common import _checked_fill
 from msparam.common import dtype as mstype
 from msparam.common.seed import next_stream_seed
 from msparam.common.tensor import Tensor
@@ -74,7 +74,7 @@ def _fill_normal(arr, mean, sigma):
     """Fill ``arr`` from Normal(mean, sigma**2); a negative ``sigma`` is refused before any draw."""
     if sigma < 0:
         raise ValueError(f"The standard deviation 'sigma' of a normal fill must be >= 0, but got {sigma}.")
-    _fill_random(arr, _random.fill_normal, mean, sigma)
+    _fill_random(arr, _checked_fill.fill_normal, mean, sigma)
 
 
 def _check_real(owner, name, value):
@@ -204,7 +204,7 @@ class Uniform(Initializer):
         self.scale = scale
 
     def _initialize(self, arr):
-        _fill_random(arr, _random.fill_uniform, -self.scale, self.scale)
+        _fill_random(arr, _checked_fill.fill_uniform, -self.scale, self.scale)
 
 
 @_register()
@@ -265,7 +265,7 @@ class XavierUniform(Initializer):
     def _initialize(self, arr):
         fan_in, fan_out = _calculate_fan_in_and_fan_out(arr.shape)
         boundary = self.gain * math.sqrt(6.0 / (fan_in + fan_out))
-        _fill_random(arr, _random.fill_uniform, -boundary, boundary)
+        _fill_random(arr, _checked_fill.fill_uniform, -boundary, boundary)
 
 
 @_register("xavier_normal")
@@ -363,7 +363,7 @@ class HeUniform(_HeInitializer):
 
     def _initialize(self, arr):
         boundary = math.sqrt(3.0) * self._std(arr.shape)
-        _fill_random(arr, _random.fill_uniform, -boundary, boundary)
+        _fill_random(arr, _checked_fill.fill_uniform, -boundary, boundary)
 
 
 @_register("he_normal")
@@ -629,7 +629,7 @@ class VarianceScaling(Initializer):
             _fill_normal(arr, 0, np.sqrt(scale))
         else:
             limit = np.sqrt(3.0 * scale)
-            _fill_random(arr, _random.fill_uniform, -limit, limit)
+            _fill_random(arr, _checked_fill.fill_uniform, -limit, limit)
 
 
 @_register()
@@ -690,7 +690,7 @@ class TruncatedNormal(Initializer):
         self.sigma, self.mean, self.a, self.b = sigma, mean, a, b
 
     def _initialize(self, arr):
-        _fill_random(arr, _random.fill_truncated_normal, self.mean, self.sigma, self.a, self.b)
+        _fill_random(arr, _checked_fill.fill_truncated_normal, self.mean, self.sigma, self.a, self.b)
 
 
 def _check_shape(shape):

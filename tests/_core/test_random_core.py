@@ -1,15 +1,18 @@
 """The compiled random core against an independent NumPy/libm reference, across ISAs, sizes and
 thread counts, and the exactness of its fast normal path."""
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import msparam as ms
-from msparam._core import _random as core
+from msparam._core import _philox_fill as core
 from msparam.common.seed import next_stream_seed
 import philox_reference
-from philox_reference import normal, truncated_normal, uniform
+from philox_reference import normal, normal_from_bits, truncated_normal, uniform
 
 EPS = np.finfo(np.float64).eps
 ISAS = core.available_isas()
@@ -73,6 +76,68 @@ def test_start_skips_ahead_in_the_stream(kind, params):
         assert same_bits(out, whole[start:start + n]), (start, n)
     with pytest.raises(ValueError, match="'start'"):
         getattr(core, f"fill_{kind}")(8, out, *params, 1, start=6)
+
+
+LOW23 = np.uint32(0x7FFFFF)
+
+
+@pytest.mark.parametrize("mean, sigma", [(0.0, 1.0), (0.5, 2.0)])
+@pytest.mark.parametrize("isa", ISAS)
+def test_both_box_muller_uniforms_are_clamped_in_every_lane(isa, mean, sigma):
+    # MindSpore clamps u1 AND u2 below at 1e-7f.  Crafted stream numbers put a pair whose u1
+    # (k % 3 == 0), u2 (k % 3 == 1) or both (k % 3 == 2) have all low 23 bits zero into every
+    # lane of the vector loop and into the scalar tail (n odd: the last pair gives its cosine only).
+    n = 16 * 12 + 7
+    words = np.random.default_rng(12).integers(0, 2**32, (n + 3) // 4 * 4, dtype=np.uint32)
+    pair = np.arange(words.size // 2)
+    words[0::2][pair % 3 != 1] &= ~LOW23
+    words[1::2][pair % 3 != 0] &= ~LOW23
+    out = np.full(n, np.nan, np.float32)
+    core.values_from_bits("normal", words, out, (mean, sigma), isa)
+    assert same_bits(out, normal_from_bits(words, n, mean, sigma))
+    # A clamped u2 gives theta = 2 pi 1e-7f, so its sine element is not mean + r sin(0) = mean.
+    sines = out[1::2]
+    clamped_u2 = (pair[:sines.size] % 3 != 0)
+    assert clamped_u2.sum() >= 16 * 12 // 3 and np.all(sines[clamped_u2] != np.float32(mean))
+
+
+# Where MindSpore 2.10 itself showed the u2 clamp: ms.set_seed(1487730662), then
+# initializer(Normal(1.0), (29202,)) has 6.869749e-07 (r sin(2 pi 1e-7f)) at index 29201.
+MINDSPORE_U2_CLAMP = {"seed": 1487730662, "index": 29201, "value": np.float32(6.869749e-07)}
+# In a fresh interpreter (the MSPARAM_CPU_ISA cap is read at import): that element through the public
+# initializer, then through core fills whose start puts its pair into every even lane of the
+# vector loop (starts are whole blocks, two pairs) and into the scalar tail; one hex word each.
+U2_CLAMP_PROBE = """
+import sys
+import numpy as np
+import msparam as ms
+from msparam._core import _philox_fill
+from msparam.common.initializer import Normal, initializer
+from msparam.common.seed import next_stream_seed
+seed, index = int(sys.argv[1]), int(sys.argv[2])
+ms.set_seed(seed)
+values = [initializer(Normal(1.0), (index + 1,)).init_data().asnumpy()[index]]
+ms.set_seed(seed)
+stream = next_stream_seed()
+pair_start = index - index % 2
+for before in range(0, 64, 4):
+    for after in (2, 34):
+        out = np.empty(before + after, np.float32)
+        _philox_fill.fill_normal(stream, out, 0.0, 1.0, 1, start=pair_start - before)
+        values.append(out[before + index % 2])
+print(_philox_fill.available_isas()[-1], " ".join(f"{v.view(np.uint32):08x}" for v in values))
+"""
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_mindspore_u2_clamp_case_on_every_isa_path(isa):
+    env = dict(os.environ, MSPARAM_CPU_ISA=isa)
+    done = subprocess.run([sys.executable, "-c", U2_CLAMP_PROBE, str(MINDSPORE_U2_CLAMP["seed"]),
+                           str(MINDSPORE_U2_CLAMP["index"])], env=env, capture_output=True, text=True,
+                          check=True)
+    ran, *words = done.stdout.split()
+    assert ran == isa and len(words) == 1 + 16 * 2
+    assert set(words) == {f"{MINDSPORE_U2_CLAMP['value'].view(np.uint32):08x}"}
 
 
 @pytest.mark.parametrize("isa", FAST_ISAS)
