@@ -6,10 +6,12 @@ import numpy.typing as npt
 
 __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "values_from_bits",
            "stream_numbers", "available_isas", "normal_part_errors", "truncated_normal_erf_inv_error", "NORMAL_TOLERANCE",
-           "TRUNCNORM_TOLERANCE", "CHUNK"]
+           "TRUNCNORM_TOLERANCE", "NORMAL_PART_ERROR", "TRUNCNORM_ERF_INV_ERROR", "CHUNK"]
 
 NORMAL_TOLERANCE: float
 TRUNCNORM_TOLERANCE: float
+NORMAL_PART_ERROR: float
+TRUNCNORM_ERF_INV_ERROR: float
 CHUNK: int
 
 def available_isas() -> list[str]: ...

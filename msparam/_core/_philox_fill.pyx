@@ -18,6 +18,8 @@ cdef extern from "random_kernels.h" nogil:
     int MSP_ISA_AVX512
     double MSP_NORMAL_TOLERANCE
     double MSP_TRUNCNORM_TOLERANCE
+    double MSP_NORMAL_PART_ERROR
+    double MSP_TRUNCNORM_ERF_INV_ERROR
     ctypedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, Py_ssize_t nblocks,
                                       uint32_t *out)
     ctypedef void (*msp_map_fn)(const uint32_t *bits, float *out, Py_ssize_t n,
@@ -38,12 +40,15 @@ cdef extern from "random_kernels.h" nogil:
 
 __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "values_from_bits",
            "stream_numbers", "available_isas", "normal_part_errors", "truncated_normal_erf_inv_error", "NORMAL_TOLERANCE",
-           "TRUNCNORM_TOLERANCE", "CHUNK"]
+           "TRUNCNORM_TOLERANCE", "NORMAL_PART_ERROR", "TRUNCNORM_ERF_INV_ERROR", "CHUNK"]
 
 _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
 _BEST_ISA = msp_cpu_isa()
 NORMAL_TOLERANCE = MSP_NORMAL_TOLERANCE
 TRUNCNORM_TOLERANCE = MSP_TRUNCNORM_TOLERANCE
+# The error bounds of the vector parts that the exactness arguments assume (random_kernels.h).
+NORMAL_PART_ERROR = MSP_NORMAL_PART_ERROR
+TRUNCNORM_ERF_INV_ERROR = MSP_TRUNCNORM_ERF_INV_ERROR
 
 # Elements per parallel chunk: a multiple of 4, so every chunk starts on a Philox block (and a
 # normal pair).  A fill of one chunk or less runs on the calling thread: no OpenMP team to wake.

@@ -6,7 +6,7 @@ import pytest
 
 import msparam as ms
 from msparam.common import _checked_fill
-from msparam.common.initializer import Normal, TruncatedNormal, Uniform, initializer
+from msparam.common.initializer import _STAGING_PIECE, Normal, TruncatedNormal, Uniform, initializer
 
 
 def test_truncated_normal_rounds_parameters_to_float32_first():
@@ -71,8 +71,8 @@ def test_bad_start(start, error):
 
 @pytest.mark.parametrize("init", [Normal(0.2), Uniform(0.5), TruncatedNormal(0.3)])
 def test_other_dtypes_and_layouts_are_the_float32_fill_cast(init):
-    # Large enough to take several staging pieces, and not a multiple of any of them.
-    shape = (3, 100003)
+    # Three staging pieces and a part of one: several pieces, the last one short.
+    shape = (3, _STAGING_PIECE + 1)
     ms.set_seed(4)
     expected = initializer(init, shape, ms.float32).init_data().asnumpy()
     for dtype in (ms.float16, ms.float64):
@@ -92,4 +92,4 @@ def test_a_float16_fill_needs_no_float32_copy_of_the_output():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     output_bytes = 2 * shape[0] * shape[1]
-    assert peak < 1.2 * output_bytes + (1 << 20)  # output + one 1 MB staging piece
+    assert peak < 1.2 * output_bytes + 4 * _STAGING_PIECE  # output + one float32 staging piece
