@@ -19,8 +19,8 @@ class Conv2dPlan:
     isa: str
     def __init__(
         self,
-        weight: npt.NDArray[np.floating],
-        bias: Optional[npt.NDArray[np.floating]],
+        weight_shape: tuple[int, int, int, int],
+        dtype: npt.DTypeLike,
         stride: tuple[int, int],
         dilation: tuple[int, int],
         padding: tuple[int, int, int, int],
@@ -31,7 +31,13 @@ class Conv2dPlan:
     def output_shape(self, input_shape: tuple[int, int, int, int]) -> tuple[int, int, int, int]: ...
     def pixel_blocking(self, h: int, w: int) -> tuple[int, bool, bool]: ...
     def path_for(self, input_shape: tuple[int, int, int, int]) -> str: ...
-    def __call__(self, x: npt.NDArray[np.floating], num_threads: int) -> npt.NDArray[np.floating]: ...
+    def __call__(
+        self,
+        x: npt.NDArray[np.floating],
+        weight: npt.NDArray[np.floating],
+        bias: Optional[npt.NDArray[np.floating]],
+        num_threads: int,
+    ) -> npt.NDArray[np.floating]: ...
 
 def conv2d_forward(
     x: npt.NDArray[np.floating],

@@ -10,7 +10,7 @@ import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange, threadid
 from openmp cimport omp_get_num_threads
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 
 cnp.import_array()
 
@@ -49,6 +49,10 @@ cdef extern from "conv_kernels.h" nogil:
     void msp_gather_f32(int isa, const float *src, Py_ssize_t stride, float *dst, Py_ssize_t n)
     void msp_gather_f64(int isa, const double *src, Py_ssize_t stride, double *dst,
                         Py_ssize_t n)
+    void msp_pack_panel_f32(const float *w, Py_ssize_t cg_out, Py_ssize_t K, Py_ssize_t mr,
+                            Py_ssize_t nb, Py_ssize_t block, float *panels)
+    void msp_pack_panel_f64(const double *w, Py_ssize_t cg_out, Py_ssize_t K, Py_ssize_t mr,
+                            Py_ssize_t nb, Py_ssize_t block, double *panels)
     ctypedef struct msp_dw_geometry:
         Py_ssize_t H, W, kh, kw, dh, dw, top, left, H_out, W_out
         const void *zeros
@@ -68,6 +72,8 @@ _TINY_MACS = 1 << 18
 # are transposed one value at a time.
 _STORE_MACS = (2, 32)
 _KERNELS = ("pixel_vectors", "channel_vectors")
+# Weight sizes (bytes) from which the change check is split across the threads.
+cdef Py_ssize_t _PARALLEL_COMPARE_BYTES = 1 << 18
 
 
 def available_isas():
@@ -401,17 +407,6 @@ cdef void _depthwise_forward(const floating *x, floating *out, const floating *w
                     memcpy(row, flat + oy * Wq, W_out * sizeof(floating))
 
 
-def _pack_weights(w, group, mr, dtype):
-    """(group, block, K, MR) panels, output channels zero-padded to whole blocks: the kernel
-    streams one MR-wide row of weights per reduction index."""
-    c_out = w.shape[0]
-    cg_out, k = c_out // group, int(np.prod(w.shape[1:]))
-    nb = -(-cg_out // mr)
-    blocks = np.zeros((group, nb * mr, k), dtype)
-    blocks[:, :cg_out] = w.reshape(group, cg_out, k)
-    return np.ascontiguousarray(blocks.reshape(group, nb, mr, k).transpose(0, 1, 3, 2))
-
-
 def _pair(value, name):
     try:
         items = tuple(value)
@@ -428,14 +423,15 @@ _DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 cdef class Conv2dPlan:
-    """A Conv2d forward pass with its weights packed once for the selected kernel.
+    """A Conv2d forward pass planned once for a weight shape and dtype; the weights come with
+    every call.
 
     Parameters
     ----------
-    weight : ndarray of shape (C_out, C_in / group, kh, kw)
-        float16, float32 or float64.
-    bias : ndarray of shape (C_out,) or None
-        Same dtype as ``weight``.
+    weight_shape : (int, int, int, int)
+        (C_out, C_in / group, kh, kw), positive.
+    dtype : float16, float32 or float64
+        Of the inputs, weights and bias of every call.
     stride : (int, int)
         (sh, sw), positive.
     dilation : (int, int)
@@ -452,6 +448,13 @@ cdef class Conv2dPlan:
 
     Notes
     -----
+    Each call computes with the weights and bias it is given, whatever wrote them since the last
+    call (``asnumpy()``, the buffer protocol, DLPack, ... leave no trace to check).  The dense
+    paths keep their kernels' packed panels of the last weights and a copy of those weights,
+    compared byte for byte with each call's (a ``memcmp``, a few per cent of the convolution
+    where the weights are largest against the work); any difference packs them again.  The
+    depthwise path reads the weights as given.
+
     float16 is computed in float32 and rounded back once.  Paths (``path`` attribute):
     ``'depthwise'`` (one input and one output channel per group; stride 1 reads the input in
     place), ``'pointwise'`` (1x1, stride 1, no padding: read in place), ``'direct'``
@@ -461,9 +464,8 @@ cdef class Conv2dPlan:
     The dense paths use one of two register-blocked kernels, chosen per input size by estimated
     work (:meth:`pixel_blocking`): pixel vectors (output pixels in SIMD registers, weights
     broadcast; contiguous stores) or channel vectors (output channels in SIMD registers;
-    blocks of any pixel count, e.g. one 14-pixel row).  Weights are packed for both once.
-    Every output value is one dot product summed in a fixed order, so results do not depend
-    on the thread count.
+    blocks of any pixel count, e.g. one 14-pixel row).  Every output value is one dot product
+    summed in a fixed order, so results do not depend on the thread count.
     """
     cdef readonly object dtype
     cdef readonly tuple weight_shape
@@ -475,28 +477,33 @@ cdef class Conv2dPlan:
     cdef int _isa
     cdef int _mr[2]
     cdef int _nr[2]
-    cdef object _wpack, _bias, _compute_dtype
+    cdef object _compute_dtype
+    cdef tuple _packed
     cdef dict _tap_cache
     cdef dict _call_cache
     cdef Py_ssize_t _macs_per_output
 
-    def __init__(self, weight, bias, stride, dilation, padding, group, isa=None, kernel=None):
-        if not isinstance(weight, np.ndarray):
-            raise TypeError(f"For 'Conv2dPlan', 'weight' must be a numpy.ndarray, but got "
-                            f"{type(weight).__name__}.")
-        if weight.dtype not in _DTYPES:
-            raise TypeError(f"For 'Conv2dPlan', 'weight' dtype must be float16, float32 or "
-                            f"float64, but got {weight.dtype}.")
-        if weight.ndim != 4 or 0 in weight.shape:
-            raise ValueError(f"For 'Conv2dPlan', 'weight' must be a non-empty 4-D array "
-                             f"(C_out, C_in/group, kh, kw), but got shape {weight.shape}.")
+    def __init__(self, weight_shape, dtype, stride, dilation, padding, group, isa=None,
+                 kernel=None):
+        weight_shape = _pair(weight_shape, "weight_shape")
+        if len(weight_shape) != 4 or min(weight_shape) < 1:
+            raise ValueError(f"For 'Conv2dPlan', 'weight_shape' must be four positive ints "
+                             f"(C_out, C_in/group, kh, kw), but got {weight_shape}.")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"For 'Conv2dPlan', 'dtype' must be float16, float32 or float64, "
+                            f"but got {dtype!r}.") from None
+        if dtype not in _DTYPES:
+            raise TypeError(f"For 'Conv2dPlan', 'dtype' must be float16, float32 or float64, "
+                            f"but got {dtype}.")
         if isinstance(group, bool) or not isinstance(group, (int, np.integer)):
             raise TypeError(f"For 'Conv2dPlan', 'group' must be int, but got "
                             f"{type(group).__name__}.")
         group = int(group)
         if group < 1:
             raise ValueError(f"For 'Conv2dPlan', 'group' must be positive, but got {group}.")
-        c_out = weight.shape[0]
+        c_out = weight_shape[0]
         if c_out % group:
             raise ValueError(f"For 'Conv2dPlan', 'group' ({group}) must divide the weight's "
                              f"output channels ({c_out}).")
@@ -512,16 +519,6 @@ cdef class Conv2dPlan:
         if len(padding) != 4 or min(padding) < 0:
             raise ValueError(f"For 'Conv2dPlan', 'padding' must be four non-negative ints "
                              f"(top, bottom, left, right), but got {padding}.")
-        if bias is not None:
-            if not isinstance(bias, np.ndarray):
-                raise TypeError(f"For 'Conv2dPlan', 'bias' must be a numpy.ndarray or None, "
-                                f"but got {type(bias).__name__}.")
-            if bias.dtype != weight.dtype:
-                raise TypeError(f"For 'Conv2dPlan', 'bias' dtype ({bias.dtype}) must equal "
-                                f"the weight dtype ({weight.dtype}).")
-            if bias.shape != (c_out,):
-                raise ValueError(f"For 'Conv2dPlan', 'bias' must have shape ({c_out},), but "
-                                 f"got {bias.shape}.")
         if isa is None:
             self._isa = _BEST_ISA
         else:
@@ -537,31 +534,23 @@ cdef class Conv2dPlan:
         self._orientations = (0, 1) if kernel is None else (_KERNELS.index(kernel),)
         self._tap_cache = {}
         self._call_cache = {}
-        self._macs_per_output = int(np.prod(weight.shape[1:]))
-        self.dtype = weight.dtype
-        self.weight_shape = tuple(weight.shape)
+        self._packed = (None, [None, None])
+        self._macs_per_output = int(np.prod(weight_shape[1:]))
+        self.dtype = dtype
+        self.weight_shape = weight_shape
         self.stride, self.dilation, self.padding, self.group = stride, dilation, padding, group
-        self._compute_dtype = np.dtype(np.float64 if weight.dtype == np.float64 else np.float32)
+        self._compute_dtype = np.dtype(np.float64 if dtype == np.float64 else np.float32)
         is_double = self._compute_dtype == np.float64
         for cv in range(2):
             self._mr[cv] = msp_conv_mr(self._isa, is_double, cv)
             self._nr[cv] = msp_conv_nr(self._isa, is_double, cv)
-
-        kh, kw = weight.shape[2:]
-        cg_in, cg_out = weight.shape[1], c_out // group
-        w = np.asarray(weight, dtype=self._compute_dtype)
-        self._bias = None if bias is None else np.ascontiguousarray(bias, self._compute_dtype)
-        if cg_in == 1 and cg_out == 1:
+        _, cg_in, kh, kw = weight_shape
+        if cg_in == 1 and c_out == group:
             self.path = "depthwise"
-            self._wpack = np.ascontiguousarray(w.reshape(c_out, kh * kw))
+        elif kh == 1 and kw == 1 and stride == (1, 1) and padding == (0, 0, 0, 0):
+            self.path = "pointwise"
         else:
-            if kh == 1 and kw == 1 and stride == (1, 1) and padding == (0, 0, 0, 0):
-                self.path = "pointwise"
-            else:
-                self.path = "direct"
-            # One packing per kernel orientation, indexed by ``channel_vectors``.
-            self._wpack = tuple(_pack_weights(w, group, self._mr[cv], self._compute_dtype)
-                                for cv in range(2))
+            self.path = "direct"
 
     def output_shape(self, input_shape):
         """(N, C_out, H_out, W_out) for an input of shape (N, C_in, H, W) (no validation)."""
@@ -578,16 +567,32 @@ cdef class Conv2dPlan:
         macs = n * c_out * h_out * w_out * self._macs_per_output
         return self.path + ("-tiny" if macs < _TINY_MACS else "")
 
-    def __call__(self, x, num_threads):
+    def __call__(self, x, weight, bias, num_threads):
+        """The convolution of ``x`` (N, C_in, H, W) with ``weight`` (``weight_shape``) and
+        ``bias`` (C_out,) or None, all of the plan's dtype, on up to ``num_threads`` threads."""
         if not isinstance(x, np.ndarray):
             raise TypeError(f"For 'Conv2dPlan', 'x' must be a numpy.ndarray, but got "
                             f"{type(x).__name__}.")
         if x.dtype != self.dtype:
-            raise TypeError(f"For 'Conv2dPlan', 'x' dtype ({x.dtype}) must equal the weight "
+            raise TypeError(f"For 'Conv2dPlan', 'x' dtype ({x.dtype}) must equal the plan's "
                             f"dtype ({self.dtype}).")
         if x.ndim != 4:
             raise ValueError(f"For 'Conv2dPlan', 'x' must be 4-D (N, C_in, H, W), but got "
                              f"shape {x.shape}.")
+        if not isinstance(weight, np.ndarray):
+            raise TypeError(f"For 'Conv2dPlan', 'weight' must be a numpy.ndarray, but got "
+                            f"{type(weight).__name__}.")
+        if weight.dtype != self.dtype or weight.shape != self.weight_shape:
+            raise ValueError(f"For 'Conv2dPlan', 'weight' must be a {self.dtype} array of shape "
+                             f"{self.weight_shape}, but got {weight.dtype} {weight.shape}.")
+        if bias is not None:
+            if not isinstance(bias, np.ndarray):
+                raise TypeError(f"For 'Conv2dPlan', 'bias' must be a numpy.ndarray or None, "
+                                f"but got {type(bias).__name__}.")
+            if bias.dtype != self.dtype or bias.shape != self.weight_shape[:1]:
+                raise ValueError(f"For 'Conv2dPlan', 'bias' must be a {self.dtype} array of "
+                                 f"shape {self.weight_shape[:1]}, but got {bias.dtype} "
+                                 f"{bias.shape}.")
         if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)):
             raise TypeError(f"For 'Conv2dPlan', 'num_threads' must be int, but got "
                             f"{type(num_threads).__name__}.")
@@ -599,17 +604,35 @@ cdef class Conv2dPlan:
         if call is None:
             call = self._prepare_call(x.shape, int(num_threads))
         out = np.empty(call[0], self._compute_dtype)
-        if x.dtype == self._compute_dtype and x.flags.c_contiguous and x.flags.aligned:
-            xc = x
-        else:
-            xc = np.array(x, dtype=self._compute_dtype, order="C")  # fresh, hence aligned
+        if out.size == 0:
+            return out.astype(self.dtype, copy=False)
+        xc = _kernel_ready(x, self._compute_dtype)
+        weight = _kernel_ready(weight, self._compute_dtype)
+        if bias is not None:
+            bias = _kernel_ready(bias, self._compute_dtype)
+        panels = None if self.path == "depthwise" else self._panels_for(weight, call[8], call[1])
         if self._compute_dtype == np.float64:
-            _run(self, <double *>cnp.PyArray_DATA(xc), <double *>cnp.PyArray_DATA(out), xc.shape,
-                 call)
+            _run(self, <double *>cnp.PyArray_DATA(xc), <double *>cnp.PyArray_DATA(out),
+                 xc.shape, call, weight, bias, panels)
         else:
-            _run(self, <float *>cnp.PyArray_DATA(xc), <float *>cnp.PyArray_DATA(out), xc.shape,
-                 call)
+            _run(self, <float *>cnp.PyArray_DATA(xc), <float *>cnp.PyArray_DATA(out),
+                 xc.shape, call, weight, bias, panels)
         return out if out.dtype == self.dtype else out.astype(self.dtype)
+
+    def _panels_for(self, cnp.ndarray weight, bint channel_vectors, int nthreads):
+        """The dense kernel's packed panels of ``weight`` (compute dtype, C-contiguous), packed
+        again only if its bytes differ from those the cached panels were packed from.  A change
+        installs a new (copy, panels) pair rather than writing over the old one, which calls
+        running concurrently may still be reading."""
+        snapshot, panels = self._packed
+        if snapshot is None or not _same_bytes(snapshot, weight, nthreads):
+            snapshot = weight.copy()
+            panels = [None, None]
+            self._packed = (snapshot, panels)
+        if panels[channel_vectors] is None:
+            panels[channel_vectors] = _packed_panels(snapshot, self.group, self._mr[channel_vectors])
+        return panels[channel_vectors]
+
 
     def _prepare_call(self, shape, num_threads):
         """Validate an input shape; (output shape, threads, taps...) for it, cached."""
@@ -617,18 +640,21 @@ cdef class Conv2dPlan:
         if shape[1] != c_in:
             raise ValueError(f"For 'Conv2dPlan', 'x' must have {c_in} input channels (weight "
                              f"{self.weight_shape}, group {self.group}), but got {shape[1]}.")
-        if 0 in shape:
-            raise ValueError(f"For 'Conv2dPlan', 'x' must not be empty, but got shape "
-                             f"{shape}.")
         out_shape = self.output_shape(shape)
-        if out_shape[2] < 1 or out_shape[3] < 1:
+        # An empty input (a batch of 0, or the 0-high input of a 'same' layer) gives an empty
+        # output; any other input must give at least one output pixel.
+        smallest = 0 if 0 in shape else 1
+        if out_shape[2] < smallest or out_shape[3] < smallest:
             raise ValueError(f"For 'Conv2dPlan', the output would be {out_shape[2]}x"
                              f"{out_shape[3]} (input {shape[2]}x{shape[3]}, kernel "
                              f"{self.weight_shape[2:]}, stride {self.stride}, dilation "
                              f"{self.dilation}, padding {self.padding}); it must be at least "
-                             f"1x1.")
-        nthreads = 1 if self.path_for(shape).endswith("-tiny") else num_threads
-        call = (out_shape, nthreads) + self._taps(shape[2], shape[3])
+                             f"{smallest}x{smallest}.")
+        if 0 in out_shape:
+            call = (out_shape,)
+        else:
+            nthreads = 1 if self.path_for(shape).endswith("-tiny") else num_threads
+            call = (out_shape, nthreads) + self._taps(shape[2], shape[3])
         if len(self._call_cache) >= 8:
             self._call_cache.clear()
         self._call_cache[(shape, num_threads)] = call
@@ -707,16 +733,73 @@ cdef class Conv2dPlan:
         return best[1], best[2], bool(best[3])
 
     def __reduce__(self):
-        raise TypeError("Conv2dPlan cannot be pickled; rebuild it from the weights.")
+        raise TypeError("Conv2dPlan cannot be pickled; rebuild it from its arguments.")
 
 
 def conv2d_forward(x, weight, bias, stride, dilation, padding, group, num_threads):
-    """``Conv2dPlan(weight, bias, stride, dilation, padding, group)(x, num_threads)``."""
-    return Conv2dPlan(weight, bias, stride, dilation, padding, group)(x, num_threads)
+    """``Conv2dPlan(weight.shape, weight.dtype, stride, dilation, padding, group)(x, weight,
+    bias, num_threads)``."""
+    if not isinstance(weight, np.ndarray):
+        raise TypeError(f"For 'Conv2dPlan', 'weight' must be a numpy.ndarray, but got "
+                        f"{type(weight).__name__}.")
+    plan = Conv2dPlan(weight.shape, weight.dtype, stride, dilation, padding, group)
+    return plan(x, weight, bias, num_threads)
 
 
-cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple call):
-    """Allocate the work space and run the plan's path on a C-contiguous input (validated)."""
+cdef bint _same_bytes(cnp.ndarray a, cnp.ndarray b, int nthreads):
+    """Whether two C-contiguous arrays of one size hold the same bytes (NaN payloads and the
+    sign of zero included), compared in ``nthreads`` slices when large."""
+    cdef const char *pa = <const char *>cnp.PyArray_DATA(a)
+    cdef const char *pb = <const char *>cnp.PyArray_DATA(b)
+    cdef Py_ssize_t nbytes = a.nbytes
+    cdef Py_ssize_t slices = nthreads if nbytes >= _PARALLEL_COMPARE_BYTES else 1
+    cdef Py_ssize_t i, lo, hi
+    cdef int differ = 0
+    if slices == 1:
+        with nogil:
+            differ = memcmp(pa, pb, nbytes)
+        return differ == 0
+    for i in prange(slices, nogil=True, num_threads=slices, schedule="static"):
+        lo = nbytes * i // slices
+        hi = nbytes * (i + 1) // slices
+        differ += memcmp(pa + lo, pb + lo, hi - lo) != 0
+    return differ == 0
+
+
+cdef object _packed_panels(cnp.ndarray weight, Py_ssize_t group, Py_ssize_t mr):
+    """(group, block, K, mr) panels of C-contiguous weights (C_out, C_in/group, kh, kw), output
+    channels zero-padded to whole blocks: the dense kernels stream one mr-wide row of weights
+    per reduction index."""
+    cdef Py_ssize_t cg_out = weight.shape[0] // group
+    cdef Py_ssize_t K = weight.size // weight.shape[0]
+    cdef Py_ssize_t nb = (cg_out + mr - 1) // mr
+    cdef Py_ssize_t block
+    cdef cnp.ndarray panels = np.empty(group * nb * K * mr, weight.dtype)
+    if weight.dtype == np.float64:
+        with nogil:
+            for block in range(group * nb):
+                msp_pack_panel_f64(<const double *>cnp.PyArray_DATA(weight), cg_out, K, mr, nb,
+                                   block, <double *>cnp.PyArray_DATA(panels))
+    else:
+        with nogil:
+            for block in range(group * nb):
+                msp_pack_panel_f32(<const float *>cnp.PyArray_DATA(weight), cg_out, K, mr, nb,
+                                   block, <float *>cnp.PyArray_DATA(panels))
+    return panels
+
+
+cdef object _kernel_ready(cnp.ndarray values, object dtype):
+    """``values`` as the kernels read them: C-contiguous and aligned, of ``dtype`` (a fresh copy
+    unless it already is)."""
+    if values.dtype == dtype and values.flags.c_contiguous and values.flags.aligned:
+        return values
+    return np.array(values, dtype=dtype, order="C")
+
+
+cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple call,
+          object weight, object bias_values, object panels):
+    """Allocate the work space and run the plan's path on a C-contiguous input with C-contiguous
+    weights and bias of the compute dtype (all validated)."""
     cdef Py_ssize_t N = shape[0], C_in = shape[1], H = shape[2], W = shape[3]
     cdef tuple out_shape = call[0]
     cdef Py_ssize_t C_out = out_shape[1], H_out = out_shape[2], W_out = out_shape[3]
@@ -730,16 +813,18 @@ cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple 
     cdef Py_ssize_t sh = plan.stride[0], sw = plan.stride[1]
     cdef Py_ssize_t top = plan.padding[0], left = plan.padding[2]
     cdef Py_ssize_t G = plan.group, K = koff.shape[0]
-    cdef cnp.ndarray wpack = plan._wpack if plan.path == "depthwise" else plan._wpack[cv]
-    cdef const floating *w = <floating *>cnp.PyArray_DATA(wpack)
+    cdef const floating *w = <floating *>cnp.PyArray_DATA(<cnp.ndarray>weight)
+    cdef const floating *wpack = NULL
     cdef const floating *bias = NULL
     cdef const Py_ssize_t *taps = <Py_ssize_t *>cnp.PyArray_DATA(koff)
     cdef cnp.ndarray buf, work, zeros
     cdef Py_ssize_t per_thread
     cdef bint direct = plan.path == "pointwise"
     cdef msp_dw_geometry dw_geometry
-    if plan._bias is not None:
-        bias = <floating *>cnp.PyArray_DATA(plan._bias)
+    if bias_values is not None:
+        bias = <floating *>cnp.PyArray_DATA(<cnp.ndarray>bias_values)
+    if panels is not None:
+        wpack = <floating *>cnp.PyArray_DATA(<cnp.ndarray>panels)
     if plan.path == "depthwise" and sh == 1 and sw == 1:
         zeros = np.zeros(W, plan._compute_dtype)
         dw_geometry = msp_dw_geometry(H=H, W=W, kh=plan.weight_shape[2], kw=plan.weight_shape[3],
@@ -765,7 +850,7 @@ cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple 
     work = np.empty(nthreads * per_thread, plan._compute_dtype)
     buf = np.empty(1 if direct or private_pad else padded_size + slack, plan._compute_dtype)
     with nogil:
-        _dense_forward(x, <floating *>cnp.PyArray_DATA(buf), out, w, bias, taps,
+        _dense_forward(x, <floating *>cnp.PyArray_DATA(buf), out, wpack, bias, taps,
                        <Py_ssize_t *>cnp.PyArray_DATA(tail_koff), N, C_in, H, W, G, C_in // G,
                        C_out // G, K, H_out, W_out, sh, sw, hq, wq, top, left, direct,
                        private_pad, slack, by_row, plan._isa, cv, mr, nr,

@@ -190,6 +190,30 @@ static int msp_conv_nr(int isa, int is_double, int channel_vectors)
             for (ptrdiff_t b = 0; b < n; ++b) dst[b] = src[b * stride];                      \
     }
 
+/* Weight panel ``block`` (= group * nb + channel block) of the dense kernels, packed from the
+ * weights w (C_out, K) of the current call: panel[k*mr + m] = w[(g*cg_out + ob*mr + m)*K + k],
+ * zero for the channels past cg_out that pad the last block.  Reads go in short runs along k
+ * so that each of the mr source rows streams whole cache lines. */
+#define MSP_PACK_RUN 16
+#define MSP_DEFINE_PACK(NAME, T)                                                              \
+    static void NAME(const T *w, ptrdiff_t cg_out, ptrdiff_t K, ptrdiff_t mr, ptrdiff_t nb,  \
+                     ptrdiff_t block, T *panels)                                             \
+    {                                                                                        \
+        const ptrdiff_t g = block / nb, ob = block - g * nb;                                 \
+        const ptrdiff_t rows = cg_out - ob * mr < mr ? cg_out - ob * mr : mr;                \
+        const T *src = w + (g * cg_out + ob * mr) * K;                                       \
+        T *dst = panels + block * K * mr;                                                    \
+        for (ptrdiff_t k0 = 0; k0 < K; k0 += MSP_PACK_RUN) {                                 \
+            const ptrdiff_t k1 = k0 + MSP_PACK_RUN < K ? k0 + MSP_PACK_RUN : K;              \
+            for (ptrdiff_t m = 0; m < rows; ++m)                                             \
+                for (ptrdiff_t k = k0; k < k1; ++k) dst[k * mr + m] = src[m * K + k];        \
+            for (ptrdiff_t m = rows; m < mr; ++m)                                            \
+                for (ptrdiff_t k = k0; k < k1; ++k) dst[k * mr + m] = 0;                     \
+        }                                                                                    \
+    }
+MSP_DEFINE_PACK(msp_pack_panel_f32, float)
+MSP_DEFINE_PACK(msp_pack_panel_f64, double)
+
 /* Geometry of one stride-1 depthwise plane: input (H, W), kernel (kh, kw), dilation (dh, dw),
  * top/left zero padding, output (H_out, W_out); ``zeros`` points at W zero elements (a row of
  * vertical padding). */

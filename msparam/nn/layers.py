@@ -6,7 +6,7 @@ import numpy as np
 from msparam._core._conv import Conv2dPlan
 from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
-from msparam.common.parameter import Parameter, values_version
+from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor, wrap_array
 from msparam._validation import check_bool
 from msparam.nn._checks import check_int_pair, check_non_negative_int, check_positive_int, float_input
@@ -37,11 +37,20 @@ def _check_parameter_shapes(layer, weight, bias, weight_shape):
                              f"but got {param.shape}.")
 
 
+def _values_in(param, dtype):
+    """A Parameter's current values in ``dtype`` (a view when it already has it).
+
+    Layers read them on every call and keep nothing derived from them: writes through any alias
+    of the Parameter's array (``asnumpy()``, ``np.asarray``, the buffer protocol, DLPack) leave
+    no trace a cache could check cheaply.
+    """
+    values = param.asnumpy()
+    return values if values.dtype == dtype else values.astype(dtype)
+
+
 def _as_compute(param, dtype, compute):
     """A Parameter's values in the input's ``dtype``, then in the ``compute`` dtype (no copy when equal)."""
-    values = param.asnumpy()
-    if values.dtype != dtype:
-        values = values.astype(dtype)
+    values = _values_in(param, dtype)
     return values if dtype == compute else values.astype(compute)
 
 
@@ -155,8 +164,10 @@ class Conv2d(Cell):
     -----
     Inputs are float16, float32 or float64 Tensors of shape (N, in_channels, H, W); the output
     has the input's dtype, the Parameters are used in the input's dtype (float16 accumulates in
-    float32, rounded once). The forward pass is the compiled
-    ``msparam._core._conv.Conv2dPlan``; every shape is checked here first.
+    float32, rounded once). Every call reads the Parameters' current values, so a write through
+    any alias of their arrays takes effect at the next call. An empty batch gives an empty output
+    of the right shape. The forward pass is the compiled ``msparam._core._conv.Conv2dPlan``;
+    every shape is checked here first.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad_mode="same", padding=0, dilation=1,
@@ -201,13 +212,13 @@ class Conv2d(Cell):
         if values.shape[1] != self.in_channels:
             raise ValueError(f"For 'Conv2d', the input 'x' must have 'in_channels' ({self.in_channels}) channels "
                              f"in dimension 1, but got shape {values.shape}.")
-        if 0 in values.shape:
-            raise ValueError(f"For 'Conv2d', the input 'x' must not be empty, but got shape {values.shape}.")
         top, bottom, left, right = padding = self._padding_for(*values.shape[2:])
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
         out_h = (values.shape[2] + top + bottom - dh * (kh - 1) - 1) // sh + 1
         out_w = (values.shape[3] + left + right - dw * (kw - 1) - 1) // sw + 1
-        if out_h < 1 or out_w < 1:
+        # As MindSpore: 'same' gives ceil(size / stride) pixels, none for an empty input; the
+        # other modes need the padded input to hold the dilated kernel (an empty batch too).
+        if self.pad_mode != "same" and (out_h < 1 or out_w < 1):
             raise ValueError(f"For 'Conv2d', the output height and width must be at least 1, but got "
                              f"{out_h}x{out_w} for an input of {values.shape[2]}x{values.shape[3]} with "
                              f"kernel_size {self.kernel_size}, dilation {self.dilation}, stride {self.stride} and "
@@ -218,16 +229,17 @@ class Conv2d(Cell):
         values = float_input(x, "Conv2d")
         padding = self._check_input(values)
         weight, bias = self.weight, self.bias
-        # The plan holds packed weights: rebuild it only when dtype, padding or a Parameter changed.
-        key = (values.dtype, padding, values_version(weight), None if bias is None else values_version(bias))
+        weight_shape = (self.out_channels, self.in_channels // self.group, *self.kernel_size)
+        _check_parameter_shapes(self, weight, bias, weight_shape)
+        # The plan holds geometry only (the weights are read on every call): rebuild it when the
+        # input's dtype or the padding changes.
+        key = (values.dtype, padding)
         if key != self._plan_key:
-            _check_parameter_shapes(self, weight, bias, (self.out_channels, self.in_channels // self.group,
-                                                         *self.kernel_size))
-            packed = np.ascontiguousarray(weight.asnumpy(), dtype=values.dtype)
-            bias_values = None if bias is None else np.ascontiguousarray(bias.asnumpy(), dtype=values.dtype)
-            self.__dict__["_plan"] = Conv2dPlan(packed, bias_values, self.stride, self.dilation, padding, self.group)
+            self.__dict__["_plan"] = Conv2dPlan(weight_shape, values.dtype, self.stride, self.dilation, padding,
+                                                self.group)
             self.__dict__["_plan_key"] = key
-        return wrap_array(self._plan(values, get_num_threads()))
+        return wrap_array(self._plan(values, _values_in(weight, values.dtype),
+                                       None if bias is None else _values_in(bias, values.dtype), get_num_threads()))
 
     def __getstate__(self):
         # The compiled plan cannot be pickled or copied; it is rebuilt on the next call.

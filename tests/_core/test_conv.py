@@ -106,9 +106,9 @@ def test_matches_float64_reference(cfg):
     x = make_input(rng, cfg["shape"], dtype, cfg["layout"])
     weight = rng.uniform(-1, 1, cfg["weight_shape"]).astype(dtype)
     bias = rng.uniform(-1, 1, cfg["weight_shape"][0]).astype(dtype) if cfg["bias"] else None
-    plan = Conv2dPlan(weight, bias, cfg["stride"], cfg["dilation"], cfg["padding"], cfg["group"],
-                      isa=cfg["isa"], kernel=cfg["kernel"])
-    y = plan(x, cfg["num_threads"])
+    plan = Conv2dPlan(weight.shape, dtype, cfg["stride"], cfg["dilation"], cfg["padding"],
+                      cfg["group"], isa=cfg["isa"], kernel=cfg["kernel"])
+    y = plan(x, weight, bias, cfg["num_threads"])
     assert_close_to_reference(y, x, weight, bias, cfg["stride"], cfg["dilation"], cfg["padding"],
                               cfg["group"])
 
@@ -117,9 +117,9 @@ def test_thread_count_does_not_change_result():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 16, 20, 21)).astype(np.float32)
     w = rng.standard_normal((40, 16, 3, 3)).astype(np.float32)
-    plan = Conv2dPlan(w, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
-    assert np.array_equal(plan(x, 1), plan(x, 2))
-    assert np.array_equal(plan(x, 1), plan(x, 3))
+    plan = Conv2dPlan(w.shape, w.dtype, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    assert np.array_equal(plan(x, w, None, 1), plan(x, w, None, 2))
+    assert np.array_equal(plan(x, w, None, 1), plan(x, w, None, 3))
 
 
 def same_padding(size, kernel, stride, dilation):
@@ -150,7 +150,7 @@ def test_mindspore_golden(name, case):
         padding = tuple(p) if isinstance(p, list) else (p,) * 4
     bias = b if case["has_bias"] else None
     for isa in available_isas():
-        y = Conv2dPlan(w, bias, stride, dilation, padding, case["group"], isa=isa)(x, 2)
+        y = Conv2dPlan(w.shape, w.dtype, stride, dilation, padding, case["group"], isa=isa)(x, w, bias, 2)
         np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
     y = conv2d_forward(x, w, bias, stride, dilation, padding, case["group"], 2)
     np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
@@ -179,10 +179,10 @@ def test_every_path_and_isa(isa, x_shape, w_shape, stride, padding, group, path)
     x = rng.uniform(-1, 1, x_shape).astype(np.float32)
     w = rng.uniform(-1, 1, w_shape).astype(np.float32)
     b = rng.uniform(-1, 1, w_shape[0]).astype(np.float32)
-    plan = Conv2dPlan(w, b, stride, (1, 1), padding, group, isa=isa)
+    plan = Conv2dPlan(w.shape, w.dtype, stride, (1, 1), padding, group, isa=isa)
     assert plan.isa == isa
     assert plan.path_for(x.shape) == path
-    assert_close_to_reference(plan(x, 2), x, w, b, stride, (1, 1), padding, group)
+    assert_close_to_reference(plan(x, w, b, 2), x, w, b, stride, (1, 1), padding, group)
 
 
 BLOCKING_SIZES = [(14, 14), (9, 28), (16, 50), (7, 13), (30, 3), (4, 24), (5, 48)]
@@ -194,14 +194,14 @@ BLOCKING_SIZES = [(14, 14), (9, 28), (16, 50), (7, 13), (30, 3), (4, 24), (5, 48
 def test_every_kernel_and_pixel_blocking(isa, kernel, dtype):
     rng = np.random.default_rng(5)
     weight = rng.uniform(-1, 1, (40, 24, 3, 3)).astype(dtype)
-    plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa, kernel=kernel)
+    plan = Conv2dPlan(weight.shape, dtype, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa, kernel=kernel)
     row_blocked = set()
     for h, w in BLOCKING_SIZES:
         x = rng.uniform(-1, 1, (2, 24, h, w)).astype(dtype)
         nr, by_row, channel_vectors = plan.pixel_blocking(h, w)
         assert channel_vectors == (kernel == "channel_vectors")
         row_blocked.add(by_row)
-        assert_close_to_reference(plan(x, 2), x, weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+        assert_close_to_reference(plan(x, weight, None, 2), x, weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
     # Channel-vector blocks run over output pixels, never by rows.
     assert row_blocked == ({False, True} if kernel == "pixel_vectors" else {False})
 
@@ -216,28 +216,27 @@ def test_channel_vector_blocks_cross_row_ends(isa, dtype):
                                       ((1, 6, 7, 9), (24, 6, 3, 3), (1, 1, 1, 1))]:
         x = rng.uniform(-1, 1, x_shape).astype(dtype)
         w = rng.uniform(-1, 1, w_shape).astype(dtype)
-        plan = Conv2dPlan(w, None, (1, 1), (1, 1), padding, 1, isa=isa, kernel="channel_vectors")
+        plan = Conv2dPlan(w.shape, dtype, (1, 1), (1, 1), padding, 1, isa=isa, kernel="channel_vectors")
         nr, by_row, channel_vectors = plan.pixel_blocking(*x_shape[2:])
         assert channel_vectors and not by_row
         assert x_shape[3] % nr and x_shape[2] * x_shape[3] % nr
-        assert_close_to_reference(plan(x, 2), x, w, None, (1, 1), (1, 1), padding, 1)
+        assert_close_to_reference(plan(x, w, None, 2), x, w, None, (1, 1), (1, 1), padding, 1)
 
 
 def test_blocking_follows_estimated_work():
     weight = np.zeros((64, 64, 3, 3), np.float32)
-    plan = Conv2dPlan(weight, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    plan = Conv2dPlan(weight.shape, weight.dtype, (1, 1), (1, 1), (1, 1, 1, 1), 1)
     if plan.isa == "avx512":
         # Narrow rows favour channel-vector blocks, which compute no padding column; wide
         # rows the pixel-vector kernel's cheap contiguous stores.
         assert plan.pixel_blocking(14, 14) == (14, False, True)
         assert plan.pixel_blocking(56, 56) == (48, False, False)
-    narrow = Conv2dPlan(weight[:8], None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+    narrow = Conv2dPlan((8, 64, 3, 3), np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1)
     assert not narrow.pixel_blocking(56, 56)[2]
 
 
 def test_widest_isa_is_default():
-    w = np.ones((4, 1, 1, 1), np.float32)
-    assert Conv2dPlan(w, None, (1, 1), (1, 1), (0, 0, 0, 0), 1).isa == available_isas()[-1]
+    assert Conv2dPlan((4, 1, 1, 1), np.float32, (1, 1), (1, 1), (0, 0, 0, 0), 1).isa == available_isas()[-1]
     assert available_isas()[0] == "base"
 
 
@@ -249,17 +248,17 @@ def test_ones_border_values():
 
 
 W = np.zeros((4, 2, 3, 3), np.float32)
-GOOD = dict(weight=W, bias=None, stride=(1, 1), dilation=(1, 1), padding=(0, 0, 0, 0), group=1)
+GOOD = dict(weight_shape=W.shape, dtype=np.float32, stride=(1, 1), dilation=(1, 1), padding=(0, 0, 0, 0),
+            group=1)
 
 
 @pytest.mark.parametrize("change, error, word", [
-    (dict(weight=[[1.0]]), TypeError, "weight"),
-    (dict(weight=W.astype(np.int32)), TypeError, "weight"),
-    (dict(weight=W[0]), ValueError, "weight"),
-    (dict(weight=np.zeros((0, 2, 3, 3), np.float32)), ValueError, "weight"),
-    (dict(bias=np.zeros(4, np.float64)), TypeError, "bias"),
-    (dict(bias=np.zeros(3, np.float32)), ValueError, "bias"),
-    (dict(bias=[0.0] * 4), TypeError, "bias"),
+    (dict(weight_shape=1), TypeError, "weight_shape"),
+    (dict(weight_shape=(4, 2, 3)), ValueError, "weight_shape"),
+    (dict(weight_shape=(0, 2, 3, 3)), ValueError, "weight_shape"),
+    (dict(weight_shape=(4, 2.0, 3, 3)), TypeError, "weight_shape"),
+    (dict(dtype=np.int32), TypeError, "dtype"),
+    (dict(dtype="bad"), TypeError, "dtype"),
     (dict(stride=(0, 1)), ValueError, "stride"),
     (dict(stride=(1,)), ValueError, "stride"),
     (dict(stride=1), TypeError, "stride"),
@@ -277,25 +276,51 @@ def test_bad_plan_arguments(change, error, word):
         Conv2dPlan(**{**GOOD, **change})
 
 
-@pytest.mark.parametrize("x, threads, error, word", [
-    ([[1.0]], 1, TypeError, "'x'"),
-    (np.zeros((1, 2, 5, 5), np.float64), 1, TypeError, "dtype"),
-    (np.zeros((2, 5, 5), np.float32), 1, ValueError, "4-D"),
-    (np.zeros((1, 3, 5, 5), np.float32), 1, ValueError, "input channels"),
-    (np.zeros((1, 2, 2, 5), np.float32), 1, ValueError, "1x1"),
-    (np.zeros((0, 2, 5, 5), np.float32), 1, ValueError, "empty"),
-    (np.zeros((1, 2, 5, 5), np.float32), 0, ValueError, "num_threads"),
-    (np.zeros((1, 2, 5, 5), np.float32), 1.5, TypeError, "num_threads"),
+X = np.zeros((1, 2, 5, 5), np.float32)
+
+
+@pytest.mark.parametrize("x, weight, bias, threads, error, word", [
+    ([[1.0]], W, None, 1, TypeError, "'x'"),
+    (X.astype(np.float64), W, None, 1, TypeError, "dtype"),
+    (np.zeros((2, 5, 5), np.float32), W, None, 1, ValueError, "4-D"),
+    (np.zeros((1, 3, 5, 5), np.float32), W, None, 1, ValueError, "input channels"),
+    (np.zeros((1, 2, 2, 5), np.float32), W, None, 1, ValueError, "1x1"),
+    (X, [[1.0]], None, 1, TypeError, "'weight'"),
+    (X, W.astype(np.float64), None, 1, ValueError, "'weight'"),
+    (X, W[:3], None, 1, ValueError, "'weight'"),
+    (X, W, [0.0] * 4, 1, TypeError, "'bias'"),
+    (X, W, np.zeros(4, np.float64), 1, ValueError, "'bias'"),
+    (X, W, np.zeros(3, np.float32), 1, ValueError, "'bias'"),
+    (X, W, None, 0, ValueError, "num_threads"),
+    (X, W, None, 1.5, TypeError, "num_threads"),
 ])
-def test_bad_call_arguments(x, threads, error, word):
+def test_bad_call_arguments(x, weight, bias, threads, error, word):
     with pytest.raises(error, match=word):
-        Conv2dPlan(**GOOD)(x, threads)
+        Conv2dPlan(**GOOD)(x, weight, bias, threads)
+
+
+def test_conv2d_forward_needs_an_array_weight():
+    with pytest.raises(TypeError, match="'weight'"):
+        conv2d_forward(X, [[1.0]], None, (1, 1), (1, 1), (0, 0, 0, 0), 1, 1)
+
+
+@pytest.mark.parametrize("x_shape, padding, out_shape", [
+    ((0, 2, 5, 5), (0, 0, 0, 0), (0, 4, 3, 3)),
+    ((0, 2, 5, 5), (1, 1, 1, 1), (0, 4, 5, 5)),
+    ((0, 2, 2, 5), (0, 0, 0, 0), (0, 4, 0, 3)),
+    # A 'same' layer's padding for an input 0 high: no output rows.
+    ((1, 2, 0, 4), (1, 1, 1, 1), (1, 4, 0, 4)),
+])
+def test_empty_input_gives_empty_output(x_shape, padding, out_shape):
+    plan = Conv2dPlan(W.shape, np.float32, (1, 1), (1, 1), padding, 1)
+    y = plan(np.zeros(x_shape, np.float32), W, None, 2)
+    assert y.shape == out_shape and y.dtype == np.float32
 
 
 def test_group_must_divide_input_channels():
-    plan = Conv2dPlan(np.zeros((4, 3, 1, 1), np.float32), None, (1, 1), (1, 1), (0, 0, 0, 0), 2)
+    plan = Conv2dPlan((4, 3, 1, 1), np.float32, (1, 1), (1, 1), (0, 0, 0, 0), 2)
     with pytest.raises(ValueError, match="input channels"):
-        plan(np.zeros((1, 5, 4, 4), np.float32), 1)
+        plan(np.zeros((1, 5, 4, 4), np.float32), np.zeros((4, 3, 1, 1), np.float32), None, 1)
 
 
 def test_unaligned_and_foreign_layout_inputs_match_a_plain_copy():
@@ -309,10 +334,15 @@ def test_unaligned_and_foreign_layout_inputs_match_a_plain_copy():
         w = rng.uniform(-1, 1, path_weight).astype(np.float32)
         group = 6 if path_weight[1] == 1 else 1
         pad = (1, 1, 1, 1) if path_weight[2] == 3 else (0, 0, 0, 0)
-        plan = Conv2dPlan(w, None, (1, 1), (1, 1), pad, group)
-        expected = plan(x, 2)
-        assert np.array_equal(plan(unaligned, 2), expected)
-        assert np.array_equal(plan(np.asfortranarray(x), 2), expected)
+        plan = Conv2dPlan(w.shape, w.dtype, (1, 1), (1, 1), pad, group)
+        expected = plan(x, w, None, 2)
+        assert np.array_equal(plan(unaligned, w, None, 2), expected)
+        assert np.array_equal(plan(np.asfortranarray(x), w, None, 2), expected)
+        # Weights of any layout and alignment too.
+        unaligned_w = np.zeros(w.nbytes + 1, np.uint8)[1:].view(np.float32).reshape(w.shape)
+        unaligned_w[...] = w
+        assert np.array_equal(plan(x, unaligned_w, None, 2), expected)
+        assert np.array_equal(plan(x, np.asfortranarray(w), None, 2), expected)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -326,9 +356,9 @@ def test_depthwise_3x3_rows_of_every_width(isa, dtype):
     bias = rng.uniform(-1, 1, 6).astype(dtype)
     for width in [1, 2, 3, 5, 6, 9, 10, 11, 17, 18, 19, 40]:
         for padding in [(1, 1, 1, 1), (0, 2, 1, 1), (2, 0, 1, 1)]:
-            plan = Conv2dPlan(weight, bias, (1, 1), (1, 1), padding, 6, isa=isa)
+            plan = Conv2dPlan(weight.shape, dtype, (1, 1), (1, 1), padding, 6, isa=isa)
             x = rng.uniform(-1, 1, (1, 6, 5, width)).astype(dtype)
-            assert_close_to_reference(plan(x, 2), x, weight, bias, (1, 1), (1, 1), padding, 6)
+            assert_close_to_reference(plan(x, weight, bias, 2), x, weight, bias, (1, 1), (1, 1), padding, 6)
 
 
 @pytest.mark.parametrize("isa", available_isas())
@@ -346,5 +376,5 @@ def test_rows_sharing_padding_columns(isa, x_shape, w_shape, stride, dilation, p
     x = rng.uniform(-1, 1, x_shape).astype(np.float32)
     w = rng.uniform(-1, 1, w_shape).astype(np.float32)
     for kernel in KERNELS:
-        plan = Conv2dPlan(w, None, stride, dilation, padding, 1, isa=isa, kernel=kernel)
-        assert_close_to_reference(plan(x, 2), x, w, None, stride, dilation, padding, 1)
+        plan = Conv2dPlan(w.shape, w.dtype, stride, dilation, padding, 1, isa=isa, kernel=kernel)
+        assert_close_to_reference(plan(x, w, None, 2), x, w, None, stride, dilation, padding, 1)

@@ -168,3 +168,28 @@ def test_long_reductions_match_float64_reference(dtype, c_in, c_out, kernel, gro
                         exact, dtype)
     assert y.shape == exact.shape and y.dtype == dtype
     assert np.all(np.abs(y.astype(np.float64) - exact) <= bound)
+
+
+# Empty inputs, with the output shapes and errors MindSpore 2.10 gives (nn.Conv2d(3, 4, 3, ...)).
+EMPTY_INPUTS = [
+    ((0, 3, 5, 5), dict(pad_mode="valid"), (0, 4, 3, 3)),
+    ((0, 3, 5, 5), dict(pad_mode="pad", padding=1), (0, 4, 5, 5)),
+    ((0, 3, 5, 5), dict(pad_mode="same", stride=2), (0, 4, 3, 3)),
+    ((1, 3, 0, 0), dict(pad_mode="same"), (1, 4, 0, 0)),
+    ((0, 3, 0, 5), dict(pad_mode="same"), (0, 4, 0, 5)),
+    ((0, 3, 2, 5), dict(pad_mode="valid"), ValueError),
+    ((1, 3, 0, 5), dict(pad_mode="pad", padding=1), ValueError),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, arguments, expected", EMPTY_INPUTS)
+def test_empty_inputs_give_empty_outputs(shape, arguments, expected, dtype):
+    net = nn.Conv2d(3, 4, 3, has_bias=True, **arguments)
+    x = ms.Tensor(np.ones(shape, dtype))
+    if expected is ValueError:
+        with pytest.raises(ValueError, match="at least 1"):
+            net(x)
+        return
+    y = net(x).asnumpy()
+    assert y.shape == expected and y.dtype == dtype
