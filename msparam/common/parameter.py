@@ -108,15 +108,14 @@ class Parameter(Tensor):
     Notes
     -----
     The values live in a 64-byte-aligned buffer owned by the compiled ``Storage`` class;
-    ``asnumpy()`` is a view of it. ``_version`` counts changes to the values, so layers can
-    cache derived data (such as packed Conv2d weights) and notice when it is stale.
+    ``asnumpy()`` is a view of it.
 
     In 'semi_auto_parallel' mode (``set_auto_parallel_context``) a Parameter made from a lazy
     initializer Tensor stays lazy, as in MindSpore: it takes its stream seed now, and
     :meth:`init_data` later draws the full tensor or only this rank's slice of it.
     """
 
-    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_version", "_sliced", "_serial")
+    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_sliced", "_serial")
 
     def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False):
         # MindSpore's order of checks: a bool, then data other than numbers and tuples is converted
@@ -132,7 +131,6 @@ class Parameter(Tensor):
         self._layerwise_parallel = _check_bool(layerwise_parallel, "layerwise_parallel")
         if not array_data:
             self._take_initial_values(default_input)
-        self._version = 0
 
     def _take_initial_values(self, default_input):
         """Hold ``default_input``'s values, or in parallel mode a lazy initializer's deferred fill."""
@@ -200,9 +198,6 @@ class Parameter(Tensor):
     def value(self):
         """The current value as a Tensor sharing the Parameter's memory."""
         return Tensor._wrap(self._values())
-
-    def _values_changed(self):
-        self._version += 1
 
     # --- data operations -----------------------------------------------------------------------
     def init_data(self, layout=None, set_sliced=False):
@@ -274,7 +269,6 @@ class Parameter(Tensor):
             array_copy_into(self._array, incoming, get_num_threads())
         else:
             self._array = array_copy(incoming, self.dtype._code, get_num_threads())
-        self._version += 1
         return self
 
     def _may_cast_from(self, incoming_dtype):
@@ -287,7 +281,6 @@ class Parameter(Tensor):
         """Convert the values to ``dtype`` in place of the old ones; returns the Parameter."""
         target = mstype.to_dtype(dtype, "dtype", "Parameter.set_dtype")
         self._array = array_copy(self._values().astype(target._nptype), target._code, get_num_threads())
-        self._version += 1
         return self
 
     def clone(self, init="same"):
@@ -337,23 +330,12 @@ def parameter_from_storage(values, name):
     param._name = name
     param._requires_grad = True
     param._layerwise_parallel = False
-    param._version = 0
     param._serial = 0
     return param
 
 
 # Parameter's own methods use the seam under the short private name.
 Parameter._adopt = staticmethod(parameter_from_storage)
-
-
-def values_version(param):
-    """Package-internal seam: a key that changes whenever msparam replaced or rewrote ``param``'s values.
-
-    Counts ``set_data``, ``set_dtype`` and item assignment, and tells a new buffer from the old
-    one; writes through an alias of ``asnumpy()`` (NumPy, DLPack, the buffer protocol) are not
-    seen. Layers key caches of derived data (packed Conv2d weights) on it.
-    """
-    return param._version, id(param._array)
 
 
 def _rebuild_parameter(values, name, requires_grad, layerwise_parallel):

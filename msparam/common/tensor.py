@@ -266,7 +266,6 @@ class Tensor:
         if _is_string_array(values):
             raise TypeError(f"For 'Tensor.set_dtype', a String tensor cannot be converted to {dtype}.")
         self._array = array_copy(values.astype(dtype._nptype, copy=False), dtype._code, get_num_threads())
-        self._values_changed()
         return dtype
 
     def assign_value(self, value):
@@ -279,7 +278,6 @@ class Tensor:
         else:
             self._array = array_copy(values, mstype._BY_NUMPY[values.dtype]._code, get_num_threads())
         self.init = None
-        self._values_changed()
         return self
 
     def reshape(self, *shape):
@@ -356,10 +354,6 @@ class Tensor:
         if isinstance(index, Tensor):
             index = index._values()
         self._values()[index] = value._values() if isinstance(value, Tensor) else value
-        self._values_changed()
-
-    def _values_changed(self):
-        """Hook for subclasses whose caches depend on the values (Parameter)."""
 
     def __bool__(self):
         return bool(self._values())

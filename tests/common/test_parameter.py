@@ -84,10 +84,10 @@ def test_set_data_converts_up_the_implicit_order_and_rejects_down():
                                         ([1.0, 2.0, 3.0], TypeError), ("x", TypeError)])
 def test_a_failed_set_data_leaves_the_old_values(bad, error):
     p = ms.Parameter(np.array([1, 2, 3], np.float32))
-    before, version = p.asnumpy().copy(), p._version
+    before = p.asnumpy().copy()
     with pytest.raises(error):
         p.set_data(bad)
-    assert same_values(p.asnumpy(), before) and p._version == version
+    assert same_values(p.asnumpy(), before)
 
 
 def test_set_data_with_slice_shape_changes_the_shape():
@@ -119,13 +119,6 @@ def test_parameter_works_as_a_tensor():
     p = ms.Parameter(np.array([1.0, 2.0], np.float32))
     assert isinstance(p + 1, ms.Tensor) and (p * p).asnumpy().tolist() == [1, 4]
     assert np.asarray(p).tolist() == [1, 2]
-
-
-def test_version_counts_changes():
-    p = ms.Parameter(np.zeros(2, np.float32))
-    p.set_data(ms.Tensor(np.ones(2, np.float32)))
-    p[0] = 3
-    assert p._version == 2
 
 
 def test_parameter_tuple():
@@ -201,19 +194,6 @@ def test_parameter_from_storage_owns_the_array():
     p = parameter_from_storage(values, "w")
     assert p.asnumpy() is values
     assert (type(p), p.name, p.requires_grad, p.layerwise_parallel) == (ms.Parameter, "w", True, False)
-
-
-def test_values_version_follows_msparam_writes():
-    from msparam.common.parameter import values_version
-    p = ms.Parameter(np.zeros(3, np.float32), name="w")
-    seen = {values_version(p)}
-    p.set_data(ms.Tensor(np.ones(3, np.float32)))
-    seen.add(values_version(p))
-    p[0] = 5.0
-    seen.add(values_version(p))
-    p.set_data(ms.Tensor(np.ones(4, np.float32)), slice_shape=True)  # a new buffer
-    seen.add(values_version(p))
-    assert len(seen) == 4
 
 
 @pytest.mark.parametrize("bad", [1 + 2j, (1, 2), np.float32(1.5), np.int64(3), np.bool_(True)])
