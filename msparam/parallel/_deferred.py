@@ -106,6 +106,13 @@ class SliceRequest:
     layout : tuple or None
         MindSpore's layout tuple; None for the full tensor.
 
+    Attributes
+    ----------
+    shape : tuple of int
+        The slice's shape.
+    record : tuple or None
+        ``(layout as plain data, full shape)`` for a slice, None for the full tensor.
+
     Raises
     ------
     TypeError, ValueError
@@ -117,6 +124,7 @@ class SliceRequest:
         self.deferred = deferred
         group = world()
         full_shape = deferred.shape
+        self.record = None
         if layout is None:
             self.bounds = tuple((0, size) for size in full_shape)
             self.everyone = None
@@ -126,6 +134,7 @@ class SliceRequest:
                 checked = Layout(layout)
                 checked.check(full_shape, group.size)
                 self.bounds = checked.slice_bounds(full_shape, group.rank)
+                self.record = (checked.as_tuple(), full_shape)
             except (TypeError, ValueError) as exc:
                 error = exc
             if deferred.needs_whole and group.size > 1:

@@ -16,6 +16,7 @@ from msparam._core._storage import array_empty
 from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter, parameter_from_storage
 from msparam.common.tensor import Tensor, wrap_array
+from msparam.parallel import sharded_save
 from msparam.train import _ckpt_format
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net"]
@@ -172,7 +173,10 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         The file; ``.ckpt`` (or ``.safetensors``) is appended when missing. An existing file is
         replaced atomically.
     integrated_save : bool, default True
-        MindSpore's parallel option; msparam runs on one device.
+        For a net holding slices (parallel mode, ``init_data(layout)``): True gathers them and
+        rank 0 writes the full tensors, as MindSpore; False makes a sharded checkpoint, the
+        directory ``ckpt_file_name`` without its suffix, one file per rank
+        (``msparam.parallel``).
     async_save : bool, default False
         Accepted for compatibility; msparam always saves before returning.
     append_dict : dict, optional
@@ -223,6 +227,10 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         raise TypeError(f"For 'save_checkpoint', the argument 'choice_func' must be callable, "
                         f"but got {type(choice_func).__name__}.")
 
+    sharded = sharded_save(save_obj, path, integrated_save, format)
+    if sharded is not None:  # slices of a sharded net (msparam.parallel): merged on rank 0, or per rank
+        return sharded.run(lambda obj, target: save_checkpoint(obj, target, choice_func=choice_func,
+                                                               append_dict=append_dict, format=format))
     entries = _entries(save_obj, choice_func, append_dict)
     if format == "ckpt":
         _atomic_save(path, lambda f: _ckpt_format.write_checkpoint(f, entries))
