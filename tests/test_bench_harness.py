@@ -61,7 +61,7 @@ def suite(tmp_path_factory):
 
 
 def run(folder, *options):
-    """Run the synthetic suite as the README's bench commands run bench/; returns (exit code, output)."""
+    """Run the synthetic suite as bench/README.md's commands run bench/; returns (exit code, output)."""
     command = [sys.executable, "-m", "pytest", "test_synthetic.py", "-p", "no:cacheprovider", "-p", "no:randomly",
                "--rootdir", str(folder), "--benchmark-timer=fakeclock.clock", "--benchmark-max-time=0.01", *options]
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120,

@@ -7,6 +7,7 @@ storage alive); Cython code sees it through the buffer protocol as a typed memor
 cimport numpy as cnp
 from cython.parallel cimport prange
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uintptr_t
@@ -30,6 +31,9 @@ cdef extern from *:
     #else
     static void msparam_advise_huge_pages(char* start, size_t length) { (void)start; (void)length; }
     #endif
+    /* The symbol by which threadpoolctl tells this module from other "_storage" modules
+       (msparam/_threads.py registers the controller that looks for it). */
+    Py_EXPORTED_SYMBOL const int msparam_thread_count_controlled_by_msparam_threads = 1;
     """
     void msparam_advise_huge_pages(char* start, size_t length) nogil
 
@@ -55,7 +59,7 @@ cdef class Storage:
     cdef Py_ssize_t _strides[MAX_NDIM]
 
     def __cinit__(self, int code, tuple shape, bint zero=False):
-        cdef Py_ssize_t n = 1, dim
+        cdef Py_ssize_t n, nonzero = 1, dim, max_elements
         cdef int i
         if code < 0 or code >= DT_COUNT:
             raise ValueError(f"Storage: unknown dtype code {code}")
@@ -69,9 +73,18 @@ cdef class Storage:
             if dim < 0:
                 raise ValueError(f"Storage: negative dimension in shape {shape}")
             self._shape[i] = dim
-            if dim and n > (<Py_ssize_t>0x7FFFFFFFFFFFFFFF) // 2 // dim:
-                raise MemoryError(f"Storage: shape {shape} is too large")
-            n *= dim
+        # Every size used below (bytes, strides, the allocation with its alignment slack) must fit
+        # in a Py_ssize_t. As NumPy does, the nonzero dimensions' product must fit even when a zero
+        # dimension makes the storage empty: the strides are built from it.
+        max_elements = (PY_SSIZE_T_MAX - ALIGNMENT) // self.itemsize
+        for i in range(self._ndim):
+            if self._shape[i] == 0:
+                continue
+            if nonzero > max_elements // self._shape[i]:
+                raise ValueError(f"Storage: shape {shape} of {self.itemsize}-byte items is too large "
+                                 f"(more than {max_elements} items)")
+            nonzero *= self._shape[i]
+        n = 0 if 0 in shape else nonzero
         for i in range(self._ndim - 1, -1, -1):
             self._strides[i] = self.itemsize if i == self._ndim - 1 else self._strides[i + 1] * self._shape[i + 1]
         self.nbytes = n * self.itemsize
@@ -128,6 +141,8 @@ cdef void _copy_blocks(char* destination, const char* source, Py_ssize_t nbytes,
     """Fill ``nbytes`` of ``destination`` in BLOCK-sized pieces shared by ``num_threads`` threads,
     from the same offsets of ``source`` (a copy) or, with ``repeat``, from its first BLOCK bytes."""
     cdef Py_ssize_t blocks = (nbytes + BLOCK - 1) // BLOCK, i, length
+    if num_threads > blocks:  # never start threads that would get no block
+        num_threads = <int>blocks
     for i in prange(blocks, num_threads=num_threads, schedule="static"):
         length = nbytes - i * BLOCK
         if length > BLOCK:

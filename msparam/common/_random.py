@@ -12,6 +12,7 @@ import numpy as np
 
 from msparam._core import _random as _core
 from msparam._threads import get_num_threads
+from msparam._validation import check_real
 
 __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal"]
 
@@ -41,14 +42,6 @@ def _check_target(name, seed, out, start):
                              f"[0, 2**64), but got {start}.")
 
 
-def _real(name, arg, value):
-    if type(value) is float or type(value) is int:
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"For '{name}', '{arg}' must be a real number, but got {type(value).__name__}.")
-    return float(value)
-
-
 def fill_uniform(seed, out, a, b, start=0):
     """Uniform on [a, b): ``(b - a) * u + a`` with u = uint32 / 2^32, in double, then float32.
 
@@ -65,7 +58,7 @@ def fill_uniform(seed, out, a, b, start=0):
         made piece by piece (the stream skips ahead).
     """
     _check_target("fill_uniform", seed, out, start)
-    a, b = _real("fill_uniform", "a", a), _real("fill_uniform", "b", b)
+    check_real(a, "a", "fill_uniform"), check_real(b, "b", "fill_uniform")
     _core.fill_uniform(seed, out, a, b, get_num_threads(), start=start)
 
 
@@ -84,7 +77,7 @@ def fill_normal(seed, out, mean, sigma, start=0):
         As for fill_uniform.
     """
     _check_target("fill_normal", seed, out, start)
-    mean, sigma = _real("fill_normal", "mean", mean), _real("fill_normal", "sigma", sigma)
+    check_real(mean, "mean", "fill_normal"), check_real(sigma, "sigma", "fill_normal")
     _core.fill_normal(seed, out, mean, sigma, get_num_threads(), start=start)
 
 
@@ -103,6 +96,6 @@ def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0):
         As for fill_uniform.
     """
     _check_target("fill_truncated_normal", seed, out, start)
-    mean, sigma, a, b = (_real("fill_truncated_normal", name, value)
-                         for name, value in (("mean", mean), ("sigma", sigma), ("a", a), ("b", b)))
+    for name, value in (("mean", mean), ("sigma", sigma), ("a", a), ("b", b)):
+        check_real(value, name, "fill_truncated_normal")
     _core.fill_truncated_normal(seed, out, mean, sigma, a, b, get_num_threads(), start=start)

@@ -10,6 +10,7 @@ import numpy as np
 
 from msparam._core._storage import array_fill
 from msparam._threads import get_num_threads
+from msparam._validation import check_real, check_shape
 from msparam.common import _random
 from msparam.common import dtype as mstype
 from msparam.common.seed import next_stream_seed
@@ -91,12 +92,6 @@ class _OneRandomFill(Initializer):
 
     def _initialize(self, arr):
         _fill_random(arr, *self._distribution(arr.shape))
-
-
-def _check_real(owner, name, value):
-    """Refuse anything but a real number (bool excluded) for argument ``name`` of ``owner``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"For '{owner}', '{name}' must be a real number, but got {type(value).__name__}.")
 
 
 def _calculate_fan_in_and_fan_out(shape):
@@ -274,7 +269,7 @@ class XavierUniform(_OneRandomFill):
     """
 
     def __init__(self, gain=1):
-        _check_real("XavierUniform", "gain", gain)
+        check_real(gain, "gain", "XavierUniform")
         super().__init__(gain=gain)
         self.gain = gain
 
@@ -313,7 +308,7 @@ class XavierNormal(_OneRandomFill):
     """
 
     def __init__(self, gain=1):
-        _check_real("XavierNormal", "gain", gain)
+        check_real(gain, "gain", "XavierNormal")
         super().__init__(gain=gain)
         self.gain = gain
 
@@ -462,8 +457,8 @@ class Sparse(Initializer):
     """
 
     def __init__(self, sparsity, sigma=0.01):
-        _check_real("Sparse", "sparsity", sparsity)
-        _check_real("Sparse", "sigma", sigma)
+        check_real(sparsity, "sparsity", "Sparse")
+        check_real(sigma, "sigma", "Sparse")
         if not 0 <= sparsity <= 1:
             raise ValueError(f"For 'Sparse', 'sparsity' must be in [0, 1], but got {sparsity}.")
         if sigma < 0:
@@ -590,7 +585,7 @@ class Orthogonal(Initializer):
     """
 
     def __init__(self, gain=1.):
-        _check_real("Orthogonal", "gain", gain)
+        check_real(gain, "gain", "Orthogonal")
         super().__init__(gain=gain)
         self.gain = gain
 
@@ -656,7 +651,7 @@ class VarianceScaling(_OneRandomFill):
     """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal"):
-        _check_real("VarianceScaling", "scale", scale)
+        check_real(scale, "scale", "VarianceScaling")
         if scale <= 0:
             raise ValueError(f"For 'VarianceScaling', 'scale' must be > 0, but got {scale}.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -727,9 +722,7 @@ class TruncatedNormal(_OneRandomFill):
 
     def __init__(self, sigma=0.01, mean=0.0, a=-2.0, b=2.0):
         for name, value in (("sigma", sigma), ("mean", mean), ("a", a), ("b", b)):
-            if not isinstance(value, numbers.Real):
-                raise TypeError(f"For 'TruncatedNormal', '{name}' must be a real number, "
-                                f"but got {type(value).__name__}.")
+            check_real(value, name, "TruncatedNormal")
         if not np.float32(sigma) > 0:  # MindSpore computes with the float32 value
             raise ValueError(f"For 'TruncatedNormal', 'sigma' must be positive as a float32, but got {sigma}.")
         super().__init__(sigma=sigma, mean=mean, a=a, b=b)
@@ -782,13 +775,13 @@ def fill_plan(init, shape):
     return None
 
 
+# MindSpore's text; it raises ValueError for any shape that is not of positive ints.
+_SHAPE_MESSAGE = ("For 'initializer', the argument 'shape' is invalid, the value of 'shape' must be positive "
+                  "integer, but got {shape!r}.")
+
+
 def _check_shape(shape):
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (list, tuple)) or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ValueError(f"For 'initializer', 'shape' must be a list or tuple of positive ints, but got {shape!r}.")
-    return tuple(int(d) for d in shape)
+    return check_shape(shape, 1, _SHAPE_MESSAGE, _SHAPE_MESSAGE, type_error=ValueError)
 
 
 def initializer(init, shape=None, dtype=mstype.float32):

@@ -5,6 +5,7 @@ import numpy as np
 
 from msparam._core._storage import array_copy, array_copy_into, array_empty, array_scalar
 from msparam._threads import get_num_threads
+from msparam._validation import check_bool
 from msparam.common import dtype as mstype
 from msparam.common.tensor import Tensor, _to_numpy
 from msparam.parallel import defer_fill, parameters_stay_lazy, slice_request
@@ -18,10 +19,12 @@ _INT32 = mstype.int32._code
 _PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_./:-]+$")
 
 
+# MindSpore's Parameter words its bool checks so (the Validator's BOOL names the owner instead).
+_BOOL_MESSAGE = "The argument `{arg}` must be bool type, but got {type}."
+
+
 def _check_bool(value, arg_name):
-    if not isinstance(value, bool):
-        raise TypeError(f"The argument `{arg_name}` must be bool type, but got {type(value).__name__}.")
-    return value
+    return check_bool(value, arg_name, message=_BOOL_MESSAGE)
 
 
 def _check_name(name):

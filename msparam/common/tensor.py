@@ -6,6 +6,7 @@ import numpy as np
 
 from msparam._core._storage import array_copy
 from msparam._threads import get_num_threads
+from msparam._validation import check_shape
 from msparam.common import dtype as mstype
 
 __all__ = ["Tensor"]
@@ -46,14 +47,8 @@ def _to_numpy(input_data, dtype):
 
 
 def _check_shape(shape):
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (list, tuple)) or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape):
-        raise TypeError(f"For 'Tensor', 'shape' must be an int or a list/tuple of int, but got {shape!r}.")
-    if any(d < 0 for d in shape):
-        raise ValueError(f"For 'Tensor', 'shape' must not have negative dimensions, but got {shape!r}.")
-    return tuple(int(d) for d in shape)
+    return check_shape(shape, 0, "For 'Tensor', 'shape' must be an int or a list/tuple of int, but got {shape!r}.",
+                       "For 'Tensor', 'shape' must not have negative dimensions, but got {shape!r}.")
 
 
 class Tensor:

@@ -1,4 +1,6 @@
-"""Argument checks for nn layers, with MindSpore's messages ("For 'Dense', the 'in_channels' ...").
+"""Argument rules of nn layers, with MindSpore's messages ("For 'Dense', the 'in_channels' ...").
+
+Bools and real numbers are checked by ``msparam._validation``, shared with the other packages.
 
 A wrong type raises TypeError, a wrong value ValueError, as MindSpore's Validator does.
 """
@@ -6,10 +8,10 @@ import numbers
 
 import numpy as np
 
+from msparam._validation import FLOAT_OR_INT, check_real
 from msparam.common.tensor import Tensor
 
-__all__ = ["check_positive_int", "check_non_negative_int", "check_bool", "check_number", "check_int_pair",
-           "float_input"]
+__all__ = ["check_positive_int", "check_non_negative_int", "check_number", "check_int_pair", "float_input"]
 
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
@@ -38,18 +40,9 @@ def check_non_negative_int(value, arg_name, cls_name):
     return number
 
 
-def check_bool(value, arg_name, cls_name):
-    if not isinstance(value, bool):
-        raise TypeError(f"For '{cls_name}', the '{arg_name}' must be bool, but got '{type(value).__name__}'.")
-    return value
-
-
 def check_number(value, arg_name, cls_name):
-    """``value`` (a real number, not a bool) as a float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"For '{cls_name}', the '{arg_name}' must be float or int, "
-                        f"but got '{type(value).__name__}'.")
-    return float(value)
+    """``value`` (a real number; MindSpore's layers refuse a bool) as a float."""
+    return float(check_real(value, arg_name, cls_name, FLOAT_OR_INT, allow_bool=False))
 
 
 def check_int_pair(value, arg_name, cls_name):

@@ -9,7 +9,8 @@ import numbers
 import numpy as np
 
 from msparam.common.tensor import Tensor, wrap_array
-from msparam.nn._checks import check_bool, check_number, float_input
+from msparam._validation import check_bool
+from msparam.nn._checks import check_number, float_input
 from msparam.nn.cell import Cell
 
 __all__ = ["Softmin", "Softmax", "LogSoftmax", "ReLU", "ReLU6", "SiLU", "Tanh", "Tanhshrink", "Hardtanh",

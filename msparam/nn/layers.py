@@ -7,7 +7,8 @@ from msparam._core._conv import Conv2dPlan
 from msparam._threads import get_num_threads
 from msparam.common.parameter import Parameter, values_version
 from msparam.common.tensor import Tensor, wrap_array
-from msparam.nn._checks import check_bool, check_int_pair, check_non_negative_int, check_positive_int, float_input
+from msparam._validation import check_bool
+from msparam.nn._checks import check_int_pair, check_non_negative_int, check_positive_int, float_input
 from msparam.nn._parameters import layer_parameter
 from msparam.nn.activation import get_activation
 from msparam.nn.cell import Cell

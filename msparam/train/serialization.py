@@ -13,6 +13,7 @@ import tempfile
 import numpy as np
 
 from msparam._core._storage import array_empty
+from msparam._validation import check_bool
 from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter, parameter_from_storage
 from msparam.common.tensor import Tensor, wrap_array
@@ -32,12 +33,6 @@ _SAFETENSORS_HEADER_KEY = "__metadata__"
 
 
 # --- argument checks ---------------------------------------------------------------------------
-def _check_bool(value, arg_name, func_name):
-    if not isinstance(value, bool):
-        raise TypeError(f"For '{func_name}', the argument '{arg_name}' must be bool, but got {type(value).__name__}.")
-    return value
-
-
 def _check_format(format, func_name):
     if not isinstance(format, str) or format not in _FORMATS:
         raise ValueError(f"For '{func_name}', 'format' must be 'ckpt' or 'safetensors', but got {format!r}.")
@@ -211,7 +206,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
                                 f"it must be a file name.")
     if not path.endswith(_FORMATS[format]):
         path += _FORMATS[format]
-    _check_bool(integrated_save, "integrated_save", "save_checkpoint")
+    check_bool(integrated_save, "integrated_save", "save_checkpoint")
     if not isinstance(async_save, (bool, str)):
         raise TypeError(f"For 'save_checkpoint', the argument 'async_save' must be bool or str, "
                         f"but got {type(async_save).__name__}.")
@@ -221,7 +216,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
                         f"but got {type(enc_key).__name__}.")
     if not isinstance(enc_mode, str):
         raise TypeError(f"For 'save_checkpoint', the argument 'enc_mode' must be str, but got {type(enc_mode).__name__}.")
-    _check_bool(crc_check, "crc_check", "save_checkpoint")
+    check_bool(crc_check, "crc_check", "save_checkpoint")
     _check_unsupported("save_checkpoint", enc_key=enc_key, crc_check=crc_check)
     if choice_func is not None and not callable(choice_func):
         raise TypeError(f"For 'save_checkpoint', the argument 'choice_func' must be callable, "
@@ -338,7 +333,7 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
     if not os.path.isfile(path):
         raise ValueError(f"For 'load_checkpoint', the checkpoint file: {path} does not exist, please check whether "
                          f"the 'ckpt_file_name' is correct.")
-    _check_bool(strict_load, "strict_load", "load_checkpoint")
+    check_bool(strict_load, "strict_load", "load_checkpoint")
     specify_prefix = _check_prefix(specify_prefix, "specify_prefix")
     filter_prefix = _check_prefix(filter_prefix, "filter_prefix")
     if choice_func is not None and not callable(choice_func):
@@ -461,8 +456,8 @@ def load_param_into_net(net, parameter_dict, strict_load=False, remove_redundanc
         if not isinstance(key, str) or not isinstance(value, (Parameter, str, bytes)):
             raise TypeError(f"For 'parameter_dict', the element in the argument 'parameter_dict' should be a 'str' and "
                             f"'Parameter' , but got {type(key)} and {type(value)}.")
-    _check_bool(strict_load, "strict_load", "load_param_into_net")
-    _check_bool(remove_redundancy, "remove_redundancy", "load_param_into_net")
+    check_bool(strict_load, "strict_load", "load_param_into_net")
+    check_bool(remove_redundancy, "remove_redundancy", "load_param_into_net")
     _check_unsupported("load_param_into_net", remove_redundancy=remove_redundancy)
 
     param_not_load = []

@@ -118,3 +118,22 @@ def test_read_only_destinations_raise_at_any_size(num_threads):
 def test_copy_into_another_shape_of_the_same_size_is_numpys_broadcast_error():
     with pytest.raises(ValueError, match="broadcast"):
         array_copy_into(np.zeros((512, 1024), np.float32), np.ones((1024, 512), np.float32), 2)
+
+
+@pytest.mark.parametrize("dtype, shape", [
+    (np.float64, (2**61 + 1,)),          # 8 * (2**61 + 1) wraps to 8 bytes
+    (np.float64, (2**60, 8)),            # the product wraps only after the last dimension
+    (np.float32, (2**31, 2**31)),
+    (np.float16, (2**62 + 1,)),
+    (np.uint8, (2**63 - 1,)),            # fits a Py_ssize_t, but not with the alignment slack
+    (np.float64, (0, 2**61 + 1)),        # empty, yet its strides would wrap (NumPy refuses it too)
+])
+def test_sizes_whose_bytes_overflow_are_refused(dtype, shape):
+    code = mstype.dtype_from_numpy(np.dtype(dtype))._code
+    with pytest.raises(ValueError, match="too large"):
+        array_empty(shape, code)
+
+
+def test_the_largest_empty_shapes_still_work():
+    view = array_empty((0, 2**40), mstype.float64._code)
+    assert view.shape == (0, 2**40) and view.nbytes == 0

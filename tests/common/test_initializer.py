@@ -449,3 +449,30 @@ def test_registered_initializers_is_a_copy_with_aliases():
     assert registered["zeros"] is Zero and registered["zero"] is Zero and registered["he_normal"] is HeNormal
     registered.clear()
     assert init_module.registered_initializers()["normal"] is Normal
+
+
+# MindSpore 2.10 takes a bool wherever an initializer takes a real number, as the number (True is 1):
+# checked there with set_seed(3), each pair below gave equal arrays.
+@pytest.mark.parametrize("with_bools, with_ints", [
+    (lambda: TruncatedNormal(sigma=True), lambda: TruncatedNormal(sigma=1)),
+    (lambda: TruncatedNormal(sigma=1, mean=False, a=-True, b=True), lambda: TruncatedNormal(sigma=1, mean=0, a=-1, b=1)),
+    (lambda: XavierUniform(gain=True), lambda: XavierUniform(gain=1)),
+    (lambda: XavierNormal(gain=True), lambda: XavierNormal(gain=1)),
+    (lambda: Orthogonal(gain=True), lambda: Orthogonal(gain=1)),
+    (lambda: VarianceScaling(scale=True), lambda: VarianceScaling(scale=1.0)),
+    (lambda: Sparse(sparsity=True, sigma=True), lambda: Sparse(sparsity=1, sigma=1)),
+    (lambda: Sparse(sparsity=False), lambda: Sparse(sparsity=0)),
+    (lambda: Uniform(scale=True), lambda: Uniform(scale=1)),
+    (lambda: Normal(sigma=True, mean=False), lambda: Normal(sigma=1, mean=0))])
+def test_bools_are_numbers_as_in_mindspore(with_bools, with_ints):
+    ms.set_seed(3)
+    got = initializer(with_bools(), (4, 5)).init_data().asnumpy()
+    ms.set_seed(3)
+    want = initializer(with_ints(), (4, 5)).init_data().asnumpy()
+    assert got.tobytes() == want.tobytes()
+
+
+def test_shape_error_has_mindspore_text():
+    with pytest.raises(ValueError, match=r"^For 'initializer', the argument 'shape' is invalid, the value of 'shape' "
+                                         r"must be positive integer, but got \(2, 0\)\.$"):
+        initializer("ones", (2, 0))

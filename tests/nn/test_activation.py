@@ -88,3 +88,17 @@ def test_input_errors(value, error):
 def test_argument_errors(make, error):
     with pytest.raises(error):
         make()
+
+
+# MindSpore 2.10's LeakyReLU, ELU and Hardtanh refuse a bool argument (TypeError, when called);
+# msparam refuses it at construction, as it checks every layer argument.
+@pytest.mark.parametrize("make", [lambda: nn.LeakyReLU(True), lambda: nn.ELU(alpha=False),
+                                  lambda: nn.Hardtanh(False, 1.0)])
+def test_bool_is_not_a_number_for_layers(make):
+    with pytest.raises(TypeError, match="must be float or int, but got 'bool'"):
+        make()
+
+
+def test_bool_check_has_mindspore_text():
+    with pytest.raises(TypeError, match=r"^For 'GELU', the 'approximate' must be a bool, but got int\.$"):
+        nn.GELU(approximate=1)
