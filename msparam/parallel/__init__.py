@@ -9,7 +9,7 @@ Package-internal seams for ``msparam.common``, ``msparam.nn`` and ``msparam.trai
 ``parameters_stay_lazy()``, ``defer_fill(tensor)``, ``slice_request(deferred, layout)``,
 ``check_layout(layout, full_shape)`` and ``sharded_save(save_obj, path, integrated_save, format)``.
 """
-from msparam.parallel._context import (get_auto_parallel_context, parameters_stay_lazy,
+from msparam.parallel._context import (get_auto_parallel_context, layout_rank_and_size, parameters_stay_lazy,
                                        reset_auto_parallel_context, set_auto_parallel_context)
 
 __all__ = ["set_auto_parallel_context", "get_auto_parallel_context", "reset_auto_parallel_context",
@@ -45,6 +45,5 @@ def slice_request(deferred, layout):
 
 def check_layout(layout, full_shape):
     """Raise TypeError/ValueError unless ``layout`` fits a tensor of ``full_shape`` on this group."""
-    from msparam.communication import get_group_size
     from msparam.parallel._layout import Layout
-    Layout(layout).check(full_shape, get_group_size())
+    Layout(layout).check(full_shape, layout_rank_and_size()[1])

@@ -26,6 +26,7 @@ from msparam.common.dtype import dtype_to_nptype, to_dtype
 from msparam.common.parameter import Parameter, parameter_layout, set_parameter_layout
 from msparam.common.tensor import Tensor
 from msparam.communication.management import world
+from msparam.parallel._context import layout_rank_and_size
 from msparam.parallel._layout import Layout
 from msparam.parallel._slices import slice_of
 
@@ -80,6 +81,11 @@ class ShardedSave:
         self.group = world()
         self.format = format
         sliced = _sliced(save_obj)
+        for name, (_, layout, _) in sliced.items():
+            if layout.device_count != self.group.size:
+                raise ValueError(f"For 'save_checkpoint', the Parameter {name!r} holds a slice for a group of "
+                                 f"{layout.device_count} ranks, but this group has {self.group.size}: a sharded "
+                                 "save needs every rank (mpiexec).")
         if integrated_save:
             self.save_obj, self.path = self._gathered(save_obj, sliced), path
             self.directory = None
@@ -310,9 +316,10 @@ def load_sharded(checkpoint_dir, net=None, layouts=None, strict_load=False):
             if layout is None:
                 bounds = tuple((0, size) for size in full_shape)
             else:
+                rank, size = layout_rank_and_size()
                 checked = Layout(tuple(layout))
-                checked.check(full_shape, group.size)
-                bounds = checked.slice_bounds(full_shape, group.rank)
+                checked.check(full_shape, size)
+                bounds = checked.slice_bounds(full_shape, rank)
                 record = (checked.as_tuple(), full_shape)
             nptype = _nptype_named(entry["dtype"])
             values = _read_region(dict(entry, name=name), files, sources, bounds, nptype)
@@ -501,9 +508,10 @@ def _load_single_file(network, path, predict_strategy, strict_load, format):
             if layout is None:
                 index = tuple(slice(None) for _ in full_shape)
             else:
+                rank, size = layout_rank_and_size()
                 checked = Layout(tuple(layout))
-                checked.check(full_shape, group.size)
-                index = slice_of(checked.slice_bounds(full_shape, group.rank))
+                checked.check(full_shape, size)
+                index = slice_of(checked.slice_bounds(full_shape, rank))
                 record = (checked.as_tuple(), full_shape)
             try:
                 values = np.ascontiguousarray(sources.read(path, name, index))

@@ -12,6 +12,7 @@ import numpy as np
 from msparam.common.initializer import fill_plan
 from msparam.common.seed import next_stream_seed
 from msparam.communication.management import world
+from msparam.parallel._context import layout_rank_and_size
 from msparam.parallel._layout import Layout
 from msparam.parallel._slices import fill_random_slice, slice_of
 
@@ -131,9 +132,10 @@ class SliceRequest:
         else:
             error = None
             try:
+                rank, size = layout_rank_and_size()
                 checked = Layout(layout)
-                checked.check(full_shape, group.size)
-                self.bounds = checked.slice_bounds(full_shape, group.rank)
+                checked.check(full_shape, size)
+                self.bounds = checked.slice_bounds(full_shape, rank)
                 self.record = (checked.as_tuple(), full_shape)
             except (TypeError, ValueError) as exc:
                 error = exc
