@@ -19,10 +19,6 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-import numpy
-from Cython.Build import cythonize
-from setuptools import Extension, setup
-
 HERE = Path(__file__).parent
 CORE = HERE / "msparam" / "_core"
 
@@ -34,7 +30,7 @@ COMPILE_ARGS = ["-O3", "-fno-math-errno", "-Wno-unreachable-code"]
 # Extra flags per module.  The random core reproduces MindSpore's unfused double arithmetic
 # ((b - a) * u + a, mean + r * cos(theta)), so the compiler must not contract it into FMAs.
 MODULE_COMPILE_ARGS = {
-    "msparam._core._random": ["-ffp-contract=off"],
+    "msparam._core._philox_fill": ["-ffp-contract=off"],
 }
 
 DIRECTIVES = {
@@ -128,42 +124,58 @@ def build_flags(openmp):
     return compile_args, link_args
 
 
-def extensions():
+def module_sources():
+    """(module name, .pyx path relative to the tree) of every module to compile here."""
+    modules = []
+    for pyx in sorted((HERE / "msparam").rglob("_*.pyx")):
+        if pyx.stem in POSIX_ONLY and os.name != "posix":
+            continue
+        rel = pyx.relative_to(HERE)
+        modules.append((".".join(rel.with_suffix("").parts), str(rel)))
+    if not modules:
+        # An sdist without its .pyx files once built a pure-Python wheel that could not be imported.
+        sys.exit(f"msparam: no msparam/**/_*.pyx found under {HERE}: nothing to compile; "
+                 "the source tree or sdist is incomplete.")
+    return modules
+
+
+def extensions(modules):
+    import numpy
+    from setuptools import Extension
+
     openmp = use_openmp()
     compile_args, link_args = build_flags(openmp)
     include_dirs = [numpy.get_include(), str(CORE.relative_to(HERE))]
     if not openmp:
         include_dirs.insert(0, serial_omp_include())
-    exts = []
-    for pyx in sorted((HERE / "msparam").rglob("_*.pyx")):
-        if pyx.stem in POSIX_ONLY and os.name != "posix":
-            continue
-        rel = pyx.relative_to(HERE).with_suffix("")
-        name = ".".join(rel.parts)
-        exts.append(
-            Extension(
-                name,
-                [str(rel) + ".pyx"],
-                include_dirs=include_dirs,
-                # the C kernels live in headers: a header change must rebuild its modules
-                depends=[str(h.relative_to(HERE)) for h in sorted(CORE.glob("*.h"))],
-                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                extra_compile_args=compile_args + MODULE_COMPILE_ARGS.get(name, []),
-                extra_link_args=link_args,
-            )
+    return [
+        Extension(
+            name,
+            [source],
+            include_dirs=include_dirs,
+            # the C kernels live in headers: a header change must rebuild its modules
+            depends=[str(h.relative_to(HERE)) for h in sorted(CORE.glob("*.h"))],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+            extra_compile_args=compile_args + MODULE_COMPILE_ARGS.get(name, []),
+            extra_link_args=link_args,
         )
-    if not exts:
-        # An sdist without its .pyx files once built a pure-Python wheel that could not be imported.
-        sys.exit(f"msparam: no msparam/**/_*.pyx found under {HERE}: nothing to compile; "
-                 "the source tree or sdist is incomplete.")
-    return exts
+        for name, source in modules
+    ]
 
 
-os.chdir(HERE)
-setup(
-    ext_modules=cythonize(
-        extensions(),
-        compiler_directives=DIRECTIVES,
-        nthreads=os.cpu_count() or 1,
-    ),
-)
+def main():
+    os.chdir(HERE)
+    modules = module_sources()  # first: an incomplete tree fails before anything else is needed
+    from Cython.Build import cythonize
+    from setuptools import setup
+
+    setup(
+        ext_modules=cythonize(
+            extensions(modules),
+            compiler_directives=DIRECTIVES,
+            nthreads=os.cpu_count() or 1,
+        ),
+    )
+
+
+main()

@@ -46,8 +46,18 @@ GENERIC = (
     ("float_", "Float", "float"),
 )
 
+# Non-number types MindSpore exports (no storage; a String Tensor holds NumPy str/bytes arrays):
+# (attribute name, MindSpore name, Python type).
+NON_NUMBER = (
+    ("list_", "List", "list"),
+    ("tuple_", "Tuple", "tuple"),
+    ("string", "String", "str"),
+    ("type_none", "None", "type(None)"),
+)
+
 # MindSpore's pytype_to_dtype for Python's own types (note: float maps to Float64 there).
-PYTHON_TYPES = (("bool", "bool_"), ("int", "int64"), ("float", "float64"), ("complex", "complex128"))
+PYTHON_TYPES = (("bool", "bool_"), ("int", "int64"), ("float", "float64"), ("complex", "complex128"),
+                ("list", "list_"), ("tuple", "tuple_"), ("str", "string"), ("type(None)", "type_none"))
 
 # MindSpore's implicit conversion order: Parameter.set_data casts only to a type later in it.
 IMPLICIT_CONVERSION = ("bool_", "int8", "uint8", "int16", "int32", "int64",
@@ -80,6 +90,9 @@ def render_python():
         lines.append(f"    ({attr!r}, {ms_name!r}, {np_name!r}, {py_type}, {size}, {kind!r}, {code}, {aliases!r}),")
     lines += [")", "", "# (attribute, MindSpore name, Python type or None)", "GENERIC = ("]
     for attr, ms_name, py_type in GENERIC:
+        lines.append(f"    ({attr!r}, {ms_name!r}, {py_type}),")
+    lines += [")", "", "# (attribute, MindSpore name, Python type)", "NON_NUMBER = ("]
+    for attr, ms_name, py_type in NON_NUMBER:
         lines.append(f"    ({attr!r}, {ms_name!r}, {py_type}),")
     lines += [")", "", "# Python type -> attribute of the dtype pytype_to_dtype gives", "PYTHON_TYPES = {"]
     for py_type, attr in PYTHON_TYPES:

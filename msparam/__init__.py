@@ -10,7 +10,7 @@ from msparam._threads import get_num_threads, set_num_threads
 from msparam.common import dtype
 from msparam.common.dtype import *  # noqa: F401,F403  (int32, float32, ..., dtype_to_nptype, ...)
 from msparam.common.parameter import Parameter, ParameterTuple
-from msparam.common.tensor import Tensor
+from msparam.common.tensor import Tensor, from_numpy, is_tensor
 
 __version__ = "0.1.0"
 
@@ -23,6 +23,8 @@ _LAZY = {
     "save_checkpoint": ("msparam.train.serialization", "save_checkpoint"),
     "load_checkpoint": ("msparam.train.serialization", "load_checkpoint"),
     "load_param_into_net": ("msparam.train.serialization", "load_param_into_net"),
+    "wait_async_save": ("msparam.train.serialization", "wait_async_save"),
+    "async_ckpt_thread_status": ("msparam.train.serialization", "async_ckpt_thread_status"),
     "communication": ("msparam.communication", None),
     "parallel": ("msparam.parallel", None),
     "set_auto_parallel_context": ("msparam.parallel", "set_auto_parallel_context"),

@@ -1,5 +1,5 @@
-"""The packages meet at documented seams: nn/ and train/ (and bench/) use no underscore name that
-another msparam package defines (STYLE.md, "Package-internal seams"; issue 13 §1).
+"""The packages meet at documented seams: no package of msparam (nor bench/) uses an underscore name
+that another msparam package defines (STYLE.md, "Package-internal seams"; issue 13 §1).
 
 A package may use its own underscore names. An underscore attribute counts as the package's own
 when the package defines it somewhere (a def, a class, an assignment, a ``"_name"`` key or slot).
@@ -59,7 +59,16 @@ def reach_ins(path, own_names, own_module_prefixes):
 SHARED_MODULES = ("msparam._core.", "msparam._threads", "msparam._generated", "msparam._validation")
 
 
-@pytest.mark.parametrize("folder", ["msparam/nn", "msparam/train", "bench"])
+# Every Python package of msparam (the compiled and generated ones hold no Python of their own), and bench/.
+FOLDERS = sorted(p.relative_to(ROOT).as_posix() for p in PACKAGE.iterdir()
+                 if (p / "__init__.py").exists() and p.name not in ("_core", "_generated")) + ["bench"]
+
+
+def test_the_packages_are_found():
+    assert {"msparam/common", "msparam/nn", "msparam/train"} <= set(FOLDERS)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
 def test_no_cross_package_underscore_names(folder):
     files = sources(ROOT / folder)
     assert files

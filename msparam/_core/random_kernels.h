@@ -24,9 +24,14 @@
 typedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, ptrdiff_t nblocks, uint32_t *out);
 
 /* See random_simd.h: the normal and truncated normal maps' margins for their own approximation
- * errors, relative to the result. */
+ * errors, relative to the result, and the bounds on the vector parts' errors their exactness
+ * arguments assume (tests/_core/test_random_core.py measures the parts against these): the
+ * normal's radius (relative) and cos/sin (absolute), and the truncated normal's erf^-1
+ * (relative). */
 #define MSP_NORMAL_TOLERANCE 0x1p-44
 #define MSP_TRUNCNORM_TOLERANCE 0x1p-40
+#define MSP_NORMAL_PART_ERROR 0x1p-50
+#define MSP_TRUNCNORM_ERF_INV_ERROR 0x1p-48
 /* Vectors the truncated normal map works on at once (its Horner chains are interleaved). */
 #define MSP_TN_GROUPS 4
 

@@ -20,8 +20,9 @@
  * Exactness of the normal map.  It evaluates the reference formula of distributions.h with
  * vector approximations of log, cos and sin in place of the C library's.  Over every input
  * they can see (u1 and u2 take 2^23 values each, 0 clamped to 1e-7f) their parts differ from
- * the reference's by at most 2^-50 relative (the radius sqrt(-2 log u1)) and 2^-50 absolute (cos and sin), which
- * tests/_core/test_random_core.py checks exhaustively with msp_normal_part_errors.  Carrying
+ * the reference's by at most MSP_NORMAL_PART_ERROR = 2^-50, relative for the radius
+ * sqrt(-2 log u1) and absolute for cos and sin, which tests/_core/test_random_core.py checks
+ * exhaustively with msp_normal_part_errors.  Carrying
  * those errors and the extra roundings through r * sigma, r * c and mean + r * c bounds the
  * difference of the double results by 2^-48 (|r| + |y|).  The map allows sixteen times that,
  * MSP_NORMAL_TOLERANCE (|r| + |y|) with MSP_NORMAL_TOLERANCE = 2^-44, which also covers the
@@ -44,9 +45,10 @@
  *             and |r| <= 0.17 |y + r|; so the value moves by at most
  *             1.47 d + 2 h (0.17 + 0.17) + 4 * 2^-53 < 2^-48 relative (constants checked by
  *             test_truncated_normal_error_budget).
- * With the roundings of * sqrt(2), * sigma and mean + the result y moves by less than 2^-47
- * (|scaled| + |y|), 2^-7 of MSP_TRUNCNORM_TOLERANCE, and tests/_core/test_random_core.py
- * checks that premise on erf^-1 itself (measured: 2^-51).  As for the normal map, a lane whose
+ * So erf^-1 moves by less than MSP_TRUNCNORM_ERF_INV_ERROR = 2^-48 relative, which
+ * tests/_core/test_random_core.py checks on erf^-1 itself (measured: 2^-51).  With the
+ * roundings of * sqrt(2), * sigma and mean + the result y moves by less than 2^-47
+ * (|scaled| + |y|), 2^-7 of MSP_TRUNCNORM_TOLERANCE.  As for the normal map, a lane whose
  * y +- tolerance round to different floats (about 1 in 20,000), whose x lies within
  * MSP_TRUNCNORM_TOLERANCE x of an interval switch (3, 6, 18) or whose q is subnormal or NaN
  * (outside msp_log's domain) is recomputed by msp_truncnorm_sample.

@@ -27,12 +27,24 @@ GENERIC = (
     ('float_', 'Float', float),
 )
 
+# (attribute, MindSpore name, Python type)
+NON_NUMBER = (
+    ('list_', 'List', list),
+    ('tuple_', 'Tuple', tuple),
+    ('string', 'String', str),
+    ('type_none', 'None', type(None)),
+)
+
 # Python type -> attribute of the dtype pytype_to_dtype gives
 PYTHON_TYPES = {
     bool: 'bool_',
     int: 'int64',
     float: 'float64',
     complex: 'complex128',
+    list: 'list_',
+    tuple: 'tuple_',
+    str: 'string',
+    type(None): 'type_none',
 }
 
 IMPLICIT_CONVERSION = (

@@ -1,6 +1,22 @@
-"""MindSpore's ``mindspore.common``: dtype, Tensor, Parameter, ParameterTuple (initializer and seed load on use)."""
+"""MindSpore's ``mindspore.common``: dtype, Tensor, Parameter, ParameterTuple, set_seed/get_seed.
+
+``initializer`` and ``seed`` load on first use, so that importing msparam stays cheap.
+"""
+import importlib
+
 from msparam.common import dtype
 from msparam.common.parameter import Parameter, ParameterTuple
 from msparam.common.tensor import Tensor
 
-__all__ = ["dtype", "Tensor", "Parameter", "ParameterTuple"]
+__all__ = ["dtype", "Tensor", "Parameter", "ParameterTuple", "set_seed", "get_seed"]
+
+_LAZY = {"set_seed": "msparam.common.seed", "get_seed": "msparam.common.seed"}
+
+
+def __getattr__(name):
+    # Submodules (initializer, seed, ...) are found by the import system before this runs.
+    if name not in _LAZY:
+        raise AttributeError(f"module 'msparam.common' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

@@ -60,20 +60,25 @@ class UnsupportedTypeError(TypeError, NotImplementedError):
     """Raised for a type with no MindSpore counterpart; MindSpore raises NotImplementedError there."""
 
 
+class DtypeLookupError(UnsupportedTypeError, KeyError):
+    """Raised where MindSpore looks a dtype up in a table and raises KeyError (dtype_to_nptype,
+    dtype_to_pytype, a dtype without storage where one is needed); also a TypeError, the precise class."""
+
+
 def _publish():
     names = {}
     for attr, ms_name, np_name, pytype, itemsize, kind, code, aliases in _table.CONCRETE:
         t = Type(ms_name, attr, np.dtype(np_name).type, pytype, itemsize, kind, code)
         names[attr] = t
         names.update(dict.fromkeys(aliases, t))
-    for attr, ms_name, pytype in _table.GENERIC:
+    for attr, ms_name, pytype in _table.GENERIC + _table.NON_NUMBER:
         names[attr] = Type(ms_name, attr, None, pytype, 0, None, -1)
     return names
 
 
 globals().update(_publish())
 __all__ += [attr for attr, *_ in _table.CONCRETE] + [a for row in _table.CONCRETE for a in row[-1]]
-__all__ += [attr for attr, *_ in _table.GENERIC]
+__all__ += [attr for attr, *_ in _table.GENERIC + _table.NON_NUMBER]
 
 all_types = tuple(globals()[row[0]] for row in _table.CONCRETE)
 int_type = tuple(t for t in all_types if t._kind == "i")
@@ -86,6 +91,7 @@ implicit_conversion_seq = {globals()[attr]: i for i, attr in enumerate(_table.IM
 _BY_NUMPY = {np.dtype(t._nptype): t for t in all_types}
 _BY_PYTYPE = {py: globals()[attr] for py, attr in _table.PYTHON_TYPES.items()}
 _BY_PYTYPE.update({t._nptype: t for t in all_types})
+_BY_PYTYPE[np.str_] = globals()["string"]
 _BY_NAME = {name: t for name, t in globals().items() if isinstance(t, Type) and t.is_concrete}
 _BY_NAME.update({t._name.lower(): t for t in all_types})
 
@@ -94,14 +100,14 @@ def dtype_to_nptype(type_):
     """Convert a MindSpore dtype to the NumPy scalar type, e.g. ``int32`` -> ``numpy.int32``."""
     if isinstance(type_, Type) and type_._nptype is not None:
         return type_._nptype
-    raise UnsupportedTypeError(f"For 'dtype_to_nptype', 'type_' must be a concrete msparam dtype, but got {type_!r}.")
+    raise DtypeLookupError(f"For 'dtype_to_nptype', 'type_' must be a concrete msparam dtype, but got {type_!r}.")
 
 
 def dtype_to_pytype(type_):
     """Convert a MindSpore dtype to the Python built-in type, e.g. ``float64`` -> ``float``."""
     if isinstance(type_, Type) and type_._pytype is not None:
         return type_._pytype
-    raise UnsupportedTypeError(f"For 'dtype_to_pytype', 'type_' must be an msparam dtype with a Python "
+    raise DtypeLookupError(f"For 'dtype_to_pytype', 'type_' must be an msparam dtype with a Python "
                                f"counterpart, but got {type_!r}.")
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from msparam._core._storage import array_fill
 from msparam._threads import get_num_threads
 from msparam._validation import check_real, check_shape
-from msparam.common import _random
+from msparam.common import _checked_fill
 from msparam.common import dtype as mstype
 from msparam.common.seed import next_stream_seed
 from msparam.common.tensor import Tensor
@@ -75,7 +75,7 @@ def _normal(mean, sigma):
     """``(fill, mean, sigma)`` of a normal fill; a negative ``sigma`` is refused before any draw."""
     if sigma < 0:
         raise ValueError(f"The standard deviation 'sigma' of a normal fill must be >= 0, but got {sigma}.")
-    return _random.fill_normal, mean, sigma
+    return _checked_fill.fill_normal, mean, sigma
 
 
 def _fill_normal(arr, mean, sigma):
@@ -215,7 +215,7 @@ class Uniform(_OneRandomFill):
         self.scale = scale
 
     def _distribution(self, shape):
-        return _random.fill_uniform, -self.scale, self.scale
+        return _checked_fill.fill_uniform, -self.scale, self.scale
 
 
 @_register()
@@ -276,7 +276,7 @@ class XavierUniform(_OneRandomFill):
     def _distribution(self, shape):
         fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
         boundary = self.gain * math.sqrt(6.0 / (fan_in + fan_out))
-        return _random.fill_uniform, -boundary, boundary
+        return _checked_fill.fill_uniform, -boundary, boundary
 
 
 @_register("xavier_normal")
@@ -374,7 +374,7 @@ class HeUniform(_HeInitializer):
 
     def _distribution(self, shape):
         boundary = math.sqrt(3.0) * self._std(shape)
-        return _random.fill_uniform, -boundary, boundary
+        return _checked_fill.fill_uniform, -boundary, boundary
 
 
 @_register("he_normal")
@@ -670,7 +670,7 @@ class VarianceScaling(_OneRandomFill):
         if self.distribution == "untruncated_normal":
             return _normal(0, np.sqrt(scale))
         limit = np.sqrt(3.0 * scale)
-        return _random.fill_uniform, -limit, limit
+        return _checked_fill.fill_uniform, -limit, limit
 
 
 @_register()
@@ -729,7 +729,7 @@ class TruncatedNormal(_OneRandomFill):
         self.sigma, self.mean, self.a, self.b = sigma, mean, a, b
 
     def _distribution(self, shape):
-        return _random.fill_truncated_normal, self.mean, self.sigma, self.a, self.b
+        return _checked_fill.fill_truncated_normal, self.mean, self.sigma, self.a, self.b
 
 
 _CONSTANT_FILLS = {Zero: lambda init: 0, One: lambda init: 1, Constant: lambda init: init.value}

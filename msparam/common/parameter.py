@@ -1,4 +1,6 @@
 """Parameter (a named, trainable Tensor whose buffer a compiled Storage owns) and ParameterTuple."""
+import itertools
+import numbers
 import re
 
 import numpy as np
@@ -16,7 +18,11 @@ PARAMETER_NAME_DEFAULT = "Parameter"
 _NAME_MAX_LENGTH = 1024
 _FLOAT32 = mstype.float32._code
 _INT32 = mstype.int32._code
-_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_./:-]+$")
+# MindSpore 2.10's Validator.check_str_by_regular default, used by ParameterTuple.clone (re.match, ASCII).
+_CLONE_PREFIX_PATTERN = re.compile(r"^\w+[0-9a-zA-Z\_\.]*$", re.ASCII)
+# Unnamed Parameters print as "Parameter" (the r1.9 tutorial) but, like MindSpore's "Parameter#N",
+# each carries a serial number that tells them apart.
+_UNNAMED_SERIALS = itertools.count(1)
 
 
 # MindSpore's Parameter words its bool checks so (the Validator's BOOL names the owner instead).
@@ -40,10 +46,22 @@ def _check_name(name):
     return name
 
 
+def _serial_for(name):
+    """A new serial number for a Parameter given no name (None or blank), else 0."""
+    return next(_UNNAMED_SERIALS) if name is None or isinstance(name, str) and not name.strip() else 0
+
+
+_DEFAULT_INPUT_TYPES = "['Tensor', 'int', 'float', 'numpy.ndarray', 'list']"
+
+
 def _storage_for(data):
     """Aligned storage holding ``data`` as MindSpore's Parameter would convert it."""
     if isinstance(data, bool):
         raise ValueError("Parameter data can not be `bool`")
+    if not isinstance(data, (Tensor, numbers.Integral, float, np.ndarray, list)) or isinstance(data, np.generic) \
+            and not isinstance(data, float):
+        raise TypeError(f"For 'Parameter', the type of the argument 'default_input' must be in "
+                        f"{_DEFAULT_INPUT_TYPES}, but got {type(data).__name__}.")
     if isinstance(data, float):
         return array_scalar(data, _FLOAT32)
     if isinstance(data, int):
@@ -52,6 +70,9 @@ def _storage_for(data):
         except OverflowError:
             raise ValueError(f"For 'Parameter', 'default_input' {data} does not fit in Int32.") from None
     if isinstance(data, Tensor):
+        if data.dtype is mstype.string:
+            raise TypeError("For 'Parameter', 'default_input' must hold numbers: msparam keeps String tensors "
+                            "out of Parameters.")
         if data.has_init:
             values = array_empty(data.shape, data.dtype._code)
             data.init(values)
@@ -60,14 +81,10 @@ def _storage_for(data):
         return array_copy(values, mstype._BY_NUMPY[values.dtype]._code, get_num_threads())
     if isinstance(data, np.ndarray) and data.dtype in mstype._BY_NUMPY:  # one copy, straight into the storage
         return array_copy(data, mstype._BY_NUMPY[data.dtype]._code, get_num_threads())
-    if data is None or isinstance(data, (str, bytes)):
-        raise TypeError(f"For 'Parameter', 'default_input' must be a Tensor, Initializer Tensor, int, float, list "
-                        f"or numpy.ndarray, but got {type(data).__name__}.")
-    try:
-        values = _to_numpy(data, None)
-    except TypeError:
-        raise TypeError(f"For 'Parameter', 'default_input' must be a Tensor, Initializer Tensor, int, float, list "
-                        f"or numpy.ndarray, but got {type(data).__name__}.") from None
+    values = _to_numpy(data, None)  # the Tensor constructor's TypeError for unsupported arrays and lists
+    if values.dtype not in mstype._BY_NUMPY:
+        raise TypeError("For 'Parameter', 'default_input' must hold numbers: msparam keeps String tensors out "
+                        "of Parameters.")
     return array_copy(values, mstype._BY_NUMPY[values.dtype]._code, get_num_threads())
 
 
@@ -80,7 +97,9 @@ class Parameter(Tensor):
         The initial value. An int becomes Int32, a float Float32; a lazy initializer Tensor
         (``initializer(...)``) is drawn now. A bool raises ValueError.
     name : str, optional
-        The name; an unnamed Parameter is named ``"Parameter"``.
+        The name; an unnamed Parameter is named ``"Parameter"`` (as in the r1.9 tutorial) and
+        takes the attribute name of the Cell it is first assigned to. Unnamed Parameters are
+        still told apart (MindSpore names them ``Parameter#N``): a ParameterTuple accepts several.
     requires_grad : bool, default True
         Whether training updates it.
     layerwise_parallel : bool, default False
@@ -97,9 +116,26 @@ class Parameter(Tensor):
     :meth:`init_data` later draws the full tensor or only this rank's slice of it.
     """
 
-    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_version", "_sliced", "_layout")
+    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_version", "_sliced", "_serial", "_layout")
 
     def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False):
+        # MindSpore's order of checks: a bool, then data other than numbers and tuples is converted
+        # (its errors first), then the name and flags are checked, then numbers and tuples.
+        if isinstance(default_input, bool):
+            raise ValueError("Parameter data can not be `bool`")
+        array_data = not isinstance(default_input, (numbers.Number, tuple, np.generic))
+        if array_data:
+            self._take_initial_values(default_input)
+        self._name = PARAMETER_NAME_DEFAULT if name is None else _check_name(name)
+        self._serial = _serial_for(name)
+        self._requires_grad = _check_bool(requires_grad, "requires_grad")
+        self._layerwise_parallel = _check_bool(layerwise_parallel, "layerwise_parallel")
+        if not array_data:
+            self._take_initial_values(default_input)
+        self._version = 0
+
+    def _take_initial_values(self, default_input):
+        """Hold ``default_input``'s values, or in parallel mode a lazy initializer's deferred fill."""
         if isinstance(default_input, Tensor) and default_input.has_init and parameters_stay_lazy():
             self._array = None
             self._lazy_shape, self._lazy_dtype = default_input.shape, default_input.dtype
@@ -107,10 +143,6 @@ class Parameter(Tensor):
         else:
             self._array = _storage_for(default_input)
             self.init = None
-        self._name = PARAMETER_NAME_DEFAULT if name is None else _check_name(name)
-        self._requires_grad = _check_bool(requires_grad, "requires_grad")
-        self._layerwise_parallel = _check_bool(layerwise_parallel, "layerwise_parallel")
-        self._version = 0
 
     # --- attributes ----------------------------------------------------------------------------
     @property
@@ -120,6 +152,20 @@ class Parameter(Tensor):
     @name.setter
     def name(self, name):
         self._name = _check_name(name)
+        self._serial = _serial_for(name)
+
+    @property
+    def has_generated_name(self):
+        """True while the Parameter has the name it got for having none (``"Parameter"``).
+
+        A Cell renames such a Parameter when it registers it, as MindSpore renames its
+        ``Parameter#N`` names.
+        """
+        return self._serial != 0 and self._name == PARAMETER_NAME_DEFAULT
+
+    def _identity_key(self):
+        """What must be unique in a ParameterTuple: the name, and for unnamed Parameters their serial."""
+        return (self._name, self._serial)
 
     @property
     def requires_grad(self):
@@ -255,6 +301,7 @@ class Parameter(Tensor):
             ``initializer(init, self.shape, self.dtype)``.
         """
         cloned = Parameter._adopt(array_copy(self._values(), self.dtype._code, get_num_threads()), self._name)
+        cloned._serial = self._serial
         cloned._requires_grad = self._requires_grad
         cloned._layerwise_parallel = self._layerwise_parallel
         if not (isinstance(init, str) and init == "same"):
@@ -269,7 +316,8 @@ class Parameter(Tensor):
         return self.clone()
 
     def __reduce__(self):
-        return (_rebuild_parameter, (self._values(), self._name, self._requires_grad, self._layerwise_parallel))
+        name = None if self.has_generated_name else self._name
+        return (_rebuild_parameter, (self._values(), name, self._requires_grad, self._layerwise_parallel))
 
     def __repr__(self):
         return (f"Parameter (name={self._name}, shape={self.shape}, dtype={self.dtype}, "
@@ -291,6 +339,7 @@ def parameter_from_storage(values, name):
     param._requires_grad = True
     param._layerwise_parallel = False
     param._version = 0
+    param._serial = 0
     return param
 
 
@@ -324,35 +373,50 @@ def _rebuild_parameter(values, name, requires_grad, layerwise_parallel):
 
 
 class ParameterTuple(tuple):
-    """A tuple of Parameters with unique names, with :meth:`clone`."""
+    """A tuple of Parameters with unique names, with :meth:`clone`.
+
+    Unnamed Parameters (all printed as ``Parameter``) count as distinct, as MindSpore's
+    ``Parameter#N`` names are. Assigned to a Cell attribute, the tuple registers its Parameters
+    with the cell, renaming unnamed ones ``Parameter$1``, ``Parameter$2``, ... as MindSpore does.
+    """
 
     def __new__(cls, iterable):
         items = tuple(iterable)
-        ids, names = set(), set()
+        ids, keys = set(), set()
         for item in items:
             if not isinstance(item, Parameter):
                 raise TypeError(f"For 'ParameterTuple', every element must be a Parameter, but got "
                                 f"{type(item).__name__}.")
             if id(item) in ids:
                 continue
-            if item.name in names:
+            key = item._identity_key()
+            if key in keys:
                 raise ValueError(f"For 'ParameterTuple', the name '{item.name}' of {item} already exists. "
                                  f"Please set a unique name for each parameter.")
-            names.add(item.name)
+            keys.add(key)
             ids.add(id(item))
         return tuple.__new__(cls, items)
 
     def clone(self, prefix, init="same"):
-        """New Parameters named ``prefix + '.' + name``, cloned with ``Parameter.clone(init)``."""
+        """New Parameters named ``prefix + '.' + name``, cloned with ``Parameter.clone(init)``.
+
+        Raises
+        ------
+        TypeError
+            If ``prefix`` is not a str.
+        ValueError
+            If ``prefix`` does not match MindSpore's ``^\\w+[0-9a-zA-Z\\_\\.]*$`` (ASCII): it
+            must start with a letter, digit or '_' and hold only those and '.'.
+        """
         if not isinstance(prefix, str):
             raise TypeError(f"For 'ParameterTuple.clone', 'prefix' must be str, but got {type(prefix).__name__}.")
-        if not _PREFIX_PATTERN.match(prefix):
-            raise ValueError(f"For 'ParameterTuple.clone', 'prefix' must be non-empty and use only letters, digits "
-                             f"and '_./:-', but got {prefix!r}.")
+        if not _CLONE_PREFIX_PATTERN.match(prefix):
+            raise ValueError(f"For 'ParameterTuple.clone', the prefix {prefix!r} is illegal: it must match "
+                             f"{_CLONE_PREFIX_PATTERN.pattern!r} (ASCII).")
         clones = []
         for param in self:
             cloned = param.clone(init)
-            cloned.name = f"{prefix}.{cloned.name}"
+            cloned._name = _check_name(f"{prefix}.{cloned.name}")  # keeps an unnamed Parameter's serial
             clones.append(cloned)
         return ParameterTuple(clones)
 

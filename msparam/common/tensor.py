@@ -4,46 +4,98 @@ import operator
 
 import numpy as np
 
-from msparam._core._storage import array_copy
+from msparam._core._storage import array_copy, array_empty
 from msparam._threads import get_num_threads
 from msparam._validation import check_shape
 from msparam.common import dtype as mstype
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "from_numpy", "is_tensor"]
 
 _NOT_GIVEN = object()
+
+
+_STRING_KINDS = ("U", "S")
+
+
+def _is_string_array(array):
+    """True for NumPy str/bytes arrays, which MindSpore holds as String tensors."""
+    return array.dtype.kind in _STRING_KINDS
+
+
+def _unsupported_array(array):
+    """The TypeError MindSpore raises for an ndarray whose element type it cannot hold."""
+    order = {">": "big-endian ", "<": "little-endian "}.get(array.dtype.byteorder, "")
+    return TypeError(f"For 'Tensor', initializing the tensor from the numpy array failed: its data type "
+                     f"{array.dtype} ({order}{array.dtype.name}) is not supported. Supported are native-endian "
+                     f"bool, int8-64, uint8-64, float16-64, complex64/128 and str/bytes (String) arrays.")
+
+
+def _from_sequence(input_data):
+    """A list or tuple as an array; ragged or non-number content raises MindSpore's TypeError."""
+    try:
+        array = np.asarray(input_data)
+    except (ValueError, TypeError, OverflowError):
+        array = None
+    if array is None or array.dtype.kind not in "biufc":
+        raise TypeError(f"For Tensor, the input_data is {input_data!r} that contain unsupported element.")
+    return array
 
 
 def _to_numpy(input_data, dtype):
     """Convert Tensor constructor input to a new NumPy array of a dtype msparam stores.
 
     MindSpore's defaults for Python values: int -> Int64, float -> Float32 (also inside lists),
-    bool -> Bool.
+    bool -> Bool. NumPy str/bytes arrays are kept as they are (String tensors).
     """
     if isinstance(input_data, Tensor):
         array = input_data.asnumpy()
     elif isinstance(input_data, np.ndarray):
         array = input_data
-    elif isinstance(input_data, (numbers.Number, np.generic, list, tuple)):
+        if _is_string_array(array):
+            if dtype is not None:
+                raise TypeError(f"For 'Tensor', a String tensor cannot be converted to {dtype}.")
+            return array.copy()
+        if array.dtype not in mstype._BY_NUMPY:
+            raise _unsupported_array(array)
+    elif isinstance(input_data, (list, tuple)):
+        array = _from_sequence(input_data)
+        if dtype is None and array.dtype == np.float64:
+            return array.astype(np.float32)
+        if dtype is None and array.dtype in mstype._BY_NUMPY:
+            return array
+    elif isinstance(input_data, (numbers.Number, np.generic)) and not isinstance(input_data, (np.str_, np.bytes_)):
         try:
             array = np.asarray(input_data)
         except (ValueError, OverflowError) as exc:
             raise ValueError(f"For 'Tensor', 'input_data' cannot be converted to an array: {exc}") from None
+        if array.dtype not in mstype._BY_NUMPY:
+            raise TypeError(f"For 'Tensor', 'input_data' {input_data!r} has a type msparam does not support: "
+                            f"{array.dtype}.")
         if dtype is None and array.dtype == np.float64 and not isinstance(input_data, np.generic):
             return array.astype(np.float32)
-        if dtype is None and array.dtype in mstype._BY_NUMPY:
+        if dtype is None:
             return array
     else:
         raise TypeError(f"For 'Tensor', 'input_data' must be a Tensor, numpy.ndarray, list, tuple, int, float, "
                         f"bool or complex, but got {type(input_data).__name__}.")
     if dtype is not None:
+        if _is_string_array(array):
+            raise TypeError(f"For 'Tensor', a String tensor cannot be converted to {dtype}.")
         try:
             return array.astype(dtype._nptype)
         except (ValueError, OverflowError, TypeError) as exc:
             raise ValueError(f"For 'Tensor', 'input_data' cannot be converted to {dtype}: {exc}") from None
-    if array.dtype not in mstype._BY_NUMPY:
-        raise TypeError(f"For 'Tensor', 'input_data' has NumPy dtype {array.dtype}, which msparam does not support.")
+    if _is_string_array(array):
+        return array.copy()
     return array_copy(array, mstype._BY_NUMPY[array.dtype]._code, get_num_threads())
+
+
+def _contiguous_strides(shape, itemsize):
+    strides, step = [], itemsize
+    for dim in reversed(shape):
+        strides.append(step)
+        step *= max(dim, 1)
+    return tuple(reversed(strides))
 
 
 def _check_shape(shape):
@@ -61,14 +113,24 @@ class Tensor:
     dtype : msparam dtype, optional
         Convert the values to this dtype.
     shape : int, list or tuple of int, optional
-        With ``init``: the shape of the lazily initialised tensor.
+        With ``dtype`` and no ``input_data``: the shape of a tensor of zeros, or with ``init``
+        the shape of the lazily initialised tensor.
     init : Initializer, optional
         With ``dtype`` and ``shape`` instead of ``input_data``: nothing is drawn until
         :meth:`init_data` (or anything that needs the values) runs.
 
+    Raises
+    ------
+    TypeError
+        For a ragged or non-number list (MindSpore's "... contain unsupported element"), and for
+        NumPy arrays of a type msparam cannot hold (structured, object, datetime/timedelta,
+        big-endian), as MindSpore.
+
     Notes
     -----
-    ``asnumpy()`` shares memory with the tensor, as MindSpore's does on the CPU.
+    ``asnumpy()`` shares memory with the tensor, as MindSpore's does on the CPU. NumPy str and
+    bytes arrays become String tensors (``dtype`` ``msparam.string``), which hold and print
+    their values and convert to nothing else.
     """
 
     __slots__ = ("_array", "init", "_lazy_shape", "_lazy_dtype", "__weakref__")
@@ -76,9 +138,12 @@ class Tensor:
 
     def __init__(self, input_data=None, dtype=None, shape=None, init=None):
         if dtype is not None:
-            if not isinstance(dtype, mstype.Type) or not dtype.is_concrete:
+            if not isinstance(dtype, mstype.Type):
                 raise TypeError(f"For 'Tensor', 'dtype' must be a concrete msparam dtype such as msparam.float32, "
                                 f"but got {dtype!r}.")
+            if not dtype.is_concrete:  # MindSpore: TypeError here, KeyError where initializer() looks it up
+                raise mstype.DtypeLookupError(f"For 'Tensor', 'dtype' must be a concrete msparam dtype such as "
+                                              f"msparam.float32, but got {dtype!r}.")
         if init is not None:
             if input_data is not None:
                 raise ValueError("For 'Tensor', 'input_data' and 'init' cannot both be given.")
@@ -92,19 +157,24 @@ class Tensor:
             self._lazy_dtype = dtype
             return
         if input_data is None:
-            raise TypeError("For 'Tensor', 'input_data' must be given unless 'init' is.")
+            if dtype is None or shape is None:
+                raise TypeError("For 'Tensor', 'input_data' must be given unless 'dtype' and 'shape' are.")
+            self._array = array_empty(_check_shape(shape), dtype._code, zero=True)
+            self.init = None
+            return
         if shape is not None:
-            raise ValueError("For 'Tensor', 'shape' is only used together with 'init'.")
+            raise ValueError("For 'Tensor', 'shape' must be None when 'input_data' is given.")
         self._array = _to_numpy(input_data, dtype)
         self.init = None
 
     @staticmethod
     def from_numpy(array):
-        """A Tensor sharing memory with the NumPy array ``array``."""
+        """A Tensor sharing memory with the NumPy array ``array`` (a C-contiguous copy of any other)."""
         if not isinstance(array, np.ndarray):
             raise TypeError(f"For 'Tensor.from_numpy', 'array' must be a numpy.ndarray, but got {type(array).__name__}.")
-        mstype.dtype_from_numpy(array.dtype)
-        return Tensor._wrap(array)
+        if array.dtype not in mstype._BY_NUMPY and not _is_string_array(array):
+            raise _unsupported_array(array)
+        return Tensor._wrap(np.ascontiguousarray(array))
 
     # --- lazy initialisation -------------------------------------------------------------------
     @property
@@ -131,7 +201,10 @@ class Tensor:
 
     @property
     def dtype(self):
-        return self._lazy_dtype if self._array is None else mstype._BY_NUMPY[self._array.dtype]
+        if self._array is None:
+            return self._lazy_dtype
+        found = mstype._BY_NUMPY.get(self._array.dtype)
+        return mstype.string if found is None and _is_string_array(self._array) else found
 
     @property
     def ndim(self):
@@ -143,7 +216,12 @@ class Tensor:
 
     @property
     def itemsize(self):
-        return self.dtype._itemsize
+        return self._lazy_dtype._itemsize if self._array is None else self._array.itemsize
+
+    @property
+    def strides(self):
+        """Bytes to step in each dimension, as MindSpore's (always C-contiguous) layout has them."""
+        return _contiguous_strides(self.shape, self.itemsize)
 
     @property
     def nbytes(self):
@@ -178,6 +256,31 @@ class Tensor:
 
     def copy(self):
         return Tensor._wrap(self._values().copy())
+
+    def set_dtype(self, dtype):
+        """Convert the values to ``dtype`` (an msparam dtype) in place; returns the dtype."""
+        if not isinstance(dtype, mstype.Type) or not dtype.is_concrete:
+            raise TypeError(f"For 'Tensor.set_dtype', 'dtype' must be a concrete msparam dtype such as "
+                            f"msparam.float32, but got {dtype!r}.")
+        values = self._values()
+        if _is_string_array(values):
+            raise TypeError(f"For 'Tensor.set_dtype', a String tensor cannot be converted to {dtype}.")
+        self._array = array_copy(values.astype(dtype._nptype, copy=False), dtype._code, get_num_threads())
+        self._values_changed()
+        return dtype
+
+    def assign_value(self, value):
+        """Take the values, shape and dtype of the Tensor ``value`` (copied); returns this tensor."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"For 'Tensor.assign_value', 'value' must be a Tensor, but got {type(value).__name__}.")
+        values = value._values()
+        if _is_string_array(values):
+            self._array = values.copy()
+        else:
+            self._array = array_copy(values, mstype._BY_NUMPY[values.dtype]._code, get_num_threads())
+        self.init = None
+        self._values_changed()
+        return self
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
@@ -287,6 +390,16 @@ def wrap_array(array):
 
 # Tensor's own methods use the seam under the short private name.
 Tensor._wrap = staticmethod(wrap_array)
+
+
+def from_numpy(array):
+    """``Tensor.from_numpy(array)``: a Tensor sharing memory with a C-contiguous NumPy array."""
+    return Tensor.from_numpy(array)
+
+
+def is_tensor(obj):
+    """True if ``obj`` is a Tensor (a Parameter included)."""
+    return isinstance(obj, Tensor)
 
 
 def _unwrap(value):

@@ -48,9 +48,9 @@ def check_number(value, arg_name, cls_name):
 def check_int_pair(value, arg_name, cls_name):
     """A positive int ``k`` as ``(k, k)``, or a tuple of two positive ints."""
     if isinstance(value, tuple):
-        if len(value) != 2:
-            raise ValueError(f"For '{cls_name}', the '{arg_name}' must be a positive int or a tuple of two "
-                             f"positive ints, but got {value!r}.")
+        if len(value) != 2:  # MindSpore 2.10 raises TypeError here ("input tuple dimension must be 2")
+            raise TypeError(f"For '{cls_name}', the '{arg_name}' must be a positive int or a tuple of two "
+                            f"positive ints, but got {value!r}.")
         return (check_positive_int(value[0], arg_name, cls_name), check_positive_int(value[1], arg_name, cls_name))
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"For '{cls_name}', the '{arg_name}' must be int or tuple of two ints, "

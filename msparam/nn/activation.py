@@ -8,14 +8,17 @@ import numbers
 
 import numpy as np
 
+from msparam.common import dtype as mstype
+from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor, wrap_array
 from msparam._validation import check_bool
-from msparam.nn._checks import check_number, float_input
+from msparam.nn._checks import check_number, check_positive_int, float_input
 from msparam.nn.cell import Cell
 
-__all__ = ["Softmin", "Softmax", "LogSoftmax", "ReLU", "ReLU6", "SiLU", "Tanh", "Tanhshrink", "Hardtanh",
-           "GELU", "FastGelu", "ELU", "Sigmoid", "Softsign", "LeakyReLU", "HSwish", "HSigmoid", "LogSigmoid",
-           "SoftShrink", "HShrink", "Mish", "get_activation"]
+__all__ = ["Softmin", "Softmax", "Softmax2d", "LogSoftmax", "LogSoftmaxExt", "ReLU", "ReLU6", "RReLU", "SiLU",
+           "Tanh", "Tanhshrink", "Hardtanh", "GELU", "FastGelu", "ELU", "Sigmoid", "Softsign", "PReLU", "PReLUExt",
+           "LeakyReLU", "HSwish", "HSigmoid", "LogSigmoid", "SoftShrink", "HShrink", "Threshold", "Mish",
+           "get_activation"]
 
 
 def _check_axis(axis, cls_name):
@@ -272,12 +275,181 @@ class LogSoftmax(Softmax):
         return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
 
 
+class Softmax2d(_Elementwise):
+    r"""Softmax over the channel axis (-3) of a (C, H, W) or (N, C, H, W) input."""
+
+    def _apply(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"For 'Softmax2d', the in_shape must have 3 or 4 dims, but got {x.ndim}.")
+        shifted = np.exp(x - x.max(axis=-3, keepdims=True))
+        return shifted / shifted.sum(axis=-3, keepdims=True)
+
+
+class LogSoftmaxExt(_Elementwise):
+    r""":math:`x_i - \log \sum_j e^{x_j}` along ``dim``.
+
+    Parameters
+    ----------
+    dim : int, optional
+        The axis; None takes axis 0 for inputs of rank 0, 1 or 3 and axis 1 otherwise (the rule of
+        PyTorch's ``log_softmax``, which MindSpore's Ext operators follow; MindSpore 2.10 has no CPU
+        kernel for this cell).
+    """
+
+    def __init__(self, dim=None):
+        super().__init__()
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)):
+            raise TypeError(f"For 'LogSoftmaxExt', the 'dim' must be int or None, but got '{type(dim).__name__}'.")
+        self.dim = dim
+
+    def _apply(self, x):
+        axis = self.dim
+        if axis is None:
+            axis = 0 if x.ndim in (0, 1, 3) else 1
+        if x.ndim == 0:
+            return x - x
+        if not -x.ndim <= axis < x.ndim:
+            raise ValueError(f"For 'LogSoftmaxExt', the 'dim' must be in range [{-x.ndim}, {x.ndim}), "
+                             f"but got {axis}.")
+        shifted = x - x.max(axis=axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class RReLU(_Elementwise):
+    r"""Randomized leaky ReLU: :math:`x` for :math:`x \ge 0`, else :math:`a x` with a fresh
+    :math:`a \sim U(\text{lower}, \text{upper})` per element and call.
+
+    Parameters
+    ----------
+    lower, upper : float, default 1/8, 1/3
+
+    Notes
+    -----
+    The slopes come from NumPy's global RandomState (which ``set_seed`` seeds), so a seeded run
+    repeats, but they are not MindSpore's values (MindSpore draws them with its own operator).
+    """
+
+    def __init__(self, lower=1 / 8, upper=1 / 3):
+        super().__init__()
+        for arg_name, value in (("upper", upper), ("lower", lower)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"For 'RReLU', the '{arg_name}' must be float or int, "
+                                f"but got '{type(value).__name__}'.")
+        if lower > upper:
+            raise ValueError(f"For RReLU, the value of 'upper' must be greater than or equal to 'lower', "
+                             f"but got upper: {upper}, lower: {lower}.")
+        self.lower, self.upper = float(lower), float(upper)
+
+    def _apply(self, x):
+        slopes = np.random.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)
+        return np.where(x >= 0, x, slopes * x)
+
+
+def _prelu(x, weight):
+    """``x`` where ``x >= 0``, else ``weight * x`` with one weight per channel (axis 1) or one for all."""
+    weight = weight.astype(x.dtype, copy=False)
+    if weight.size != 1:
+        if x.ndim < 2 or x.shape[1] != weight.size:
+            raise ValueError(f"For 'PReLU', the number of weights ({weight.size}) must be 1 or equal the channels "
+                             f"(axis 1) of the input of shape {x.shape}.")
+        weight = weight.reshape((1, weight.size) + (1,) * (x.ndim - 2))
+    else:
+        weight = weight.reshape(())
+    return np.where(x >= 0, x, weight * x)
+
+
+class PReLU(_Elementwise):
+    r"""Parametric ReLU: :math:`x` for :math:`x \ge 0`, else :math:`w_c x` per channel.
+
+    Parameters
+    ----------
+    channel : int, default 1
+        Number of weights: 1, or the channels (axis 1) of the input.
+    w : float, list of float or Tensor, default 0.25
+        Initial weights; the Parameter is the attribute ``w``, named ``'a'`` as in MindSpore
+        (``activation.w`` inside a Dense).
+    """
+
+    def __init__(self, channel=1, w=0.25):
+        super().__init__()
+        channel = check_positive_int(channel, "channel", "PReLU")
+        if isinstance(w, (float, np.float32)):
+            values = np.full((channel,), w, np.float32)
+        elif isinstance(w, list):
+            if len(w) != channel:
+                raise ValueError(f"For 'PReLU', the length of 'w' must be equal to the 'channel' when the 'w' is a "
+                                 f"list, but got the length of 'w': {len(w)}, the 'channel': {channel}.")
+            for item in w:
+                if not isinstance(item, (float, np.float32)):
+                    raise ValueError(f"For 'PReLU', all elements in 'w' must be float when the 'w' is a list, "
+                                     f"but got {item}.")
+            values = np.asarray(w, np.float32)
+        elif isinstance(w, Tensor):
+            if w.dtype not in (mstype.float16, mstype.float32):
+                raise ValueError(f"For 'PReLU', the dtype of 'w' must be float16 or float32 when the 'w' is a "
+                                 f"tensor, but got {w.dtype}.")
+            if len(w.shape) != 1 or w.shape[0] != channel:
+                raise ValueError(f"For 'PReLU', the dimension of 'w' must be 1, and the elements number should be "
+                                 f"equal to the 'channel' when the 'w' is a tensor, but got 'w' shape {w.shape}, "
+                                 f"the 'channel' {channel}.")
+            values = w
+        else:
+            raise TypeError(f"For 'PReLU', the 'w' only supported float, list and tensor, "
+                            f"but got {type(w).__name__}.")
+        self.w = Parameter(values if isinstance(values, Tensor) else Tensor(values), name="a")
+
+    def _apply(self, x):
+        return _prelu(x, self.w.asnumpy())
+
+
+class PReLUExt(_Elementwise):
+    r"""Parametric ReLU with ``num_parameters`` weights (the Parameter ``weight``).
+
+    Parameters
+    ----------
+    num_parameters : int, default 1
+    init : float, default 0.25
+    dtype : msparam dtype, optional
+        The weights' dtype (float32 when None).
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+        super().__init__()
+        num_parameters = check_positive_int(num_parameters, "num_parameters", "PReLUExt")
+        init = check_number(init, "init", "PReLUExt")
+        self.weight = Parameter(Tensor(np.full((num_parameters,), init, np.float32), dtype=dtype), name="weight")
+
+    def _apply(self, x):
+        return _prelu(x, self.weight.asnumpy())
+
+
+class Threshold(_Elementwise):
+    r""":math:`x` where :math:`x > \text{threshold}`, else ``value``.
+
+    Parameters
+    ----------
+    threshold, value : float or int
+        Both required, as in MindSpore (``get_activation('threshold')`` raises TypeError).
+    """
+
+    def __init__(self, threshold, value):
+        super().__init__()
+        self.threshold = check_number(threshold, "threshold", "Threshold")
+        self.value = check_number(value, "value", "Threshold")
+
+    def _apply(self, x):
+        return np.where(x > self.threshold, x, self.value)
+
+
 _ACTIVATIONS = {
     "softmin": Softmin,
     "softmax": Softmax,
+    "softmax2d": Softmax2d,
     "logsoftmax": LogSoftmax,
+    "logsoftmaxExt": LogSoftmaxExt,
     "relu": ReLU,
     "relu6": ReLU6,
+    "rrelu": RReLU,
     "silu": SiLU,
     "tanh": Tanh,
     "tanhshrink": Tanhshrink,
@@ -287,27 +459,34 @@ _ACTIVATIONS = {
     "elu": ELU,
     "sigmoid": Sigmoid,
     "softsign": Softsign,
+    "prelu": PReLU,
+    "preluExt": PReLUExt,
     "leakyrelu": LeakyReLU,
     "hswish": HSwish,
     "hsigmoid": HSigmoid,
     "logsigmoid": LogSigmoid,
     "softshrink": SoftShrink,
     "hshrink": HShrink,
+    "threshold": Threshold,
     "mish": Mish,
 }
 
 
 def get_activation(name, prim_name=None):
-    """A new activation cell by MindSpore's name (``'relu'``, ``'gelu'``, ...); None for None.
+    """A new activation cell by MindSpore 2.10's name (``'relu'``, ``'gelu'``, ...); None for None.
+
+    The names are case-sensitive, as MindSpore's (``'logsoftmaxExt'``, ``'preluExt'``).
 
     Raises
     ------
-    ValueError
-        If ``name`` is not one of the names (MindSpore raises KeyError).
+    KeyError
+        If ``name`` is not one of the names, as in MindSpore.
+    TypeError
+        For ``'threshold'``, whose cell needs arguments (as in MindSpore), or an unhashable ``name``.
     """
     if name is None:
         return None
     if name not in _ACTIVATIONS:
         owner = f"For '{prim_name}', the" if prim_name else "The"
-        raise ValueError(f"{owner} 'activation' must be one of {list(_ACTIVATIONS)}, but got {name!r}.")
+        raise KeyError(f"{owner} 'name' must be in {list(_ACTIVATIONS)}, but got {name}.")
     return _ACTIVATIONS[name]()

@@ -2,12 +2,15 @@
 import re
 from collections import OrderedDict
 
-from msparam.common.parameter import PARAMETER_NAME_DEFAULT, Parameter, ParameterTuple
+from msparam.common.parameter import Parameter, ParameterTuple
 from msparam.common.tensor import Tensor
 
 __all__ = ["Cell"]
 
-_PREFIX_PATTERN = re.compile(r"^\w+[0-9a-zA-Z_.]*$", re.ASCII)
+# MindSpore 2.10's update_parameters_name check (re.match, ASCII): empty and '-' are allowed.
+_PREFIX_PATTERN = re.compile(r"^\w*[0-9a-zA-Z\_\.\-]*$", re.ASCII)
+# MindSpore's name for the unnamed Parameters of a ParameterTuple attribute, numbered per cell.
+_TUPLE_PARAMETER_PREFIX = "Parameter$"
 
 
 class Cell:
@@ -24,8 +27,11 @@ class Cell:
     Notes
     -----
     Assigning a :class:`Parameter` to an attribute registers it (an unnamed Parameter takes the
-    attribute's name); assigning a Cell registers it as a sub-cell; assigning a Tensor to a
-    Parameter attribute sets the Parameter's values. A Parameter's name is its attribute path at
+    attribute's name); assigning a :class:`ParameterTuple` registers each of its Parameters under
+    its name (unnamed ones become ``Parameter$1``, ``Parameter$2``, ... numbered per cell, as in
+    MindSpore); a plain tuple or list of Parameters is kept as an attribute, not registered;
+    assigning a Cell registers it as a sub-cell; assigning a Tensor to a Parameter attribute sets
+    the Parameter's values. A Parameter's name is its attribute path at
     the time its cell was attached: ``parameters_and_names`` yields the current paths,
     ``parameters_dict`` keys by ``Parameter.name``.
     Calling a cell runs :meth:`construct`.
@@ -61,25 +67,29 @@ class Cell:
         state = self.__dict__
         params = state.get("_params")
         if params is None:
-            if isinstance(value, (Parameter, ParameterTuple, Cell)):
-                raise AttributeError(f"For '{self.cls_name}', can not assign '{name}' before Cell.__init__() "
-                                     f"is called.")
+            if isinstance(value, (Parameter, ParameterTuple)):
+                raise AttributeError("For 'insert_param_to_cell', please call Cell.__init__() first.")
+            if isinstance(value, Cell):
+                raise AttributeError(f"For '{self.cls_name}', can not assign the Cell '{name}' before "
+                                     f"Cell.__init__() is called.")
             object.__setattr__(self, name, value)
         elif isinstance(value, Parameter):
             if name in state["_cells"]:
-                raise TypeError(f"For '{self.cls_name}', the '{name}' must be Cell, but got Parameter.")
+                raise KeyError(f"For 'insert_param_to_cell', '{name}' is already a child cell of "
+                               f"'{self.cls_name}'; cannot insert a parameter with the same name.")
             if name not in state:
                 self.insert_param_to_cell(name, value)
                 return
-            if state[name] is not None:
-                raise TypeError(f"For '{self.cls_name}', the '{name}' is not a Parameter attribute; it can "
-                                f"not be set to a Parameter.")
-            del state[name]  # a plain None attribute becomes the Parameter
+            previous = state.pop(name)  # a plain attribute becomes the Parameter, as in MindSpore
             try:
                 self.insert_param_to_cell(name, value)
-            except KeyError:
-                state[name] = None
+            except (KeyError, TypeError):
+                state[name] = previous
                 raise
+        elif isinstance(value, ParameterTuple):
+            self._set_parameter_tuple(name, value)
+        elif _is_parameter_sequence(value):
+            self._set_parameter_sequence(name, value)
         elif isinstance(value, Cell):
             self._set_cell(name, value)
         elif name in params:
@@ -89,16 +99,52 @@ class Cell:
                 raise TypeError(f"For '{self.cls_name}', the type of '{name}' must be Cell, "
                                 f"but got {type(value).__name__}.")
             state["_cells"][name] = None
-        elif isinstance(value, ParameterTuple):
-            for param in value:
-                self.insert_param_to_cell(param.name, param, check_name_contain_dot=False)
-            object.__setattr__(self, name, value)
         else:
             object.__setattr__(self, name, value)
 
+    def _set_parameter_tuple(self, name, value):
+        """Register the Parameters of a ParameterTuple attribute, naming unnamed ones as MindSpore does."""
+        state = self.__dict__
+        seen_ids, seen_names = set(), set()
+        for param in value:
+            if id(param) in seen_ids:
+                continue
+            seen_ids.add(id(param))
+            if param.has_generated_name:
+                serial = state.get("_tuple_parameter_serial", 1)
+                state["_tuple_parameter_serial"] = serial + 1
+                param.name = f"{_TUPLE_PARAMETER_PREFIX}{serial}"
+            if param.name in seen_names:
+                raise ValueError(f"The value {value}, its name '{param.name}' already exists. Please set a unique "
+                                 f"name for the parameter.")
+            seen_names.add(param.name)
+            self.insert_param_to_cell(param.name, param, check_name_contain_dot=False)
+        state.pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def _set_parameter_sequence(self, name, value):
+        """A plain tuple/list of Parameters stays an attribute; as MindSpore, its names must not repeat
+        names seen in earlier such attributes of this cell (the same Parameter may recur)."""
+        state = self.__dict__
+        # Held by identity (and kept alive, so that an id is never reused), as MindSpore's exist_objs.
+        seen = state.setdefault("_sequence_parameters", {})
+        seen_names = state.setdefault("_sequence_parameter_names", set())
+        for param in value:
+            if id(param) in seen:
+                continue
+            seen[id(param)] = param
+            if param.has_generated_name:  # unnamed Parameters are distinct, as MindSpore's Parameter#N
+                continue
+            if param.name in seen_names:
+                raise ValueError(f"The value {value}, its name '{param.name}' already exists. Please set a unique "
+                                 f"name for the parameter.")
+            seen_names.add(param.name)
+        object.__setattr__(self, name, value)
+
     def _set_cell(self, name, value):
         if name in self._params:
-            raise TypeError(f"For '{self.cls_name}', the '{name}' must be Parameter, but got Cell.")
+            raise KeyError(f"For 'insert_child_to_cell', '{name}' is already a parameter of '{self.cls_name}'; "
+                           f"cannot insert a child cell with the same name.")
         self.__dict__.pop(name, None)
         if self._auto_prefix:
             value._rename_parameters(name + ".")
@@ -146,9 +192,12 @@ class Cell:
         TypeError
             If ``param`` is neither a Parameter nor None.
         """
-        if not isinstance(param_name, str) or not param_name:
+        if not param_name:
             raise KeyError(f"For 'insert_param_to_cell', the argument 'param_name' must be a non-empty str, "
                            f"but got {param_name!r}.")
+        if not isinstance(param_name, str):
+            raise TypeError(f"For 'insert_param_to_cell', the argument 'param_name' must be str, "
+                            f"but got {type(param_name).__name__}.")
         if check_name_contain_dot and "." in param_name:
             raise KeyError(f"For 'insert_param_to_cell', the argument 'param_name' should not contain '.', "
                            f"but got {param_name!r}.")
@@ -163,7 +212,7 @@ class Cell:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"For 'insert_param_to_cell', the argument 'param' must be a Parameter or None, "
                             f"but got {type(param).__name__}.")
-        if param is not None and param.name == PARAMETER_NAME_DEFAULT:
+        if param is not None and param.has_generated_name:
             param.name = param_name
         params[param_name] = param
 
@@ -184,7 +233,10 @@ class Cell:
 
     def insert_child_to_cell(self, child_name, child_cell):
         """Register ``child_cell`` (a Cell or None) under ``child_name``, without renaming its Parameters."""
-        if not isinstance(child_name, str) or not child_name or "." in child_name:
+        if not isinstance(child_name, str):
+            raise TypeError(f"For 'insert_child_to_cell', the argument 'child_name' must be str, "
+                            f"but got {type(child_name).__name__}.")
+        if not child_name or "." in child_name:
             raise KeyError(f"For 'insert_child_to_cell', the argument 'child_name' must be a non-empty str "
                            f"without '.', but got {child_name!r}.")
         if child_name not in self._cells and (child_name in self.__dict__ or hasattr(type(self), child_name)):
@@ -196,12 +248,30 @@ class Cell:
         self._cells[child_name] = child_cell
 
     # --- running -------------------------------------------------------------------------------
-    def construct(self, *args, **kwargs):
-        """The computation of the cell; subclasses define it."""
-        raise NotImplementedError(f"'{type(self).__name__}' must define construct().")
-
     def __call__(self, *args, **kwargs):
-        return self.construct(*args, **kwargs)
+        """Run :meth:`construct`, the computation subclasses define.
+
+        Raises
+        ------
+        AttributeError
+            If the cell defines no ``construct`` or its ``__init__`` skipped ``Cell.__init__()``,
+            as in MindSpore.
+        """
+        if "_params" not in self.__dict__:
+            raise AttributeError(f"For '{self.cls_name}', Cell.__init__() must be called (super().__init__()) "
+                                 f"before the cell is used.")
+        construct = getattr(self, "construct", None)
+        if construct is None:
+            raise AttributeError(f"For '{self.cls_name}', the method 'construct' is not defined.")
+        return construct(*args, **kwargs)
+
+    def apply(self, fn):
+        """Call ``fn(cell)`` on every sub-cell (depth first, children before parents) and this cell;
+        returns this cell."""
+        for cell in self.cells():
+            cell.apply(fn)
+        fn(self)
+        return self
 
     def init_parameters_data(self, auto_parallel_mode=False, *, layouts=None):
         """Draw the values of every lazy Parameter; returns ``{old Parameter: new Parameter}``.
@@ -235,7 +305,7 @@ class Cell:
         if not isinstance(layouts, dict):
             raise TypeError(f"For 'init_parameters_data', 'layouts' must be a dict of Parameter name -> layout, "
                             f"but got {type(layouts).__name__}.")
-        params = list(self.get_parameters())
+        params = self._parameters_to_initialise()
         unknown = set(layouts) - {param.name for param in params}
         if unknown:
             raise ValueError(f"For 'init_parameters_data', 'layouts' names {sorted(unknown)}, which are not "
@@ -250,6 +320,20 @@ class Cell:
                 continue
             replaced[param] = param.init_data(layout, set_sliced=layout is not None)
         return replaced
+
+    def _parameters_to_initialise(self):
+        """The registered Parameters, then those of ParameterTuple attributes that are not (a tuple's
+        Parameter whose name another one took), each once: what MindSpore's init_parameters_data covers."""
+        params = list(self.get_parameters())
+        seen = {id(param) for param in params}
+        for _, cell in self.cells_and_names():
+            for value in vars(cell).values():
+                if isinstance(value, ParameterTuple):
+                    for param in value:
+                        if id(param) not in seen:
+                            seen.add(id(param))
+                            params.append(param)
+        return params
 
     def set_train(self, mode=True):
         """Set ``training`` on this cell and every sub-cell; returns the cell."""
@@ -328,14 +412,16 @@ class Cell:
 
         Raises
         ------
+        TypeError
+            If ``prefix`` is not a str.
         ValueError
-            If ``prefix`` is not empty and not of letters, digits, '_' and '.' (starting with a word
-            character).
+            If ``prefix`` does not match MindSpore's ``^\\w*[0-9a-zA-Z\\_\\.\\-]*$`` (ASCII): only
+            letters, digits, '_', '.' and '-' (the empty prefix included).
         """
         if not isinstance(prefix, str):
             raise TypeError(f"For 'update_parameters_name', the argument 'prefix' must be str, "
                             f"but got {type(prefix).__name__}.")
-        if prefix and _PREFIX_PATTERN.match(prefix) is None:
+        if _PREFIX_PATTERN.match(prefix) is None:
             raise ValueError(f"For 'update_parameters_name', the argument 'prefix' {prefix!r} must match "
                              f"{_PREFIX_PATTERN.pattern!r}.")
         self._rename_parameters(prefix, recurse)
@@ -360,3 +446,9 @@ class Cell:
         return f"{type(self).__name__}<" + body.replace("\n", "\n  ") + ">"
 
     __str__ = __repr__
+
+
+def _is_parameter_sequence(value):
+    """A non-empty plain tuple or list whose items are all Parameters (MindSpore's test)."""
+    return (isinstance(value, (list, tuple)) and not isinstance(value, ParameterTuple) and bool(value)
+            and all(isinstance(item, Parameter) for item in value))

@@ -5,6 +5,7 @@ import numpy as np
 
 from msparam._core._conv import Conv2dPlan
 from msparam._threads import get_num_threads
+from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter, values_version
 from msparam.common.tensor import Tensor, wrap_array
 from msparam._validation import check_bool
@@ -14,6 +15,11 @@ from msparam.nn.activation import get_activation
 from msparam.nn.cell import Cell
 
 __all__ = ["Dense", "Conv2d", "ParameterUpdate"]
+
+
+def _default_init(init, default):
+    """None stands for the layer's default initializer, as in MindSpore 2.x (msparam keeps r1.9's defaults)."""
+    return default if init is None else init
 
 
 def _check_init_shape(init, shape, arg_name, cls_name):
@@ -46,16 +52,16 @@ class Dense(Cell):
     ----------
     in_channels, out_channels : int
         Input and output features; ``weight`` has shape (out_channels, in_channels).
-    weight_init, bias_init : Tensor, str, Initializer or number, default 'normal', 'zeros'
-        As :func:`msparam.common.initializer.initializer` takes them (r1.9's defaults: Normal with
-        sigma 0.01 and zeros).
+    weight_init, bias_init : Tensor, str, Initializer, number or None, default 'normal', 'zeros'
+        As :func:`msparam.common.initializer.initializer` takes them; None means the default
+        (r1.9's defaults: Normal with sigma 0.01 and zeros; MindSpore 2.x defaults differ).
     has_bias : bool, default True
     activation : str or Cell, optional
         A name from :func:`msparam.nn.get_activation` (``'relu'``, ``'gelu'``, ...) or a Cell.
 
     Notes
     -----
-    Inputs have rank >= 2; leading dimensions are flattened and restored. float16, float32 and
+    Inputs have rank >= 1 (a 1-D input is one sample); leading dimensions are flattened and restored. float16, float32 and
     float64 inputs give outputs of their own dtype; the Parameters are used in the input's dtype
     (float16 arithmetic runs in float32, rounded once).
 
@@ -69,6 +75,7 @@ class Dense(Cell):
     def __init__(self, in_channels, out_channels, weight_init="normal", bias_init="zeros", has_bias=True,
                  activation=None):
         super().__init__()
+        weight_init, bias_init = _default_init(weight_init, "normal"), _default_init(bias_init, "zeros")
         in_channels = check_positive_int(in_channels, "in_channels", "Dense")
         out_channels = check_positive_int(out_channels, "out_channels", "Dense")
         check_bool(has_bias, "has_bias", "Dense")
@@ -89,8 +96,8 @@ class Dense(Cell):
 
     def construct(self, x):
         values = float_input(x, "Dense")
-        if values.ndim < 2:
-            raise ValueError(f"For 'Dense', the dimension of the input 'x' must be greater than 1, "
+        if values.ndim < 1:  # a 1-D input is one sample, as in MindSpore 2.10
+            raise ValueError(f"For 'Dense', the dimension of the input 'x' must be at least 1, "
                              f"but got {values.ndim}.")
         if values.shape[-1] != self.in_channels:
             raise ValueError(f"For 'Dense', the last dimension of the input 'x' must equal 'in_channels' "
@@ -138,8 +145,9 @@ class Conv2d(Cell):
     group : int, default 1
         Grouped convolution; ``group == in_channels == out_channels`` is depthwise.
     has_bias : bool, default False
-    weight_init, bias_init : Tensor, str, Initializer or number, default 'normal', 'zeros'
-        ``weight`` has shape (out_channels, in_channels / group, kh, kw).
+    weight_init, bias_init : Tensor, str, Initializer, number or None, default 'normal', 'zeros'
+        ``weight`` has shape (out_channels, in_channels / group, kh, kw); None means the default
+        (r1.9's, as in Dense).
     data_format : str, default 'NCHW'
         Only 'NCHW' (MindSpore runs 'NHWC' on GPU only).
 
@@ -154,6 +162,7 @@ class Conv2d(Cell):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad_mode="same", padding=0, dilation=1,
                  group=1, has_bias=False, weight_init="normal", bias_init="zeros", data_format="NCHW"):
         super().__init__()
+        weight_init, bias_init = _default_init(weight_init, "normal"), _default_init(bias_init, "zeros")
         in_channels = check_positive_int(in_channels, "in_channels", "Conv2d")
         out_channels = check_positive_int(out_channels, "out_channels", "Conv2d")
         kernel_size = check_int_pair(kernel_size, "kernel_size", "Conv2d")
@@ -235,12 +244,13 @@ class Conv2d(Cell):
 
 
 def _check_pad_mode(pad_mode):
+    """'same', 'valid' or 'pad', case-sensitive as in MindSpore 2.10 ('Valid' is a ValueError)."""
     if not isinstance(pad_mode, str):
         raise TypeError(f"For 'Conv2d', the 'pad_mode' must be str, but got '{type(pad_mode).__name__}'.")
-    if pad_mode.lower() not in ("same", "valid", "pad"):
+    if pad_mode not in ("same", "valid", "pad"):
         raise ValueError(f"For 'Conv2d', the 'pad_mode' must be one of 'same', 'valid' or 'pad', "
                          f"but got {pad_mode!r}.")
-    return pad_mode.lower()
+    return pad_mode
 
 
 def _check_padding(padding, pad_mode):
@@ -270,6 +280,27 @@ def _check_data_format(data_format):
     raise ValueError(f"For 'Conv2d', the 'data_format' must be 'NCHW', but got {data_format!r}.")
 
 
+# MindSpore 2.10's type promotion among the types it promotes (an unlisted pair does not promote):
+# bool < ints < floats < complex, int8 + uint8 -> int16, complex64 + float64 -> complex128.
+# uint16/32/64 promote only with bool and themselves.
+_PROMOTION_RANK = {"Bool": 0, "Int8": 1, "UInt8": 1, "Int16": 2, "Int32": 3, "Int64": 4, "Float16": 5,
+                   "Float32": 6, "Float64": 7, "Complex64": 8, "Complex128": 9}
+
+
+def _promotes_to(target, incoming):
+    """True if MindSpore's type promotion of (target, incoming) gives ``target``."""
+    if target is incoming or incoming is mstype.bool_:
+        return True
+    target_rank, incoming_rank = _PROMOTION_RANK.get(str(target)), _PROMOTION_RANK.get(str(incoming))
+    if target_rank is None or incoming_rank is None:
+        return False
+    if target is mstype.complex64 and incoming is mstype.float64:
+        return False  # complex64 + float64 -> complex128
+    if target_rank == incoming_rank:
+        return False  # int8 + uint8 -> int16
+    return target_rank > incoming_rank
+
+
 class ParameterUpdate(Cell):
     """Calling it with a Tensor of the Parameter's shape assigns the values and returns them.
 
@@ -280,8 +311,10 @@ class ParameterUpdate(Cell):
 
     Notes
     -----
-    The input is converted to the Parameter's dtype. Any other shape raises ValueError and leaves
-    the Parameter unchanged.
+    As in MindSpore 2.10, the input is accepted when type promotion of (Parameter dtype, input
+    dtype) gives the Parameter's dtype (float16 into float32, int64 into float16, bool into any)
+    and cast to it; the call returns the input, in its own dtype. Any other dtype raises
+    TypeError and any other shape ValueError, both leaving the Parameter unchanged.
     """
 
     def __init__(self, param):
@@ -295,8 +328,12 @@ class ParameterUpdate(Cell):
         if not isinstance(x, Tensor):
             raise TypeError(f"For 'ParameterUpdate', the input 'x' must be a Tensor, but got {type(x).__name__}.")
         param = self._param
+        if not _promotes_to(param.dtype, x.dtype):  # checked before the shape, as MindSpore does
+            raise TypeError(f"For 'ParameterUpdate', the input 'x' of {x.dtype} cannot update the Parameter "
+                            f"'{param.name}' of {param.dtype}: type promotion of the two gives another type.")
         if tuple(x.shape) != tuple(param.shape):
             raise ValueError(f"For 'ParameterUpdate', the shape of the input 'x' must equal the parameter's "
                              f"shape {param.shape}, but got {x.shape}.")
-        param.set_data(wrap_array(x.asnumpy().astype(param.asnumpy().dtype)))
-        return wrap_array(param.asnumpy().copy())
+        values = x.asnumpy()
+        param.set_data(Tensor(values.astype(param.asnumpy().dtype)))
+        return Tensor(values)

@@ -1,10 +1,14 @@
 """Checkpoints: ``save_checkpoint``, ``load_checkpoint``, ``load_param_into_net`` (MindSpore's
 ``mindspore.train.serialization``), for MindSpore's ``.ckpt`` files and for safetensors.
 
-Files are written atomically: to a temporary file in the target's directory, flushed, fsynced and
-renamed over the target, so an interrupted save never leaves a broken checkpoint where a good one
-was. A damaged, truncated or hostile file raises ValueError naming the file; nothing is unpickled.
+Files are written atomically: to a hidden temporary file in the target's directory (locked while
+it is written), flushed, fsynced and renamed over the target, so an interrupted save never leaves
+a broken checkpoint where a good one was; the next save to the same path removes the temporary
+files of writers that died. Every file carries a CRC-32 of its contents, verified on load. A
+damaged, truncated or hostile file raises ValueError naming the file; nothing is unpickled.
 """
+import fcntl
+import glob
 import logging
 import os
 import stat
@@ -18,25 +22,45 @@ from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter, parameter_from_storage
 from msparam.common.tensor import Tensor, wrap_array
 from msparam.parallel import sharded_save
-from msparam.train import _ckpt_format
+from msparam.train import _async_save, _ckpt_file, _safetensors_file
+from msparam.train._async_save import async_ckpt_thread_status, wait_async_save
 
-__all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net"]
+__all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "wait_async_save",
+           "async_ckpt_thread_status"]
 
 logger = logging.getLogger("msparam")
 
 _FORMATS = {"ckpt": ".ckpt", "safetensors": ".safetensors"}
 _FLOAT_TYPES = (mstype.float16, mstype.float32, mstype.float64)
 _INT_TYPES = (mstype.int8, mstype.int16, mstype.int32, mstype.int64)
-_SAFETENSORS_DTYPES = frozenset(_ckpt_format.SAFETENSORS_TYPES.values())  # it has no complex128
-_SAFETENSORS_METADATA = {"format": "ms"}  # what MindSpore writes
-_SAFETENSORS_HEADER_KEY = "__metadata__"
+_SAFETENSORS_DTYPES = frozenset(_safetensors_file.SAFETENSORS_TYPES.values())  # it has no complex128
+_SAFETENSORS_FORMAT = {"format": "ms"}  # what MindSpore writes
+_SAVE_KWARGS = ("incremental", "global_step_num", "remove_redundancy")  # what MindSpore 2.10 reads
+_ENC_MODE = "AES-GCM"
 
 
 # --- argument checks ---------------------------------------------------------------------------
+def _check_isinstance(value, arg_name, types, func_name):
+    """MindSpore's Validator.check_isinstance, which raises ValueError for a wrong type."""
+    if not isinstance(value, types):
+        names = ", ".join(t.__name__ for t in types)
+        raise ValueError(f"For '{func_name}', the argument '{arg_name}' must be isinstance of ({names}), "
+                         f"but got {value!r}.")
+    return value
+
+
 def _check_format(format, func_name):
     if not isinstance(format, str) or format not in _FORMATS:
         raise ValueError(f"For '{func_name}', 'format' must be 'ckpt' or 'safetensors', but got {format!r}.")
     return format
+
+
+def _check_safetensors_defaults(func_name, **arguments):
+    """MindSpore refuses these arguments for safetensors unless they keep their defaults."""
+    for name, (value, default) in arguments.items():
+        if value != default:
+            raise ValueError(f"For '{func_name}', when format is 'safetensors', the parameter '{name}' must be set "
+                             f"to default value '{default}', but got '{value}'.")
 
 
 def _is_cell(obj):
@@ -44,10 +68,10 @@ def _is_cell(obj):
     return callable(getattr(obj, "parameters_and_names", None))
 
 
-def _check_unsupported(func_name, **options):
-    for name, value in options.items():
-        if value:
-            raise NotImplementedError(f"For '{func_name}', '{name}' is not supported by msparam, but got {value!r}.")
+def _no_encryption(func_name, key_name, key):
+    if key is not None:
+        raise NotImplementedError(f"For '{func_name}', encrypted checkpoints ('{key_name}') are not supported "
+                                  f"by msparam.")
 
 
 # --- saving ------------------------------------------------------------------------------------
@@ -93,7 +117,21 @@ def _entries(save_obj, choice_func, append_dict):
     if append_dict:
         for key, value in append_dict.items():
             pairs.append((key, value if isinstance(value, (str, Tensor)) else Tensor(value)))
-    return [(name, _values_of(data, name)) for name, data in pairs]
+    entries = [(name, _values_of(data, name)) for name, data in pairs]
+    _check_unique_names(entries)
+    return entries
+
+
+def _check_unique_names(entries):
+    """MindSpore 2.10 writes every record and its reader then keeps the last (or, when the two are
+    adjacent, cannot read the file at all): msparam refuses before anything is written."""
+    seen = set()
+    for name, _ in entries:
+        if name in seen:
+            raise ValueError(f"For 'save_checkpoint', the name {name!r} appears more than once among the parameters "
+                             f"(and 'append_dict') to save; a checkpoint holds one value per name. Rename the "
+                             f"parameters or leave one of them out (e.g. with 'choice_func').")
+        seen.add(name)
 
 
 def _check_append_dict(append_dict):
@@ -108,16 +146,81 @@ def _check_append_dict(append_dict):
     return append_dict
 
 
-def _atomic_save(path, write):
-    """Run ``write(file)`` on a temporary file, fsync, then rename it over ``path``; on failure keep the old file."""
+def _check_async_save(async_save):
+    if not isinstance(async_save, (bool, str)):
+        raise TypeError(f"For 'save_checkpoint', the parameter 'async_save' must be bool or str, "
+                        f"but got {type(async_save)}.")
+    if isinstance(async_save, str) and async_save not in ("process", "thread"):
+        raise ValueError(f"For 'save_checkpoint', the argument 'async_save' can only be 'process' or 'thread', "
+                         f"but got {async_save}.")
+    return "thread" if async_save is True else async_save or None
+
+
+def _check_save_kwargs(kwargs):
+    unknown = sorted(set(kwargs) - set(_SAVE_KWARGS))
+    if unknown:  # MindSpore silently ignores them; a typo then silently changes nothing
+        raise TypeError(f"For 'save_checkpoint', got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                        f"the keyword arguments it reads are {', '.join(_SAVE_KWARGS)}.")
+    incremental = check_bool(kwargs.get("incremental", False), "incremental", "save_checkpoint")
+    remove_redundancy = _check_isinstance(kwargs.get("remove_redundancy"), "remove_redundancy",
+                                          (type(None), bool), "save_checkpoint")
+    return incremental, kwargs.get("global_step_num"), remove_redundancy
+
+
+_TEMPORARY_SUFFIX = ".tmp"
+
+
+def _temporary_prefix(path):
+    return f".{os.path.basename(path)}.{os.getpid()}."
+
+
+def _remove_stale_temporaries(path):
+    """Remove the temporary files earlier saves to ``path`` left when they were killed: each is
+    locked by its writer while written, and named after the writer's process; one whose lock is
+    free and whose process is gone is stale. A live writer's file is never touched."""
     directory = os.path.dirname(path) or "."
-    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    pattern = os.path.join(glob.escape(directory), glob.escape(f".{os.path.basename(path)}.") + "*" + _TEMPORARY_SUFFIX)
+    for candidate in glob.glob(pattern):
+        pid_text = os.path.basename(candidate)[len(os.path.basename(path)) + 2:].split(".", 1)[0]
+        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        try:
+            fd = os.open(candidate, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(candidate)
+        except OSError:  # locked by a live writer (e.g. in another PID namespace), or already gone
+            pass
+        finally:
+            os.close(fd)
+
+
+def _process_alive(pid):
     try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _atomic_save(path, write):
+    """Run ``write(file)`` on a locked temporary file, fsync, then rename it over ``path``; on
+    failure keep the old file."""
+    directory = os.path.dirname(path) or "."
+    _remove_stale_temporaries(path)
+    fd, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=_TEMPORARY_SUFFIX, dir=directory)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until the file is closed: marks this writer as alive
         with os.fdopen(fd, "wb") as f:
             write(f)
-        _fsync_path(temporary, os.O_RDONLY)
-        os.chmod(temporary, stat.S_IRUSR)  # MindSpore leaves checkpoints read-only for their owner
-        os.replace(temporary, path)
+            f.flush()
+            os.fsync(f.fileno())
+            os.chmod(temporary, stat.S_IRUSR)  # MindSpore leaves checkpoints read-only for their owner
+            os.replace(temporary, path)
     except BaseException:
         try:
             os.unlink(temporary)
@@ -139,12 +242,12 @@ def _fsync_path(path, flags):
 
 
 def _safetensors_tensors(entries):
-    """Name -> array for safetensors (a repeated name keeps its last value, as in a dict)."""
+    """Name -> array for safetensors."""
     tensors = {}
     for name, value in entries:
         if isinstance(value, str):
             raise TypeError(f"For 'save_checkpoint', format 'safetensors' cannot store the string entry {name!r}.")
-        if name == _SAFETENSORS_HEADER_KEY:  # the package would write a file no reader accepts
+        if name == _safetensors_file.METADATA_KEY:  # the package would write a file no reader accepts
             raise ValueError(f"For 'save_checkpoint', format 'safetensors' reserves the name {name!r} "
                              f"for its metadata; use format 'ckpt' or another name.")
         if value.dtype not in _SAFETENSORS_DTYPES:
@@ -152,6 +255,19 @@ def _safetensors_tensors(entries):
                             f"({mstype.dtype_from_numpy(value.dtype)}); use format 'ckpt'.")
         tensors[name] = value
     return tensors
+
+
+def _checked_save_path(ckpt_file_name, format):
+    if not isinstance(ckpt_file_name, str):
+        raise TypeError(f"For 'save_checkpoint', the argument 'ckpt_file_name' must be string, "
+                        f"but got {type(ckpt_file_name)}.")
+    path = os.path.abspath(ckpt_file_name)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"For 'save_checkpoint', the argument 'ckpt_file_name': {path} is a directory, "
+                                f"it must be a file name.")
+    if not path.endswith(_FORMATS[format]):
+        path += _FORMATS[format]
+    return path
 
 
 def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=False, append_dict=None,
@@ -163,7 +279,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
     save_obj : Cell, list or dict
         A Cell (its ``parameters_and_names()``, keyed by ``Parameter.name``), a list of Parameters
         or of ``{'name': str, 'data': Parameter or Tensor}`` dicts, or a dict name -> Parameter
-        (what :func:`load_checkpoint` returns).
+        (what :func:`load_checkpoint` returns). Names must be unique (ValueError otherwise).
     ckpt_file_name : str
         The file; ``.ckpt`` (or ``.safetensors``) is appended when missing. An existing file is
         replaced atomically.
@@ -171,53 +287,66 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         For a net holding slices (parallel mode, ``init_data(layout)``): True gathers them and
         rank 0 writes the full tensors, as MindSpore; False makes a sharded checkpoint, the
         directory ``ckpt_file_name`` without its suffix, one file per rank
-        (``msparam.parallel``).
-    async_save : bool, default False
-        Accepted for compatibility; msparam always saves before returning.
+        (``msparam.parallel``). Without slices it changes nothing.
+    async_save : bool or {'thread', 'process'}, default False
+        Save in the background: the data is snapshotted now (a copy for a thread, a forked
+        process's view for 'process'; True means 'thread'). The next save waits for it;
+        :func:`wait_async_save` waits for it and raises its error.
     append_dict : dict, optional
         Extra entries name -> int, float, bool, str, Parameter or Tensor.
-    enc_key, enc_mode, crc_check
-        Encryption and CRC are not supported (NotImplementedError when asked for).
+    enc_key : bytes, optional
+        Encryption is not supported (NotImplementedError when a key is given; ValueError with
+        safetensors, as MindSpore).
+    enc_mode : str, default 'AES-GCM'
+        Used only with ``enc_key``; ValueError when changed with safetensors, as MindSpore.
     choice_func : callable, optional
         ``choice_func(name) -> bool``: save only the parameters it accepts.
+    crc_check : bool, default False
+        Every file carries a CRC-32 of its contents. For ``.ckpt`` it is by default a protobuf
+        field every MindSpore version skips; True writes MindSpore 2.x's ``crc_num`` trailer
+        instead (MindSpore 2.10 verifies it, MindSpore before 2.3 cannot read it). Safetensors
+        files always carry MindSpore's ``crc_num`` metadata.
     format : {'ckpt', 'safetensors'}, default 'ckpt'
         MindSpore's protobuf checkpoint, or safetensors with ``{"format": "ms"}`` metadata.
+    **kwargs
+        MindSpore's ``incremental`` (bool; map parameters, which msparam has none of),
+        ``global_step_num`` (ignored for .ckpt, as MindSpore without AITurbo) and
+        ``remove_redundancy`` (None or bool, recorded in safetensors metadata as MindSpore does).
 
     Raises
     ------
     TypeError
         ``save_obj``, ``ckpt_file_name``, ``integrated_save``, ``async_save`` or ``append_dict`` of a
-        wrong type; a dtype safetensors cannot store (complex128, strings).
+        wrong type; a dtype safetensors cannot store (complex128, strings); an unknown keyword
+        argument (MindSpore ignores it: a deliberate difference).
     ValueError
-        An unknown ``format``; a tensor named ``__metadata__`` in a safetensors file.
+        An unknown ``format`` or ``async_save`` mode; a name that appears twice (MindSpore keeps
+        the last: a deliberate difference); a tensor named ``__metadata__`` in a safetensors file;
+        ``enc_key``, ``enc_mode``, ``incremental`` or ``global_step_num`` changed with safetensors;
+        ``crc_check``, ``enc_key``, ``enc_mode`` or ``remove_redundancy`` of a wrong type (as MindSpore).
+    NotImplementedError
+        ``enc_key`` given for a ``.ckpt`` file.
     IsADirectoryError
         ``ckpt_file_name`` is a directory.
+    RuntimeError
+        An earlier asynchronous save failed (see :func:`wait_async_save`).
     """
     format = _check_format(format, "save_checkpoint")
     if not (_is_cell(save_obj) or isinstance(save_obj, (list, dict))):
         raise TypeError(f"For 'save_checkpoint', the argument 'save_obj' must be nn.Cell, list or dict, "
                         f"but got {type(save_obj)}.")
-    if not isinstance(ckpt_file_name, str):
-        raise TypeError(f"For 'save_checkpoint', the argument 'ckpt_file_name' must be string, "
-                        f"but got {type(ckpt_file_name)}.")
-    path = os.path.abspath(ckpt_file_name)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"For 'save_checkpoint', the argument 'ckpt_file_name': {path} is a directory, "
-                                f"it must be a file name.")
-    if not path.endswith(_FORMATS[format]):
-        path += _FORMATS[format]
+    path = _checked_save_path(ckpt_file_name, format)
     check_bool(integrated_save, "integrated_save", "save_checkpoint")
-    if not isinstance(async_save, (bool, str)):
-        raise TypeError(f"For 'save_checkpoint', the argument 'async_save' must be bool or str, "
-                        f"but got {type(async_save).__name__}.")
+    async_mode = _check_async_save(async_save)
     append_dict = _check_append_dict(append_dict)
-    if enc_key is not None and not isinstance(enc_key, bytes):
-        raise TypeError(f"For 'save_checkpoint', the argument 'enc_key' must be bytes or None, "
-                        f"but got {type(enc_key).__name__}.")
-    if not isinstance(enc_mode, str):
-        raise TypeError(f"For 'save_checkpoint', the argument 'enc_mode' must be str, but got {type(enc_mode).__name__}.")
-    check_bool(crc_check, "crc_check", "save_checkpoint")
-    _check_unsupported("save_checkpoint", enc_key=enc_key, crc_check=crc_check)
+    _check_isinstance(enc_key, "enc_key", (type(None), bytes), "save_checkpoint")
+    _check_isinstance(enc_mode, "enc_mode", (str,), "save_checkpoint")
+    _check_isinstance(crc_check, "crc_check", (bool,), "save_checkpoint")
+    incremental, global_step_num, remove_redundancy = _check_save_kwargs(kwargs)
+    if format == "safetensors":
+        _check_safetensors_defaults("save_checkpoint", enc_key=(enc_key, None), enc_mode=(enc_mode, _ENC_MODE),
+                                    map_param_inc=(incremental, False), global_step_num=(global_step_num, None))
+    _no_encryption("save_checkpoint", "enc_key", enc_key)
     if choice_func is not None and not callable(choice_func):
         raise TypeError(f"For 'save_checkpoint', the argument 'choice_func' must be callable, "
                         f"but got {type(choice_func).__name__}.")
@@ -225,13 +354,34 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
     sharded = sharded_save(save_obj, path, integrated_save, format)
     if sharded is not None:  # slices of a sharded net (msparam.parallel): merged on rank 0, or per rank
         return sharded.run(lambda obj, target: save_checkpoint(obj, target, choice_func=choice_func,
-                                                               append_dict=append_dict, format=format))
+                                                               append_dict=append_dict, crc_check=crc_check,
+                                                               format=format))
     entries = _entries(save_obj, choice_func, append_dict)
     if format == "ckpt":
-        _atomic_save(path, lambda f: _ckpt_format.write_checkpoint(f, entries))
+        def write(f, num_threads):
+            _ckpt_file.write_checkpoint(f, entries, mindspore_crc=crc_check, num_threads=num_threads)
     else:
         tensors = _safetensors_tensors(entries)
-        _atomic_save(path, lambda f: _ckpt_format.write_safetensors(f, tensors, _SAFETENSORS_METADATA))
+        metadata = dict(_SAFETENSORS_FORMAT)
+        if remove_redundancy is not None:
+            metadata["remove_redundancy"] = str(remove_redundancy)
+
+        def write(f, num_threads):
+            _safetensors_file.write_safetensors(f, tensors, metadata, num_threads=num_threads)
+
+    def save(num_threads):
+        _atomic_save(path, lambda f: write(f, num_threads))
+
+    if async_mode is None:
+        wait_async_save()
+        save(None)
+        return
+    if async_mode == "thread":  # the caller may change the data as soon as we return
+        entries[:] = [(name, value if isinstance(value, str) else np.array(value, order="C"))
+                      for name, value in entries]
+        if format == "safetensors":
+            tensors = _safetensors_tensors(entries)
+    _async_save.start(path, save, async_mode)
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -270,17 +420,18 @@ def _allocate(shape, np_dtype):
     return array_empty(shape, mstype.dtype_from_numpy(np_dtype).storage_code)
 
 
-def _read_safetensors(path, wanted):
-    """Let the safetensors package validate the file, then read each tensor straight into storage."""
-    from safetensors import safe_open
-
-    try:
-        with safe_open(path, framework="np") as f:
-            f.keys()
-    except Exception as exc:  # safetensors reports damage as SafetensorError and friends
-        raise ValueError(f"Failed to read the safetensors file {path}: {type(exc).__name__}: {exc}. "
-                         f"The file is damaged, truncated or not a safetensors file.") from None
-    return _ckpt_format.read_safetensors_tensors(path, wanted, _allocate)
+def _check_remove_redundancy_metadata(metadata, remove_redundancy):
+    """MindSpore warns when the file's ``remove_redundancy`` metadata disagrees with the argument."""
+    recorded = (metadata or {}).get("remove_redundancy")
+    if recorded == "True" and not remove_redundancy:
+        logger.warning("For 'load_checkpoint', the safetensors file is deduplicated, but remove_redundancy is set "
+                       "to False.")
+        return True
+    if recorded == "False" and remove_redundancy:
+        logger.warning("For 'load_checkpoint', the safetensors file is non-deduplicated, but remove_redundancy is "
+                       "set to True.")
+        return False
+    return remove_redundancy
 
 
 def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=None, dec_key=None,
@@ -298,28 +449,39 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
         Passed to :func:`load_param_into_net`.
     filter_prefix : str or list/tuple of str, optional
         Skip parameters whose names start with one of these (deprecated in MindSpore).
+    dec_key : bytes, optional
+        Decryption is not supported (NotImplementedError; ValueError with safetensors, as
+        MindSpore). An encrypted file is reported as encrypted.
+    dec_mode : str, default 'AES-GCM'
+        Used only with ``dec_key``; ValueError when changed with safetensors, as MindSpore.
     specify_prefix : str or list/tuple of str, optional
         Load only parameters whose names start with one of these (deprecated in MindSpore).
     choice_func : callable, optional
         ``choice_func(name) -> bool``; ignored when a prefix is given, as in MindSpore.
-    dec_key, dec_mode, crc_check, remove_redundancy
-        Decryption, CRC and redundancy removal are not supported (NotImplementedError when asked for).
+    crc_check : bool, default False
+        A file that carries a CRC (MindSpore's trailer or metadata, or msparam's field) is always
+        verified when it is read whole; True also verifies it when parameters are filtered out
+        (reading them for the CRC) and warns, as MindSpore, when the file carries none.
+    remove_redundancy : bool, default False
+        As MindSpore on one device: compared with a safetensors file's metadata (a warning when
+        they disagree); with ``net``, TypeError (deduplicated loading needs a parallel setup).
     format : {'ckpt', 'safetensors'}, default 'ckpt'
 
     Returns
     -------
     dict
-        Name -> Parameter in file order (``str`` for string entries MindSpore's ``append_dict``
-        stored, ``bytes`` for ``random_op``). Tensor bytes are read straight into each
-        Parameter's storage.
+        Name -> Parameter: in file order for ``.ckpt``, sorted by name for safetensors (as
+        MindSpore); ``str`` for string entries MindSpore's ``append_dict`` stored, ``bytes`` for
+        ``random_op``. Tensor bytes are read straight into each Parameter's storage.
 
     Raises
     ------
     TypeError
         ``ckpt_file_name`` is not a str; a prefix of a wrong type.
     ValueError
-        The file does not exist, has the wrong suffix, is damaged, truncated or not a checkpoint
-        (the message names the file and what is wrong), or nothing is left after filtering.
+        The file does not exist, has the wrong suffix, is empty, damaged, truncated, encrypted,
+        has a CRC that does not match or is not a checkpoint (the message names the file and what
+        is wrong), or nothing is left after filtering.
     """
     format = _check_format(format, "load_checkpoint")
     if not isinstance(ckpt_file_name, str):
@@ -339,24 +501,37 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
     if choice_func is not None and not callable(choice_func):
         raise TypeError(f"For 'load_checkpoint', the argument 'choice_func' must be callable, "
                         f"but got {type(choice_func).__name__}.")
-    if dec_key is not None and not isinstance(dec_key, bytes):
-        raise TypeError(f"For 'load_checkpoint', the argument 'dec_key' must be bytes or None, "
-                        f"but got {type(dec_key).__name__}.")
-    _check_unsupported("load_checkpoint", dec_key=dec_key, crc_check=crc_check, remove_redundancy=remove_redundancy)
+    _check_isinstance(dec_key, "dec_key", (type(None), bytes), "load_checkpoint")
+    _check_isinstance(dec_mode, "dec_mode", (str,), "load_checkpoint")
+    _check_isinstance(crc_check, "crc_check", (bool,), "load_checkpoint")
+    _check_isinstance(remove_redundancy, "remove_redundancy", (bool,), "load_checkpoint")
+    if format == "safetensors":
+        _check_safetensors_defaults("load_checkpoint", dec_key=(dec_key, None), dec_mode=(dec_mode, _ENC_MODE))
+    _no_encryption("load_checkpoint", "dec_key", dec_key)
     wanted = _selector(specify_prefix, filter_prefix, choice_func)
 
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"Failed to read the checkpoint file {path}: the file is empty.")
     if format == "ckpt":
-        entries = _ckpt_format.read_checkpoint(path, wanted, _allocate)
+        entries, crc_kind = _ckpt_file.read_checkpoint(path, wanted, _allocate, crc_check)
+        has_crc = crc_kind is not None
     else:
-        entries = _read_safetensors(path, wanted)
+        entries, metadata, has_crc = _safetensors_file.read_safetensors(path, wanted, _allocate, crc_check)
+        entries.sort(key=lambda entry: entry[0])  # MindSpore returns safetensors names sorted
+        remove_redundancy = _check_remove_redundancy_metadata(metadata, remove_redundancy)
+    if crc_check and not has_crc:
+        logger.warning("For 'load_checkpoint', the checkpoint file %s does not contain a CRC, please check the "
+                       "file.", path)
     parameter_dict = {}
     for name, value in entries:
         parameter_dict[name] = parameter_from_storage(value, name) if isinstance(value, np.ndarray) else value
     if not parameter_dict:
+        if not entries and wanted is None:
+            raise ValueError(f"Failed to read the checkpoint file {path}: it holds no parameters.")
         raise ValueError("The loaded parameter dict is empty after filter or specify, please check whether "
                          "'filter_prefix' or 'specify_prefix' are set correctly.")
     if net is not None:
-        load_param_into_net(net, parameter_dict, strict_load)
+        load_param_into_net(net, parameter_dict, strict_load, remove_redundancy)
     return parameter_dict
 
 
@@ -431,7 +606,8 @@ def load_param_into_net(net, parameter_dict, strict_load=False, remove_redundanc
         When False, a parameter the net names ``x`` is also found as ``<prefix>x`` in the dict,
         and float<->float or int<->int dtype differences are converted to the net's dtype.
     remove_redundancy : bool, default False
-        Not supported (NotImplementedError when True).
+        Deduplicated loading needs a parallel setup: True raises TypeError, as MindSpore 2.10 does
+        on one device.
 
     Returns
     -------
@@ -457,11 +633,13 @@ def load_param_into_net(net, parameter_dict, strict_load=False, remove_redundanc
             raise TypeError(f"For 'parameter_dict', the element in the argument 'parameter_dict' should be a 'str' and "
                             f"'Parameter' , but got {type(key)} and {type(value)}.")
     check_bool(strict_load, "strict_load", "load_param_into_net")
-    check_bool(remove_redundancy, "remove_redundancy", "load_param_into_net")
-    _check_unsupported("load_param_into_net", remove_redundancy=remove_redundancy)
+    _check_isinstance(remove_redundancy, "remove_redundancy", (bool,), "load_param_into_net")
+    if remove_redundancy:  # MindSpore raises this after loading; msparam before changing anything
+        raise TypeError("The deduplication feature for loading checkpoint can only be used in parallel scenarios, "
+                        "but got stand_alone.")
 
     param_not_load = []
-    ckpt_not_load = [key for key in parameter_dict if key != _ckpt_format.RANDOM_OP_TAG]
+    ckpt_not_load = [key for key in parameter_dict if key != _ckpt_file.RANDOM_OP_TAG]
     for _, param in net.parameters_and_names():
         if param.name in parameter_dict:
             new_param = parameter_dict[param.name]

@@ -1,4 +1,4 @@
-"""Independent reference for the compiled random core (msparam/_core/_random.pyx): Philox4x32-10
+"""Independent reference for the compiled random core (msparam/_core/_philox_fill.pyx): Philox4x32-10
 vectorised in NumPy and MindSpore 2.10's uniform/normal/truncated-normal maps written straight
 from the formulas.
 
@@ -52,9 +52,14 @@ def _unit_float(bits):
 
 
 def normal(seed, count, mean, sigma):
+    return normal_from_bits(philox_uint32(seed, 2 * ((count + 1) // 2)), count, mean, sigma)
+
+
+def normal_from_bits(words, count, mean, sigma):
+    """``count`` normal values from the uint32 numbers ``words`` (pairs (words[2k], words[2k + 1]))."""
     mean, sigma = float(np.float32(mean)), float(np.float32(sigma))
     pairs = (count + 1) // 2
-    bits = philox_uint32(seed, 2 * pairs).reshape(pairs, 2)
+    bits = words[:2 * pairs].reshape(pairs, 2)
     # MindSpore clamps both uniforms below at 1e-7f (u2 = 0 gives a sine of about 6.3e-7 r).
     u1 = np.maximum(_unit_float(bits[:, 0]), np.float32(1e-7)).astype(np.float64)
     u2 = np.maximum(_unit_float(bits[:, 1]), np.float32(1e-7)).astype(np.float64)

@@ -11,7 +11,7 @@ import pytest
 PROBE = """
 import sys
 import numpy as np
-from msparam._core import _conv, _random
+from msparam._core import _conv, _philox_fill
 rng = np.random.default_rng(5)
 x = rng.standard_normal((2, 5, 9, 11), dtype=np.float32)
 w = rng.standard_normal((7, 5, 3, 3), dtype=np.float32)
@@ -19,9 +19,9 @@ plan = _conv.Conv2dPlan(w, None, (1, 1), (1, 1), (1, 1, 1, 1), 1)
 outputs = {f"conv_{isa}": _conv.Conv2dPlan(w, None, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa)(x, 1)
            for isa in _conv.available_isas()}
 fill = np.empty(1000, np.float32)
-_random.fill_normal(7, fill, 0.0, 1.0, 1)
+_philox_fill.fill_normal(7, fill, 0.0, 1.0, 1)
 np.savez(sys.argv[1], conv=plan(x, 1), fill=fill, **outputs)
-print(",".join(_conv.available_isas()), ",".join(_random.available_isas()), plan.isa)
+print(",".join(_conv.available_isas()), ",".join(_philox_fill.available_isas()), plan.isa)
 """
 
 

@@ -7,6 +7,7 @@ import pytest
 
 import msparam as ms
 from msparam.common import dtype as mstype
+from msparam.common.initializer import initializer
 
 CONCRETE = [("bool_", "Bool", np.bool_), ("int8", "Int8", np.int8), ("int16", "Int16", np.int16),
             ("int32", "Int32", np.int32), ("int64", "Int64", np.int64), ("uint8", "UInt8", np.uint8),
@@ -65,7 +66,7 @@ def test_the_tutorials_conversions():
 
 @pytest.mark.parametrize("func, bad", [(ms.dtype_to_nptype, np.int32), (ms.dtype_to_nptype, ms.float_),
                                        (ms.dtype_to_nptype, "int32"), (ms.dtype_to_pytype, int),
-                                       (ms.dtype_to_pytype, ms.number), (ms.pytype_to_dtype, str),
+                                       (ms.dtype_to_pytype, ms.number), (ms.pytype_to_dtype, dict),
                                        (ms.pytype_to_dtype, 3)])
 def test_unsupported_input_raises_type_error_naming_it(func, bad):
     with pytest.raises(TypeError, match=func.__name__):
@@ -100,3 +101,32 @@ def test_storage_code_is_read_only_and_generic_types_have_none():
     assert ms.number.storage_code == -1
     with pytest.raises(AttributeError):
         ms.float32.storage_code = 3
+
+
+@pytest.mark.parametrize("attr, name, pytype", [("list_", "List", list), ("tuple_", "Tuple", tuple),
+                                                ("string", "String", str), ("type_none", "None", type(None))])
+def test_non_number_dtypes(attr, name, pytype):
+    dtype = getattr(ms, attr)
+    assert dtype is getattr(ms.dtype, attr) and str(dtype) == name and not dtype.is_concrete
+    assert ms.dtype_to_pytype(dtype) is pytype and ms.pytype_to_dtype(pytype) is dtype
+    assert dtype not in ms.dtype.number_type and dtype not in ms.dtype.all_types
+    with pytest.raises(KeyError):
+        ms.dtype_to_nptype(dtype)  # MindSpore's class; msparam's error is also a TypeError
+    with pytest.raises(TypeError):
+        ms.Tensor([1.0], dtype=dtype)
+
+
+@pytest.mark.parametrize("obj, attr", [([1], "list_"), ((1,), "tuple_"), ("a", "string"), (None, "type_none"),
+                                       (np.str_, "string"), (list, "list_")])
+def test_get_py_obj_dtype_of_non_numbers(obj, attr):
+    assert ms.get_py_obj_dtype(obj) is getattr(ms, attr)
+
+
+@pytest.mark.parametrize("call", [lambda: ms.dtype_to_pytype(int), lambda: ms.dtype_to_pytype(ms.number),
+                                  lambda: ms.dtype_to_nptype("int32"),
+                                  lambda: initializer("ones", [2], ms.list_)])
+def test_dtype_lookups_raise_mindspores_key_error_which_is_also_a_type_error(call):
+    with pytest.raises(KeyError):
+        call()
+    with pytest.raises(TypeError):
+        call()

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 
 import msparam as ms
-from msparam.common import _random
-from msparam.common.initializer import Normal, TruncatedNormal, Uniform, initializer
+from msparam.common import _checked_fill
+from msparam.common.initializer import _STAGING_PIECE, Normal, TruncatedNormal, Uniform, initializer
 
 
 def test_truncated_normal_rounds_parameters_to_float32_first():
     exact = np.empty(1000, np.float32)
     rounded = np.empty(1000, np.float32)
-    _random.fill_truncated_normal(5, exact, 0.1, 0.3, -0.2, 0.7)
-    _random.fill_truncated_normal(5, rounded, *(float(np.float32(v)) for v in (0.1, 0.3, -0.2, 0.7)))
+    _checked_fill.fill_truncated_normal(5, exact, 0.1, 0.3, -0.2, 0.7)
+    _checked_fill.fill_truncated_normal(5, rounded, *(float(np.float32(v)) for v in (0.1, 0.3, -0.2, 0.7)))
     assert exact.tobytes() == rounded.tobytes()
     assert exact.min() >= np.float32(-0.2) and exact.max() <= np.float32(0.7)
 
@@ -21,18 +21,18 @@ def test_truncated_normal_rounds_parameters_to_float32_first():
 def test_truncated_normal_element_i_uses_stream_number_i():
     # Each element depends on its own uint32 only, so a prefix fill is a prefix of a longer one.
     short, long = np.empty(7, np.float32), np.empty(4099, np.float32)
-    _random.fill_truncated_normal(9, short, 0.0, 1.0, -1.0, 2.0)
-    _random.fill_truncated_normal(9, long, 0.0, 1.0, -1.0, 2.0)
+    _checked_fill.fill_truncated_normal(9, short, 0.0, 1.0, -1.0, 2.0)
+    _checked_fill.fill_truncated_normal(9, long, 0.0, 1.0, -1.0, 2.0)
     assert short.tobytes() == long[:7].tobytes()
 
 
 def test_parameters_are_rounded_to_float32_first():
     exact, rounded = np.empty(101, np.float32), np.empty(101, np.float32)
-    _random.fill_normal(7, exact, 0.1, 0.3)
-    _random.fill_normal(7, rounded, float(np.float32(0.1)), float(np.float32(0.3)))
+    _checked_fill.fill_normal(7, exact, 0.1, 0.3)
+    _checked_fill.fill_normal(7, rounded, float(np.float32(0.1)), float(np.float32(0.3)))
     assert exact.tobytes() == rounded.tobytes()
-    _random.fill_uniform(2**64 - 1, exact, -0.1, 0.7)
-    _random.fill_uniform(2**64 - 1, rounded, float(np.float32(-0.1)), float(np.float32(0.7)))
+    _checked_fill.fill_uniform(2**64 - 1, exact, -0.1, 0.7)
+    _checked_fill.fill_uniform(2**64 - 1, rounded, float(np.float32(-0.1)), float(np.float32(0.7)))
     assert exact.tobytes() == rounded.tobytes()
 
 
@@ -40,7 +40,7 @@ def test_parameters_are_rounded_to_float32_first():
                                                 (-1, ValueError, "'seed'"), (2**64, ValueError, "'seed'")])
 def test_bad_seed(seed, error, match):
     with pytest.raises(error, match=match):
-        _random.fill_uniform(seed, np.empty(3, np.float32), 0, 1)
+        _checked_fill.fill_uniform(seed, np.empty(3, np.float32), 0, 1)
 
 
 @pytest.mark.parametrize("out, error", [([0.0], TypeError), (np.empty(3, np.float64), TypeError),
@@ -48,31 +48,31 @@ def test_bad_seed(seed, error, match):
                                         (np.empty(6, np.float32)[::2], ValueError)])
 def test_bad_output(out, error):
     with pytest.raises(error, match="'out'"):
-        _random.fill_normal(1, out, 0, 1)
+        _checked_fill.fill_normal(1, out, 0, 1)
 
 
 def test_read_only_output_and_bad_parameters():
     frozen = np.zeros(3, np.float32)
     frozen.flags.writeable = False
     with pytest.raises(ValueError, match="writeable"):
-        _random.fill_uniform(1, frozen, 0, 1)
+        _checked_fill.fill_uniform(1, frozen, 0, 1)
     assert not frozen.any()
     with pytest.raises(TypeError, match="'sigma'"):
-        _random.fill_normal(1, np.empty(3, np.float32), 0, "1")
+        _checked_fill.fill_normal(1, np.empty(3, np.float32), 0, "1")
     with pytest.raises(TypeError, match="'a'"):
-        _random.fill_uniform(1, np.empty(3, np.float32), None, 1)
+        _checked_fill.fill_uniform(1, np.empty(3, np.float32), None, 1)
 
 
 @pytest.mark.parametrize("start, error", [(1.5, TypeError), (-4, ValueError), (2, ValueError)])
 def test_bad_start(start, error):
     with pytest.raises(error, match="'start'"):
-        _random.fill_normal(1, np.empty(3, np.float32), 0, 1, start=start)
+        _checked_fill.fill_normal(1, np.empty(3, np.float32), 0, 1, start=start)
 
 
 @pytest.mark.parametrize("init", [Normal(0.2), Uniform(0.5), TruncatedNormal(0.3)])
 def test_other_dtypes_and_layouts_are_the_float32_fill_cast(init):
-    # Large enough to take several staging pieces, and not a multiple of any of them.
-    shape = (3, 100003)
+    # Three staging pieces and a part of one: several pieces, the last one short.
+    shape = (3, _STAGING_PIECE + 1)
     ms.set_seed(4)
     expected = initializer(init, shape, ms.float32).init_data().asnumpy()
     for dtype in (ms.float16, ms.float64):
@@ -92,4 +92,4 @@ def test_a_float16_fill_needs_no_float32_copy_of_the_output():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     output_bytes = 2 * shape[0] * shape[1]
-    assert peak < 1.2 * output_bytes + (1 << 20)  # output + one 1 MB staging piece
+    assert peak < 1.2 * output_bytes + 4 * _STAGING_PIECE  # output + one float32 staging piece

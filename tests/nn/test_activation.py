@@ -64,7 +64,7 @@ def test_get_activation_names():
     assert isinstance(nn.get_activation("leakyrelu"), nn.LeakyReLU)
     assert nn.get_activation(None) is None
     assert nn.get_activation("relu") is not nn.get_activation("relu")
-    with pytest.raises(ValueError, match="'activation'.*'swish'"):
+    with pytest.raises(KeyError, match="'name'.*swish"):
         nn.get_activation("swish")
 
 
@@ -88,6 +88,68 @@ def test_input_errors(value, error):
 def test_argument_errors(make, error):
     with pytest.raises(error):
         make()
+
+
+MINDSPORE_2_10_NAMES = ["softmin", "softmax", "softmax2d", "logsoftmax", "logsoftmaxExt", "relu", "relu6", "rrelu",
+                        "silu", "tanh", "tanhshrink", "hardtanh", "gelu", "fast_gelu", "elu", "sigmoid", "softsign",
+                        "prelu", "preluExt", "leakyrelu", "hswish", "hsigmoid", "logsigmoid", "softshrink",
+                        "hshrink", "threshold", "mish"]
+
+
+@pytest.mark.parametrize("name", [n for n in MINDSPORE_2_10_NAMES if n != "threshold"])
+def test_every_mindspore_name_gives_a_cell(name):
+    cell = nn.get_activation(name)
+    x = ms.Tensor(np.linspace(-3, 3, 24, dtype=np.float32).reshape(1, 2, 3, 4))
+    out = cell(x)
+    assert isinstance(cell, nn.Cell) and out.shape == x.shape and out.dtype == ms.float32
+
+
+def test_threshold_needs_its_arguments():
+    with pytest.raises(TypeError, match="threshold"):
+        nn.get_activation("threshold")
+    cell = nn.Threshold(0.5, -1.0)
+    np.testing.assert_array_equal(cell(ms.Tensor(np.array([0.0, 0.5, 1.0], np.float32))).asnumpy(), [-1.0, -1.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["Relu", "RELU", "logsoftmaxext", "PReLU", "swish", ""])
+def test_unknown_or_wrongly_cased_name_is_a_key_error(name):
+    with pytest.raises(KeyError):
+        nn.get_activation(name)
+    with pytest.raises(KeyError, match="For 'Dense'"):
+        nn.Dense(3, 2, activation=name or "x")
+
+
+def test_prelu_parameter_names_as_mindspore():
+    cell = nn.PReLU()
+    assert [(path, p.name, p.shape) for path, p in cell.parameters_and_names()] == [("w", "a", (1,))]
+    assert cell.w.asnumpy().tolist() == [0.25]
+    assert list(nn.Dense(3, 4, activation="prelu").parameters_dict()) == ["weight", "bias", "activation.w"]
+    assert list(nn.Dense(3, 4, activation="preluExt").parameters_dict()) == ["weight", "bias", "activation.weight"]
+    x = np.array([[-2.0, 3.0], [4.0, -1.0]], np.float32)
+    np.testing.assert_allclose(nn.PReLU(2, [0.5, 0.1])(ms.Tensor(x)).asnumpy(), [[-1.0, 3.0], [4.0, -0.1]])
+    with pytest.raises(TypeError, match="'w'"):
+        nn.PReLU(1, 1)
+
+
+def test_softmax2d_and_logsoftmax_ext():
+    x = np.random.RandomState(0).randn(2, 3, 2, 2).astype(np.float32)
+    out = nn.Softmax2d()(ms.Tensor(x)).asnumpy()
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="3 or 4 dims"):
+        nn.Softmax2d()(ms.Tensor(x[0, 0]))
+    row = np.array([[1.0, 2.0, 3.0]], np.float32)
+    np.testing.assert_allclose(nn.LogSoftmaxExt()(ms.Tensor(row)).asnumpy(),
+                               row - np.log(np.exp(row).sum()), rtol=1e-6)  # rank 2: dim None is axis 1
+
+
+def test_rrelu_keeps_positives_and_scales_negatives_within_bounds():
+    x = np.linspace(-3, 3, 61, dtype=np.float32)
+    out = nn.RReLU(0.1, 0.3)(ms.Tensor(x)).asnumpy()
+    np.testing.assert_array_equal(out[x >= 0], x[x >= 0])
+    slopes = out[x < 0] / x[x < 0]
+    assert np.all((slopes >= 0.1 - 1e-6) & (slopes <= 0.3 + 1e-6))
+    with pytest.raises(ValueError, match="upper"):
+        nn.RReLU(0.5, 0.1)
 
 
 # MindSpore 2.10's LeakyReLU, ELU and Hardtanh refuse a bool argument (TypeError, when called);

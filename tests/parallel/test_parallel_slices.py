@@ -108,9 +108,9 @@ def test_runs_of_a_slice():
 
 @given(start=st.integers(0, 37), count=st.integers(1, 40), kind=st.sampled_from(["uniform", "normal", "truncated"]))
 def test_a_run_at_any_start_equals_the_whole_fill(start, count, kind):
-    from msparam.common import _random
-    fill, params = {"uniform": (_random.fill_uniform, (-1.0, 1.0)), "normal": (_random.fill_normal, (0.0, 1.0)),
-                    "truncated": (_random.fill_truncated_normal, (0.0, 1.0, -2.0, 2.0))}[kind]
+    from msparam.common import _checked_fill
+    fill, params = {"uniform": (_checked_fill.fill_uniform, (-1.0, 1.0)), "normal": (_checked_fill.fill_normal, (0.0, 1.0)),
+                    "truncated": (_checked_fill.fill_truncated_normal, (0.0, 1.0, -2.0, 2.0))}[kind]
     whole = np.empty(80, np.float32)
     fill(12345, whole, *params)
     out = np.empty(count, np.float32)

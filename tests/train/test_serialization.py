@@ -1,8 +1,10 @@
 """save_checkpoint / load_checkpoint / load_param_into_net against MindSpore 2.10's own files."""
 import errno
+import json
 import os
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 import msparam as ms
 from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor
-from msparam.train import _ckpt_format, serialization
+from msparam.train import _ckpt_file, _safetensors_file, _tensor_io, serialization
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ckpt"
 ALL_DTYPES = [np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
@@ -95,29 +97,71 @@ def test_dense_ckpt_and_safetensors_hold_the_same_dense():
         np.testing.assert_array_equal(from_safetensors[name].asnumpy(), from_ckpt[name].asnumpy())
 
 
+def with_msparam_crc(mindspore_bytes):
+    """What msparam writes for MindSpore's ``mindspore_bytes``: its CRC marker first, its CRC field
+    (fixed32, the CRC-32 of everything before it) last."""
+    covered = _ckpt_file._CRC_MARKER + mindspore_bytes
+    return covered + _ckpt_file._CRC_KEY + zlib.crc32(covered).to_bytes(4, "little")
+
+
 @pytest.mark.parametrize("name", ["net.ckpt", "list.ckpt", "dense.ckpt"])
 def test_saving_what_was_loaded_reproduces_mindspores_bytes(tmp_path, name):
     target = tmp_path / name
     ms.save_checkpoint(ms.load_checkpoint(str(DATA / name)), str(target))
-    assert target.read_bytes() == (DATA / name).read_bytes()
+    expected = (DATA / name).read_bytes()
+    assert target.read_bytes() == with_msparam_crc(expected)
+
+
+@pytest.mark.parametrize("name", ["net.ckpt", "list.ckpt", "dense.ckpt"])
+def test_crc_check_writes_mindspores_trailer(tmp_path, name):
+    target = tmp_path / name
+    ms.save_checkpoint(ms.load_checkpoint(str(DATA / name)), str(target), crc_check=True)
+    expected = _ckpt_file._CRC_MARKER + (DATA / name).read_bytes()
+    assert target.read_bytes() == expected + b"crc_num" + zlib.crc32(expected).to_bytes(10, "big")
 
 
 def test_saving_a_list_of_dicts_reproduces_list_ckpt(tmp_path):
     target = tmp_path / "list.ckpt"
     ms.save_checkpoint([{"name": "a.b", "data": Tensor(np.ones((2, 2), np.float32))},
                         {"name": "scalar", "data": Tensor(np.array(3.5, np.float32))}], str(target))
-    assert target.read_bytes() == (DATA / "list.ckpt").read_bytes()
+    expected = (DATA / "list.ckpt").read_bytes()
+    assert target.read_bytes() == with_msparam_crc(expected)
+
+
+def safetensors_parts(data):
+    """(header dict, data bytes) of a safetensors file."""
+    length = int.from_bytes(data[:8], "little")
+    return json.loads(data[8:8 + length]), data[8 + length:]
+
+
+def mindspore_crc_num(tensors):
+    """MindSpore's crc_num, computed as its serialization.py does: names sorted, name then bytes."""
+    crc = 0
+    for name in sorted(tensors):
+        crc = zlib.crc32(bytes(np.ascontiguousarray(tensors[name])), zlib.crc32(name.encode("utf-8"), crc))
+    return str(crc)
+
+
+def assert_same_safetensors_but_crc(ours, theirs, tensors):
+    """``ours`` is ``theirs`` plus MindSpore's crc_num of ``tensors`` in the metadata."""
+    our_header, our_data = safetensors_parts(ours)
+    their_header, their_data = safetensors_parts(theirs)
+    assert our_header["__metadata__"].pop("crc_num") == mindspore_crc_num(tensors)
+    assert our_header == their_header and list(our_header) == list(their_header)
+    assert our_data == their_data
 
 
 def test_saving_safetensors_reproduces_mindspores_bytes(tmp_path):
     target = tmp_path / "dense.safetensors"
-    ms.save_checkpoint(ms.load_checkpoint(str(DATA / "dense.ckpt")), str(target), format="safetensors")
-    assert target.read_bytes() == (DATA / "dense.safetensors").read_bytes()
+    loaded = ms.load_checkpoint(str(DATA / "dense.ckpt"))
+    ms.save_checkpoint(loaded, str(target), format="safetensors")
+    assert_same_safetensors_but_crc(target.read_bytes(), (DATA / "dense.safetensors").read_bytes(),
+                                    values(loaded))
 
 
 def write_safetensors_bytes(tensors, metadata):
     with tempfile.TemporaryFile() as f:
-        _ckpt_format.write_safetensors(f, tensors, metadata)
+        _safetensors_file.write_safetensors(f, tensors, metadata, with_crc=False)
         f.seek(0)
         return f.read()
 
@@ -166,25 +210,30 @@ def test_safetensors_save_matches_the_safetensors_package_byte_for_byte(tmp_path
     ms.save_checkpoint([{"name": name, "data": Tensor(array)} for name, array in originals.items()], str(path),
                        format="safetensors")
     expected = save({name: c_ordered(array) for name, array in originals.items()}, {"format": "ms"})
-    assert path.read_bytes() == expected
+    assert_same_safetensors_but_crc(path.read_bytes(), expected, originals)
     loaded = values(ms.load_checkpoint(str(path), format="safetensors"))
     assert list(loaded) != list(originals)  # the file is laid out by dtype, then name
     for name, array in originals.items():
         np.testing.assert_array_equal(loaded[name], array)
 
 
-def test_safetensors_save_keeps_the_last_of_a_repeated_name(tmp_path):
-    from safetensors.numpy import save
-
-    path = tmp_path / "twice.safetensors"
+@pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
+def test_a_repeated_name_is_refused_before_anything_is_written(tmp_path, fmt):
+    path = tmp_path / f"twice.{fmt}"
+    ms.save_checkpoint([Parameter(Tensor(np.ones(1, np.int8)), name="old")], str(path), format=fmt)
+    before = path.read_bytes()
     first, last = np.ones(2, np.float32), np.arange(3, dtype=np.int16)
-    ms.save_checkpoint([Parameter(Tensor(first), name="w"), Parameter(Tensor(last), name="w")], str(path),
-                       format="safetensors")
-    assert path.read_bytes() == save({"w": last}, {"format": "ms"})
+    with pytest.raises(ValueError, match="'w' appears more than once"):
+        ms.save_checkpoint([Parameter(Tensor(first), name="w"), Parameter(Tensor(last), name="w")], str(path),
+                           format=fmt)
+    with pytest.raises(ValueError, match="'w' appears more than once"):  # also through append_dict
+        ms.save_checkpoint([Parameter(Tensor(first), name="w")], str(path), format=fmt, append_dict={"w": 1})
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
 def test_tensor_type_names_are_mindspores():
-    assert {np.dtype(k): v for k, v in MS_NAMES.items()} == _ckpt_format.TYPE_NAMES
+    assert {np.dtype(k): v for k, v in MS_NAMES.items()} == _ckpt_file.TYPE_NAMES
 
 
 # --- round trips ---------------------------------------------------------------------------------
@@ -256,7 +305,7 @@ def test_safetensors_cannot_name_a_tensor_metadata(tmp_path):
 
 
 def test_large_tensor_is_cut_into_mindspore_slices_and_joined(tmp_path, monkeypatch):
-    monkeypatch.setattr(_ckpt_format, "CHUNK_BYTES", 40)
+    monkeypatch.setattr(_ckpt_file, "CHUNK_BYTES", 40)
     original = np.arange(25, dtype=np.float32).reshape(5, 5)  # 100 bytes -> slices of 40, 40, 20
     path = str(tmp_path / "sliced.ckpt")
     ms.save_checkpoint([{"name": "w", "data": Tensor(original)}, {"name": "b", "data": Tensor(np.ones(3, np.int8))}],
@@ -434,7 +483,7 @@ def bounded_read(path):
         assert int(np.prod(shape, dtype=object)) * dtype.itemsize <= size
         return np.empty(shape, dtype)
 
-    return _ckpt_format.read_checkpoint(path, allocate=allocate)
+    return _ckpt_file.read_checkpoint(path, allocate=allocate)[0]
 
 
 @pytest.mark.parametrize("name", ["net.ckpt", "list.ckpt", "dense.ckpt"])
@@ -482,7 +531,7 @@ def test_flipped_bytes_raise_value_error_or_load(tmp_path, name, flip):
 
 
 def varint(value):
-    return _ckpt_format._varint_bytes(value)
+    return _ckpt_file._varint_bytes(value)
 
 
 def value_message(tag, dims, type_name, content, content_length=None):
@@ -501,16 +550,16 @@ def value_message(tag, dims, type_name, content, content_length=None):
     (b"\x0a" + b"\xff" * 11, "longer than 10 bytes"),
     (b"\x0a\xff\xff\xff\xff\xff\xff\xff\xff\x7f", "claims"),
     (value_message(b"w", [2**64 - 1], b"Float32", b""), "negative"),
-    (value_message(b"w", [4], b"Float128", b"\0" * 16), "unknown tensor_type"),
+    (value_message(b"w", [4], b"Float128", b"\0" * 16), "unsupported dtype 'Float128'"),
     (value_message(b"\xff\xfe", [1], b"Int8", b"\0"), "UTF-8"),
     (value_message(b"w", [1] * 65, b"Int8", b"\0"), "dimensions"),
     (b"\x0a\x0c\x0a\x01w\x12\x07\x0a\x05" + b"\x01" * 5, "has no tensor"),
     (b"\x0a\x49\x0a\x01w\x12\x44\x0a\x42" + b"\x01" * 66, "dimensions"),
     (b"\x0b\x00", "wire type"),
-    (b"\x00\x00", "numbered 0"),
+    (b"\x00\x00", "invalid field number 0"),
     (b"\x0a\x02\x12\x00", "no tag"),
     (b"\x0a\x03\x0a\x01w", "no tensor"),
-    (value_message(b"w", [2], b"Int8", b"\0\0") + value_message(b"w", [3], b"Int8", b"\0\0\0"), "disagree"),
+    (value_message(b"w", [2], b"Int8", b"\0\0") + value_message(b"w", [3], b"Int8", b"\0\0\0"), "stored twice in a row"),
     (value_message(b"s", [0], b"str", b"abc"), "UTF-32"),
     (b"\x0a\x0a" + b"\x0a\x01w" + b"\x12\x05" + b"\x0d\x00\x00\x00\x00", "dims"),
 ])
@@ -589,17 +638,17 @@ def test_interrupted_save_keeps_the_old_file_and_no_temporary(tmp_path, monkeypa
     path = tmp_path / f"model.{fmt}"
     shutil.copy(DATA / original, path)
     before = path.read_bytes()
-    real_write_array_bytes = _ckpt_format._write_array_bytes
+    real_write_array_bytes = _tensor_io.write_array_bytes
     calls = []
 
-    def write_then_fail(f, data):
+    def write_then_fail(f, data, num_threads=None):
         calls.append(1)
         if len(calls) == 2:
             f.write(b"\x0a\x99\x99")  # a partial tensor on disk, then the failure
             raise failure
-        real_write_array_bytes(f, data)
+        return real_write_array_bytes(f, data, num_threads)
 
-    monkeypatch.setattr(_ckpt_format, "_write_array_bytes", write_then_fail)
+    monkeypatch.setattr(_tensor_io, "write_array_bytes", write_then_fail)
     with pytest.raises(type(failure)):
         ms.save_checkpoint(dense_stand_in(), str(path), format=fmt)
     assert len(calls) == 2
@@ -625,7 +674,7 @@ def test_a_full_disk_fails_before_the_old_checkpoint_is_touched(tmp_path, monkey
     def no_space(fd, offset, length):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(_ckpt_format.os, "posix_fallocate", no_space, raising=False)
+    monkeypatch.setattr(_tensor_io.os, "posix_fallocate", no_space, raising=False)
     with pytest.raises(OSError) as info:
         ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.zeros(4, np.float32))}], path, format=fmt)
     assert info.value.errno == errno.ENOSPC
@@ -634,12 +683,12 @@ def test_a_full_disk_fails_before_the_old_checkpoint_is_touched(tmp_path, monkey
 
 
 @pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
-@pytest.mark.parametrize("status, code", [(errno.ENOSPC, errno.ENOSPC), (-1, errno.EIO)])
+@pytest.mark.parametrize("status, code", [(errno.ENOSPC, errno.ENOSPC), (errno.EFBIG, errno.EFBIG), (errno.EIO, errno.EIO)])
 def test_a_failed_tensor_write_raises_oserror_and_keeps_the_old_file(tmp_path, monkeypatch, fmt, status, code):
     path = str(tmp_path / f"net.{fmt}")
     ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.ones(4, np.float32))}], path, format=fmt)
     before = open(path, "rb").read()
-    monkeypatch.setattr(_ckpt_format, "write_from", lambda fd, source, offset, num_threads: status)
+    monkeypatch.setattr(_tensor_io, "write_from", lambda fd, source, offset, num_threads: (status, 0))
     with pytest.raises(OSError, match="could not write 16 bytes") as info:
         ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.zeros(4, np.float32))}], path, format=fmt)
     assert info.value.errno == code

@@ -7,7 +7,7 @@ here; the generator and the parallel split stay as they are.
 
 This module only splits a fill into block-aligned chunks over OpenMP threads; every chunk skips
 ahead to its own place in the stream, so the result never depends on the thread count.  Callers
-(msparam.common._random) validate arguments first.
+(msparam.common._checked_fill) validate arguments first.
 """
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy
@@ -19,6 +19,8 @@ cdef extern from "random_kernels.h" nogil:
     int MSP_ISA_AVX512
     double MSP_NORMAL_TOLERANCE
     double MSP_TRUNCNORM_TOLERANCE
+    double MSP_NORMAL_PART_ERROR
+    double MSP_TRUNCNORM_ERF_INV_ERROR
     ctypedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, Py_ssize_t nblocks,
                                       uint32_t *out)
     ctypedef void (*msp_map_fn)(const uint32_t *bits, float *out, Py_ssize_t n,
@@ -37,14 +39,17 @@ cdef extern from "random_kernels.h" nogil:
     void msp_fill_range(msp_generator_fn generate, msp_map_fn map, const void *params,
                         uint64_t seed, float *out, uint64_t start, Py_ssize_t count)
 
-__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "available_isas",
-           "normal_part_errors", "truncated_normal_erf_inv_error", "NORMAL_TOLERANCE",
-           "TRUNCNORM_TOLERANCE", "CHUNK"]
+__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "values_from_bits",
+           "stream_numbers", "available_isas", "normal_part_errors", "truncated_normal_erf_inv_error", "NORMAL_TOLERANCE",
+           "TRUNCNORM_TOLERANCE", "NORMAL_PART_ERROR", "TRUNCNORM_ERF_INV_ERROR", "CHUNK"]
 
 _ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
 _BEST_ISA = msp_cpu_isa()
 NORMAL_TOLERANCE = MSP_NORMAL_TOLERANCE
 TRUNCNORM_TOLERANCE = MSP_TRUNCNORM_TOLERANCE
+# The error bounds of the vector parts that the exactness arguments assume (random_kernels.h).
+NORMAL_PART_ERROR = MSP_NORMAL_PART_ERROR
+TRUNCNORM_ERF_INV_ERROR = MSP_TRUNCNORM_ERF_INV_ERROR
 
 # Elements per parallel chunk: a multiple of 4, so every chunk starts on a Philox block (and a
 # normal pair).  A fill of one chunk or less runs on the calling thread: no OpenMP team to wake.
@@ -201,6 +206,66 @@ def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma
     cdef msp_truncnorm_t prepared = msp_truncnorm_prepare(a, b, mean, sigma)
     _fill_checked(index, msp_truncated_normal_map_for(index), &prepared, seed, out, start, num_threads,
                   starts)
+
+
+def stream_numbers(uint64_t seed, uint32_t[::1] out, isa=None, uint64_t start=0):
+    """The raw uint32 numbers start .. start + len(out) - 1 of stream ``seed`` (what the maps of
+    the fills consume), from ``isa``'s generator; len(out) and ``start`` multiples of 4."""
+    cdef int index = _isa_index(isa)
+    _check_start(start)
+    if out.shape[0] % 4:
+        raise ValueError(f"len(out) must be a multiple of 4 (whole Philox blocks), but got {out.shape[0]}.")
+    if out.shape[0]:
+        with nogil:
+            msp_generator_for(index)(seed, start // 4, out.shape[0] // 4, &out[0])
+
+
+def values_from_bits(kind, const uint32_t[::1] bits, float[::1] out, params, isa=None):
+    """``out[i]``: the value fill_<kind> makes from stream number ``bits[i]``, through ``isa``'s map.
+
+    The fills' maps applied to given numbers instead of a Philox stream: a value can be asked
+    for at any input, e.g. a stream number whose low 23 bits are all zero (the Box-Muller clamp)
+    in any vector lane, or the extreme numbers 0 and 2**32 - 1 of a truncated normal.
+
+    Parameters
+    ----------
+    kind : {'uniform', 'normal', 'truncated_normal'}
+    bits : uint32 array, 1-D, C-contiguous
+        len(out) rounded up to a multiple of 4 numbers; normal pairs are (bits[2k], bits[2k + 1]).
+    out : float32 array, 1-D, C-contiguous
+        Filled in place.
+    params : tuple of float
+        As the fill takes them after ``out``: (a, b), (mean, sigma) or (mean, sigma, a, b);
+        rounded to float32.
+    isa : str, optional
+        As for fill_uniform.
+    """
+    cdef int index = _isa_index(isa)
+    cdef Py_ssize_t n = out.shape[0]
+    if bits.shape[0] != (n + 3) // 4 * 4:
+        raise ValueError(f"len(bits) must be len(out) rounded up to a multiple of 4 ({(n + 3) // 4 * 4}), "
+                         f"but got {bits.shape[0]}.")
+    cdef double pair[2]  # (a, b) or (mean, sigma), rounded to float32 as the fills round them
+    cdef msp_truncnorm_t prepared
+    cdef const void *prepared_params
+    cdef msp_map_fn map
+    cdef float mean, sigma, a, b
+    if kind == "uniform" or kind == "normal":
+        a, b = params
+        pair[0] = a
+        pair[1] = b
+        prepared_params = pair
+        map = msp_uniform_map_for(index) if kind == "uniform" else msp_normal_map_for(index)
+    elif kind == "truncated_normal":
+        mean, sigma, a, b = params
+        prepared = msp_truncnorm_prepare(a, b, mean, sigma)
+        prepared_params = &prepared
+        map = msp_truncated_normal_map_for(index)
+    else:
+        raise ValueError(f"'kind' must be 'uniform', 'normal' or 'truncated_normal', but got {kind!r}.")
+    if n:
+        with nogil:
+            map(&bits[0], &out[0], n, prepared_params)
 
 
 def normal_part_errors(isa):

@@ -1,7 +1,7 @@
 """The random fills every initializer uses: ``fill_*(seed, out, *params)`` writes float32 values
 of MindSpore 2.10's stream ``seed`` into the 1-D contiguous float32 array ``out``.
 
-Arguments are checked here, before the compiled core (msparam._core._random) runs without the
+Arguments are checked here, before the compiled core (msparam._core._philox_fill) runs without the
 GIL; the core rounds distribution parameters to float32 first, as MindSpore does.  The checks
 take fast paths for the usual types: a small layer's fill should cost little more than the
 stream-seed draw.
@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from msparam._core import _random as _core
+from msparam._core import _philox_fill as _core
 from msparam._threads import get_num_threads
 from msparam._validation import check_real
 

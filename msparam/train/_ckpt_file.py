@@ -1,0 +1,436 @@
+"""MindSpore's ``.ckpt`` container, a protobuf ``Checkpoint`` message, read and written by hand.
+
+The schema (MindSpore's ``checkpoint.proto``, proto2)::
+
+    message Checkpoint { message Value { required string tag = 1; required TensorProto tensor = 2; }
+                         repeated Value value = 1; }
+    message TensorProto { repeated int64 dims = 1; required string tensor_type = 2;
+                          required bytes tensor_content = 3; }
+
+A file is the concatenation of one-``Value`` ``Checkpoint`` messages (which protobuf reads as one
+message). MindSpore cuts a tensor larger than 512 MiB into several consecutive ``Value``s with the
+same tag and full ``dims``, each holding a slice of the bytes; the reader joins them.
+
+Checksums. msparam ends every file it writes with the CRC-32 of all the bytes before it, in a
+top-level field (:data:`CRC_FIELD`, fixed32) that the ``Checkpoint`` schema does not define, so
+that every protobuf reader, MindSpore's of every version included, skips it as an unknown field.
+With ``crc_check=True`` it writes MindSpore 2.x's trailer instead: ``b"crc_num"`` and the CRC as a
+10-byte big-endian integer (MindSpore 2.10 verifies it; MindSpore before 2.3 cannot read it).
+Either way the file begins with a marker (field :data:`CRC_FIELD` as a varint, value 1, also
+skipped by every reader) saying that a CRC ends it, so that a file cut at a record boundary,
+which is still valid protobuf, is not taken for a shorter checkpoint. The reader verifies
+whichever CRC a file carries.
+
+Safety: the file is streamed with ``pread`` into buffers the reader owns (no ``mmap``); every
+length is checked against the bytes left before anything is allocated, so a hostile file can make
+the reader allocate at most what the file itself holds, and the reader keeps no per-record state
+beyond the tensor it is filling. Nothing is ever unpickled.
+"""
+import os
+
+import numpy as np
+
+from msparam.common import dtype as mstype
+from msparam.train import _tensor_io as io
+
+__all__ = ["TYPE_NAMES", "STRING_TYPE", "RANDOM_OP_TAG", "CHUNK_BYTES", "CRC_FIELD", "MINDSPORE_CRC_TRAILER",
+           "write_checkpoint", "read_checkpoint"]
+
+# MindSpore writes str(dtype) as tensor_type: "Float32", "Int8", "UInt8", "Bool", "Complex64", ...
+TYPE_NAMES = {np.dtype(mstype.dtype_to_nptype(t)): str(t) for t in mstype.all_types}
+_NUMPY_BY_NAME = {name: dt for dt, name in TYPE_NAMES.items()}
+STRING_TYPE = "str"          # append_dict strings: UTF-32 bytes of a NumPy '<U' scalar, dims [0]
+RANDOM_OP_TAG = "random_op"  # raw random-generator state MindSpore may append
+
+CHUNK_BYTES = 512 * 1024 * 1024  # MindSpore's slice size for one Value's tensor_content
+CRC_FIELD = 20251201             # msparam's CRC field: fixed32, after everything it covers
+MINDSPORE_CRC_TRAILER = b"crc_num"
+_MINDSPORE_TRAILER_BYTES = len(MINDSPORE_CRC_TRAILER) + 10
+_MAX_FIELD = (1 << 29) - 1       # protobuf's largest field number
+
+_SMALL_CONTENT = 64 * 1024  # tensor bytes copied from the read window rather than read on their own
+_WIRE_VARINT, _WIRE_FIXED64, _WIRE_BYTES, _WIRE_FIXED32 = 0, 1, 2, 5
+_INT64_LIMIT = 1 << 63
+
+
+def _varint_bytes(value):
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+_CRC_KEY = _varint_bytes((CRC_FIELD << 3) | _WIRE_FIXED32)
+_CRC_FIELD_BYTES = len(_CRC_KEY) + 4
+_CRC_MARKER = _varint_bytes(CRC_FIELD << 3 | _WIRE_VARINT) + b"\x01"  # "a CRC ends this file"
+
+
+class _Parser:
+    """Bounds-checked protobuf field reader over a file read through a :class:`RangeReader`."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.path = reader.path
+
+    def error(self, what):
+        return io.damaged(self.path, what)
+
+    def varint(self, pos, end, what):
+        reader = self.reader
+        buf, base = reader.buf, reader.base
+        stop = min(end, pos + 10)
+        if pos < base or stop > base + len(buf):
+            buf, _ = reader.at(pos, stop - pos)
+            base = reader.base
+        i, stop = pos - base, stop - base
+        result = shift = 0
+        while i < stop:
+            byte = buf[i]
+            i += 1
+            result |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return result & 0xFFFFFFFFFFFFFFFF, base + i
+            shift += 7
+        if stop - (pos - base) == 10:
+            raise self.error(f"{what} has a varint longer than 10 bytes at byte {pos}")
+        raise self.error(f"{what} is cut off (truncated varint at byte {pos})")
+
+    def fields(self, pos, end, what):
+        """Yield ``(field, wire, value, length, key_start)``: for length-delimited and fixed fields
+        value is the start of the payload; fields protobuf rejects raise."""
+        while pos < end:
+            key_start = pos
+            key, pos = self.varint(pos, end, f"a field key in {what}")
+            field, wire = key >> 3, key & 7
+            if key >> 32 or field > _MAX_FIELD or field == 0:
+                raise self.error(f"{what} has the invalid field number {field} at byte {key_start}")
+            if wire == _WIRE_VARINT:
+                value, pos = self.varint(pos, end, f"field {field} of {what}")
+                yield field, wire, value, 0, key_start
+            elif wire == _WIRE_BYTES:
+                length, pos = self.varint(pos, end, f"the length of field {field} of {what}")
+                if length > end - pos:
+                    raise self.error(f"field {field} of {what} claims {length} bytes at byte {pos}, "
+                                     f"but only {end - pos} are left")
+                yield field, wire, pos, length, key_start
+                pos += length
+            elif wire in (_WIRE_FIXED64, _WIRE_FIXED32):
+                size = 8 if wire == _WIRE_FIXED64 else 4
+                if size > end - pos:
+                    raise self.error(f"field {field} of {what} is cut off at byte {pos}")
+                yield field, wire, pos, size, key_start
+                pos += size
+            else:
+                raise self.error(f"{what} has field {field} with unsupported wire type {wire} at byte {key_start}")
+
+    def text(self, start, length, what):
+        try:
+            return self.reader.read(start, length).decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.error(f"{what} at byte {start} is not valid UTF-8") from None
+
+    def expect_bytes(self, field, wire, what):
+        if wire != _WIRE_BYTES:
+            raise self.error(f"field {field} of {what} has wire type {wire}, expected length-delimited")
+
+    def add_dim(self, tensor, value):
+        if value >= _INT64_LIMIT:
+            value -= 1 << 64
+        if value < 0:
+            raise self.error(f"a tensor has the negative dimension {value}")
+        if len(tensor["dims"]) == io.MAX_NDIM:
+            raise self.error(f"a tensor has more than {io.MAX_NDIM} dimensions")
+        tensor["dims"].append(value)
+
+    def tensor(self, start, end, tensor):
+        """Merge one TensorProto occurrence into ``tensor`` (dims, type, content), as protobuf merges."""
+        for field, wire, value, length, _ in self.fields(start, end, "a TensorProto"):
+            if field == 1:
+                if wire == _WIRE_VARINT:
+                    self.add_dim(tensor, value)
+                elif wire == _WIRE_BYTES:  # packed encoding: also legal for a repeated int64
+                    packed_end = value + length
+                    pos = value
+                    while pos < packed_end:
+                        dim, pos = self.varint(pos, packed_end, "packed dims")
+                        self.add_dim(tensor, dim)
+                else:
+                    raise self.error(f"the dims of a TensorProto have wire type {wire}")
+            elif field == 2:
+                self.expect_bytes(field, wire, "a TensorProto")
+                tensor["type"] = self.text(value, length, "a tensor_type")
+            elif field == 3:
+                self.expect_bytes(field, wire, "a TensorProto")
+                tensor["content"] = (value, length)
+
+    def value(self, start, end):
+        """``(tag, tensor)`` of the Checkpoint.Value at ``[start, end)``."""
+        tag = None
+        tensor = {"dims": [], "type": None, "content": None}
+        seen_tensor = False
+        for field, wire, value, length, _ in self.fields(start, end, "a Checkpoint.Value"):
+            if field == 1:
+                self.expect_bytes(field, wire, "a Checkpoint.Value")
+                tag = self.text(value, length, "a parameter name (tag)")
+            elif field == 2:
+                self.expect_bytes(field, wire, "a Checkpoint.Value")
+                self.tensor(value, value + length, tensor)
+                seen_tensor = True
+        if tag is None:
+            raise self.error(f"a Checkpoint.Value at byte {start} has no tag (parameter name)")
+        if not seen_tensor or tensor["type"] is None or tensor["content"] is None:
+            raise self.error(f"parameter {tag!r} has no tensor, tensor_type or tensor_content "
+                             f"(map parameters are not supported)")
+        return tag, tensor
+
+
+class _Crc:
+    """The CRC-32 of the file's bytes from 0 up to ``done``, extended in file order."""
+
+    def __init__(self, reader, active):
+        self.reader, self.active = reader, active
+        self.value = self.done = 0
+
+    def through(self, end):
+        """Extend over the file's bytes up to ``end``, reading them."""
+        if self.active and end > self.done:
+            self.value = self.reader.crc_of(self.done, end, self.value)
+        self.done = max(self.done, end)
+
+    def add(self, crc, length):
+        """Extend over the next ``length`` bytes, whose CRC-32 is ``crc`` (they were read elsewhere)."""
+        if self.active:
+            self.value = io.crc32_combine(self.value, crc, length)
+        self.done += length
+
+
+class _Run:
+    """The tensor being filled: one record, or the consecutive same-tag slices of a large one."""
+
+    def __init__(self, tag, dims, type_name, start, keep, array=None, nbytes=None, small=None):
+        self.tag, self.dims, self.type_name, self.start, self.keep = tag, dims, type_name, start, keep
+        self.array, self.nbytes = array, nbytes  # tensors: the destination (None when skipped), its size
+        self.small = small                       # strings and random_op: their bytes (None when skipped)
+        self.filled = self.records = 0
+
+
+def _trailer(reader, size):
+    """``(protobuf_end, stored_crc, kind)`` from the file's tail: MindSpore's trailer, msparam's
+    field, or no checksum (kind None)."""
+    if size >= _MINDSPORE_TRAILER_BYTES:
+        tail = reader.read(size - _MINDSPORE_TRAILER_BYTES, _MINDSPORE_TRAILER_BYTES)
+        if tail[:len(MINDSPORE_CRC_TRAILER)] == MINDSPORE_CRC_TRAILER:
+            return size - _MINDSPORE_TRAILER_BYTES, int.from_bytes(tail[len(MINDSPORE_CRC_TRAILER):], "big"), \
+                "MindSpore"
+    if size >= _CRC_FIELD_BYTES:
+        tail = reader.read(size - _CRC_FIELD_BYTES, _CRC_FIELD_BYTES)
+        if tail[:len(_CRC_KEY)] == _CRC_KEY:
+            return size, int.from_bytes(tail[len(_CRC_KEY):], "little"), "msparam"
+    return size, None, None
+
+
+def read_checkpoint(path, wanted=None, allocate=None, crc_check=False):
+    """Read a ``.ckpt`` file into a list of ``(name, value)``, in file order.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    wanted : callable, optional
+        ``wanted(name) -> bool``; tensors not wanted are skipped without being kept.
+    allocate : callable, optional
+        ``allocate(shape, numpy_dtype) -> ndarray``: a C-contiguous writable destination that the
+        tensor bytes are read into (default ``numpy.empty``).
+    crc_check : bool, default False
+        Also verify the CRC when ``wanted`` skips tensors (which then are read for it); a file
+        read whole is always verified when it carries a CRC.
+
+    Returns
+    -------
+    list of (str, numpy.ndarray | str | bytes), and the kind of CRC verified ('MindSpore',
+    'msparam' or None)
+        Arrays for tensors, ``str`` for MindSpore's string entries, ``bytes`` for ``random_op``.
+
+    Raises
+    ------
+    ValueError
+        The file is damaged, truncated, encrypted, holds the same name in two adjacent records,
+        has a CRC that does not match, or is not a checkpoint; the message names the file.
+    """
+    allocate = allocate or np.empty
+    with open(path, "rb", buffering=0) as f:
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        reader = io.RangeReader(fd, size, path)
+        if size == 0:
+            return [], None
+        io.check_not_encrypted(path, reader.read(0, min(4, size)))
+        end, stored_crc, crc_kind = _trailer(reader, size)
+        if crc_kind is None and reader.read(0, min(len(_CRC_MARKER), size)) == _CRC_MARKER:
+            raise io.damaged(path, f"it begins with msparam's CRC marker, but its end ({size} bytes) holds no CRC: "
+                                     f"the file is truncated or damaged")
+        verify = stored_crc is not None and (wanted is None or crc_check)
+        crc = _Crc(reader, verify)
+        parser = _Parser(reader)
+        result = []
+        run = None
+        for field, wire, start, length, key_start in parser.fields(0, end, "the Checkpoint message"):
+            if field == CRC_FIELD and wire == _WIRE_FIXED32 and crc_kind == "msparam":
+                if start + 4 != size:
+                    raise parser.error(f"msparam's CRC field at byte {key_start} is not at the end of the file")
+                break
+            if field != 1:  # an unknown field: protobuf skips it
+                continue
+            parser.expect_bytes(field, wire, "the Checkpoint message")
+            tag, tensor = parser.value(start, start + length)
+            if run is not None and run.tag == tag:
+                _continue_run(parser, reader, crc, run, tensor, key_start)
+            else:
+                if run is not None:
+                    _finish_run(parser, run, result)
+                run = _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocate)
+            crc.through(start + length)
+        if run is not None:
+            _finish_run(parser, run, result)
+        if verify:
+            crc.through(size - _CRC_FIELD_BYTES if crc_kind == "msparam" else end)
+            if crc.value != stored_crc:
+                raise io.crc_mismatch(path, stored_crc, crc.value)
+        return result, crc_kind if verify else None
+
+
+def _read_content(reader, crc, run, content):
+    """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
+    start, length = content
+    crc.through(start)
+    if run.array is not None:
+        destination = run.array.reshape(-1).view(np.uint8)[run.filled:run.filled + length]
+        if length <= _SMALL_CONTENT:  # most likely in the window already: no system call
+            data = reader.read(start, length)
+            destination[:] = np.frombuffer(data, np.uint8)
+            crc.add(io.crc32(data), length)
+        else:
+            crc.add(io.read_exact(reader.fd, destination, start, reader.path), length)
+    elif run.small is not None:
+        data = reader.read(start, length)
+        run.small += data
+        crc.add(io.crc32(data), length)
+    else:
+        crc.through(start + length)
+    run.filled += length
+    run.records += 1
+
+
+def _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocate):
+    type_name = tensor["type"]
+    start, length = tensor["content"]
+    keep = wanted is None or wanted(tag)
+    if type_name == STRING_TYPE or tag == RANDOM_OP_TAG:
+        run = _Run(tag, tensor["dims"], type_name, key_start, keep, small=bytearray() if keep else None)
+    else:
+        np_dtype = _NUMPY_BY_NAME.get(type_name)
+        if np_dtype is None:
+            raise io.unsupported_dtype(parser.path, tag, type_name)
+        nbytes = io.check_size(parser.path, tag, tensor["dims"], np_dtype, None, type_name)
+        # the slices that follow cannot hold more than the file has left: allocate only that much
+        if nbytes < length or nbytes - length > end - (start + length):
+            raise parser.error(f"parameter {tag!r} of shape {tuple(tensor['dims'])} and type {type_name} needs "
+                               f"{nbytes} bytes, but the file holds {length}")
+        array = allocate(tuple(tensor["dims"]), np_dtype) if keep else None
+        run = _Run(tag, tensor["dims"], type_name, key_start, keep, array=array, nbytes=nbytes)
+    _read_content(reader, crc, run, tensor["content"])
+    return run
+
+
+def _continue_run(parser, reader, crc, run, tensor, key_start):
+    tag = run.tag
+    if run.nbytes is not None and run.filled == run.nbytes:
+        raise parser.error(f"parameter {tag!r} is stored twice in a row (the records at bytes {run.start} and "
+                           f"{key_start} each hold all of its {run.nbytes} bytes): the file holds two parameters "
+                           f"with the same name, which the format cannot tell from the slices of one large tensor")
+    if tensor["dims"] != run.dims or tensor["type"] != run.type_name:
+        raise parser.error(f"parameter {tag!r} has adjacent records of different shape or type (bytes {run.start} "
+                           f"and {key_start}): the file holds two parameters with the same name")
+    length = tensor["content"][1]
+    if run.nbytes is not None and run.filled + length > run.nbytes:
+        raise parser.error(f"the {run.records + 1} adjacent records of parameter {tag!r} (from byte {run.start}) "
+                           f"hold more than its {run.nbytes} bytes: the file holds the same name twice")
+    _read_content(reader, crc, run, tensor["content"])
+
+
+def _finish_run(parser, run, result):
+    if run.nbytes is not None and run.filled != run.nbytes:
+        raise parser.error(f"parameter {run.tag!r} of shape {tuple(run.dims)} and type {run.type_name} needs "
+                           f"{run.nbytes} bytes, but the file holds {run.filled}")
+    if not run.keep:
+        return
+    if run.tag == RANDOM_OP_TAG:
+        result.append((run.tag, bytes(run.small)))
+    elif run.type_name == STRING_TYPE:
+        result.append((run.tag, _decode_string(parser, run.tag, bytes(run.small))))
+    else:
+        if run.array.dtype == np.bool_:
+            io.normalise_bools(run.array)
+        result.append((run.tag, run.array))
+
+
+def _decode_string(parser, tag, data):
+    if len(data) % 4:
+        raise parser.error(f"string entry {tag!r} has {len(data)} bytes, not a whole number of UTF-32 characters")
+    try:
+        return data.decode("utf-32-le").rstrip("\x00")
+    except UnicodeDecodeError:
+        raise parser.error(f"string entry {tag!r} is not valid UTF-32") from None
+
+
+def _length_delimited(field, payload_length):
+    return _varint_bytes((field << 3) | _WIRE_BYTES) + _varint_bytes(payload_length)
+
+
+def _write_value(f, tag_field, dims_field, type_field, chunk, crc, num_threads):
+    """One ``Checkpoint{value: Value{tag, tensor{dims, tensor_type, tensor_content=chunk}}}``;
+    returns ``crc`` extended over its bytes."""
+    tensor_head = dims_field + type_field + _length_delimited(3, len(chunk))
+    tensor_length = len(tensor_head) + len(chunk)
+    value_head = tag_field + _length_delimited(2, tensor_length)
+    value_length = len(value_head) + tensor_length
+    head = _length_delimited(1, value_length) + value_head + tensor_head
+    f.write(head)
+    crc = io.crc32(head, crc)
+    return io.crc32_combine(crc, io.write_array_bytes(f, chunk, num_threads), len(chunk))
+
+
+def write_checkpoint(f, items, mindspore_crc=False, num_threads=None):
+    """Write ``(name, value)`` pairs to the binary file ``f`` as MindSpore does, then the CRC.
+
+    ``value`` is a NumPy array of a dtype in :data:`TYPE_NAMES` or a ``str``. Array bytes go from
+    the array's own buffer to the file (parallel ``pwrite``, their CRC-32 computed on the way;
+    no copy for C-contiguous arrays), cut into MindSpore's 512 MiB slices. The file ends with
+    msparam's CRC field, or with MindSpore's ``crc_num`` trailer when ``mindspore_crc``. ``f``
+    must be a real file (it needs a file descriptor).
+    """
+    f.write(_CRC_MARKER)
+    crc = io.crc32(_CRC_MARKER)
+    for name, value in items:
+        encoded_name = name.encode("utf-8")
+        tag_field = _length_delimited(1, len(encoded_name)) + encoded_name
+        if isinstance(value, str):
+            data = np.frombuffer(np.array(value).tobytes(), np.uint8)
+            dims_field = b"\x08\x00"
+            type_name = STRING_TYPE
+        else:
+            array = np.asarray(value, order="C")
+            type_name = TYPE_NAMES[array.dtype]
+            dims_field = b"".join(b"\x08" + _varint_bytes(dim) for dim in array.shape)
+            data = array.reshape(-1).view(np.uint8)
+        encoded_type = type_name.encode("ascii")
+        type_field = _length_delimited(2, len(encoded_type)) + encoded_type
+        crc = _write_value(f, tag_field, dims_field, type_field, data[:CHUNK_BYTES], crc, num_threads)
+        for start in range(CHUNK_BYTES, len(data), CHUNK_BYTES):
+            crc = _write_value(f, tag_field, dims_field, type_field, data[start:start + CHUNK_BYTES], crc, num_threads)
+    if mindspore_crc:
+        f.write(MINDSPORE_CRC_TRAILER + crc.to_bytes(10, "big"))
+    else:
+        f.write(_CRC_KEY + crc.to_bytes(4, "little"))

@@ -1,0 +1,178 @@
+"""safetensors files, read and written by hand, byte for byte as the safetensors package lays them
+out; the header is parsed once and checked by the package's own rules.
+
+Layout: an 8-byte little-endian header length, a JSON object (``__metadata__``: str -> str, and per
+tensor ``dtype``, ``shape``, ``data_offsets`` into the data that follows), padded with spaces.
+
+Checksums: MindSpore's metadata ``crc_num``, the decimal CRC-32 chained over the sorted names
+(UTF-8), then each tensor's bytes (MindSpore 2.10 writes and checks it with ``crc_check=True``).
+msparam writes it into every file and verifies it whenever a file carries it; other readers
+ignore metadata.
+"""
+import json
+import os
+
+import numpy as np
+
+from msparam.train import _tensor_io as io
+
+__all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_LIMIT", "read_header", "tensors_crc",
+           "write_safetensors", "read_safetensors"]
+
+# safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
+# Dtype enum (increasing alignment): its writer lays tensors out by that order, descending.
+SAFETENSORS_TYPES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
+                     "I16": np.dtype(np.int16), "U16": np.dtype(np.uint16), "F16": np.dtype(np.float16),
+                     "I32": np.dtype(np.int32), "U32": np.dtype(np.uint32), "F32": np.dtype(np.float32),
+                     "C64": np.dtype(np.complex64), "F64": np.dtype(np.float64), "I64": np.dtype(np.int64),
+                     "U64": np.dtype(np.uint64)}
+_SAFETENSORS_NAMES = {dt: name for name, dt in SAFETENSORS_TYPES.items()}
+_SAFETENSORS_RANK = {dt: rank for rank, dt in enumerate(SAFETENSORS_TYPES.values())}
+_ALIGNMENT = 8  # the header is padded with spaces to a multiple of this
+METADATA_KEY = "__metadata__"
+CRC_KEY = "crc_num"
+HEADER_LIMIT = 100_000_000  # the safetensors package refuses larger headers
+_KIND = "safetensors file"
+
+
+def _error(path, what):
+    return io.damaged(path, what, _KIND)
+
+
+def tensors_crc(names_and_crcs):
+    """MindSpore's ``crc_num`` from ``(name, crc32 of its bytes, nbytes)`` in any order."""
+    crc = 0
+    for name, tensor_crc, nbytes in sorted(names_and_crcs, key=lambda item: item[0]):
+        crc = io.crc32_combine(io.crc32(name.encode("utf-8"), crc), tensor_crc, nbytes)
+    return crc
+
+
+def write_safetensors(f, tensors, metadata=None, with_crc=True, num_threads=None):
+    """Write ``tensors`` (name other than ``__metadata__`` -> NumPy array of a dtype in
+    :data:`SAFETENSORS_TYPES`) to the binary file ``f`` as ``safetensors.numpy.save(tensors,
+    metadata)`` lays it out, adding MindSpore's ``crc_num`` to the metadata when ``with_crc``.
+
+    As the safetensors package does: tensors sorted by dtype alignment (descending), then by the
+    UTF-8 bytes of their names; a compact JSON header with ``__metadata__`` first, then each
+    tensor's ``dtype``, ``shape``, ``data_offsets``; non-ASCII left unescaped; the header padded
+    with spaces to a multiple of 8 after its 8-byte little-endian length. (The package writes
+    several metadata keys in hash order; msparam writes them in the order given.) Array bytes go
+    from the array's own buffer to the file (parallel ``pwrite``); ``f`` must be a real file.
+    """
+    threads = num_threads
+    # str order is code-point order, which is the UTF-8 byte order Rust compares names in
+    ordered = sorted(((name, np.asarray(array, order="C")) for name, array in tensors.items()),
+                     key=lambda item: (-_SAFETENSORS_RANK[item[1].dtype], item[0]))
+    if with_crc:
+        from msparam._threads import get_num_threads
+        crc_threads = get_num_threads() if threads is None else threads
+        crc = tensors_crc((name, io.crc32(array.reshape(-1).view(np.uint8), 0, crc_threads), array.nbytes)
+                          for name, array in ordered)
+        metadata = dict(metadata or {}, **{CRC_KEY: str(crc)})
+    header = {} if metadata is None else {METADATA_KEY: metadata}
+    offset = 0
+    for name, array in ordered:
+        header[name] = {"dtype": _SAFETENSORS_NAMES[array.dtype], "shape": list(array.shape),
+                        "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    encoded_header = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    encoded_header += b" " * (-len(encoded_header) % _ALIGNMENT)
+    f.write(len(encoded_header).to_bytes(8, "little") + encoded_header)
+    for _, array in ordered:
+        io.write_array_bytes(f, array.reshape(-1).view(np.uint8), threads)
+
+
+def _entry(path, name, info):
+    if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+        raise _error(path, f"tensor {name!r} has a malformed header entry")
+    type_name, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if not isinstance(type_name, str):
+        raise _error(path, f"tensor {name!r} has a malformed dtype")
+    if (not isinstance(shape, list) or len(shape) > io.MAX_NDIM
+            or not all(type(dim) is int and dim >= 0 for dim in shape)):
+        raise _error(path, f"tensor {name!r} has the invalid shape {shape!r}")
+    if (not isinstance(offsets, list) or len(offsets) != 2
+            or not all(type(offset) is int and offset >= 0 for offset in offsets) or offsets[0] > offsets[1]):
+        raise _error(path, f"tensor {name!r} has the invalid data_offsets {offsets!r}")
+    np_dtype = SAFETENSORS_TYPES.get(type_name)
+    if np_dtype is None:
+        raise io.unsupported_dtype(path, name, type_name)
+    io.check_size(path, name, shape, np_dtype, offsets[1] - offsets[0], type_name, _KIND)
+    return tuple(shape), np_dtype, offsets[0], offsets[1]
+
+
+def read_header(fd, size, path):
+    """Parse and check a safetensors header once: ``(metadata or None, {name: (shape, numpy dtype,
+    start, end)} in file order, data_start)``, by the safetensors package's rules (a JSON object
+    of at most 100 MB, tensors tiling the data exactly, no byte left over)."""
+    reader = io.RangeReader(fd, size, path, _KIND)
+    if size < 8:
+        raise io.truncated(path, size, 8 - size, _KIND)
+    io.check_not_encrypted(path, reader.read(0, 4))
+    header_length = int.from_bytes(reader.read(0, 8), "little")
+    if header_length > HEADER_LIMIT:
+        raise _error(path, f"the header claims {header_length} bytes, more than safetensors allows")
+    if header_length > size - 8:
+        raise io.truncated(path, size, header_length - (size - 8), _KIND)
+    raw = reader.read(8, header_length)
+    try:
+        header = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _error(path, "the header is not valid JSON") from None
+    if not isinstance(header, dict) or not raw.lstrip().startswith(b"{"):
+        raise _error(path, "the header is not a JSON object")
+    metadata = header.pop(METADATA_KEY, None)
+    if metadata is not None and (not isinstance(metadata, dict)
+                                 or not all(isinstance(v, str) for v in metadata.values())):
+        raise _error(path, "the __metadata__ is not a map of strings")
+    entries = {name: _entry(path, name, info) for name, info in header.items()}
+    data_start = 8 + header_length
+    position = 0
+    for name, (_, _, start, end) in sorted(entries.items(), key=lambda item: (item[1][2], item[1][3])):
+        if start != position:
+            raise _error(path, f"tensor {name!r} starts at data byte {start}, but the previous tensor ends at "
+                               f"{position} (tensors must tile the data without gaps or overlaps)")
+        position = end
+    if position != size - data_start:
+        if position > size - data_start:
+            raise io.truncated(path, size, position - (size - data_start), _KIND)
+        raise _error(path, f"the tensors cover {position} data bytes, but the file holds {size - data_start}")
+    ordered = dict(sorted(entries.items(), key=lambda item: item[1][2]))
+    return metadata, ordered, data_start
+
+
+def read_safetensors(path, wanted=None, allocate=None, crc_check=False):
+    """Read a safetensors file tensor by tensor, straight into ``allocate(shape, dtype)`` buffers.
+
+    Returns ``([(name, array), ...] in file order, metadata or None, crc_verified)``. A file
+    carrying ``crc_num`` is verified when it is read whole, or with ``crc_check`` (skipped tensors
+    are then read for the CRC); a mismatch raises ValueError.
+    """
+    allocate = allocate or np.empty
+    with open(path, "rb", buffering=0) as f:
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        metadata, entries, data_start = read_header(fd, size, path)
+        stored = (metadata or {}).get(CRC_KEY)
+        verify = stored is not None and (wanted is None or crc_check)
+        if verify and not (stored.isascii() and stored.isdigit()):
+            raise _error(path, f"its crc_num {stored!r} is not a decimal number")
+        reader = io.RangeReader(fd, size, path, _KIND)
+        result, crcs = [], []
+        for name, (shape, np_dtype, start, end) in entries.items():
+            if wanted is None or wanted(name):
+                array = allocate(shape, np_dtype)
+                crc = io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND)
+                if np_dtype == np.bool_:
+                    io.normalise_bools(array)
+                result.append((name, array))
+            elif verify:
+                crc = reader.crc_of(data_start + start, data_start + end)
+            else:
+                continue
+            crcs.append((name, crc, end - start))
+        if verify:
+            computed = tensors_crc(crcs)
+            if computed != int(stored):
+                raise io.crc_mismatch(path, int(stored), computed)
+        return result, metadata, verify
