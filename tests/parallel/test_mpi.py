@@ -27,16 +27,18 @@ def run_ranks(ranks, *checks, worker=WORKER, timeout=300):
 def test_slices_and_bad_layouts_on_every_rank(ranks):
     lines = run_ranks(ranks, "slices", "bad_layouts")
     for check in ("slices", "bad_layouts"):
-        counts = [int(line.split()[3]) for line in lines if line.startswith(f"ok {check} ")]
-        assert len(counts) == ranks and min(counts) > 0, lines
+        counts = [list(map(int, line.split()[2:])) for line in lines if line.startswith(f"ok {check} ")]
+        assert len(counts) == 1 and len(counts[0]) == ranks and min(counts[0]) > 0, lines
 
 
 CKPT_WORKER = WORKER.with_name("mpi_ckpt_worker.py")
 
 
 def run_ckpt(ranks, mode, directory):
-    counts = [int(line.split()[3]) for line in run_ranks(ranks, mode, str(directory), worker=CKPT_WORKER)
-              if line.startswith(f"ok {mode} ")]
+    lines = [line for line in run_ranks(ranks, mode, str(directory), worker=CKPT_WORKER)
+             if line.startswith(f"ok {mode} ")]
+    assert len(lines) == 1
+    counts = list(map(int, lines[0].split()[2:]))
     assert len(counts) == ranks
     return counts
 
