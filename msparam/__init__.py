@@ -30,6 +30,9 @@ _LAZY = {
     "set_auto_parallel_context": ("msparam.parallel", "set_auto_parallel_context"),
     "get_auto_parallel_context": ("msparam.parallel", "get_auto_parallel_context"),
     "reset_auto_parallel_context": ("msparam.parallel", "reset_auto_parallel_context"),
+    "merge_sliced_parameter": ("msparam.parallel", "merge_sliced_parameter"),
+    "transform_checkpoints": ("msparam.parallel", "transform_checkpoints"),
+    "load_distributed_checkpoint": ("msparam.parallel", "load_distributed_checkpoint"),
 }
 
 

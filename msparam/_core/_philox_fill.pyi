@@ -18,14 +18,17 @@ def available_isas() -> list[str]: ...
 def fill_uniform(
     seed: int, out: npt.NDArray[np.float32], a: float, b: float, num_threads: int,
     isa: Optional[str] = ..., start: int = ...,
+    starts: Optional[npt.NDArray[np.int64]] = ...,
 ) -> None: ...
 def fill_normal(
     seed: int, out: npt.NDArray[np.float32], mean: float, sigma: float, num_threads: int,
     isa: Optional[str] = ..., start: int = ...,
+    starts: Optional[npt.NDArray[np.int64]] = ...,
 ) -> None: ...
 def fill_truncated_normal(
     seed: int, out: npt.NDArray[np.float32], mean: float, sigma: float, a: float, b: float,
     num_threads: int, isa: Optional[str] = ..., start: int = ...,
+    starts: Optional[npt.NDArray[np.int64]] = ...,
 ) -> None: ...
 def stream_numbers(
     seed: int, out: npt.NDArray[np.uint32], isa: Optional[str] = ..., start: int = ...,

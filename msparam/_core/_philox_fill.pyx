@@ -9,7 +9,8 @@ This module only splits a fill into block-aligned chunks over OpenMP threads; ev
 ahead to its own place in the stream, so the result never depends on the thread count.  Callers
 (msparam.common._checked_fill) validate arguments first.
 """
-from libc.stdint cimport uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.string cimport memcpy
 from cython.parallel cimport prange
 
 cdef extern from "random_kernels.h" nogil:
@@ -94,10 +95,56 @@ cdef void _fill(msp_generator_fn generate, msp_map_fn map, const void *params, u
                        min(<Py_ssize_t>_CHUNK, n - c * _CHUNK))
 
 
+cdef Py_ssize_t _fill_head(msp_generator_fn generate, msp_map_fn map, const void *params, uint64_t seed,
+                           float *out, uint64_t start, Py_ssize_t n) noexcept nogil:
+    """Elements ``start ..`` up to the next multiple of 4 (at most ``n``) from their Philox block
+    (a normal pair never straddles a block); returns how many were written."""
+    cdef uint32_t bits[4]
+    cdef float block[4]
+    cdef Py_ssize_t offset = <Py_ssize_t>(start % 4)
+    cdef Py_ssize_t taken = min(4 - offset, n) if offset else 0
+    if taken:
+        generate(seed, (start - <uint64_t>offset) // 4, 1, bits)
+        map(bits, block, 4, params)
+        memcpy(out, block + offset, taken * sizeof(float))
+    return taken
+
+
+cdef void _fill_runs(msp_generator_fn generate, msp_map_fn map, const void *params, uint64_t seed,
+                     float *out, const int64_t *starts, Py_ssize_t nruns, Py_ssize_t length,
+                     int num_threads) noexcept nogil:
+    """Run r (elements starts[r] .. starts[r] + length - 1, any start) into out[r * length ..]:
+    runs in parallel when there are several per thread, else each run's chunks."""
+    cdef Py_ssize_t r, taken
+    cdef uint64_t start
+    if nruns < 4 * num_threads:
+        for r in range(nruns):
+            start = <uint64_t>starts[r]
+            taken = _fill_head(generate, map, params, seed, out + r * length, start, length)
+            _fill(generate, map, params, seed, out + r * length + taken, length - taken, start + taken,
+                  num_threads)
+        return
+    for r in prange(nruns, num_threads=num_threads, schedule="static"):
+        start = <uint64_t>starts[r]
+        taken = _fill_head(generate, map, params, seed, out + r * length, start, length)
+        msp_fill_range(generate, map, params, seed, out + r * length + taken, start + taken, length - taken)
+
+
 cdef int _fill_checked(int index, msp_map_fn map, const void *params, uint64_t seed, float[::1] out,
-                       uint64_t start, int num_threads) except -1:
+                       uint64_t start, int num_threads, starts=None) except -1:
     """The fill functions' common tail: check ``start``, then fill ``out`` with ISA ``index``'s
-    generator and ``map`` (nothing to do for an empty ``out``)."""
+    generator and ``map`` (nothing to do for an empty ``out``); with ``starts``, ``out`` is
+    ``len(starts)`` equal runs, each from its own start (checked by the caller)."""
+    cdef const int64_t[::1] run_starts
+    cdef Py_ssize_t nruns
+    if starts is not None:
+        run_starts = starts
+        nruns = run_starts.shape[0]
+        if nruns and out.shape[0]:
+            with nogil:
+                _fill_runs(msp_generator_for(index), map, params, seed, &out[0], &run_starts[0], nruns,
+                           out.shape[0] // nruns, num_threads)
+        return 0
     _check_start(start)
     if out.shape[0]:
         with nogil:
@@ -106,7 +153,7 @@ cdef int _fill_checked(int index, msp_map_fn map, const void *params, uint64_t s
 
 
 def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_threads, isa=None,
-                 uint64_t start=0):
+                 uint64_t start=0, starts=None):
     """Uniform: out[i] = (float)((b - a) * u_i + a), u_i = uint32 number i of stream ``seed`` / 2^32.
 
     Parameters
@@ -124,16 +171,19 @@ def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_thread
     start : int, default 0
         Index of the fill's element that goes to out[0] (a multiple of 4): a fill can be made
         piece by piece.
+    starts : int64 array, optional
+        Instead of ``start``: ``out`` holds ``len(starts)`` runs of equal length, run r being
+        the fill's elements from ``starts[r]`` on (any index): a slice of a larger tensor.
     """
     cdef int index = _isa_index(isa)
     cdef double params[2]
     params[0] = a
     params[1] = b
-    _fill_checked(index, msp_uniform_map_for(index), params, seed, out, start, num_threads)
+    _fill_checked(index, msp_uniform_map_for(index), params, seed, out, start, num_threads, starts)
 
 
 def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_threads,
-                isa=None, uint64_t start=0):
+                isa=None, uint64_t start=0, starts=None):
     """Normal by Box-Muller on the stream's pairs (see distributions.h): element 2k is
     mean + r cos(theta), element 2k + 1 is mean + r sin(theta) of pair k.
 
@@ -143,18 +193,19 @@ def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_
     cdef double params[2]
     params[0] = mean
     params[1] = sigma
-    _fill_checked(index, msp_normal_map_for(index), params, seed, out, start, num_threads)
+    _fill_checked(index, msp_normal_map_for(index), params, seed, out, start, num_threads, starts)
 
 
 def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma, float a,
-                          float b, int num_threads, isa=None, uint64_t start=0):
+                          float b, int num_threads, isa=None, uint64_t start=0, starts=None):
     """Truncated normal on [a, b] by MindSpore's inverse CDF (truncated_normal.h), sigma > 0.
 
     Arguments as for fill_uniform.
     """
     cdef int index = _isa_index(isa)
     cdef msp_truncnorm_t prepared = msp_truncnorm_prepare(a, b, mean, sigma)
-    _fill_checked(index, msp_truncated_normal_map_for(index), &prepared, seed, out, start, num_threads)
+    _fill_checked(index, msp_truncated_normal_map_for(index), &prepared, seed, out, start, num_threads,
+                  starts)
 
 
 def stream_numbers(uint64_t seed, uint32_t[::1] out, isa=None, uint64_t start=0):

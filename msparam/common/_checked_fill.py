@@ -20,7 +20,7 @@ _SEED_LIMIT = 2**64
 _FLOAT32 = np.dtype(np.float32)
 
 
-def _check_target(name, seed, out, start):
+def _check_target(name, seed, out, start, starts=None):
     if type(seed) is not int and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(f"For '{name}', 'seed' must be int, but got {type(seed).__name__}.")
     if not 0 <= seed < _SEED_LIMIT:
@@ -40,9 +40,26 @@ def _check_target(name, seed, out, start):
         if start < 0 or start % 4 or start >= _SEED_LIMIT:
             raise ValueError(f"For '{name}', 'start' must be a multiple of 4 (a Philox block) in "
                              f"[0, 2**64), but got {start}.")
+    if starts is not None:
+        _check_runs(name, out, starts)
 
 
-def fill_uniform(seed, out, a, b, start=0):
+def _check_runs(name, out, starts):
+    """``starts`` (the runs of a slice) must be a 1-D C-contiguous int64 array of indices >= 0
+    whose length divides ``out``'s."""
+    if not isinstance(starts, np.ndarray) or starts.dtype != np.int64:
+        raise TypeError(f"For '{name}', 'starts' must be a numpy.ndarray of int64, but got "
+                        f"{getattr(starts, 'dtype', type(starts).__name__)}.")
+    if starts.ndim != 1 or not starts.flags.c_contiguous:
+        raise ValueError(f"For '{name}', 'starts' must be 1-D and C-contiguous, but got shape {starts.shape}.")
+    if starts.size == 0 or out.size % starts.size:
+        raise ValueError(f"For '{name}', 'out' ({out.size} elements) must hold a whole number of runs, one per "
+                         f"entry of 'starts' ({starts.size}).")
+    if starts.min() < 0:
+        raise ValueError(f"For '{name}', 'starts' must be >= 0, but got {starts.min()}.")
+
+
+def fill_uniform(seed, out, a, b, start=0, starts=None):
     """Uniform on [a, b): ``(b - a) * u + a`` with u = uint32 / 2^32, in double, then float32.
 
     Parameters
@@ -56,13 +73,17 @@ def fill_uniform(seed, out, a, b, start=0):
     start : int, default 0
         Index of the fill's element written to ``out[0]``, a multiple of 4: a large fill can be
         made piece by piece (the stream skips ahead).
+    starts : numpy.ndarray of int64, optional
+        Instead of ``start``: ``out`` is ``len(starts)`` runs of equal length, run r being the
+        fill's elements from index ``starts[r]`` on (any index): a slice of a larger tensor in
+        one call (msparam.parallel).
     """
-    _check_target("fill_uniform", seed, out, start)
+    _check_target("fill_uniform", seed, out, start, starts)
     check_real(a, "a", "fill_uniform"), check_real(b, "b", "fill_uniform")
-    _core.fill_uniform(seed, out, a, b, get_num_threads(), start=start)
+    _core.fill_uniform(seed, out, a, b, get_num_threads(), start=start, starts=starts)
 
 
-def fill_normal(seed, out, mean, sigma, start=0):
+def fill_normal(seed, out, mean, sigma, start=0, starts=None):
     """Normal(mean, sigma**2) by Box-Muller on pairs of the stream (cos, then sin).
 
     Parameters
@@ -73,15 +94,15 @@ def fill_normal(seed, out, mean, sigma, start=0):
         1-D C-contiguous writeable float32 array, filled in place.
     mean, sigma : float
         Rounded to float32 first.
-    start : int, default 0
+    start, starts
         As for fill_uniform.
     """
-    _check_target("fill_normal", seed, out, start)
+    _check_target("fill_normal", seed, out, start, starts)
     check_real(mean, "mean", "fill_normal"), check_real(sigma, "sigma", "fill_normal")
-    _core.fill_normal(seed, out, mean, sigma, get_num_threads(), start=start)
+    _core.fill_normal(seed, out, mean, sigma, get_num_threads(), start=start, starts=starts)
 
 
-def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0):
+def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0, starts=None):
     """Normal(mean, sigma**2) truncated to [a, b] by MindSpore's inverse CDF, one uint32 per element.
 
     Parameters
@@ -92,10 +113,10 @@ def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0):
         1-D C-contiguous writeable float32 array, filled in place.
     mean, sigma, a, b : float
         Rounded to float32 first; sigma > 0 (checked by the caller); a, b absolute bounds.
-    start : int, default 0
+    start, starts
         As for fill_uniform.
     """
-    _check_target("fill_truncated_normal", seed, out, start)
+    _check_target("fill_truncated_normal", seed, out, start, starts)
     for name, value in (("mean", mean), ("sigma", sigma), ("a", a), ("b", b)):
         check_real(value, name, "fill_truncated_normal")
-    _core.fill_truncated_normal(seed, out, mean, sigma, a, b, get_num_threads(), start=start)
+    _core.fill_truncated_normal(seed, out, mean, sigma, a, b, get_num_threads(), start=start, starts=starts)

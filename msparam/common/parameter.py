@@ -115,7 +115,7 @@ class Parameter(Tensor):
     :meth:`init_data` later draws the full tensor or only this rank's slice of it.
     """
 
-    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_sliced", "_serial")
+    __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_sliced", "_serial", "_layout")
 
     def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False):
         # MindSpore's order of checks: a bool, then data other than numbers and tuples is converted
@@ -231,7 +231,7 @@ class Parameter(Tensor):
             values = array_empty(request.shape, self._lazy_dtype._code)
             request.fill(values)
             self._array, self.init = values, None
-            self._sliced = set_sliced
+            self._sliced, self._layout = set_sliced, request.record
         return self
 
     def set_data(self, data, slice_shape=False):
@@ -256,19 +256,20 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter {self.name} data type should be Tensor, int or float, "
                             f"but got {type(data).__name__}.")
         incoming = data._values()
-        if incoming.shape != self._values().shape and not slice_shape:
+        if incoming.shape != self.shape and not slice_shape:
             raise ValueError(f"Can not change the shape of Parameter which has been initialized. Current shape is "
-                             f"{self._array.shape}, and incoming is {incoming.shape}.")
+                             f"{self.shape}, and incoming is {incoming.shape}.")
         incoming_dtype = mstype._BY_NUMPY[incoming.dtype]
         if incoming_dtype is not self.dtype:
             if not self._may_cast_from(incoming_dtype):
                 raise TypeError(f"Can not change the Parameter dtype. Current dtype is {self.dtype}, and incoming "
                                 f"is {incoming_dtype}. Use .set_dtype(xxx) to change the dtype.")
-            incoming = incoming.astype(self._array.dtype)
-        if incoming.shape == self._array.shape:
+            incoming = incoming.astype(self.dtype._nptype)
+        if self._array is not None and incoming.shape == self._array.shape:
             array_copy_into(self._array, incoming, get_num_threads())
-        else:
+        else:  # a new shape, or a lazy Parameter (parallel mode): its full tensor is never drawn
             self._array = array_copy(incoming, self.dtype._code, get_num_threads())
+            self.init = None
         return self
 
     def _may_cast_from(self, incoming_dtype):
@@ -336,6 +337,17 @@ def parameter_from_storage(values, name):
 
 # Parameter's own methods use the seam under the short private name.
 Parameter._adopt = staticmethod(parameter_from_storage)
+
+
+def parameter_layout(param):
+    """Package-internal seam (msparam.parallel): ``(layout tuple, full shape)`` of the slice
+    ``param`` holds since ``init_data(layout)`` or a sharded load, or None for a full tensor."""
+    return getattr(param, "_layout", None)
+
+
+def set_parameter_layout(param, record):
+    """Package-internal seam (msparam.parallel): record what ``parameter_layout`` returns."""
+    param._layout = record
 
 
 def _rebuild_parameter(values, name, requires_grad, layerwise_parallel):

@@ -95,32 +95,30 @@ def _check_group(function, group):
                          f"({GlobalComm.WORLD_COMM_GROUP!r}); msparam has no other groups, but got {group!r}.")
 
 
-def get_rank(group=GlobalComm.WORLD_COMM_GROUP):
-    """The rank of this process in ``group`` (0 before ``init()``, as MindSpore).
-
+# The Raises section get_rank and get_group_size share.
+_GROUP_RAISES_DOC = """
     Raises
     ------
     TypeError
         If ``group`` is not a str.
     ValueError
         If ``group`` is not the world group.
-    """
+"""
+
+
+def get_rank(group=GlobalComm.WORLD_COMM_GROUP):
     _check_group("get_rank", group)
     return _world_group.rank
 
 
 def get_group_size(group=GlobalComm.WORLD_COMM_GROUP):
-    """The number of processes in ``group`` (1 before ``init()``, as MindSpore).
-
-    Raises
-    ------
-    TypeError
-        If ``group`` is not a str.
-    ValueError
-        If ``group`` is not the world group.
-    """
     _check_group("get_group_size", group)
     return _world_group.size
+
+
+get_rank.__doc__ = "The rank of this process in ``group`` (0 before ``init()``, as MindSpore).\n" + _GROUP_RAISES_DOC
+get_group_size.__doc__ = ("The number of processes in ``group`` (1 before ``init()``, as MindSpore).\n"
+                          + _GROUP_RAISES_DOC)
 
 
 def world():

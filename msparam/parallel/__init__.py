@@ -1,14 +1,30 @@
 """Parallel mode: lazy Parameters whose ``init_data(layout)`` draws only this rank's slice.
 
 ``set_auto_parallel_context``, ``get_auto_parallel_context`` and ``reset_auto_parallel_context``
-(also at ``msparam.*``, as MindSpore has them) switch it on.  Package-internal seams for
-``msparam.common`` and ``msparam.nn``: ``parameters_stay_lazy()``, ``defer_fill(tensor)``,
-``slice_request(deferred, layout)`` and ``check_layout(layout, full_shape)``.
+(also at ``msparam.*``, as MindSpore has them) switch it on.  Sharded checkpoints:
+``merge_sliced_parameter``, ``transform_checkpoints``, ``load_distributed_checkpoint``
+(MindSpore's names) and ``load_sharded``.
+
+Package-internal seams for ``msparam.common``, ``msparam.nn`` and ``msparam.train``:
+``parameters_stay_lazy()``, ``defer_fill(tensor)``, ``slice_request(deferred, layout)``,
+``check_layout(layout, full_shape)`` and ``sharded_save(save_obj, path, integrated_save, format)``.
 """
-from msparam.parallel._context import (get_auto_parallel_context, parameters_stay_lazy,
+from msparam.parallel._context import (get_auto_parallel_context, layout_rank_and_size, parameters_stay_lazy,
                                        reset_auto_parallel_context, set_auto_parallel_context)
 
-__all__ = ["set_auto_parallel_context", "get_auto_parallel_context", "reset_auto_parallel_context"]
+__all__ = ["set_auto_parallel_context", "get_auto_parallel_context", "reset_auto_parallel_context",
+           "merge_sliced_parameter", "transform_checkpoints", "load_distributed_checkpoint", "load_sharded"]
+
+# imported on first use: the checkpoint module needs Parameter, whose module imports this package
+_CHECKPOINT_NAMES = ("merge_sliced_parameter", "transform_checkpoints", "load_distributed_checkpoint",
+                     "load_sharded", "sharded_save")
+
+
+def __getattr__(name):
+    if name in _CHECKPOINT_NAMES:
+        from msparam.parallel import _checkpoint
+        return getattr(_checkpoint, name)
+    raise AttributeError(f"module 'msparam.parallel' has no attribute {name!r}")
 
 
 def defer_fill(tensor):
@@ -29,6 +45,5 @@ def slice_request(deferred, layout):
 
 def check_layout(layout, full_shape):
     """Raise TypeError/ValueError unless ``layout`` fits a tensor of ``full_shape`` on this group."""
-    from msparam.communication import get_group_size
     from msparam.parallel._layout import Layout
-    Layout(layout).check(full_shape, get_group_size())
+    Layout(layout).check(full_shape, layout_rank_and_size()[1])

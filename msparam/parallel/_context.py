@@ -8,7 +8,7 @@ tensor, or one rank's slice of it.
 import numbers
 
 __all__ = ["set_auto_parallel_context", "get_auto_parallel_context", "reset_auto_parallel_context",
-           "parameters_stay_lazy"]
+           "parameters_stay_lazy", "layout_rank_and_size"]
 
 _PARALLEL_MODES = ("stand_alone", "data_parallel", "hybrid_parallel", "semi_auto_parallel", "auto_parallel")
 _LAZY_MODES = ("semi_auto_parallel", "auto_parallel")
@@ -40,8 +40,11 @@ def _checked(key, value):
 
 def set_auto_parallel_context(**kwargs):
     """Set parallel settings: ``parallel_mode``, and MindSpore's ``device_num``, ``global_rank``,
-    ``gradients_mean``, ``full_batch`` (kept for scripts; msparam takes the rank and group size
-    from ``msparam.communication``).
+    ``gradients_mean``, ``full_batch``.
+
+    Layouts are resolved against the MPI group (``msparam.communication``).  A process that is
+    not part of a larger group uses ``device_num`` and ``global_rank`` instead: it draws rank
+    ``global_rank``'s slice of a group of ``device_num`` (offline slicing, tests, benchmarks).
 
     Raises
     ------
@@ -74,3 +77,17 @@ def reset_auto_parallel_context():
 def parameters_stay_lazy():
     """Package-internal seam: whether a Parameter made from an initializer stays lazy now."""
     return _context["parallel_mode"] in _LAZY_MODES
+
+
+def layout_rank_and_size():
+    """Package-internal seam: ``(rank, group size)`` that layouts are resolved against: the MPI
+    group when it has several ranks, else ``global_rank`` of ``device_num``."""
+    from msparam.communication.management import world
+    group = world()
+    if group.size > 1:
+        return group.rank, group.size
+    rank, size = _context["global_rank"], _context["device_num"]
+    if rank >= size:
+        raise ValueError(f"The auto parallel context's 'global_rank' ({rank}) must be less than its "
+                         f"'device_num' ({size}).")
+    return rank, size

@@ -12,6 +12,7 @@ import numpy as np
 from msparam.common.initializer import fill_plan
 from msparam.common.seed import next_stream_seed
 from msparam.communication.management import world
+from msparam.parallel._context import layout_rank_and_size
 from msparam.parallel._layout import Layout
 from msparam.parallel._slices import fill_random_slice, slice_of
 
@@ -106,6 +107,13 @@ class SliceRequest:
     layout : tuple or None
         MindSpore's layout tuple; None for the full tensor.
 
+    Attributes
+    ----------
+    shape : tuple of int
+        The slice's shape.
+    record : tuple or None
+        ``(layout as plain data, full shape)`` for a slice, None for the full tensor.
+
     Raises
     ------
     TypeError, ValueError
@@ -117,15 +125,18 @@ class SliceRequest:
         self.deferred = deferred
         group = world()
         full_shape = deferred.shape
+        self.record = None
         if layout is None:
             self.bounds = tuple((0, size) for size in full_shape)
             self.everyone = None
         else:
             error = None
             try:
+                rank, size = layout_rank_and_size()
                 checked = Layout(layout)
-                checked.check(full_shape, group.size)
-                self.bounds = checked.slice_bounds(full_shape, group.rank)
+                checked.check(full_shape, size)
+                self.bounds = checked.slice_bounds(full_shape, rank)
+                self.record = (checked.as_tuple(), full_shape)
             except (TypeError, ValueError) as exc:
                 error = exc
             if deferred.needs_whole and group.size > 1:

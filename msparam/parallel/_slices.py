@@ -14,7 +14,6 @@ __all__ = ["slice_runs", "fill_random_slice", "slice_of"]
 
 # float32 values per staging piece when the slice is not float32: as initializer.py's fills.
 _STAGING_PIECE = 1 << 18
-_BLOCK = 4  # a fill starts on a Philox block of 4 uint32
 
 
 def slice_of(bounds):
@@ -42,38 +41,32 @@ def slice_runs(full_shape, bounds):
     return starts, length
 
 
-def _fill_run(fill, seed, params, out, start):
-    """Elements ``start .. start + out.size - 1`` of the fill into the float32 array ``out``.
-
-    A fill must start on a multiple of 4; an unaligned head is taken from one aligned block (a
-    normal fill's Box-Muller pairs never straddle a block, so the head's values are the ones the
-    whole fill gives).
-    """
-    head = (-start) % _BLOCK
-    if head:
-        block = np.empty(_BLOCK, np.float32)
-        fill(seed, block, *params, start=start - (_BLOCK - head))
-        taken = min(head, out.size)
-        out[:taken] = block[_BLOCK - head:_BLOCK - head + taken]
-        out, start = out[taken:], start + taken
-    if out.size:
-        fill(seed, out, *params, start=start)
-
-
 def fill_random_slice(out, fill, seed, params, full_shape, bounds):
     """Fill ``out`` (C-contiguous, the slice's shape, any float dtype) with ``full[slice]`` of the
-    random fill ``fill(seed, ..., *params)`` of an array of ``full_shape``."""
+    random fill ``fill(seed, ..., *params)`` of an array of ``full_shape``: one compiled call
+    fills every run from its own start."""
     starts, length = slice_runs(full_shape, bounds)
     flat = out.reshape(-1)
-    if out.dtype == np.float32:
-        for index, start in enumerate(starts.tolist()):
-            _fill_run(fill, seed, params, flat[index * length:(index + 1) * length], start)
+    if not flat.size:
         return
-    # Other dtypes: float32 values through a bounded staging piece, cast as the whole fill casts.
-    piece = np.empty(min(flat.size, _STAGING_PIECE), np.float32)
+    if out.dtype == np.float32:
+        fill(seed, flat, *params, starts=starts)
+        return
+    # Other dtypes: float32 values through a bounded staging piece (whole runs, or pieces of one
+    # long run), cast as the whole fill casts.
+    if length <= _STAGING_PIECE:
+        per_piece = max(1, _STAGING_PIECE // length)
+        piece = np.empty(min(starts.size, per_piece) * length, np.float32)
+        for first in range(0, starts.size, per_piece):
+            chunk = starts[first:first + per_piece]
+            values = piece[:chunk.size * length]
+            fill(seed, values, *params, starts=chunk)
+            flat[first * length:first * length + values.size] = values
+        return
+    piece = np.empty(_STAGING_PIECE, np.float32)
     for index, start in enumerate(starts.tolist()):
-        for offset in range(0, length, piece.size):
-            count = min(piece.size, length - offset)
-            _fill_run(fill, seed, params, piece[:count], start + offset)
+        for offset in range(0, length, _STAGING_PIECE):
+            values = piece[:min(_STAGING_PIECE, length - offset)]
+            fill(seed, values, *params, starts=np.array([start + offset], np.int64))
             position = index * length + offset
-            flat[position:position + count] = piece[:count]
+            flat[position:position + values.size] = values

@@ -21,6 +21,7 @@ from msparam._validation import check_bool
 from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter, parameter_from_storage
 from msparam.common.tensor import Tensor, wrap_array
+from msparam.parallel import sharded_save
 from msparam.train import _async_save, _ckpt_file, _safetensors_file
 from msparam.train._async_save import async_ckpt_thread_status, wait_async_save
 
@@ -283,7 +284,10 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         The file; ``.ckpt`` (or ``.safetensors``) is appended when missing. An existing file is
         replaced atomically.
     integrated_save : bool, default True
-        MindSpore's parallel option; msparam runs on one device, where it changes nothing.
+        For a net holding slices (parallel mode, ``init_data(layout)``): True gathers them and
+        rank 0 writes the full tensors, as MindSpore; False makes a sharded checkpoint, the
+        directory ``ckpt_file_name`` without its suffix, one file per rank
+        (``msparam.parallel``). Without slices it changes nothing.
     async_save : bool or {'thread', 'process'}, default False
         Save in the background: the data is snapshotted now (a copy for a thread, a forked
         process's view for 'process'; True means 'thread'). The next save waits for it;
@@ -347,6 +351,11 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         raise TypeError(f"For 'save_checkpoint', the argument 'choice_func' must be callable, "
                         f"but got {type(choice_func).__name__}.")
 
+    sharded = sharded_save(save_obj, path, integrated_save, format)
+    if sharded is not None:  # slices of a sharded net (msparam.parallel): merged on rank 0, or per rank
+        return sharded.run(lambda obj, target: save_checkpoint(obj, target, choice_func=choice_func,
+                                                               append_dict=append_dict, crc_check=crc_check,
+                                                               format=format))
     entries = _entries(save_obj, choice_func, append_dict)
     if format == "ckpt":
         def write(f, num_threads):

@@ -1,6 +1,6 @@
 """Run by tests/parallel/test_mpi.py under ``mpiexec -n N``: each rank checks its slices against the
-tensor one process draws, and that bad layouts raise on every rank.  Exit status 0 and one line
-"ok <check> <rank> <count>" per rank when everything held."""
+tensor one process draws, and that bad layouts raise on every rank.  Exit status 0 and, from
+rank 0, one line "ok <check> <count of rank 0> <count of rank 1> ..." when everything held."""
 import itertools
 import math
 import sys
@@ -128,7 +128,7 @@ if __name__ == "__main__":
     communication.init()
     rank, size = communication.get_rank(), communication.get_group_size()
     for name in sys.argv[1:]:
-        counted = CHECKS[name](rank, size)
-        communication.management.world().barrier()
-        print(f"ok {name} {rank} {counted}", flush=True)
+        counted = communication.management.world().gather(CHECKS[name](rank, size))
+        if rank == 0:  # one line from one rank: the launcher may interleave several ranks' output
+            print(f"ok {name} {' '.join(map(str, counted))}", flush=True)
     communication.release()

@@ -151,3 +151,19 @@ def test_cell_init_parameters_data_with_layouts(parallel_mode, as_rank):
     assert np.array_equal(net.second.weight.asnumpy(), reference["second.weight"])
     with pytest.raises(TypeError, match="'layouts' must be a dict"):
         net.init_parameters_data(layouts=[1])
+
+
+def test_without_mpi_the_context_names_the_rank_and_group(parallel_mode):
+    ms.set_seed(9)
+    param = ms.Parameter(initializer(Normal(), (8, 6)), name="w")
+    ms.set_auto_parallel_context(device_num=4, global_rank=3)
+    param.init_data(([4], [0, -1], [2, 6], 0, True, ""))
+    ms.reset_auto_parallel_context()
+    ms.set_seed(9)
+    assert np.array_equal(param.asnumpy(), ms.Parameter(initializer(Normal(), (8, 6))).asnumpy()[6:8])
+    with pytest.raises(ValueError, match="holds a slice for a group of 4 ranks"):
+        ms.save_checkpoint([param], "unused.ckpt")
+    ms.set_auto_parallel_context(parallel_mode="semi_auto_parallel", device_num=2, global_rank=2)
+    lazy = ms.Parameter(initializer(Normal(), (8, 6)), name="w")
+    with pytest.raises(ValueError, match="'global_rank' \\(2\\) must be less than"):
+        lazy.init_data(([2], [0, -1], [4, 6], 0, True, ""))

@@ -141,3 +141,34 @@ def test_any_layout_gives_single_device_slices(case, dtype, name):
     deferred = DeferredFill(INITIALIZERS[name], shape, dtype._nptype)
     for index, values in rank_slices(deferred, shape, dev_mat, tensor_map):
         assert values.tobytes() == full[index].tobytes()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind", ["uniform", "normal", "truncated"])
+def test_many_runs_in_one_compiled_call_on_any_thread_count(threads, kind):
+    from msparam.common import _checked_fill
+    fill, params = {"uniform": (_checked_fill.fill_uniform, (-1.0, 1.0)), "normal": (_checked_fill.fill_normal, (0.0, 1.0)),
+                    "truncated": (_checked_fill.fill_truncated_normal, (0.0, 1.0, -2.0, 2.0))}[kind]
+    whole = np.empty(200 * 37, np.float32)
+    fill(99, whole, *params)
+    starts = np.arange(200, dtype=np.int64) * 37 + 5  # 200 runs of 29 elements, every alignment
+    out = np.empty(200 * 29, np.float32)
+    previous = ms.set_num_threads(threads)
+    try:
+        fill(99, out, *params, starts=starts)
+    finally:
+        ms.set_num_threads(previous)
+    assert out.tobytes() == whole.reshape(200, 37)[:, 5:34].tobytes()
+
+
+def test_run_starts_are_checked():
+    from msparam.common import _checked_fill
+    out = np.empty(8, np.float32)
+    with pytest.raises(TypeError, match="int64"):
+        _checked_fill.fill_uniform(1, out, 0.0, 1.0, starts=np.zeros(2, np.int32))
+    with pytest.raises(ValueError, match="whole number of runs"):
+        _checked_fill.fill_uniform(1, out, 0.0, 1.0, starts=np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match=">= 0"):
+        _checked_fill.fill_uniform(1, out, 0.0, 1.0, starts=np.array([0, -4], np.int64))
+    with pytest.raises(ValueError, match="1-D"):
+        _checked_fill.fill_uniform(1, out, 0.0, 1.0, starts=np.zeros((2, 1), np.int64))
