@@ -21,6 +21,15 @@
 #define MSP_X86 0
 #endif
 
+/* Lanes of the concatenation a:b picked by constant indices.  GCC's __builtin_shuffle takes the
+ * indices as a vector of type VT, clang's __builtin_shufflevector as arguments (GCC has the
+ * latter only from GCC 12, older manylinux toolchains lack it). */
+#if defined(__clang__)
+#define MSP_SHUFFLE2(VT, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define MSP_SHUFFLE2(VT, a, b, ...) __builtin_shuffle(a, b, (VT){__VA_ARGS__})
+#endif
+
 /* Widest ISA this CPU (and OS) supports, one of MSP_ISA_*. */
 static int msp_cpu_supported_isa(void)
 {

@@ -89,8 +89,8 @@ MSP_TARGET_AVX2 static inline msp_d4 msp_lookup4(const double *row,
 #define MSP_FMA(a, b, c) ((msp_vd)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
 #define MSP_SQRT(x) ((msp_vd)_mm256_sqrt_pd((__m256d)(x)))
 #define MSP_ANY(m) _mm_movemask_ps((__m128)(m))
-#define MSP_ZIP_LO ((msp_vu){0, 4, 1, 5})
-#define MSP_ZIP_HI ((msp_vu){2, 6, 3, 7})
+#define MSP_ZIP_LO(a, b) MSP_SHUFFLE2(msp_vu, a, b, 0, 4, 1, 5)
+#define MSP_ZIP_HI(a, b) MSP_SHUFFLE2(msp_vu, a, b, 2, 6, 3, 7)
 #define msp_vkey __m256i
 #define MSP_LOOKUP_KEY(slot) msp_lookup_key4(slot)
 #define MSP_LOOKUP(row, key) msp_lookup4(row, key)
@@ -131,8 +131,8 @@ MSP_TARGET_AVX2 static inline msp_d4 msp_lookup4(const double *row,
 #define MSP_FMA(a, b, c) ((msp_vd)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
 #define MSP_SQRT(x) ((msp_vd)_mm512_sqrt_pd((__m512d)(x)))
 #define MSP_ANY(m) _mm256_movemask_ps((__m256)(m))
-#define MSP_ZIP_LO ((msp_vu){0, 8, 1, 9, 2, 10, 3, 11})
-#define MSP_ZIP_HI ((msp_vu){4, 12, 5, 13, 6, 14, 7, 15})
+#define MSP_ZIP_LO(a, b) MSP_SHUFFLE2(msp_vu, a, b, 0, 8, 1, 9, 2, 10, 3, 11)
+#define MSP_ZIP_HI(a, b) MSP_SHUFFLE2(msp_vu, a, b, 4, 12, 5, 13, 6, 14, 7, 15)
 #define msp_vkey msp_i8
 #define MSP_LOOKUP_KEY(slot) (slot)
 #define MSP_LOOKUP(row, key) ((msp_vd)_mm512_permutexvar_pd((__m512i)(key), _mm512_loadu_pd(row)))

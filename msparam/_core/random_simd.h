@@ -115,8 +115,8 @@ MSP_TARGET static void MSP_NAME(msp_philox_blocks)(uint64_t seed, uint64_t first
         for (int g = 0; g < 2; ++g) {
             const msp_vu low = (c0[g] & 0xFFFFFFFFu) | (c1[g] << 32);
             const msp_vu high = (c2[g] & 0xFFFFFFFFu) | (c3[g] << 32);
-            const msp_vu first_half = __builtin_shuffle(low, high, MSP_ZIP_LO);
-            const msp_vu second_half = __builtin_shuffle(low, high, MSP_ZIP_HI);
+            const msp_vu first_half = MSP_ZIP_LO(low, high);
+            const msp_vu second_half = MSP_ZIP_HI(low, high);
             memcpy(out + 4 * (b + g * MSP_VL), &first_half, sizeof first_half);
             memcpy(out + 4 * (b + g * MSP_VL) + 2 * MSP_VL, &second_half, sizeof second_half);
         }
