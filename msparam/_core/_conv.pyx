@@ -74,6 +74,8 @@ _STORE_MACS = (2, 32)
 _KERNELS = ("pixel_vectors", "channel_vectors")
 # Weight sizes (bytes) from which the change check is split across the threads.
 cdef Py_ssize_t _PARALLEL_COMPARE_BYTES = 1 << 18
+# Element counts beyond this could overflow a byte size or an offset sum in Py_ssize_t.
+_MAX_ELEMENTS = (1 << 62) // 16
 
 
 def available_isas():
@@ -653,12 +655,35 @@ cdef class Conv2dPlan:
         if 0 in out_shape:
             call = (out_shape,)
         else:
+            self._check_work_size(shape, out_shape, num_threads)
             nthreads = 1 if self.path_for(shape).endswith("-tiny") else num_threads
             call = (out_shape, nthreads) + self._taps(shape[2], shape[3])
         if len(self._call_cache) >= 8:
             self._call_cache.clear()
         self._call_cache[(shape, num_threads)] = call
         return call
+
+    def _check_work_size(self, shape, out_shape, num_threads):
+        """Refuse, before any array or C size is formed, an input whose stride-phase planes, tap
+        offsets or work space would not fit in Py_ssize_t elements (computed here in Python
+        integers, which cannot wrap)."""
+        n, c_in, h, w = shape
+        kh, kw = self.weight_shape[2:]
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        top, bottom, left, right = self.padding
+        reach_h, reach_w = dh * (kh - 1), dw * (kw - 1)
+        padded_h, padded_w = h + top + bottom, w + left + right
+        hq = -(-padded_h // sh)
+        wq = -(-padded_w // sw) + reach_w // sw + out_shape[3]  # bounds _shared_padding_width
+        plane = sh * sw * hq * wq
+        per_thread = (plane + (max(self._mr) + self._macs_per_output) * max(self._nr) + wq + 64)
+        elements = (n * c_in * plane + num_threads * per_thread + out_shape[2] * wq
+                    + math.prod(out_shape) + self.weight_shape[1] * plane + reach_h * wq)
+        if max(reach_h, reach_w, padded_h, padded_w, elements) > _MAX_ELEMENTS:
+            raise ValueError(f"For 'Conv2dPlan', 'stride' {self.stride}, 'dilation' "
+                             f"{self.dilation} and 'padding' {self.padding} on an input of shape "
+                             f"{tuple(shape)} need a work space of {elements} elements, more "
+                             f"than the {_MAX_ELEMENTS} the kernels can address; reduce them.")
 
     def pixel_blocking(self, h, w):
         """(pixels per register block, whether blocks follow output rows, whether the kernel

@@ -212,10 +212,8 @@ class Conv2d(Cell):
         if values.shape[1] != self.in_channels:
             raise ValueError(f"For 'Conv2d', the input 'x' must have 'in_channels' ({self.in_channels}) channels "
                              f"in dimension 1, but got shape {values.shape}.")
-        top, bottom, left, right = padding = self._padding_for(*values.shape[2:])
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        out_h = (values.shape[2] + top + bottom - dh * (kh - 1) - 1) // sh + 1
-        out_w = (values.shape[3] + left + right - dw * (kw - 1) - 1) // sw + 1
+        padding = self._padding_for(*values.shape[2:])
+        out_h, out_w = self._output_size(values, padding)
         # As MindSpore: 'same' gives ceil(size / stride) pixels, none for an empty input; the
         # other modes need the padded input to hold the dilated kernel (an empty batch too).
         if self.pad_mode != "same" and (out_h < 1 or out_w < 1):
@@ -225,6 +223,12 @@ class Conv2d(Cell):
                              f"padding {padding}.")
         return padding
 
+    def _output_size(self, values, padding):
+        top, bottom, left, right = padding
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        return ((values.shape[2] + top + bottom - dh * (kh - 1) - 1) // sh + 1,
+                (values.shape[3] + left + right - dw * (kw - 1) - 1) // sw + 1)
+
     def construct(self, x):
         values = float_input(x, "Conv2d")
         padding = self._check_input(values)
@@ -233,10 +237,17 @@ class Conv2d(Cell):
         _check_parameter_shapes(self, weight, bias, weight_shape)
         # The plan holds geometry only (the weights are read on every call): rebuild it when the
         # input's dtype or the padding changes.
-        key = (values.dtype, padding)
+        # Along an axis with one output pixel any stride past the dilated kernel's last start
+        # gives the same pixel, and a one-tap kernel's dilation changes nothing: the smallest
+        # such values keep legal but huge ones (2**62) out of the kernels' size arithmetic.
+        stride = tuple(s if out > 1 else max(1, min(s, size + before + after - d * (k - 1)))
+                       for out, s, size, before, after, d, k in zip(
+                           self._output_size(values, padding), self.stride, values.shape[2:],
+                           padding[::2], padding[1::2], self.dilation, self.kernel_size))
+        dilation = tuple(1 if k == 1 else d for k, d in zip(self.kernel_size, self.dilation))
+        key = (values.dtype, padding, stride, dilation)
         if key != self._plan_key:
-            self.__dict__["_plan"] = Conv2dPlan(weight_shape, values.dtype, self.stride, self.dilation, padding,
-                                                self.group)
+            self.__dict__["_plan"] = Conv2dPlan(weight_shape, values.dtype, stride, dilation, padding, self.group)
             self.__dict__["_plan_key"] = key
         return wrap_array(self._plan(values, _values_in(weight, values.dtype),
                                        None if bias is None else _values_in(bias, values.dtype), get_num_threads()))

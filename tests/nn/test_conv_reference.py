@@ -193,3 +193,43 @@ def test_empty_inputs_give_empty_outputs(shape, arguments, expected, dtype):
         return
     y = net(x).asnumpy()
     assert y.shape == expected and y.dtype == dtype
+
+
+_OVERFLOW_SCRIPT = """
+import sys, numpy as np, msparam as ms
+from msparam import nn
+kind = sys.argv[1]
+x = ms.Tensor(np.ones((1, 128, 1, 1), np.float32))
+try:
+    if kind == "pad":
+        nn.Conv2d(128, 1, (2, 1), pad_mode="pad", padding=(2**57, 0, 0, 0), dilation=(2**57, 1))(x)
+    else:
+        nn.Conv2d(128, 1, (2, 1), pad_mode="same", dilation=(2**58, 1))(x)
+except ValueError as error:
+    print("ValueError", error)
+"""
+
+
+@pytest.mark.parametrize("kind", ["pad", "same"])
+def test_conv2d_sizes_beyond_the_kernels_are_a_value_error_not_a_crash(kind):
+    # A subprocess, so that a regression to the old heap overflow cannot kill pytest.
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", _OVERFLOW_SCRIPT, kind], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ValueError") and "'dilation'" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("stride, dilation", [(2**62, 1), ((1, 2**62), (2**40, 1))])
+def test_conv2d_huge_stride_or_dilation_with_one_output_pixel_is_legal(stride, dilation):
+    x = np.arange(1.0, 5.0, dtype=np.float32).reshape(1, 1, 2, 2)
+    net = nn.Conv2d(1, 1, (1, 2), stride=stride, dilation=dilation, pad_mode="valid")
+    w = net.weight.asnumpy()
+    out = net(ms.Tensor(x)).asnumpy()
+    expected = nn.Conv2d(1, 1, (1, 2), pad_mode="valid")
+    expected.weight.set_data(ms.Tensor(w))
+    want = expected(ms.Tensor(x)).asnumpy()
+    sh = stride if isinstance(stride, int) else stride[0]
+    assert out.shape == (1, 1, 1 if sh > 1 else 2, 1)
+    np.testing.assert_array_equal(out, want[:, :, :out.shape[2]])
