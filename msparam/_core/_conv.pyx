@@ -850,7 +850,10 @@ cdef _run(Conv2dPlan plan, const floating *x, floating *out, tuple shape, tuple 
         bias = <floating *>cnp.PyArray_DATA(<cnp.ndarray>bias_values)
     if panels is not None:
         wpack = <floating *>cnp.PyArray_DATA(<cnp.ndarray>panels)
-    if plan.path == "depthwise" and sh == 1 and sw == 1:
+    # The in-place kernel skips padded taps; a non-finite weight there must still give NaN
+    # (0 * inf) as on every other path, so such weights take the padded-copy kernel.
+    if (plan.path == "depthwise" and sh == 1 and sw == 1
+            and (not any(plan.padding) or np.isfinite(weight).all())):
         zeros = np.zeros(W, plan._compute_dtype)
         dw_geometry = msp_dw_geometry(H=H, W=W, kh=plan.weight_shape[2], kw=plan.weight_shape[3],
                                       dh=plan.dilation[0], dw=plan.dilation[1], top=top, left=left,

@@ -378,3 +378,17 @@ def test_rows_sharing_padding_columns(isa, x_shape, w_shape, stride, dilation, p
     for kernel in KERNELS:
         plan = Conv2dPlan(w.shape, w.dtype, stride, dilation, padding, 1, isa=isa, kernel=kernel)
         assert_close_to_reference(plan(x, w, None, 2), x, w, None, stride, dilation, padding, 1)
+
+
+@pytest.mark.parametrize("isa", available_isas())
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 3)])
+def test_depthwise_non_finite_weight_on_a_padded_tap_gives_nan_on_every_path(isa, kernel):
+    # 0 * inf is NaN: a padded tap with an infinite weight poisons the border outputs.
+    weight = np.ones((4, 1, *kernel), np.float32)
+    weight[:, 0, 0, 0] = np.inf
+    x = np.ones((1, 4, 12, 12), np.float32)
+    for stride in ((1, 1), (2, 2)):
+        plan = Conv2dPlan(weight.shape, np.float32, stride, (1, 1), (1, 1, 1, 1), 4, isa=isa)
+        out = plan(x, weight, None, 1)
+        assert np.isnan(out[:, :, 0, :]).all() and np.isnan(out[:, :, :, 0]).all()
+        assert np.isposinf(out[:, :, 1:, 1:]).all()
