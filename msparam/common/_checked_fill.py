@@ -14,7 +14,7 @@ from msparam._core import _philox_fill as _core
 from msparam._threads import get_num_threads
 from msparam._validation import check_real
 
-__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal"]
+__all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "truncated_normal_reaches"]
 
 _SEED_LIMIT = 2**64
 _FLOAT32 = np.dtype(np.float32)
@@ -120,3 +120,41 @@ def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0, starts=None):
     for name, value in (("mean", mean), ("sigma", sigma), ("a", a), ("b", b)):
         check_real(value, name, "fill_truncated_normal")
     _core.fill_truncated_normal(seed, out, mean, sigma, a, b, get_num_threads(), start=start, starts=starts)
+
+
+_LAST_STREAM_NUMBER = 2**32 - 1
+_GRID_STEP = 2**16
+
+
+def _truncated_normal_values(params, ks):
+    bits = np.zeros((len(ks) + 3) // 4 * 4, np.uint32)
+    bits[:len(ks)] = ks
+    values = np.empty(len(ks), np.float32)
+    _core.values_from_bits("truncated_normal", bits, values, params)
+    return values
+
+
+def truncated_normal_reaches(mean, sigma, a, b):
+    """Whether some stream number k makes fill_truncated_normal's map land in [a, b] (float32).
+
+    The map is nondecreasing in k while 2 p stays inside (0, 2); where 2 p rounds to 2 (Phi of
+    a bound beyond about 8.3 sigma is 1 in double) or to 0, MindSpore's clamp of erfc_inv's
+    argument pins the value at mean + 5.2947 sigma or mean - 14 sigma, at the ends of the k
+    range.  So: values on a grid of k (both ends included) either hit the window, or the window
+    can only be reached between two neighbours that straddle it, searched by bisection.
+    """
+    params = (mean, sigma, a, b)
+    lower, upper = np.float32(a), np.float32(b)
+    ks = np.append(np.arange(0, _LAST_STREAM_NUMBER, _GRID_STEP, dtype=np.uint64), _LAST_STREAM_NUMBER)
+    values = _truncated_normal_values(params, ks)
+    if ((values >= lower) & (values <= upper)).any():
+        return True
+    for i in np.flatnonzero((values[:-1] < lower) & (values[1:] > upper)):
+        low, high = int(ks[i]), int(ks[i + 1])  # value(low) < a, value(high) > b
+        while high - low > 1:
+            middle = (low + high) // 2
+            value = _truncated_normal_values(params, [middle])[0]
+            if lower <= value <= upper:
+                return True
+            low, high = (middle, high) if value < lower else (low, middle)
+    return False

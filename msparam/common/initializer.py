@@ -5,6 +5,7 @@ RandomState (``set_seed`` seeds it), fills float32 from Philox4x32-10, and casts
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -693,7 +694,14 @@ class TruncatedNormal(_OneRandomFill):
         If an argument is not a real number.
     ValueError
         If ``sigma`` is not positive once rounded to float32 (MindSpore raises when the data
-        is made; here at once).
+        is made; here at once), or if ``a > b`` (MindSpore accepts it silently).
+
+    Warns
+    -----
+    RuntimeWarning
+        If no value of the algorithm below can land inside ``[a, b]`` (a window far in a tail,
+        e.g. ``sigma=0.02, a=0.17, b=0.2``: every value is 0.105894).  The values are still
+        MindSpore's, bit for bit.
 
     Notes
     -----
@@ -708,7 +716,10 @@ class TruncatedNormal(_OneRandomFill):
     :math:`\text{mean} + \text{sigma}\,\Phi^{-1}(\Phi(\alpha) + u\,(\Phi(\beta) - \Phi(\alpha)))`
     with :math:`u = k / 2^{32}` (inverse CDF, no rejection), computed in double from the
     float32-rounded arguments exactly as MindSpore 2.10 does, so a fixed seed gives MindSpore's
-    values bit for bit.
+    values bit for bit.  The algorithm clamps :math:`2p` to :math:`[2^{-149}, 2 - 2^{-23}]`, so
+    no value lies above about mean + 5.3 sigma or below about mean - 14 sigma, and
+    :math:`\Phi` rounds to 1 in double beyond about 8.3 sigma: a window outside that range
+    gets values outside ``[a, b]`` (the RuntimeWarning above).
 
     Examples
     --------
@@ -725,6 +736,12 @@ class TruncatedNormal(_OneRandomFill):
             check_real(value, name, "TruncatedNormal")
         if not np.float32(sigma) > 0:  # MindSpore computes with the float32 value
             raise ValueError(f"For 'TruncatedNormal', 'sigma' must be positive as a float32, but got {sigma}.")
+        if a > b:
+            raise ValueError(f"For 'TruncatedNormal', 'a' must be <= 'b', but got a={a}, b={b}.")
+        if not _checked_fill.truncated_normal_reaches(mean, sigma, a, b):
+            warnings.warn(f"TruncatedNormal(sigma={sigma}, mean={mean}, a={a}, b={b}): the window [a, b] lies "
+                          "where MindSpore's inverse-CDF algorithm cannot land (too far in a tail); "
+                          "no value will be inside [a, b].", RuntimeWarning, stacklevel=2)
         super().__init__(sigma=sigma, mean=mean, a=a, b=b)
         self.sigma, self.mean, self.a, self.b = sigma, mean, a, b
 

@@ -3,6 +3,7 @@ import builtins
 import json
 import math
 from pathlib import Path
+import warnings
 
 import numpy as np
 import pytest
@@ -476,3 +477,47 @@ def test_shape_error_has_mindspore_text():
     with pytest.raises(ValueError, match=r"^For 'initializer', the argument 'shape' is invalid, the value of 'shape' "
                                          r"must be positive integer, but got \(2, 0\)\.$"):
         initializer("ones", (2, 0))
+
+
+def test_truncated_normal_far_tail_warns_and_keeps_mindspores_values():
+    # MindSpore 2.10, seed 1: every value 0.10589407 (bits 1037623038), mean + 5.2947 sigma: 2 p
+    # rounds to 2 and erfc_inv's argument is clamped to 2 - 2**-23.
+    with pytest.warns(RuntimeWarning, match="cannot land"):
+        init = TruncatedNormal(sigma=0.02, a=0.17, b=0.2)
+    ms.set_seed(1)
+    values = initializer(init, (64,)).init_data().asnumpy()
+    assert (values.view(np.uint32) == 1037623038).all()
+
+
+@pytest.mark.parametrize("sigma, mean, a, b", [(1.0, 0.0, 8.5, 9.0), (1.0, 0.0, -40.0, -39.0),
+                                               (0.5, 1.0, 6.0, 7.0)])
+def test_truncated_normal_unreachable_windows_warn(sigma, mean, a, b):
+    with pytest.warns(RuntimeWarning, match="cannot land"):
+        TruncatedNormal(sigma=sigma, mean=mean, a=a, b=b)
+
+
+@pytest.mark.parametrize("sigma, a, b", [(0.01, -2.0, 2.0), (1.0, 8.0, 9.0), (1.0, 5.29, 5.295),
+                                         (1.0, 0.125, 0.125), (1.0, 5.4, 6.0)])
+def test_truncated_normal_reachable_windows_do_not_warn(sigma, a, b):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TruncatedNormal(sigma=sigma, a=a, b=b)
+
+
+def test_truncated_normal_refuses_a_above_b():
+    with pytest.raises(ValueError, match="'a' must be <= 'b'"):
+        TruncatedNormal(a=1.0, b=0.0)
+
+
+ZERO_SIZE_INITIALIZERS = ["zeros", "ones", "normal", "uniform", "truncatedNormal", "he_uniform", "he_normal",
+                          "xavier_uniform", "xavier_normal", "orthogonal", "sparse", "identity", "dirac"]
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0,), (2, 0, 3, 3)])
+@pytest.mark.parametrize("name", ZERO_SIZE_INITIALIZERS)
+def test_zero_size_shapes_are_refused_as_mindspore_does(name, shape):
+    # MindSpore 2.10 raises ValueError "... must be positive integer" for every initializer
+    # (He* and Orthogonal used to raise ZeroDivisionError here).
+    init = Sparse(0.5) if name == "sparse" else name
+    with pytest.raises(ValueError, match="positive integer"):
+        initializer(init, shape).init_data()

@@ -1,4 +1,5 @@
 """The fills behind the initializers: parts the golden arrays are too small to reach."""
+import threading
 import tracemalloc
 
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 
 import msparam as ms
 from msparam.common import _checked_fill
+from msparam.common.seed import next_stream_seed
 from msparam.common.initializer import _STAGING_PIECE, Normal, TruncatedNormal, Uniform, initializer
 
 
@@ -93,3 +95,37 @@ def test_a_float16_fill_needs_no_float32_copy_of_the_output():
     tracemalloc.stop()
     output_bytes = 2 * shape[0] * shape[1]
     assert peak < 1.2 * output_bytes + 4 * _STAGING_PIECE  # output + one float32 staging piece
+
+
+def test_fills_from_many_threads_draw_the_single_thread_stream_seeds():
+    # What is deterministic under threads (msparam/common/seed.py): the set of stream seeds, hence
+    # the set of filled arrays; which thread gets which depends on the scheduler.
+    threads, per_thread = 8, 50
+    ms.set_seed(123)
+    expected = sorted(next_stream_seed() for _ in range(threads * per_thread))
+    expected_fills = []
+    ms.set_seed(7)
+    for _ in range(threads):
+        expected_fills.append(initializer(Normal(1.0), (257,)).init_data().asnumpy().tobytes())
+
+    barrier = threading.Barrier(threads)
+    seeds, fills = [], []
+
+    def draw():
+        barrier.wait()
+        mine = [next_stream_seed() for _ in range(per_thread)]
+        seeds.extend(mine)
+
+    def fill():
+        barrier.wait()
+        fills.append(initializer(Normal(1.0), (257,)).init_data().asnumpy().tobytes())
+
+    for target, seed in ((draw, 123), (fill, 7)):
+        ms.set_seed(seed)
+        workers = [threading.Thread(target=target) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    assert sorted(seeds) == expected
+    assert sorted(fills) == sorted(expected_fills)
