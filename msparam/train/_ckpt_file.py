@@ -272,33 +272,46 @@ def read_checkpoint(path, wanted=None, allocate=None, crc_check=False):
             raise io.damaged(path, f"it begins with msparam's CRC marker, but its end ({size} bytes) holds no CRC: "
                                      f"the file is truncated or damaged")
         verify = stored_crc is not None and (wanted is None or crc_check)
-        crc = _Crc(reader, verify)
-        parser = _Parser(reader)
-        result = []
-        run = None
-        for field, wire, start, length, key_start in parser.fields(0, end, "the Checkpoint message"):
-            if field == CRC_FIELD and wire == _WIRE_FIXED32 and crc_kind == "msparam":
-                if start + 4 != size:
-                    raise parser.error(f"msparam's CRC field at byte {key_start} is not at the end of the file")
-                break
-            if field != 1:  # an unknown field: protobuf skips it
-                continue
-            parser.expect_bytes(field, wire, "the Checkpoint message")
-            tag, tensor = parser.value(start, start + length)
-            if run is not None and run.tag == tag:
-                _continue_run(parser, reader, crc, run, tensor, key_start)
-            else:
-                if run is not None:
-                    _finish_run(parser, run, result)
-                run = _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocate)
-            crc.through(start + length)
-        if run is not None:
-            _finish_run(parser, run, result)
-        if verify:
-            crc.through(size - _CRC_FIELD_BYTES if crc_kind == "msparam" else end)
-            if crc.value != stored_crc:
-                raise io.crc_mismatch(path, stored_crc, crc.value)
+        crc_end = size - _CRC_FIELD_BYTES if crc_kind == "msparam" else end
+        try:
+            result, computed = _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, allocate)
+        except ValueError as error:
+            # a flipped bit usually breaks the framing first: when the CRC disagrees, say so
+            computed = reader.crc_of(0, crc_end) if stored_crc is not None else None
+            if computed is not None and computed != stored_crc:
+                raise io.crc_mismatch(path, stored_crc, computed) from error
+            raise
+        if verify and computed != stored_crc:
+            raise io.crc_mismatch(path, stored_crc, computed)
         return result, crc_kind if verify else None
+
+
+def _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, allocate):
+    """The records of ``read_checkpoint`` and the CRC-32 of the bytes they span (when ``verify``)."""
+    crc = _Crc(reader, verify)
+    parser = _Parser(reader)
+    result = []
+    run = None
+    for field, wire, start, length, key_start in parser.fields(0, end, "the Checkpoint message"):
+        if field == CRC_FIELD and wire == _WIRE_FIXED32 and crc_kind == "msparam":
+            if start + 4 != size:
+                raise parser.error(f"msparam's CRC field at byte {key_start} is not at the end of the file")
+            break
+        if field != 1:  # an unknown field: protobuf skips it
+            continue
+        parser.expect_bytes(field, wire, "the Checkpoint message")
+        tag, tensor = parser.value(start, start + length)
+        if run is not None and run.tag == tag:
+            _continue_run(parser, reader, crc, run, tensor, key_start)
+        else:
+            if run is not None:
+                _finish_run(parser, run, result)
+            run = _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocate)
+        crc.through(start + length)
+    if run is not None:
+        _finish_run(parser, run, result)
+    crc.through(crc_end)
+    return result, crc.value
 
 
 def _read_content(reader, crc, run, content):

@@ -235,6 +235,18 @@ def test_a_crc_mismatch_in_mindspores_files_is_a_value_error(tmp_path, name, fmt
         ms.load_checkpoint(str(path), format=fmt)
 
 
+def test_any_flipped_byte_of_a_mindspore_crc_ckpt_is_reported_as_a_crc_mismatch(tmp_path):
+    """Framing bytes too: a flip that breaks the protobuf is still reported as the CRC mismatch it is."""
+    original = (DATA / "mindspore_crc.ckpt").read_bytes()
+    path = tmp_path / "flipped.ckpt"
+    for position in range(len(original) - 17):
+        data = bytearray(original)
+        data[position] ^= 0x10
+        path.write_bytes(bytes(data))
+        with pytest.raises(ValueError, match="CRC of the checkpoint file .* does not match"):
+            ms.load_checkpoint(str(path))
+
+
 @pytest.mark.parametrize("crc_check", [False, True])
 @pytest.mark.parametrize("fmt", ["ckpt", "safetensors"])
 def test_every_file_msparam_writes_carries_a_crc_it_verifies(tmp_path, fmt, crc_check):
