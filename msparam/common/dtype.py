@@ -3,6 +3,7 @@
 The tables come from ``codegen/generate.py``; this module only turns them into objects.
 """
 import builtins
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -77,6 +78,48 @@ def _publish():
 
 
 globals().update(_publish())
+if TYPE_CHECKING:  # the names _publish() makes, declared for type checkers (tests/test_typing.py checks the list)
+    bool_: Type
+    int8: Type
+    int16: Type
+    int32: Type
+    int64: Type
+    uint8: Type
+    uint16: Type
+    uint32: Type
+    uint64: Type
+    float16: Type
+    float32: Type
+    float64: Type
+    complex64: Type
+    complex128: Type
+    byte: Type
+    short: Type
+    intc: Type
+    long: Type
+    intp: Type
+    ubyte: Type
+    ushort: Type
+    uintc: Type
+    uintp: Type
+    half: Type
+    single: Type
+    double: Type
+    cfloat: Type
+    cdouble: Type
+    number: Type
+    int_: Type
+    uint: Type
+    float_: Type
+    list_: Type
+    tuple_: Type
+    string: Type
+    type_none: Type
+    __all__ += ["bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                "float16", "float32", "float64", "complex64", "complex128", "byte", "short", "intc",
+                "long", "intp", "ubyte", "ushort", "uintc", "uintp", "half", "single", "double",
+                "cfloat", "cdouble", "number", "int_", "uint", "float_", "list_", "tuple_",
+                "string", "type_none"]
 __all__ += [attr for attr, *_ in _table.CONCRETE] + [a for row in _table.CONCRETE for a in row[-1]]
 __all__ += [attr for attr, *_ in _table.GENERIC + _table.NON_NUMBER]
 

@@ -7,6 +7,9 @@ import math
 import numbers
 import warnings
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from msparam._core._storage import array_fill
@@ -229,7 +232,7 @@ class Normal(_OneRandomFill):
     mean : float, default 0.0
     """
 
-    def __init__(self, sigma=0.01, mean=0.0):
+    def __init__(self, sigma: float = 0.01, mean: float = 0.0) -> None:
         super().__init__(sigma=sigma, mean=mean)
         self.sigma, self.mean = sigma, mean
 
@@ -801,7 +804,8 @@ def _check_shape(shape):
     return check_shape(shape, 1, _SHAPE_MESSAGE, _SHAPE_MESSAGE, type_error=ValueError)
 
 
-def initializer(init, shape=None, dtype=mstype.float32):
+def initializer(init: Any, shape: int | Sequence[int] | None = None,
+                dtype: mstype.Type = mstype.float32) -> Tensor:
     """A lazy Tensor of ``shape`` and ``dtype`` that ``init`` fills when its data is needed.
 
     Parameters

@@ -3,6 +3,8 @@ import itertools
 import numbers
 import re
 
+from typing import Any
+
 import numpy as np
 
 from msparam._core._storage import array_copy, array_copy_into, array_empty, array_scalar
@@ -117,7 +119,8 @@ class Parameter(Tensor):
 
     __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_sliced", "_serial", "_layout")
 
-    def __init__(self, default_input, name=None, requires_grad=True, layerwise_parallel=False):
+    def __init__(self, default_input: Any, name: str | None = None, requires_grad: bool = True,
+                 layerwise_parallel: bool = False) -> None:
         # MindSpore's order of checks: a bool, then data other than numbers and tuples is converted
         # (its errors first), then the name and flags are checked, then numbers and tuples.
         if isinstance(default_input, bool):

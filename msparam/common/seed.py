@@ -19,7 +19,7 @@ _global_seed = None
 _draw_lock = threading.Lock()
 
 
-def set_seed(seed):
+def set_seed(seed: int) -> None:
     """Set the global seed (an int >= 0); also seeds NumPy's global RandomState, as MindSpore does."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"For 'set_seed', the argument 'seed' must be int, but got {type(seed).__name__}.")
@@ -31,7 +31,7 @@ def set_seed(seed):
         _global_seed = seed
 
 
-def get_seed():
+def get_seed() -> int | None:
     """The global seed set by set_seed, or None."""
     return _global_seed
 

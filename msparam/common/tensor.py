@@ -2,6 +2,9 @@
 import numbers
 import operator
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from msparam._core._storage import array_copy, array_empty
@@ -136,7 +139,8 @@ class Tensor:
     __slots__ = ("_array", "init", "_lazy_shape", "_lazy_dtype", "__weakref__")
     __array_priority__ = 100
 
-    def __init__(self, input_data=None, dtype=None, shape=None, init=None):
+    def __init__(self, input_data: Any = None, dtype: mstype.Type | None = None,
+                 shape: int | Sequence[int] | None = None, init: Any = None) -> None:
         if dtype is not None:
             if not isinstance(dtype, mstype.Type):
                 raise TypeError(f"For 'Tensor', 'dtype' must be a concrete msparam dtype such as msparam.float32, "
@@ -196,11 +200,11 @@ class Tensor:
 
     # --- attributes ----------------------------------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return self._lazy_shape if self._array is None else self._array.shape
 
     @property
-    def dtype(self):
+    def dtype(self) -> mstype.Type:
         if self._array is None:
             return self._lazy_dtype
         found = mstype._BY_NUMPY.get(self._array.dtype)
@@ -232,7 +236,7 @@ class Tensor:
         return Tensor._wrap(self._values().T)
 
     # --- conversion ----------------------------------------------------------------------------
-    def asnumpy(self):
+    def asnumpy(self) -> np.ndarray:
         """The values as a NumPy array sharing memory with the tensor."""
         return self._values()
 

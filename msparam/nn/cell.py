@@ -1,6 +1,7 @@
 """Cell: the base of layers. Parameters and sub-cells register by attribute assignment."""
 import re
 from collections import OrderedDict
+from typing import Any
 
 from msparam.common.parameter import Parameter, ParameterTuple
 from msparam.common.tensor import Tensor
@@ -248,7 +249,7 @@ class Cell:
         self._cells[child_name] = child_cell
 
     # --- running -------------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run :meth:`construct`, the computation subclasses define.
 
         Raises

@@ -1,6 +1,8 @@
 """Dense, Conv2d and ParameterUpdate with MindSpore r1.9's arguments and defaults."""
 import math
 
+from typing import Any
+
 import numpy as np
 
 from msparam._core._conv import Conv2dPlan
@@ -81,8 +83,8 @@ class Dense(Cell):
     (2, 5, 4)
     """
 
-    def __init__(self, in_channels, out_channels, weight_init="normal", bias_init="zeros", has_bias=True,
-                 activation=None):
+    def __init__(self, in_channels: int, out_channels: int, weight_init: Any = "normal", bias_init: Any = "zeros",
+                 has_bias: bool = True, activation: Any = None) -> None:
         super().__init__()
         weight_init, bias_init = _default_init(weight_init, "normal"), _default_init(bias_init, "zeros")
         in_channels = check_positive_int(in_channels, "in_channels", "Dense")

@@ -11,7 +11,10 @@ import os
 import numpy as np
 
 from msparam._threads import get_num_threads
-from msparam.train._fileio import crc32, crc32_combine, read_into, write_from
+if os.name == "posix":  # setup.py builds the pread/pwrite module only there (POSIX_ONLY)
+    from msparam.train._fileio import crc32, crc32_combine, read_into, write_from
+else:
+    from msparam.train._portable_fileio import crc32, crc32_combine, read_into, write_from
 
 __all__ = ["MAX_NDIM", "damaged", "truncated", "crc_mismatch", "unsupported_dtype", "check_size",
            "read_exact", "write_array_bytes", "reserve", "normalise_bools", "crc32", "crc32_combine",
