@@ -54,9 +54,22 @@ def _dtype(name):
     return value
 
 
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _byte_size(text):
+    """``5GB``, ``500MiB`` or a number of bytes (Hugging Face's units: GB is 10**9)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", text)
+    if not match or match.group(2).upper() not in _SIZE_UNITS or int(match.group(1)) == 0:
+        raise argparse.ArgumentTypeError(f"--max-shard-size {text!r} must be a positive size such as 5GB, "
+                                         f"500MiB or 1000000")
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
+
+
 def _convert(args):
     count = checkpoint_tools.convert_checkpoint(args.src, args.dst, renames=args.rename, name_map=args.map,
-                                                dtype=args.dtype)
+                                                dtype=args.dtype, max_shard_size=args.max_shard_size)
     print(f"wrote {count} tensors to {args.dst}")
 
 
@@ -82,13 +95,16 @@ def _parser():
     inspect.add_argument("file")
     inspect.add_argument("--json", action="store_true", help="print JSON instead of a table")
     inspect.set_defaults(run=_inspect)
-    convert = commands.add_parser("convert", help="convert between .ckpt and .safetensors")
+    convert = commands.add_parser("convert", help="convert between .ckpt, .safetensors and sharded safetensors "
+                                  "(DST model.safetensors.index.json or param_name_map.json)")
     convert.add_argument("src")
     convert.add_argument("dst")
     convert.add_argument("--rename", type=_rename_rule, action="append", default=[],
                          metavar="PATTERN=REPLACEMENT", help="regex rename, repeatable, applied in order")
     convert.add_argument("--map", type=_name_map, metavar="FILE.json", help="exact name -> new name")
     convert.add_argument("--dtype", type=_dtype, help="cast every tensor to this dtype")
+    convert.add_argument("--max-shard-size", type=_byte_size, metavar="SIZE",
+                         help="for a sharded DST: bytes of tensor data per shard (default 5GB)")
     convert.set_defaults(run=_convert)
     diff = commands.add_parser("diff", help="compare two checkpoints tensor by tensor (exit 1 if they differ)")
     diff.add_argument("a")

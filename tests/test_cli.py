@@ -79,7 +79,7 @@ def test_diff_reports_names_mismatches_and_differences(ckpt, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("inspect", "weights.bin"), "must end in .ckpt or .safetensors"),
+    (("inspect", "weights.bin"), "must end in .ckpt, .safetensors, .safetensors.index.json"),
     (("inspect", "missing.ckpt"), "No such file"),
 ])
 def test_bad_arguments_give_one_line_and_status_1(tmp_path, args, message):
@@ -109,3 +109,35 @@ def test_console_script_is_declared():
     import pathlib
     project = tomllib.loads((pathlib.Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["msparam"] == "msparam._cli:main"
+
+
+def test_convert_to_and_from_sharded_safetensors(ckpt, tmp_path):
+    index = tmp_path / "sharded" / "model.safetensors.index.json"
+    result = run("convert", ckpt, index, "--max-shard-size", "20B")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in index.parent.iterdir()) == [
+        "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"]
+    inspected = run("inspect", index).stdout.splitlines()
+    assert [line.split()[0] for line in inspected[:-1]] == ["backbone.weight", "step"]
+    back = tmp_path / "mindspore" / "param_name_map.json"
+    assert run("convert", index, back).returncode == 0
+    assert run("diff", ckpt, back).returncode == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"weight_map": {"w": "part7.safetensors"}}', "the shard part7.safetensors is missing"),
+    ("{not json", "not valid JSON"),
+])
+@pytest.mark.parametrize("command", ["inspect", "convert"])
+def test_a_bad_shard_index_is_an_error_not_a_traceback(tmp_path, content, message, command):
+    index = tmp_path / "param_name_map.json"
+    index.write_text(content)
+    args = (command, index) if command == "inspect" else (command, index, tmp_path / "out.ckpt")
+    result = run(*args)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_max_shard_size_needs_a_sharded_destination(ckpt, tmp_path):
+    result = run("convert", ckpt, tmp_path / "one.safetensors", "--max-shard-size", "1GB")
+    assert result.returncode == 1 and "needs a sharded DST" in result.stderr

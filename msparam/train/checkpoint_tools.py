@@ -1,7 +1,8 @@
 """What the ``msparam`` command does with checkpoint files: inspect, convert and diff them.
 
-The format of a file follows from its suffix (``.ckpt`` or ``.safetensors``), as the command
-promises; the Python API (``load_checkpoint``/``save_checkpoint``) keeps MindSpore's explicit
+The format of a file follows from its name: ``.ckpt``, ``.safetensors``, or a sharded safetensors
+index (``*.safetensors.index.json`` as Hugging Face writes it, ``param_name_map.json`` as MindSpore
+does), as the command promises; the Python API (``load_checkpoint``/``save_checkpoint``) keeps MindSpore's explicit
 ``format`` argument instead.
 """
 import os
@@ -11,7 +12,7 @@ import numpy as np
 
 from msparam.common import dtype as mstype
 from msparam.common.tensor import Tensor
-from msparam.train import _ckpt_file, _safetensors_file
+from msparam.train import _ckpt_file, _safetensors_file, _sharded
 from msparam.train.serialization import load_checkpoint, save_checkpoint
 
 __all__ = ["format_of", "inspect_checkpoint", "convert_checkpoint", "diff_checkpoints"]
@@ -20,10 +21,14 @@ _SUFFIXES = {".ckpt": "ckpt", ".safetensors": "safetensors"}
 
 
 def format_of(path, arg_name):
-    """``'ckpt'`` or ``'safetensors'`` from the suffix of ``path``; ValueError for any other."""
+    """``'ckpt'`` or ``'safetensors'`` (also for a sharded index) from the name of ``path``;
+    ValueError for any other."""
+    if _sharded.is_index(path):
+        return "safetensors"
     suffix = os.path.splitext(os.fspath(path))[1]
     if suffix not in _SUFFIXES:
-        raise ValueError(f"{arg_name} {os.fspath(path)!r} must end in .ckpt or .safetensors, "
+        raise ValueError(f"{arg_name} {os.fspath(path)!r} must end in .ckpt, .safetensors, "
+                         f"{_sharded.HF_INDEX_SUFFIX} or be named {_sharded.MINDSPORE_INDEX}, "
                          f"but it ends in {suffix or 'no suffix'!r}.")
     return _SUFFIXES[suffix]
 
@@ -41,12 +46,26 @@ def inspect_checkpoint(path):
     headers with the data, so its records are walked (the bytes are read, none are kept).
     """
     path = os.fspath(path)
+    if _sharded.is_index(path):
+        shards = _sharded.read_index(path)
+        described = {}
+        for shard in sorted(set(shards.values())):
+            described.update((e["name"], e) for e in _inspect_safetensors(shard))
+        missing = sorted(set(shards) - set(described))
+        if missing:
+            raise ValueError(f"The sharded checkpoint index {os.path.abspath(path)} places {missing[0]!r} in "
+                             f"{os.path.basename(shards[missing[0]])}, which does not hold it.")
+        return [described[name] for name in sorted(shards)]
     if format_of(path, "FILE") == "safetensors":
-        with open(path, "rb", buffering=0) as f:
-            _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, path)
-        return [_entry(name, np_dtype, shape) for name, (shape, np_dtype, _, _) in entries.items()]
+        return _inspect_safetensors(path)
     values, _ = _ckpt_file.read_checkpoint(path)
     return [_entry(name, value.dtype, value.shape) for name, value in values if isinstance(value, np.ndarray)]
+
+
+def _inspect_safetensors(path):
+    with open(path, "rb", buffering=0) as f:
+        _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, path)
+    return [_entry(name, np_dtype, shape) for name, (shape, np_dtype, _, _) in entries.items()]
 
 
 def _renamer(renames, name_map):
@@ -61,10 +80,11 @@ def _renamer(renames, name_map):
     return rename
 
 
-def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None):
+def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shard_size=None):
     """Write the tensors of ``src`` to ``dst`` (formats from the suffixes), renamed by ``name_map``
     (exact names) or else by the ``(pattern, replacement)`` regular expressions in turn, and cast
-    to ``dtype`` (an msparam dtype) when given. Returns the number of tensors written."""
+    to ``dtype`` (an msparam dtype) when given; a sharded ``dst`` gets shards of at most
+    ``max_shard_size`` bytes. Returns the number of tensors written."""
     source = load_checkpoint(src, format=format_of(src, "SRC"))
     target_format = format_of(dst, "DST")
     rename = _renamer(renames, name_map or {})
@@ -75,7 +95,11 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None):
             raise ValueError(f"renaming gives two tensors the name {new_name!r}.")
         seen.add(new_name)
         out.append({"name": new_name, "data": param if dtype is None else Tensor(param.asnumpy(), dtype)})
-    save_checkpoint(out, dst, format=target_format)
+    shard_options = {} if max_shard_size is None else {"max_shard_size": max_shard_size}
+    if shard_options and not _sharded.is_index(dst):
+        raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
+                         f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
+    save_checkpoint(out, dst, format=target_format, **shard_options)
     return len(out)
 
 
