@@ -22,7 +22,7 @@ from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter, parameter_from_storage
 from msparam.common.tensor import Tensor, wrap_array
 from msparam.parallel import sharded_save
-from msparam.train import _async_save, _ckpt_file, _safetensors_file
+from msparam.train import _async_save, _ckpt_file, _safetensors_file, _sharded
 from msparam.train._async_save import async_ckpt_thread_status, wait_async_save
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "wait_async_save",
@@ -35,7 +35,9 @@ _FLOAT_TYPES = (mstype.float16, mstype.float32, mstype.float64)
 _INT_TYPES = (mstype.int8, mstype.int16, mstype.int32, mstype.int64)
 _SAFETENSORS_DTYPES = frozenset(_safetensors_file.SAFETENSORS_TYPES.values())  # it has no complex128
 _SAFETENSORS_FORMAT = {"format": "ms"}  # what MindSpore writes
-_SAVE_KWARGS = ("incremental", "global_step_num", "remove_redundancy")  # what MindSpore 2.10 reads
+_SAVE_KWARGS = ("incremental", "global_step_num", "remove_redundancy",  # what MindSpore 2.10 reads
+                "max_shard_size")  # msparam's: sharded safetensors
+_MAX_SHARD_SIZE = 5_000_000_000  # the Hugging Face default, "5GB"
 _ENC_MODE = "AES-GCM"
 
 
@@ -164,7 +166,11 @@ def _check_save_kwargs(kwargs):
     incremental = check_bool(kwargs.get("incremental", False), "incremental", "save_checkpoint")
     remove_redundancy = _check_isinstance(kwargs.get("remove_redundancy"), "remove_redundancy",
                                           (type(None), bool), "save_checkpoint")
-    return incremental, kwargs.get("global_step_num"), remove_redundancy
+    max_shard_size = kwargs.get("max_shard_size", _MAX_SHARD_SIZE)
+    if type(max_shard_size) is not int or max_shard_size <= 0:
+        raise ValueError(f"For 'save_checkpoint', 'max_shard_size' must be a positive int (bytes), "
+                         f"but got {max_shard_size!r}.")
+    return incremental, kwargs.get("global_step_num"), remove_redundancy, max_shard_size
 
 
 _TEMPORARY_SUFFIX = ".tmp"
@@ -257,7 +263,25 @@ def _safetensors_tensors(entries):
     return tensors
 
 
+def _save_sharded(index_path, tensors, metadata, max_shard_size, num_threads):
+    """Shards of at most ``max_shard_size`` bytes of tensor data, each saved atomically, then the
+    index (last, so a reader never sees an index naming a shard not yet written)."""
+    plan = _sharded.plan_shards([(name, array.nbytes) for name, array in tensors.items()], max_shard_size)
+    folder = os.path.dirname(index_path)
+    os.makedirs(folder, exist_ok=True)  # a sharded checkpoint is a folder of its own
+    weight_map = {}
+    for names, shard in zip(plan, _sharded.shard_names(index_path, len(plan))):
+        part = {name: tensors[name] for name in names}
+        _atomic_save(os.path.join(folder, shard),
+                     lambda f: _safetensors_file.write_safetensors(f, part, metadata, num_threads=num_threads))
+        weight_map.update(dict.fromkeys(names, shard))
+    text = _sharded.index_text(weight_map, sum(array.nbytes for array in tensors.values())).encode()
+    _atomic_save(index_path, lambda f: f.write(text))
+
+
 def _checked_save_path(ckpt_file_name, format):
+    if isinstance(ckpt_file_name, os.PathLike):
+        ckpt_file_name = os.fspath(ckpt_file_name)
     if not isinstance(ckpt_file_name, str):
         raise TypeError(f"For 'save_checkpoint', the argument 'ckpt_file_name' must be string, "
                         f"but got {type(ckpt_file_name)}.")
@@ -265,7 +289,7 @@ def _checked_save_path(ckpt_file_name, format):
     if os.path.isdir(path):
         raise IsADirectoryError(f"For 'save_checkpoint', the argument 'ckpt_file_name': {path} is a directory, "
                                 f"it must be a file name.")
-    if not path.endswith(_FORMATS[format]):
+    if not path.endswith(_FORMATS[format]) and not (format == "safetensors" and _sharded.is_index(path)):
         path += _FORMATS[format]
     return path
 
@@ -342,7 +366,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
     _check_isinstance(enc_key, "enc_key", (type(None), bytes), "save_checkpoint")
     _check_isinstance(enc_mode, "enc_mode", (str,), "save_checkpoint")
     _check_isinstance(crc_check, "crc_check", (bool,), "save_checkpoint")
-    incremental, global_step_num, remove_redundancy = _check_save_kwargs(kwargs)
+    incremental, global_step_num, remove_redundancy, max_shard_size = _check_save_kwargs(kwargs)
     if format == "safetensors":
         _check_safetensors_defaults("save_checkpoint", enc_key=(enc_key, None), enc_mode=(enc_mode, _ENC_MODE),
                                     map_param_inc=(incremental, False), global_step_num=(global_step_num, None))
@@ -370,7 +394,10 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
             _safetensors_file.write_safetensors(f, tensors, metadata, num_threads=num_threads)
 
     def save(num_threads):
-        _atomic_save(path, lambda f: write(f, num_threads))
+        if format == "safetensors" and _sharded.is_index(path):
+            _save_sharded(path, tensors, metadata, max_shard_size, num_threads)
+        else:
+            _atomic_save(path, lambda f: write(f, num_threads))
 
     if async_mode is None:
         wait_async_save()
@@ -484,11 +511,14 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
         is wrong), or nothing is left after filtering.
     """
     format = _check_format(format, "load_checkpoint")
+    if isinstance(ckpt_file_name, os.PathLike):
+        ckpt_file_name = os.fspath(ckpt_file_name)
     if not isinstance(ckpt_file_name, str):
         raise TypeError(f"For 'load_checkpoint', the argument 'ckpt_file_name' must be string, "
                         f"but got {type(ckpt_file_name)}.")
     suffix = _FORMATS[format]
-    if not ckpt_file_name.endswith(suffix):
+    sharded = format == "safetensors" and _sharded.is_index(ckpt_file_name)
+    if not ckpt_file_name.endswith(suffix) and not sharded:
         raise ValueError(f"For 'load_checkpoint', the checkpoint file should end with '{suffix}', please input the "
                          f"correct 'ckpt_file_name'.")
     path = os.path.abspath(ckpt_file_name)
@@ -515,6 +545,9 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
     if format == "ckpt":
         entries, crc_kind = _ckpt_file.read_checkpoint(path, wanted, _allocate, crc_check)
         has_crc = crc_kind is not None
+    elif sharded:  # names sorted over all shards
+        entries, metadata, has_crc = _sharded.read_sharded(path, wanted, _allocate, crc_check)
+        remove_redundancy = _check_remove_redundancy_metadata(metadata, remove_redundancy)
     else:
         entries, metadata, has_crc = _safetensors_file.read_safetensors(path, wanted, _allocate, crc_check)
         entries.sort(key=lambda entry: entry[0])  # MindSpore returns safetensors names sorted
