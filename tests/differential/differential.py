@@ -140,20 +140,6 @@ DOCUMENTED = [
 ]
 
 
-def _conv_empty_output(tag, source, ms, mp):
-    """MindSpore returns an empty output where a Conv2d output has a 0 dimension; msparam raises. Owned by
-    the Conv2d work of issue 12 §4 ("a batch of 0 gives an empty output"), not a deliberate difference."""
-    return (tag == "forward" and source.startswith("c(") and _value(ms) and 0 in ms["v"].get("shape", [1])
-            and _error(mp, "ValueError"))
-
-
-# Divergences another open item is fixing: reported apart, so that they stay visible without being
-# mistaken for deliberate differences.
-PENDING = [
-    ("Conv2d empty output (issue 12 §4, Conv2d batch of 0)", _conv_empty_output),
-]
-
-
 # Rows whose divergent step changes nothing later steps see: the comparison goes on after them.
 SIDE_EFFECT_FREE = {"arguments checked at construction", "precise TypeError/ValueError", "`Cell` repr", "`Parameter.data` is the Parameter", "r1.9 layer defaults",
                     "`Parameter(int)` beyond Int32", "computes where MindSpore fails", "no String Parameters"}
@@ -168,7 +154,7 @@ def step_matches(tag, source, ms, mp):
 
 
 def documented(tag, source, ms, mp):
-    for row, predicate in DOCUMENTED + PENDING:
+    for row, predicate in DOCUMENTED:
         if predicate(tag, source, ms, mp):
             return row
     return None
