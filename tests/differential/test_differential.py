@@ -21,7 +21,7 @@ def test_programs_are_reproducible_and_varied():
     assert generate(3) == generate(3) and generate(3) != generate(4)
     tags = {tag for seed in range(300) for tag, _, _ in generate(seed)}
     assert {"init", "param", "tensor", "tensor_ops", "set_data", "pupdate", "dense", "forward", "conv", "act",
-            "cell", "cell_err", "prefix", "tuple", "dtype", "container"} <= tags
+            "cell", "cell_err", "prefix", "tuple", "dtype", "container", "ckpt"} <= tags
 
 
 def test_msparam_runs_every_program_without_crashing(tmp_path):
