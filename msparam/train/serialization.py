@@ -85,17 +85,25 @@ def _values_of(data, name):
                     f"but got {type(data).__name__}.")
 
 
+def _dict_value(key, value):
+    if isinstance(value, np.ndarray):
+        return Tensor(value)
+    if not isinstance(value, (Parameter, str)):
+        raise TypeError(f"For 'save_checkpoint', when 'save_obj' is a dict its keys must be str and its "
+                        f"values Parameter, but got str and {type(value).__name__}.")
+    return value
+
+
 def _entries(save_obj, choice_func, append_dict):
     """``(name, array or str)`` pairs in MindSpore's order for every kind of ``save_obj``."""
     if _is_cell(save_obj):
         pairs = [(param.name, param) for _, param in save_obj.parameters_and_names()]
     elif isinstance(save_obj, dict):
-        pairs = []
         for key, value in save_obj.items():
-            if not isinstance(key, str) or not isinstance(value, (Parameter, str)):
+            if not isinstance(key, str):
                 raise TypeError(f"For 'save_checkpoint', when 'save_obj' is a dict its keys must be str and its "
                                 f"values Parameter, but got {type(key).__name__} and {type(value).__name__}.")
-            pairs.append((key, value))
+        pairs = list(save_obj.items())
     elif isinstance(save_obj, list):
         pairs = []
         for item in save_obj:
@@ -114,6 +122,8 @@ def _entries(save_obj, choice_func, append_dict):
                         f"but got {type(save_obj)}.")
     if choice_func is not None:
         pairs = [(name, data) for name, data in pairs if choice_func(name)]
+    if isinstance(save_obj, dict):  # as MindSpore 2.10: the values choice_func keeps; NumPy arrays too
+        pairs = [(key, _dict_value(key, value)) for key, value in pairs]
     if append_dict:
         for key, value in append_dict.items():
             pairs.append((key, value if isinstance(value, (str, Tensor)) else Tensor(value)))
@@ -486,7 +496,7 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
         has a CRC that does not match or is not a checkpoint (the message names the file and what
         is wrong), or nothing is left after filtering.
     """
-    # The arguments first, then the file, as MindSpore 2.10 (strict_load: once the file is read).
+    # The arguments first, then the file, as MindSpore 2.10 (strict_load: by load_param_into_net, with a net).
     specify_prefix = _check_prefix(specify_prefix, "specify_prefix")
     filter_prefix = _check_prefix(filter_prefix, "filter_prefix")
     if choice_func is not None and not callable(choice_func):
@@ -511,7 +521,6 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
     if not os.path.isfile(path):
         raise ValueError(f"For 'load_checkpoint', the checkpoint file: {path} does not exist, please check whether "
                          f"the 'ckpt_file_name' is correct.")
-    check_bool(strict_load, "strict_load", "load_checkpoint")
     wanted = _selector(specify_prefix, filter_prefix, choice_func)
 
     if os.path.getsize(path) == 0:

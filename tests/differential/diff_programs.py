@@ -442,6 +442,7 @@ def step_api_errors(rng):
     return [["api_err", "eval", source]]
 
 SAVE_OBJECTS = ("net", "net", "net.trainable_params()", "ParameterTuple(net.get_parameters())",
+                "{'w': np.ones(2, np.float32), 'x': 1}",
                 "[{'name': 'w', 'data': Tensor(np.arange(4.0).reshape(2, 2))}, {'name': 'n', 'data': Tensor([1, 2])}]",
                 "{'w': Tensor(np.ones(3, np.float32)), 'v': Parameter(Tensor(np.arange(3.0)), name='v')}",
                 "[{'name': 'w', 'data': Tensor(1.0)}, {'name': 'w', 'data': Tensor(2.0)}]",

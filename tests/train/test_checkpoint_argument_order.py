@@ -19,10 +19,38 @@ def params():
     (dict(crc_check=1), ValueError), (dict(remove_redundancy=1), ValueError), (dict(dec_key="k"), ValueError),
     (dict(format="x"), ValueError), (dict(strict_load=1), ValueError)])
 def test_load_checks_its_arguments_before_the_file(tmp_path, arguments, error):
-    # strict_load is MindSpore's load_param_into_net's to check: a missing file is reported first.
+    # strict_load is load_param_into_net's to check: a missing file is reported first.
     with pytest.raises(error) as raised:
         ms.load_checkpoint(str(tmp_path / "missing.ckpt"), **arguments)
     assert ("does not exist" in str(raised.value)) == ("strict_load" in arguments)
+
+
+class OneParameterNet:
+    def __init__(self):
+        self.w = Parameter(Tensor(np.zeros((2, 2))), name="w")
+
+    def parameters_and_names(self):
+        return [("w", self.w)]
+
+
+def test_strict_load_is_checked_only_with_a_net(tmp_path):
+    # As MindSpore 2.10: load_param_into_net checks it, after the file is read.
+    path = str(tmp_path / "net.ckpt")
+    ms.save_checkpoint(params(), path)
+    assert list(ms.load_checkpoint(path, strict_load=1)) == ["w", "b"]
+    net = OneParameterNet()
+    with pytest.raises(TypeError, match="strict_load"):
+        ms.load_checkpoint(path, net=net, strict_load=1)
+    assert not net.w.asnumpy().any()
+
+
+def test_a_dict_is_checked_after_choice_func_and_may_hold_arrays(tmp_path):
+    # MindSpore 2.10 checks only the values choice_func keeps, and takes NumPy arrays as values.
+    path = str(tmp_path / "net.ckpt")
+    ms.save_checkpoint({"w": np.ones(2, np.float32), "x": 1}, path, choice_func=lambda name: name == "w")
+    assert [(key, p.asnumpy().tolist()) for key, p in ms.load_checkpoint(path).items()] == [("w", [1.0, 1.0])]
+    with pytest.raises(TypeError, match="values Parameter"):
+        ms.save_checkpoint({"w": np.ones(2, np.float32), "x": 1}, path)
 
 
 @pytest.mark.parametrize("save_obj, arguments, error", [
