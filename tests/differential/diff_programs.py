@@ -492,8 +492,12 @@ def step_ckpt(rng):
     load_args = load_format + _some_arguments(rng, LOAD_ARGUMENTS, 0.15)
     layer = ("nn.Dense(2, 3, weight_init='normal', bias_init='uniform')" if rng.random() < 0.6 else
              "nn.SequentialCell([nn.Dense(2, 2, weight_init='ones', bias_init='zeros'), nn.ReLU()])")
+    if rng.random() < 0.2 and "async_save=" not in save_args:
+        save_args += f", async_save={rng.choice(['True', repr('thread'), repr('process')])}"
     steps = [["ckpt", "exec", f"set_seed({rng.randint(0, 999)})\nnet = {layer}\nnet2 = {layer}"],
              ["ckpt", "eval", f"save_checkpoint({rng.choice(SAVE_OBJECTS)}, {path}{save_args})"],
+             # an async save holds the values of the call: a write through any alias after it is not saved
+             ["ckpt", "exec", "for p in net.get_parameters():\n    p.asnumpy()[...] = 7"],
              ["ckpt", "exec", "wait()"],
              ["ckpt", "eval", "sorted(os.listdir(tmp))"],
              ["ckpt", "eval", f"load_checkpoint(saved(){load_args})"]]
