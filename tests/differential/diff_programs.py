@@ -304,6 +304,12 @@ def step_cell(rng):
         steps.append(["cell", "eval", "(lambda n: [v is k for k, v in n.init_parameters_data().items()])(Outer())"])
     if rng.random() < 0.3:
         steps.append(["cell", "eval", "(lambda seen: (Outer().apply(lambda c: seen.append(type(c).__name__)), seen)[1])([])"])
+    if rng.random() < 0.3:
+        prefix = rng.choice(["pre", "a.b", "x-", ""])
+        steps.append(["cell", "eval", f"(lambda o: (o.update_parameters_name({prefix!r}), "
+                                      f"[(k, p.name) for k, p in o.parameters_and_names()])[1])(Outer())"])
+    if rng.random() < 0.3:
+        steps.append(["cell", "eval", "[(p.name, p.requires_grad) for p in Inner().trainable_params()]"])
     return steps
 
 
