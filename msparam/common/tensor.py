@@ -349,6 +349,14 @@ class Tensor:
         return (Tensor._wrap(row) if isinstance(row, np.ndarray) else Tensor._wrap(np.asarray(row))
                 for row in self._values())
 
+    def __contains__(self, element):
+        # As MindSpore 2.10: only a Tensor or a number is looked for; a list, tuple or array is never in.
+        if isinstance(element, Tensor):
+            element = element._values()
+        elif not isinstance(element, numbers.Number):
+            return False
+        return bool(np.any(self._values() == element))
+
     def __getitem__(self, index):
         if isinstance(index, Tensor):
             index = index._values()

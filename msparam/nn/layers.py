@@ -209,31 +209,33 @@ class Conv2d(Cell):
         return _same_padding(height, kh, sh, dh) + _same_padding(width, kw, sw, dw)
 
     def _check_input(self, values):
+        """(padding, output height, output width) for ``values``, or a ValueError."""
         if values.ndim != 4:
             raise ValueError(f"For 'Conv2d', the input 'x' must be 4-D (N, C, H, W), but got shape {values.shape}.")
         if values.shape[1] != self.in_channels:
             raise ValueError(f"For 'Conv2d', the input 'x' must have 'in_channels' ({self.in_channels}) channels "
                              f"in dimension 1, but got shape {values.shape}.")
-        padding = self._padding_for(*values.shape[2:])
-        out_h, out_w = self._output_size(values, padding)
-        # As MindSpore: 'same' gives ceil(size / stride) pixels, none for an empty input; the
-        # other modes need the padded input to hold the dilated kernel (an empty batch too).
-        if self.pad_mode != "same" and (out_h < 1 or out_w < 1):
-            raise ValueError(f"For 'Conv2d', the output height and width must be at least 1, but got "
-                             f"{out_h}x{out_w} for an input of {values.shape[2]}x{values.shape[3]} with "
-                             f"kernel_size {self.kernel_size}, dilation {self.dilation}, stride {self.stride} and "
-                             f"padding {padding}.")
-        return padding
-
-    def _output_size(self, values, padding):
-        top, bottom, left, right = padding
+        top, bottom, left, right = padding = self._padding_for(*values.shape[2:])
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
-        return ((values.shape[2] + top + bottom - dh * (kh - 1) - 1) // sh + 1,
-                (values.shape[3] + left + right - dw * (kw - 1) - 1) // sw + 1)
+        if self.pad_mode == "same":
+            return padding, -(-values.shape[2] // sh), -(-values.shape[3] // sw)
+        padded = (values.shape[2] + top + bottom, values.shape[3] + left + right)
+        spans = (padded[0] - dh * (kh - 1) - 1, padded[1] - dw * (kw - 1) - 1)
+        # As MindSpore 2.10: a padded input that holds the kernel but falls exactly one stride short
+        # of the dilated kernel gives 0 pixels, an empty output; any other shortfall is an error.
+        out_h, out_w = (span // stride + 1 for span, stride in zip(spans, (sh, sw)))
+        if padded[0] < kh or padded[1] < kw or any(span < 0 and span != -stride
+                                                   for span, stride in zip(spans, (sh, sw))):
+            raise ValueError(f"For 'Conv2d', the padded input must hold the dilated kernel, but got an input of "
+                             f"{values.shape[2]}x{values.shape[3]} with kernel_size {self.kernel_size}, dilation "
+                             f"{self.dilation}, stride {self.stride} and padding {padding}.")
+        return padding, out_h, out_w
 
     def construct(self, x):
         values = float_input(x, "Conv2d")
-        padding = self._check_input(values)
+        padding, out_h, out_w = self._check_input(values)
+        if out_h == 0 or out_w == 0:
+            return wrap_array(np.empty((values.shape[0], self.out_channels, out_h, out_w), values.dtype))
         weight, bias = self.weight, self.bias
         weight_shape = (self.out_channels, self.in_channels // self.group, *self.kernel_size)
         _check_parameter_shapes(self, weight, bias, weight_shape)
@@ -244,7 +246,7 @@ class Conv2d(Cell):
         # such values keep legal but huge ones (2**62) out of the kernels' size arithmetic.
         stride = tuple(s if out > 1 else max(1, min(s, size + before + after - d * (k - 1)))
                        for out, s, size, before, after, d, k in zip(
-                           self._output_size(values, padding), self.stride, values.shape[2:],
+                           (out_h, out_w), self.stride, values.shape[2:],
                            padding[::2], padding[1::2], self.dilation, self.kernel_size))
         dilation = tuple(1 if k == 1 else d for k, d in zip(self.kernel_size, self.dilation))
         key = (values.dtype, padding, stride, dilation)

@@ -87,17 +87,25 @@ def _values_of(data, name):
                     f"but got {type(data).__name__}.")
 
 
+def _dict_value(key, value):
+    if isinstance(value, np.ndarray):
+        return Tensor(value)
+    if not isinstance(value, (Parameter, str)):
+        raise TypeError(f"For 'save_checkpoint', when 'save_obj' is a dict its keys must be str and its "
+                        f"values Parameter, but got str and {type(value).__name__}.")
+    return value
+
+
 def _entries(save_obj, choice_func, append_dict):
     """``(name, array or str)`` pairs in MindSpore's order for every kind of ``save_obj``."""
     if _is_cell(save_obj):
         pairs = [(param.name, param) for _, param in save_obj.parameters_and_names()]
     elif isinstance(save_obj, dict):
-        pairs = []
         for key, value in save_obj.items():
-            if not isinstance(key, str) or not isinstance(value, (Parameter, str)):
+            if not isinstance(key, str):
                 raise TypeError(f"For 'save_checkpoint', when 'save_obj' is a dict its keys must be str and its "
                                 f"values Parameter, but got {type(key).__name__} and {type(value).__name__}.")
-            pairs.append((key, value))
+        pairs = list(save_obj.items())
     elif isinstance(save_obj, list):
         pairs = []
         for item in save_obj:
@@ -116,6 +124,8 @@ def _entries(save_obj, choice_func, append_dict):
                         f"but got {type(save_obj)}.")
     if choice_func is not None:
         pairs = [(name, data) for name, data in pairs if choice_func(name)]
+    if isinstance(save_obj, dict):  # as MindSpore 2.10: the values choice_func keeps; NumPy arrays too
+        pairs = [(key, _dict_value(key, value)) for key, value in pairs]
     if append_dict:
         for key, value in append_dict.items():
             pairs.append((key, value if isinstance(value, (str, Tensor)) else Tensor(value)))
@@ -163,14 +173,13 @@ def _check_save_kwargs(kwargs):
     if unknown:  # MindSpore silently ignores them; a typo then silently changes nothing
         raise TypeError(f"For 'save_checkpoint', got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
                         f"the keyword arguments it reads are {', '.join(_SAVE_KWARGS)}.")
-    incremental = check_bool(kwargs.get("incremental", False), "incremental", "save_checkpoint")
     remove_redundancy = _check_isinstance(kwargs.get("remove_redundancy"), "remove_redundancy",
                                           (type(None), bool), "save_checkpoint")
     max_shard_size = kwargs.get("max_shard_size", _MAX_SHARD_SIZE)
     if type(max_shard_size) is not int or max_shard_size <= 0:
         raise ValueError(f"For 'save_checkpoint', 'max_shard_size' must be a positive int (bytes), "
                          f"but got {max_shard_size!r}.")
-    return incremental, kwargs.get("global_step_num"), remove_redundancy, max_shard_size
+    return kwargs.get("incremental", False), kwargs.get("global_step_num"), remove_redundancy, max_shard_size
 
 
 _TEMPORARY_SUFFIX = ".tmp"
@@ -370,6 +379,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
     if format == "safetensors":
         _check_safetensors_defaults("save_checkpoint", enc_key=(enc_key, None), enc_mode=(enc_mode, _ENC_MODE),
                                     map_param_inc=(incremental, False), global_step_num=(global_step_num, None))
+    check_bool(incremental, "incremental", "save_checkpoint")  # after the safetensors check, as MindSpore
     _no_encryption("save_checkpoint", "enc_key", enc_key)
     if choice_func is not None and not callable(choice_func):
         raise TypeError(f"For 'save_checkpoint', the argument 'choice_func' must be callable, "
@@ -381,6 +391,9 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
                                                                append_dict=append_dict, crc_check=crc_check,
                                                                format=format))
     entries = _entries(save_obj, choice_func, append_dict)
+    if not os.path.isdir(os.path.dirname(path)):  # the arguments and entries first, as MindSpore
+        raise FileNotFoundError(f"For 'save_checkpoint', the directory of 'ckpt_file_name' ({os.path.dirname(path)}) "
+                                f"does not exist.")
     if format == "ckpt":
         def write(f, num_threads):
             _ckpt_file.write_checkpoint(f, entries, mindspore_crc=crc_check, num_threads=num_threads)
@@ -510,7 +523,20 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
         has a CRC that does not match or is not a checkpoint (the message names the file and what
         is wrong), or nothing is left after filtering.
     """
+    # The arguments first, then the file, as MindSpore 2.10 (strict_load: by load_param_into_net, with a net).
+    specify_prefix = _check_prefix(specify_prefix, "specify_prefix")
+    filter_prefix = _check_prefix(filter_prefix, "filter_prefix")
+    if choice_func is not None and not callable(choice_func):
+        raise TypeError(f"For 'load_checkpoint', the argument 'choice_func' must be callable, "
+                        f"but got {type(choice_func).__name__}.")
+    _check_isinstance(dec_key, "dec_key", (type(None), bytes), "load_checkpoint")
+    _check_isinstance(dec_mode, "dec_mode", (str,), "load_checkpoint")
+    _check_isinstance(crc_check, "crc_check", (bool,), "load_checkpoint")
+    _check_isinstance(remove_redundancy, "remove_redundancy", (bool,), "load_checkpoint")
     format = _check_format(format, "load_checkpoint")
+    if format == "safetensors":
+        _check_safetensors_defaults("load_checkpoint", dec_key=(dec_key, None), dec_mode=(dec_mode, _ENC_MODE))
+    _no_encryption("load_checkpoint", "dec_key", dec_key)
     if isinstance(ckpt_file_name, os.PathLike):
         ckpt_file_name = os.fspath(ckpt_file_name)
     if not isinstance(ckpt_file_name, str):
@@ -525,19 +551,6 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
     if not os.path.isfile(path):
         raise ValueError(f"For 'load_checkpoint', the checkpoint file: {path} does not exist, please check whether "
                          f"the 'ckpt_file_name' is correct.")
-    check_bool(strict_load, "strict_load", "load_checkpoint")
-    specify_prefix = _check_prefix(specify_prefix, "specify_prefix")
-    filter_prefix = _check_prefix(filter_prefix, "filter_prefix")
-    if choice_func is not None and not callable(choice_func):
-        raise TypeError(f"For 'load_checkpoint', the argument 'choice_func' must be callable, "
-                        f"but got {type(choice_func).__name__}.")
-    _check_isinstance(dec_key, "dec_key", (type(None), bytes), "load_checkpoint")
-    _check_isinstance(dec_mode, "dec_mode", (str,), "load_checkpoint")
-    _check_isinstance(crc_check, "crc_check", (bool,), "load_checkpoint")
-    _check_isinstance(remove_redundancy, "remove_redundancy", (bool,), "load_checkpoint")
-    if format == "safetensors":
-        _check_safetensors_defaults("load_checkpoint", dec_key=(dec_key, None), dec_mode=(dec_mode, _ENC_MODE))
-    _no_encryption("load_checkpoint", "dec_key", dec_key)
     wanted = _selector(specify_prefix, filter_prefix, choice_func)
 
     if os.path.getsize(path) == 0:

@@ -123,6 +123,16 @@ def test_indexing_and_iteration():
         len(ms.Tensor(1))
 
 
+def test_in_looks_for_tensors_and_numbers_only():
+    # MindSpore 2.10's Tensor.__contains__: a list, tuple, array or string is never in a Tensor.
+    t = ms.Tensor([1, 2])
+    assert 1 in t and ms.Tensor(1) in t and ms.Tensor([1]) in t and np.float32(2) in t and True in t
+    assert 3 not in t and ms.Tensor([3]) not in t and np.int64(5) not in t
+    assert [1] not in t and (1,) not in t and np.array(1) not in t and "a" not in t and None not in t
+    with pytest.raises(ValueError):
+        ms.Tensor([1, 2, 3]) in t
+
+
 @given(arrays())
 def test_numpy_round_trip(array):
     t = ms.Tensor(array)

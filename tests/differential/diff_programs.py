@@ -240,7 +240,7 @@ def step_conv(rng):
                               f"weight_init={_init_arg(rng, 'normal')}, bias_init={_init_arg(rng, 'zeros')})"],
              ["conv", "eval", "c"],
              ["conv", "eval", "(c.kernel_size, c.stride, c.dilation, c.pad_mode, c.padding, c.group, c.has_bias)"]]
-    x = _array(rng, "float32", (rng.randint(1, 2), cin, rng.randint(3, 7), rng.randint(3, 7)))
+    x = _array(rng, "float32", (rng.choice([0, 1, 1, 2]), cin, rng.randint(1, 7), rng.randint(1, 7)))
     steps.append(["forward", "eval", f"c(Tensor({x}))"])
     return steps
 
@@ -304,6 +304,12 @@ def step_cell(rng):
         steps.append(["cell", "eval", "(lambda n: [v is k for k, v in n.init_parameters_data().items()])(Outer())"])
     if rng.random() < 0.3:
         steps.append(["cell", "eval", "(lambda seen: (Outer().apply(lambda c: seen.append(type(c).__name__)), seen)[1])([])"])
+    if rng.random() < 0.3:
+        prefix = rng.choice(["pre", "a.b", "x-", ""])
+        steps.append(["cell", "eval", f"(lambda o: (o.update_parameters_name({prefix!r}), "
+                                      f"[(k, p.name) for k, p in o.parameters_and_names()])[1])(Outer())"])
+    if rng.random() < 0.3:
+        steps.append(["cell", "eval", "[(p.name, p.requires_grad) for p in Inner().trainable_params()]"])
     return steps
 
 
@@ -441,10 +447,76 @@ def step_api_errors(rng):
     ])
     return [["api_err", "eval", source]]
 
+SAVE_OBJECTS = ("net", "net", "net.trainable_params()", "ParameterTuple(net.get_parameters())",
+                "{'w': np.ones(2, np.float32), 'x': 1}",
+                "[{'name': 'w', 'data': Tensor(np.arange(4.0).reshape(2, 2))}, {'name': 'n', 'data': Tensor([1, 2])}]",
+                "{'w': Tensor(np.ones(3, np.float32)), 'v': Parameter(Tensor(np.arange(3.0)), name='v')}",
+                "[{'name': 'w', 'data': Tensor(1.0)}, {'name': 'w', 'data': Tensor(2.0)}]",
+                "[Parameter(Tensor(np.ones(2, np.float16)), name='h'), Parameter(Tensor([True, False]), name='f')]",
+                "1", "'a'", "None", "[1]", "[{'name': 'w'}]", "{'w': 1}", "[{'name': 1, 'data': Tensor(1.0)}]", "[]")
+SAVE_ARGUMENTS = {
+    "integrated_save": ("True", "False", "1"),
+    "async_save": ("False", "True", "'thread'", "'process'", "'x'", "1"),
+    "append_dict": ("None", "{'epoch_num': 2}", "{'lr': 0.5, 'flag': True}", "{'t': Tensor(np.ones(2, np.float32))}",
+                    "{'s': 'abc'}", "{1: 2}", "[1]", "{'w': 3}", "{'x': [1]}"),
+    "enc_key": ("None", "b'0123456789abcdef'", "'key'"),
+    "choice_func": ("None", "lambda name: name.startswith('w')", "lambda name: False", "1"),
+    "crc_check": ("True", "False", "1"),
+    "format": ("'ckpt'", "'safetensors'", "'x'", "1"),
+    "incremental": ("False", "True", "1"),
+    "global_step_num": ("None", "3"),
+    "remove_redundancy": ("False", "True", "1"),
+    "unknown_keyword": ("1",),
+}
+LOAD_ARGUMENTS = {
+    "net": ("None", "net2"),
+    "strict_load": ("True", "False", "1"),
+    "filter_prefix": ("None", "'w'", "['w', 'b']", "1", "''", "('weight',)", "[1]"),
+    "specify_prefix": ("None", "'w'", "['bias', 'v']", "1"),
+    "dec_key": ("None", "b'0123456789abcdef'"),
+    "choice_func": ("None", "lambda name: name != 'bias'", "1"),
+    "crc_check": ("True", "False", "1"),
+    "remove_redundancy": ("False", "True", "1"),
+    "format": ("'ckpt'", "'safetensors'", "'x'"),
+}
+
+
+def _some_arguments(rng, table, chance):
+    chosen = [(key, rng.choice(values)) for key, values in table.items() if rng.random() < chance]
+    return "".join(f", {key}={value}" for key, value in chosen)
+
+
+def step_ckpt(rng):
+    """save_checkpoint / load_checkpoint / load_param_into_net with MindSpore 2.10's arguments, good and bad.
+    ``tmp`` is a fresh directory per program; ``saved()`` is the file in it, ``wait()`` waits for async saves."""
+    fmt = rng.choice(["ckpt", "ckpt", "safetensors"])
+    name = rng.choice([f"net.{fmt}", "net", f"sub/net.{fmt}", "net.bin"])
+    path = f"os.path.join(tmp, {name!r})" if rng.random() < 0.95 else rng.choice(["1", "tmp"])
+    save_format = "" if fmt == "ckpt" and rng.random() < 0.5 else f", format={fmt!r}"
+    save_args = save_format + _some_arguments(rng, SAVE_ARGUMENTS, 0.12)
+    load_format = "" if fmt == "ckpt" and rng.random() < 0.5 else f", format={fmt!r}"
+    load_args = load_format + _some_arguments(rng, LOAD_ARGUMENTS, 0.15)
+    layer = ("nn.Dense(2, 3, weight_init='normal', bias_init='uniform')" if rng.random() < 0.6 else
+             "nn.SequentialCell([nn.Dense(2, 2, weight_init='ones', bias_init='zeros'), nn.ReLU()])")
+    if rng.random() < 0.2 and "async_save=" not in save_args:
+        save_args += f", async_save={rng.choice(['True', repr('thread'), repr('process')])}"
+    steps = [["ckpt", "exec", f"set_seed({rng.randint(0, 999)})\nnet = {layer}\nnet2 = {layer}"],
+             ["ckpt", "eval", f"save_checkpoint({rng.choice(SAVE_OBJECTS)}, {path}{save_args})"],
+             # an async save holds the values of the call: a write through any alias after it is not saved
+             ["ckpt", "exec", "for p in net.get_parameters():\n    p.asnumpy()[...] = 7"],
+             ["ckpt", "exec", "wait()"],
+             ["ckpt", "eval", "sorted(os.listdir(tmp))"],
+             ["ckpt", "eval", f"load_checkpoint(saved(){load_args})"]]
+    if rng.random() < 0.5:
+        steps.append(["ckpt", "eval", f"load_param_into_net(net2, load_checkpoint(saved()), "
+                                      f"strict_load={rng.choice(['True', 'False'])})"])
+        steps.append(["ckpt", "eval", "net2"])
+    return steps
+
 
 STEPS = (step_api_errors, step_api_errors, step_r19, step_init, step_init, step_param, step_tensor, step_tensor_ops, step_set_data, step_pupdate, step_dense,
          step_dense_errors, step_conv, step_conv_errors, step_activation, step_cell, step_cell_errors, step_prefix,
-         step_tuple, step_dtype, step_container)
+         step_tuple, step_dtype, step_container, step_ckpt, step_ckpt)
 
 
 def generate(seed):

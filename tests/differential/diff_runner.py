@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import sys
+import tempfile
 
 import numpy as np
 
@@ -27,15 +28,22 @@ def load_backend(name):
         from mindspore import nn
         from mindspore.common import dtype as mstype
         from mindspore.common import initializer as init
+        from mindspore.train import serialization
         ms.set_context(mode=ms.PYNATIVE_MODE, device_target="CPU")
+
+        def wait():
+            serialization._wait_async_thread_save_ckpt()
+            serialization._wait_async_process_save_ckpt()
     else:
         import msparam as ms
         from msparam import nn
         from msparam.common import dtype as mstype
         from msparam.common import initializer as init
-    return {"ms": ms, "nn": nn, "np": np, "mstype": mstype, "init": init, "initializer": init.initializer,
+        wait = ms.wait_async_save
+    return {"ms": ms, "nn": nn, "np": np, "os": os, "mstype": mstype, "init": init, "initializer": init.initializer,
             "Tensor": ms.Tensor, "Parameter": ms.Parameter, "ParameterTuple": ms.ParameterTuple,
-            "set_seed": ms.set_seed}
+            "set_seed": ms.set_seed, "save_checkpoint": ms.save_checkpoint, "load_checkpoint": ms.load_checkpoint,
+            "load_param_into_net": ms.load_param_into_net, "wait": wait}
 
 
 def _sha(array):
@@ -85,18 +93,30 @@ def error_record(exc):
     return {"E": type(exc).__name__, "bases": builtin, "msg": str(exc)[:240]}
 
 
+def _saved_file(directory):
+    """The one file a save left in ``directory`` (checkpoints go there), or a path that does not exist."""
+    names = sorted(name for name in os.listdir(directory) if os.path.isfile(os.path.join(directory, name)))
+    return os.path.join(directory, names[0] if names else "nothing-saved.ckpt")
+
+
 def run_program(program, backend):
     space = dict(load_backend.cache[backend])
     results = []
-    for tag, mode, source in program:
+    with tempfile.TemporaryDirectory(prefix="msparam-diff-step-") as tmp:
+        space.update(tmp=tmp, saved=lambda: _saved_file(tmp))
+        for tag, mode, source in program:
+            try:
+                if mode == "exec":
+                    exec(source, space)
+                    results.append({"ok": True})
+                else:
+                    results.append({"v": describe(eval(source, space), space)})
+            except Exception as exc:  # noqa: BLE001 - every exception class is a result to compare
+                results.append(error_record(exc))
         try:
-            if mode == "exec":
-                exec(source, space)
-                results.append({"ok": True})
-            else:
-                results.append({"v": describe(eval(source, space), space)})
-        except Exception as exc:  # noqa: BLE001 - every exception class is a result to compare
-            results.append(error_record(exc))
+            space["wait"]()  # before the directory goes
+        except Exception:  # noqa: BLE001 - a failed async save was reported (or not) by the steps
+            pass
     return results
 
 

@@ -179,6 +179,15 @@ EMPTY_INPUTS = [
     ((0, 3, 0, 5), dict(pad_mode="same"), (0, 4, 0, 5)),
     ((0, 3, 2, 5), dict(pad_mode="valid"), ValueError),
     ((1, 3, 0, 5), dict(pad_mode="pad", padding=1), ValueError),
+    # A padded input exactly one stride short of the dilated kernel: 0 pixels; any other shortfall: an error.
+    ((1, 3, 3, 5), dict(pad_mode="valid", dilation=(2, 1), stride=2), (1, 4, 0, 2)),
+    ((2, 3, 4, 5), dict(pad_mode="valid", dilation=2), (2, 4, 0, 1)),
+    ((0, 3, 4, 5), dict(pad_mode="valid", dilation=2), (0, 4, 0, 1)),
+    ((1, 3, 1, 5), dict(pad_mode="pad", padding=1, dilation=(2, 1), stride=2), (1, 4, 0, 3)),
+    ((1, 3, 8, 5), dict(pad_mode="valid", dilation=(6, 1), stride=5), (1, 4, 0, 1)),
+    ((1, 3, 3, 5), dict(pad_mode="valid", dilation=(2, 1)), ValueError),
+    ((1, 3, 1, 5), dict(pad_mode="pad", padding=1, dilation=(2, 1)), ValueError),
+    ((1, 3, 9, 5), dict(pad_mode="valid", dilation=(6, 1), stride=3), ValueError),
 ]
 
 
@@ -188,7 +197,7 @@ def test_empty_inputs_give_empty_outputs(shape, arguments, expected, dtype):
     net = nn.Conv2d(3, 4, 3, has_bias=True, **arguments)
     x = ms.Tensor(np.ones(shape, dtype))
     if expected is ValueError:
-        with pytest.raises(ValueError, match="at least 1"):
+        with pytest.raises(ValueError, match="hold the dilated kernel"):
             net(x)
         return
     y = net(x).asnumpy()

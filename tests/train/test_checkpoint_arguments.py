@@ -197,9 +197,13 @@ def test_a_failed_async_save_is_raised_by_wait_and_keeps_the_old_file(tmp_path, 
     assert path.read_bytes() == before
 
 
-def test_a_failed_async_process_save_is_raised_by_the_next_save(tmp_path):
-    path = tmp_path / "sub" / "a.ckpt"  # the directory does not exist: the child fails
-    ms.save_checkpoint(params(), str(path), async_save="process")
+def test_a_failed_async_process_save_is_raised_by_the_next_save(tmp_path, monkeypatch):
+    def fail(f, items, **kwargs):  # the forked child inherits it
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_ckpt_file, "write_checkpoint", fail)
+    ms.save_checkpoint(params(), str(tmp_path / "a.ckpt"), async_save="process")
+    monkeypatch.undo()
     with pytest.raises(RuntimeError, match="exited with code"):
         ms.save_checkpoint(params(), str(tmp_path / "b.ckpt"))
 
