@@ -99,6 +99,8 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
     if shard_options and not _sharded.is_index(dst):
         raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
                          f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
+    # save_checkpoint refuses a missing directory, as MindSpore; the command makes it, as cp -r would.
+    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     save_checkpoint(out, dst, format=target_format, **shard_options)
     return len(out)
 

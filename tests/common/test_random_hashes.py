@@ -40,6 +40,7 @@ def test_the_cases_cover_every_random_initializer_dtype_and_both_clamps():
     assert sum(case.get("clamped_u1_pairs", 0) for case in CASES) > 0
 
 
+@pytest.mark.large_fills
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_large_fill_matches_mindspore_hash(case):
     namespace = vars(init_module)

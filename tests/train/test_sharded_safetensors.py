@@ -23,6 +23,7 @@ def tensors():
 ])
 def test_save_splits_by_max_shard_size_and_load_sorts_by_code_point(tmp_path, index, shard_files):
     path = tmp_path / "ckpt" / index
+    path.parent.mkdir()  # as for any save, the directory must exist
     ms.save_checkpoint(tensors(), path, format="safetensors", max_shard_size=800)
     assert sorted(os.listdir(path.parent)) == sorted(shard_files + [index])
     written = json.loads(path.read_text())
