@@ -88,9 +88,25 @@ def _string_parameter(tag, source, ms, mp):
     return tag == "param" and "np.array(['a', 'bc'])" in source and _error(mp, "TypeError")
 
 
+def _nan_where_msparam_is_finite(ms, mp):
+    """Alike within the tolerance except where MindSpore has NaN and msparam a finite value (Mish above ~44)."""
+    a, b = ms.get("v"), mp.get("v")
+    if not (isinstance(a, dict) and isinstance(b, dict) and "values" in a and "values" in b):
+        return False
+    if (a["T"], a["shape"]) != (b["T"], b["shape"]):
+        return False
+    pairs = list(zip(a["values"], b["values"]))
+    nan_only_there = [math.isnan(x) and math.isfinite(y) for x, y in pairs]
+    return any(nan_only_there) and all(
+        skip or _close({**a, "values": [x]}, {**b, "values": [y]}) for skip, (x, y) in zip(nan_only_there, pairs))
+
+
 def _mindspore_fails_on_valid_input(tag, source, ms, mp):
-    """MindSpore 2.10 raises an internal error (no CPU kernel, or a kernel failure) where msparam computes."""
-    return tag in ("forward", "act") and _error(ms, *IMPRECISE) and _value(mp)
+    """MindSpore 2.10 raises an internal error (no CPU kernel, a kernel failure; a 1-D input to Dense, whose reshape
+    fails on NumPy 2) or computes NaN where msparam computes."""
+    if tag == "forward" and _nan_where_msparam_is_finite(ms, mp):
+        return True
+    return tag in ("forward", "act", "api_err") and _error(ms, *IMPRECISE) and _value(mp)
 
 
 def _cell_repr(tag, source, ms, mp):

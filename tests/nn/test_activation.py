@@ -142,6 +142,13 @@ def test_softmax2d_and_logsoftmax_ext():
                                row - np.log(np.exp(row).sum()), rtol=1e-6)  # rank 2: dim None is axis 1
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mish_is_finite_for_large_inputs(dtype):
+    # MindSpore 2.10's CPU kernel gives NaN above about 44 (float32); mish(x) -> x as x grows.
+    x = np.array([44.8, 88.0, 100.0, 1e30], dtype)
+    assert np.array_equal(nn.Mish()(ms.Tensor(x)).asnumpy(), x)
+
+
 def test_rrelu_keeps_positives_and_scales_negatives_within_bounds():
     x = np.linspace(-3, 3, 61, dtype=np.float32)
     out = nn.RReLU(0.1, 0.3)(ms.Tensor(x)).asnumpy()
