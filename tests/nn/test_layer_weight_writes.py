@@ -65,8 +65,24 @@ def write_parameter_update(param, values):
     nn.ParameterUpdate(param)(ms.Tensor(values))
 
 
-WRITERS = [write_item, write_asarray, write_copyto, write_fill, write_dlpack, write_buffer, write_ctypes,
-           write_in_place_arithmetic, write_through_view, write_set_data, write_parameter_update]
+# NumPy before 2.3 imports every DLPack capsule read-only, so there the alias cannot write at all
+# (test_a_read_only_dlpack_import_refuses_writes holds that); from 2.3 it writes and is covered here.
+DLPACK_WRITES = np.from_dlpack(ms.Parameter(np.zeros(1, np.float32), name="probe")).flags.writeable
+WRITERS = [write_item, write_asarray, write_copyto, write_fill, *([write_dlpack] if DLPACK_WRITES else []),
+           write_buffer, write_ctypes, write_in_place_arithmetic, write_through_view, write_set_data,
+           write_parameter_update]
+
+
+def test_a_read_only_dlpack_import_refuses_writes():
+    param = ms.Parameter(np.zeros(3, np.float32), name="w")
+    imported = np.from_dlpack(param)
+    if imported.flags.writeable:
+        imported[...] = 5
+        assert np.array_equal(param.asnumpy(), np.full(3, 5, np.float32))
+    else:
+        with pytest.raises(ValueError, match="read-only"):
+            imported[...] = 5
+        assert np.array_equal(param.asnumpy(), np.zeros(3, np.float32))
 
 LAYERS = {
     # name: (constructor taking weight_init/bias_init, input shape)
