@@ -3,6 +3,7 @@
 Writes, under msparam/_generated/:
   dtype_table.py  -- the Python tables behind msparam.common.dtype
   dtypes.pxd      -- type codes, item sizes and NumPy type numbers for the compiled modules
+  dtype_names.py  -- the names msparam.common.dtype publishes, declared for type checkers
 
 Usage:
   python codegen/generate.py           write the generated files
@@ -125,10 +126,26 @@ def render_pxd():
     return "\n".join(lines)
 
 
+def render_names():
+    # msparam.common.dtype makes these objects at run time with globals(); type checkers cannot see
+    # that, so it star-imports this module under TYPE_CHECKING, and takes its __all__ from here.
+    names = [row[0] for row in DTYPES] + [alias for row in DTYPES for alias in row[6]]
+    names += [row[0] for row in GENERIC + NON_NUMBER]
+    lines = [f"# {HEADER}", '"""The names msparam.common.dtype publishes (each dtype and alias), declared for type checkers."""',
+             "from __future__ import annotations", "", "from typing import TYPE_CHECKING", "", "if TYPE_CHECKING:",
+             "    from msparam.common.dtype import Type", "", "__all__ = ["]
+    lines += [f'    "{name}",' for name in names]
+    lines += ["]", ""]
+    lines += [f"{name}: Type" for name in names]
+    lines.append("")
+    return "\n".join(lines)
+
+
 def outputs():
     return {
         OUT / "dtype_table.py": render_python(),
         OUT / "dtypes.pxd": render_pxd(),
+        OUT / "dtype_names.py": render_names(),
     }
 
 

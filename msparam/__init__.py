@@ -16,6 +16,7 @@ from msparam.common.tensor import Tensor, from_numpy, is_tensor
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the lazily loaded names below, visible to type checkers ("x as x": re-exported)
+    from msparam._generated.dtype_names import *  # noqa: F401,F403  (dtype's __all__ adds them too late for mypy)
     from msparam import communication as communication, nn as nn, parallel as parallel, train as train
     from msparam.common.seed import get_seed as get_seed, set_seed as set_seed
     from msparam.parallel import (get_auto_parallel_context as get_auto_parallel_context,

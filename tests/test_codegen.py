@@ -34,9 +34,11 @@ def test_check_fails_on_a_stale_or_missing_file_and_generate_repairs_it(tmp_path
     table = root / "msparam" / "_generated" / "dtype_table.py"
     table.write_text(table.read_text() + "# edited by hand\n")
     (root / "msparam" / "_generated" / "dtypes.pxd").unlink()
+    names = root / "msparam" / "_generated" / "dtype_names.py"
+    names.write_text(names.read_text().replace("float32: Type\n", ""))
     result = run_generate(root, "--check")
     assert result.returncode == 1
-    assert "dtype_table.py" in result.stdout and "dtypes.pxd" in result.stdout
+    assert all(name in result.stdout for name in ("dtype_table.py", "dtypes.pxd", "dtype_names.py"))
     assert run_generate(root).returncode == 0
     assert run_generate(root, "--check").returncode == 0
 

@@ -3,11 +3,11 @@
 The tables come from ``codegen/generate.py``; this module only turns them into objects.
 """
 import builtins
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from msparam._generated import dtype_table as _table
+from msparam._generated import dtype_names as _names, dtype_table as _table
 
 __all__ = ["Type", "dtype_to_nptype", "dtype_to_pytype", "pytype_to_dtype", "get_py_obj_dtype",
            "type_size_in_bytes", "number_type", "int_type", "uint_type", "float_type", "complex_type",
@@ -18,33 +18,41 @@ class Type:
     """A MindSpore data type. Each exists once: compare with ``==`` or ``is``; pickles by name."""
 
     __slots__ = ("_name", "_attr", "_nptype", "_pytype", "_itemsize", "_kind", "_code")
+    _name: str
+    _attr: str
+    _nptype: "type[np.generic] | None"
+    _pytype: "type | None"
+    _itemsize: int
+    _kind: "str | None"
+    _code: int
 
-    def __init__(self, name, attr, nptype, pytype, itemsize, kind, code):
+    def __init__(self, name: str, attr: str, nptype: "type[np.generic] | None", pytype: "type | None",
+                 itemsize: int, kind: "str | None", code: int) -> None:
         self._name, self._attr, self._nptype, self._pytype = name, attr, nptype, pytype
         self._itemsize, self._kind, self._code = itemsize, kind, code
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self._name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"msparam.{self._attr}"
 
-    def __reduce__(self):
+    def __reduce__(self) -> str:
         return self._attr
 
-    def __copy__(self):
+    def __copy__(self) -> "Type":
         return self
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: object) -> "Type":
         return self
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         if hasattr(self, "_code"):
             raise AttributeError("msparam dtypes are immutable")
         object.__setattr__(self, name, value)
 
     @property
-    def storage_code(self):
+    def storage_code(self) -> int:
         """Package-internal: the code by which the compiled cores (``msparam._core``) know this dtype.
 
         Pass it to ``array_empty``/``array_copy``; -1 for the generic types, which have no storage.
@@ -52,7 +60,7 @@ class Type:
         return self._code
 
     @property
-    def is_concrete(self):
+    def is_concrete(self) -> bool:
         """True for types with storage (every type but the generic Number/Int/UInt/Float)."""
         return self._code >= 0
 
@@ -66,87 +74,47 @@ class DtypeLookupError(UnsupportedTypeError, KeyError):
     dtype_to_pytype, a dtype without storage where one is needed); also a TypeError, the precise class."""
 
 
-def _publish():
+def _publish() -> "dict[str, Type]":
     names = {}
     for attr, ms_name, np_name, pytype, itemsize, kind, code, aliases in _table.CONCRETE:
         t = Type(ms_name, attr, np.dtype(np_name).type, pytype, itemsize, kind, code)
         names[attr] = t
         names.update(dict.fromkeys(aliases, t))
-    for attr, ms_name, pytype in _table.GENERIC + _table.NON_NUMBER:
-        names[attr] = Type(ms_name, attr, None, pytype, 0, None, -1)
+    typeless: "tuple[tuple[str, str, type | None], ...]" = _table.GENERIC + _table.NON_NUMBER
+    for attr, ms_name, typeless_pytype in typeless:
+        names[attr] = Type(ms_name, attr, None, typeless_pytype, 0, None, -1)
     return names
 
 
 globals().update(_publish())
-if TYPE_CHECKING:  # the names _publish() makes, declared for type checkers (tests/test_typing.py checks the list)
-    bool_: Type
-    int8: Type
-    int16: Type
-    int32: Type
-    int64: Type
-    uint8: Type
-    uint16: Type
-    uint32: Type
-    uint64: Type
-    float16: Type
-    float32: Type
-    float64: Type
-    complex64: Type
-    complex128: Type
-    byte: Type
-    short: Type
-    intc: Type
-    long: Type
-    intp: Type
-    ubyte: Type
-    ushort: Type
-    uintc: Type
-    uintp: Type
-    half: Type
-    single: Type
-    double: Type
-    cfloat: Type
-    cdouble: Type
-    number: Type
-    int_: Type
-    uint: Type
-    float_: Type
-    list_: Type
-    tuple_: Type
-    string: Type
-    type_none: Type
-    __all__ += ["bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                "float16", "float32", "float64", "complex64", "complex128", "byte", "short", "intc",
-                "long", "intp", "ubyte", "ushort", "uintc", "uintp", "half", "single", "double",
-                "cfloat", "cdouble", "number", "int_", "uint", "float_", "list_", "tuple_",
-                "string", "type_none"]
-__all__ += [attr for attr, *_ in _table.CONCRETE] + [a for row in _table.CONCRETE for a in row[-1]]
-__all__ += [attr for attr, *_ in _table.GENERIC + _table.NON_NUMBER]
+if TYPE_CHECKING:  # _publish() made these names; the generated module declares them for type checkers
+    from msparam._generated.dtype_names import *  # noqa: F401,F403
+__all__ += _names.__all__
 
-all_types = tuple(globals()[row[0]] for row in _table.CONCRETE)
+all_types: "tuple[Type, ...]" = tuple(globals()[row[0]] for row in _table.CONCRETE)
 int_type = tuple(t for t in all_types if t._kind == "i")
 uint_type = tuple(t for t in all_types if t._kind == "u")
 float_type = tuple(t for t in all_types if t._kind == "f")
 complex_type = tuple(t for t in all_types if t._kind == "c")
 number_type = int_type + uint_type + float_type + complex_type
-implicit_conversion_seq = {globals()[attr]: i for i, attr in enumerate(_table.IMPLICIT_CONVERSION)}
+implicit_conversion_seq: "dict[Type, int]" = {globals()[attr]: i for i, attr in enumerate(_table.IMPLICIT_CONVERSION)}
 
-_BY_NUMPY = {np.dtype(t._nptype): t for t in all_types}
-_BY_PYTYPE = {py: globals()[attr] for py, attr in _table.PYTHON_TYPES.items()}
-_BY_PYTYPE.update({t._nptype: t for t in all_types})
+_BY_NUMPY: "dict[np.dtype[Any], Type]" = {np.dtype(t._nptype): t for t in all_types}
+_BY_PYTYPE: "dict[type, Type]" = {py: globals()[attr] for py, attr in _table.PYTHON_TYPES.items()}
+_BY_PYTYPE.update({t._nptype: t for t in all_types if t._nptype is not None})
 _BY_PYTYPE[np.str_] = globals()["string"]
-_BY_NAME = {name: t for name, t in globals().items() if isinstance(t, Type) and t.is_concrete}
+_BY_NAME: "dict[str, Type]" = {name: t for name, t in globals().items() if isinstance(t, Type) and t.is_concrete}
 _BY_NAME.update({t._name.lower(): t for t in all_types})
 
 
-def dtype_to_nptype(type_):
+def dtype_to_nptype(type_: Type) -> "type[np.generic]":
     """Convert a MindSpore dtype to the NumPy scalar type, e.g. ``int32`` -> ``numpy.int32``."""
     if isinstance(type_, Type) and type_._nptype is not None:
         return type_._nptype
     raise DtypeLookupError(f"For 'dtype_to_nptype', 'type_' must be a concrete msparam dtype, but got {type_!r}.")
 
 
-def dtype_to_pytype(type_):
+def dtype_to_pytype(type_: Type) -> type:
     """Convert a MindSpore dtype to the Python built-in type, e.g. ``float64`` -> ``float``."""
     if isinstance(type_, Type) and type_._pytype is not None:
         return type_._pytype
@@ -154,7 +122,7 @@ def dtype_to_pytype(type_):
                                f"counterpart, but got {type_!r}.")
 
 
-def pytype_to_dtype(obj):
+def pytype_to_dtype(obj: object) -> Type:
     """Convert a Python or NumPy type to a MindSpore dtype, e.g. ``int`` -> ``Int64``."""
     if isinstance(obj, np.dtype):
         obj = obj.type
@@ -170,23 +138,24 @@ def pytype_to_dtype(obj):
                                    f"to an msparam dtype.") from None
 
 
-def get_py_obj_dtype(obj):
+def get_py_obj_dtype(obj: object) -> Type:
     """The MindSpore dtype of a Python/NumPy value or type (a Tensor gives its own dtype)."""
-    if isinstance(getattr(obj, "dtype", None), Type):
-        return obj.dtype
+    own_dtype = getattr(obj, "dtype", None)
+    if isinstance(own_dtype, Type):
+        return own_dtype
     if isinstance(obj, Type):
         return obj
     return pytype_to_dtype(obj if isinstance(obj, type) else type(obj))
 
 
-def type_size_in_bytes(dtype):
+def type_size_in_bytes(dtype: Type) -> int:
     """Item size of a concrete dtype in bytes."""
     if not isinstance(dtype, Type) or not dtype.is_concrete:
         raise TypeError(f"For 'type_size_in_bytes', 'dtype' must be a concrete msparam dtype, but got {dtype!r}.")
     return dtype._itemsize
 
 
-def dtype_from_numpy(np_dtype):
+def dtype_from_numpy(np_dtype: Any) -> Type:
     """The msparam dtype of a NumPy dtype; TypeError for types msparam does not store."""
     try:
         return _BY_NUMPY[np.dtype(np_dtype)]
@@ -194,7 +163,7 @@ def dtype_from_numpy(np_dtype):
         raise UnsupportedTypeError(f"msparam has no dtype for NumPy type {np_dtype!r}.") from None
 
 
-def to_dtype(value, arg_name, func_name):
+def to_dtype(value: object, arg_name: str, func_name: str) -> Type:
     """Resolve ``value`` (msparam dtype, NumPy dtype/type, or name such as ``'float32'``) to a concrete dtype."""
     if isinstance(value, Type):
         if value.is_concrete:
