@@ -12,7 +12,7 @@ from msparam.common import dtype as mstype
 from msparam.train import checkpoint_tools
 
 
-def _inspect(args):
+def _inspect(args) -> None:
     entries = checkpoint_tools.inspect_checkpoint(args.file)
     total_bytes = sum(e["bytes"] for e in entries)
     total_count = sum(e["count"] for e in entries)
@@ -67,7 +67,7 @@ def _byte_size(text):
     return int(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
 
 
-def _convert(args):
+def _convert(args) -> None:
     count = checkpoint_tools.convert_checkpoint(args.src, args.dst, renames=args.rename, name_map=args.map,
                                                 dtype=args.dtype, max_shard_size=args.max_shard_size)
     print(f"wrote {count} tensors to {args.dst}")

@@ -20,12 +20,12 @@ __all__ = ["get_num_threads", "set_num_threads", "max_num_threads"]
 _THREADS_PER_CPU = 4
 
 
-def _positive_int(text):
+def _positive_int(text: str) -> "int | None":
     text = text.split(",")[0].strip()
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
-def max_num_threads():
+def max_num_threads() -> int:
     """The largest thread count msparam accepts: 4 per CPU of the machine, or ``OMP_THREAD_LIMIT``
     (OpenMP's own limit) when that is lower."""
     limit = _THREADS_PER_CPU * (os.cpu_count() or 1)
@@ -33,7 +33,7 @@ def max_num_threads():
     return min(limit, omp_limit) if omp_limit else limit
 
 
-def _from_environment():
+def _from_environment() -> int:
     requested = _positive_int(os.environ.get("OMP_NUM_THREADS", ""))
     if requested is None:
         usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -50,7 +50,7 @@ _num_threads = _from_environment()
 _forked_child = False
 
 
-def _single_threaded_after_fork():
+def _single_threaded_after_fork() -> None:
     # GNU OpenMP cannot start a thread team in a child forked after the parent used one: it would
     # hang. A forked worker (multiprocessing's default on Linux) runs its kernels on one thread,
     # as PyTorch's do, and set_num_threads refuses more there (it would bring the hang back).
@@ -63,12 +63,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_single_threaded_after_fork)
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """Number of threads compiled kernels use (``OMP_NUM_THREADS``, else the usable CPUs)."""
     return _num_threads
 
 
-def set_num_threads(num_threads):
+def set_num_threads(num_threads: int) -> int:
     """Set the number of threads compiled kernels and the BLAS under ``nn.Dense`` use.
 
     Parameters
@@ -117,15 +117,15 @@ class _MsparamController(threadpoolctl.LibController):
     filename_prefixes = ("_storage.",)
     check_symbols = ("msparam_thread_count_controlled_by_msparam_threads",)
 
-    def get_num_threads(self):
+    def get_num_threads(self) -> int:
         return get_num_threads()
 
-    def set_num_threads(self, num_threads):
+    def set_num_threads(self, num_threads: int) -> None:
         # A limit, not a request: clamp to what this process allows instead of raising.
         global _num_threads
         _num_threads = max(1, min(int(num_threads), 1 if _forked_child else max_num_threads()))
 
-    def get_version(self):
+    def get_version(self) -> "str | None":
         from importlib.metadata import PackageNotFoundError, version
         try:
             return version("msparam")

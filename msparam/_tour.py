@@ -141,7 +141,7 @@ def run_examples():
         yield title, code, out.getvalue()
 
 
-def main():
+def main() -> None:
     for title, code, printed in run_examples():
         print(f"## {title}")
         print("```python")

@@ -8,6 +8,7 @@ shapes, ``{shape}`` (the value). A wrong type raises TypeError, a wrong value Va
 MindSpore's Validator does, unless a template's owner raises otherwise (see ``check_shape``).
 """
 import numbers
+from typing import cast
 
 __all__ = ["BOOL", "FLOAT_OR_INT", "REAL_NUMBER", "check_bool", "check_real", "check_shape"]
 
@@ -19,14 +20,15 @@ REAL_NUMBER = "For '{owner}', '{arg}' must be a real number, but got {type}."
 FLOAT_OR_INT = "For '{owner}', the '{arg}' must be float or int, but got '{type}'."
 
 
-def check_bool(value, arg_name, owner=None, message=BOOL):
+def check_bool(value: object, arg_name: str, owner: "str | None" = None, message: str = BOOL) -> bool:
     """``value`` if it is a bool, else TypeError with ``message``."""
     if value is True or value is False:
         return value
     raise TypeError(message.format(owner=owner, arg=arg_name, type=type(value).__name__))
 
 
-def check_real(value, arg_name, owner, message=REAL_NUMBER, allow_bool=True):
+def check_real(value: object, arg_name: str, owner: "str | None", message: str = REAL_NUMBER,
+               allow_bool: bool = True) -> float:
     """``value`` if it is a real number (``numbers.Real``: int, float, NumPy scalars), else TypeError.
 
     Parameters
@@ -37,13 +39,14 @@ def check_real(value, arg_name, owner, message=REAL_NUMBER, allow_bool=True):
     """
     kind = type(value)
     if kind is float or kind is int:  # the usual case first: layer construction calls this
-        return value
+        return cast(float, value)
     if (kind is bool and not allow_bool) or not isinstance(value, numbers.Real):
         raise TypeError(message.format(owner=owner, arg=arg_name, type=kind.__name__))
-    return value
+    return cast(float, value)  # a numbers.Real: int, float, a NumPy real scalar
 
 
-def check_shape(shape, minimum, type_message, range_message, type_error=TypeError):
+def check_shape(shape: object, minimum: int, type_message: str, range_message: str,
+                type_error: "type[Exception]" = TypeError) -> tuple[int, ...]:
     """``shape`` (an int, or a list or tuple of ints; bools refused) as a tuple of int.
 
     Parameters
@@ -61,6 +64,7 @@ def check_shape(shape, minimum, type_message, range_message, type_error=TypeErro
     if not isinstance(shape, (list, tuple)) or not all(
             isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape):
         raise type_error(type_message.format(shape=shape))
-    if any(d < minimum for d in shape):
+    dims = tuple(int(cast(numbers.Integral, d)) for d in shape)
+    if any(d < minimum for d in dims):
         raise ValueError(range_message.format(shape=shape))
-    return tuple(int(d) for d in shape)
+    return dims

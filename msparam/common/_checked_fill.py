@@ -59,7 +59,7 @@ def _check_runs(name, out, starts):
         raise ValueError(f"For '{name}', 'starts' must be >= 0, but got {starts.min()}.")
 
 
-def fill_uniform(seed, out, a, b, start=0, starts=None):
+def fill_uniform(seed, out, a, b, start=0, starts=None) -> None:
     """Uniform on [a, b): ``(b - a) * u + a`` with u = uint32 / 2^32, in double, then float32.
 
     Parameters
@@ -83,7 +83,7 @@ def fill_uniform(seed, out, a, b, start=0, starts=None):
     _core.fill_uniform(seed, out, a, b, get_num_threads(), start=start, starts=starts)
 
 
-def fill_normal(seed, out, mean, sigma, start=0, starts=None):
+def fill_normal(seed, out, mean, sigma, start=0, starts=None) -> None:
     """Normal(mean, sigma**2) by Box-Muller on pairs of the stream (cos, then sin).
 
     Parameters
@@ -102,7 +102,7 @@ def fill_normal(seed, out, mean, sigma, start=0, starts=None):
     _core.fill_normal(seed, out, mean, sigma, get_num_threads(), start=start, starts=starts)
 
 
-def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0, starts=None):
+def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0, starts=None) -> None:
     """Normal(mean, sigma**2) truncated to [a, b] by MindSpore's inverse CDF, one uint32 per element.
 
     Parameters
@@ -134,7 +134,7 @@ def _truncated_normal_values(params, ks):
     return values
 
 
-def truncated_normal_reaches(mean, sigma, a, b):
+def truncated_normal_reaches(mean, sigma, a, b) -> bool:
     """Whether some stream number k makes fill_truncated_normal's map land in [a, b] (float32).
 
     The map is nondecreasing in k while 2 p stays inside (0, 2); where 2 p rounds to 2 (Phi of

@@ -7,10 +7,11 @@ import math
 import numbers
 import warnings
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._core._storage import array_fill
 from msparam._threads import get_num_threads
@@ -23,12 +24,13 @@ from msparam.common.tensor import Tensor
 __all__ = ["Initializer", "initializer", "Zero", "One", "Constant", "Uniform", "Normal", "TruncatedNormal", "XavierUniform",
            "XavierNormal", "HeUniform", "HeNormal", "Identity", "Sparse", "Dirac", "Orthogonal", "VarianceScaling"]
 
-_REGISTRY = {}
+_REGISTRY: "dict[str, type[Initializer]]" = {}
+_InitializerClass = TypeVar("_InitializerClass", bound="type[Initializer]")
 
 
-def _register(*aliases):
+def _register(*aliases: str) -> Callable[[_InitializerClass], _InitializerClass]:
     """Register an Initializer under its lower-cased class name and ``aliases``."""
-    def decorate(cls):
+    def decorate(cls: _InitializerClass) -> _InitializerClass:
         for name in (cls.__name__, *aliases):
             _REGISTRY[name.lower()] = cls
         return cls
@@ -38,13 +40,13 @@ def _register(*aliases):
 class Initializer:
     """Base class: ``init(arr)`` fills the NumPy array ``arr`` in place."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         self._kwargs = kwargs
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         raise NotImplementedError
 
-    def __call__(self, arr):
+    def __call__(self, arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
         if not isinstance(arr, np.ndarray):
             raise TypeError(f"For '{type(self).__name__}', the input must be a numpy.ndarray, "
                             f"but got {type(arr).__name__}.")
@@ -52,11 +54,16 @@ class Initializer:
         return arr
 
 
+# What initializer() and the layers' weight_init/bias_init take: a Tensor (its values), an
+# initializer's name ('normal', 'zeros', ...), an Initializer, or a number (a constant).
+InitLike = Union[Tensor, str, Initializer, complex]
+
+
 # float32 values per staging piece of a fill into another dtype or a non-contiguous array.
 _STAGING_PIECE = 1 << 18
 
 
-def _fill_random(arr, fill, *params):
+def _fill_random(arr: npt.NDArray[Any], fill: Callable[..., None], *params: float) -> None:
     """Fill ``arr`` by ``fill(seed, out, *params, start=...)`` with a fresh stream seed (MindSpore's order).
 
     Every random fill computes float32 (MindSpore casts float16/float64 from it), so other
@@ -67,7 +74,7 @@ def _fill_random(arr, fill, *params):
     if arr.dtype == np.float32 and arr.flags.c_contiguous:
         fill(seed, arr.reshape(-1), *params)
         return
-    flat = arr.reshape(-1) if arr.flags.c_contiguous else arr.flat
+    flat: Any = arr.reshape(-1) if arr.flags.c_contiguous else arr.flat
     piece = np.empty(min(arr.size, _STAGING_PIECE), np.float32)
     for start in range(0, arr.size, _STAGING_PIECE):
         values = piece[:min(_STAGING_PIECE, arr.size - start)]
@@ -75,14 +82,14 @@ def _fill_random(arr, fill, *params):
         flat[start:start + values.size] = values
 
 
-def _normal(mean, sigma):
+def _normal(mean: float, sigma: float) -> tuple[Callable[..., None], float, float]:
     """``(fill, mean, sigma)`` of a normal fill; a negative ``sigma`` is refused before any draw."""
     if sigma < 0:
         raise ValueError(f"The standard deviation 'sigma' of a normal fill must be >= 0, but got {sigma}.")
     return _checked_fill.fill_normal, mean, sigma
 
 
-def _fill_normal(arr, mean, sigma):
+def _fill_normal(arr: npt.NDArray[Any], mean: float, sigma: float) -> None:
     """Fill ``arr`` from Normal(mean, sigma**2)."""
     _fill_random(arr, *_normal(mean, sigma))
 
@@ -91,14 +98,14 @@ class _OneRandomFill(Initializer):
     """An initializer that is one random fill: ``_distribution(shape)`` gives ``(fill, *params)``
     for an array of ``shape``, so a slice of the array can be filled alone (msparam.parallel)."""
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         raise NotImplementedError
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         _fill_random(arr, *self._distribution(arr.shape))
 
 
-def _calculate_fan_in_and_fan_out(shape):
+def _calculate_fan_in_and_fan_out(shape: tuple[int, ...]) -> tuple[int, int]:
     r"""The numbers of input and output units of a weight of ``shape``.
 
     Parameters
@@ -125,7 +132,7 @@ def _calculate_fan_in_and_fan_out(shape):
     return shape[1] * receptive_field, shape[0] * receptive_field
 
 
-def _fan_mode(owner, mode):
+def _fan_mode(owner: str, mode: object) -> str:
     """``mode`` lower-cased, which must then be 'fan_in' or 'fan_out' (MindSpore accepts any case)."""
     if not isinstance(mode, str):
         raise TypeError(f"For '{owner}', 'mode' must be a str, but got {type(mode).__name__}.")
@@ -138,7 +145,7 @@ _UNIT_GAIN_NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_trans
                           "conv_transpose3d", "sigmoid")
 
 
-def _calculate_gain(nonlinearity, param=None):
+def _calculate_gain(nonlinearity: str, param: "float | None" = None) -> float:
     r"""The recommended gain for ``nonlinearity``: the factor that keeps the activations' variance.
 
     Parameters
@@ -182,7 +189,7 @@ def _calculate_gain(nonlinearity, param=None):
 class Zero(Initializer):
     """Fill with 0."""
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         array_fill(arr, 0, get_num_threads())
 
 
@@ -190,18 +197,18 @@ class Zero(Initializer):
 class One(Initializer):
     """Fill with 1."""
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         array_fill(arr, 1, get_num_threads())
 
 
 class Constant(Initializer):
     """Fill with ``value``."""
 
-    def __init__(self, value):
+    def __init__(self, value: complex) -> None:
         super().__init__(value=value)
         self.value = value
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         array_fill(arr, self.value, get_num_threads())
 
 
@@ -214,11 +221,11 @@ class Uniform(_OneRandomFill):
     scale : float, default 0.07
     """
 
-    def __init__(self, scale=0.07):
+    def __init__(self, scale: float = 0.07) -> None:
         super().__init__(scale=scale)
         self.scale = scale
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         return _checked_fill.fill_uniform, -self.scale, self.scale
 
 
@@ -236,7 +243,7 @@ class Normal(_OneRandomFill):
         super().__init__(sigma=sigma, mean=mean)
         self.sigma, self.mean = sigma, mean
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         return _normal(self.mean, self.sigma)
 
 
@@ -272,12 +279,12 @@ class XavierUniform(_OneRandomFill):
     >>> w = initializer(XavierUniform(), (64, 3, 3, 3)).init_data()  # or 'xavier_uniform'
     """
 
-    def __init__(self, gain=1):
+    def __init__(self, gain: float = 1) -> None:
         check_real(gain, "gain", "XavierUniform")
         super().__init__(gain=gain)
         self.gain = gain
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
         boundary = self.gain * math.sqrt(6.0 / (fan_in + fan_out))
         return _checked_fill.fill_uniform, -boundary, boundary
@@ -311,12 +318,12 @@ class XavierNormal(_OneRandomFill):
     >>> w = initializer(XavierNormal(gain=2), (33, 17)).init_data()  # or 'xavier_normal'
     """
 
-    def __init__(self, gain=1):
+    def __init__(self, gain: float = 1) -> None:
         check_real(gain, "gain", "XavierNormal")
         super().__init__(gain=gain)
         self.gain = gain
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
         return _normal(0, self.gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
@@ -349,14 +356,14 @@ _HE_ARGUMENTS_DOC = """
 class _HeInitializer(_OneRandomFill):
     """The arguments He (Kaiming) initializers share, checked once, and their standard deviation."""
 
-    def __init__(self, negative_slope=0, mode="fan_in", nonlinearity="leaky_relu"):
+    def __init__(self, negative_slope: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> None:
         # Checked now rather than at the first fill, with the helpers that the fill uses.
         _fan_mode(type(self).__name__, mode)
         _calculate_gain(nonlinearity, negative_slope)
         super().__init__(negative_slope=negative_slope, mode=mode, nonlinearity=nonlinearity)
         self.negative_slope, self.mode, self.nonlinearity = negative_slope, mode, nonlinearity
 
-    def _std(self, shape):
+    def _std(self, shape: tuple[int, ...]) -> float:
         mode = _fan_mode(type(self).__name__, self.mode)
         fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
         fan = fan_in if mode == "fan_in" else fan_out
@@ -376,7 +383,7 @@ class HeUniform(_HeInitializer):
     >>> w = initializer(HeUniform(mode='fan_out', nonlinearity='relu'), (33, 17)).init_data()
     """
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         boundary = math.sqrt(3.0) * self._std(shape)
         return _checked_fill.fill_uniform, -boundary, boundary
 
@@ -393,7 +400,7 @@ class HeNormal(_HeInitializer):
     >>> w = initializer(HeNormal(negative_slope=0.1), (64, 3, 3, 3)).init_data()  # or 'he_normal'
     """
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         return _normal(0, self._std(shape))
 
 
@@ -414,14 +421,14 @@ class Identity(Initializer):
            [0., 1., 0.]], dtype=float32)
     """
 
-    def _unit_positions(self, shape):
+    def _unit_positions(self, shape: tuple[int, ...]) -> tuple[npt.NDArray[np.intp], ...]:
         """The indices of the ones in an array of ``shape`` (all else is 0)."""
         if len(shape) != 2:
             raise ValueError(f"For 'Identity', the initialized tensor must be 2-D, but got {len(shape)} dimensions.")
         diagonal = np.arange(min(shape))
         return diagonal, diagonal
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         self._unit_positions(arr.shape)
         array_fill(arr, 0, get_num_threads())
         np.fill_diagonal(arr, 1)  # in place: np.eye would build a float64 copy first
@@ -460,7 +467,7 @@ class Sparse(Initializer):
     >>> w = initializer(Sparse(sparsity=0.3, sigma=0.5), (33, 17)).init_data()
     """
 
-    def __init__(self, sparsity, sigma=0.01):
+    def __init__(self, sparsity: float, sigma: float = 0.01) -> None:
         check_real(sparsity, "sparsity", "Sparse")
         check_real(sigma, "sigma", "Sparse")
         if not 0 <= sparsity <= 1:
@@ -470,7 +477,7 @@ class Sparse(Initializer):
         super().__init__()
         self.sparsity, self.sigma = sparsity, sigma
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         if arr.ndim != 2:
             raise ValueError(f"For 'Sparse', the initialized tensor must be 2-D, but got {arr.ndim} dimensions.")
         values = np.empty(arr.shape, np.float32)
@@ -479,14 +486,14 @@ class Sparse(Initializer):
             values[zero_rows, col] = 0
         arr[...] = values
 
-    def _zero_rows(self, shape):
+    def _zero_rows(self, shape: tuple[int, ...]) -> Iterator[npt.NDArray[np.intp]]:
         """Column by column, the rows set to 0: draws from NumPy's global RandomState."""
         rows, cols = shape
         zeros_per_column = int(np.ceil(self.sparsity * rows))
         for _ in range(cols):
             yield np.random.permutation(rows)[:zeros_per_column]
 
-    def _skip_draws(self, shape):
+    def _skip_draws(self, shape: tuple[int, ...]) -> None:
         """Consume exactly the global draws a fill of ``shape`` makes, without filling."""
         if len(shape) != 2:
             raise ValueError(f"For 'Sparse', the initialized tensor must be 2-D, but got {len(shape)} dimensions.")
@@ -524,7 +531,9 @@ class Dirac(Initializer):
     >>> w = initializer(Dirac(groups=2), (6, 4, 3, 3)).init_data()  # or 'dirac' for groups=1
     """
 
-    def __init__(self, groups=1):
+    groups: int
+
+    def __init__(self, groups: int = 1) -> None:
         if isinstance(groups, bool) or not isinstance(groups, numbers.Integral):
             raise TypeError(f"For 'Dirac', 'groups' must be an int, but got {type(groups).__name__}.")
         if groups < 1:
@@ -532,7 +541,7 @@ class Dirac(Initializer):
         super().__init__()
         self.groups = int(groups)
 
-    def _unit_positions(self, shape):
+    def _unit_positions(self, shape: tuple[int, ...]) -> tuple[npt.NDArray[np.intp], ...]:
         """The indices of the ones in an array of ``shape`` (all else is 0)."""
         if len(shape) not in (3, 4, 5):
             raise ValueError(f"For 'Dirac', the initialized tensor must be 3-, 4- or 5-D, but got {len(shape)} "
@@ -546,7 +555,7 @@ class Dirac(Initializer):
         centre = tuple(np.full(out_channels.size, size // 2) for size in shape[2:])
         return (out_channels, np.tile(diagonal, self.groups)) + centre
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         positions = self._unit_positions(arr.shape)
         array_fill(arr, 0, get_num_threads())
         arr[positions] = 1
@@ -588,12 +597,12 @@ class Orthogonal(Initializer):
     >>> w = initializer(Orthogonal(gain=2.0), (20, 3, 4)).init_data()  # or 'orthogonal'
     """
 
-    def __init__(self, gain=1.):
+    def __init__(self, gain: float = 1.) -> None:
         check_real(gain, "gain", "Orthogonal")
         super().__init__(gain=gain)
         self.gain = gain
 
-    def _initialize(self, arr):
+    def _initialize(self, arr: npt.NDArray[Any]) -> None:
         if arr.ndim < 2:
             raise ValueError(f"For 'Orthogonal', the initialized tensor must have at least 2 dimensions, "
                              f"but got {arr.ndim}.")
@@ -605,7 +614,7 @@ class Orthogonal(Initializer):
         q *= np.sign(np.diag(r))
         arr[...] = ((q.T if wide else q) * self.gain).reshape(arr.shape)
 
-    def _skip_draws(self, shape):
+    def _skip_draws(self, shape: tuple[int, ...]) -> None:
         """Consume exactly the global draws a fill of ``shape`` makes, without filling."""
         if len(shape) < 2:
             raise ValueError(f"For 'Orthogonal', the initialized tensor must have at least 2 dimensions, "
@@ -654,7 +663,7 @@ class VarianceScaling(_OneRandomFill):
     >>> w = initializer(VarianceScaling(2.0, 'fan_avg', 'uniform'), (33, 17)).init_data()
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal"):
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal") -> None:
         check_real(scale, "scale", "VarianceScaling")
         if scale <= 0:
             raise ValueError(f"For 'VarianceScaling', 'scale' must be > 0, but got {scale}.")
@@ -667,7 +676,7 @@ class VarianceScaling(_OneRandomFill):
         super().__init__(scale=scale, mode=mode, distribution=distribution)
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         fan_in, fan_out = _calculate_fan_in_and_fan_out(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.}[self.mode]
         scale = self.scale / max(1., fan)
@@ -734,7 +743,7 @@ class TruncatedNormal(_OneRandomFill):
     True
     """
 
-    def __init__(self, sigma=0.01, mean=0.0, a=-2.0, b=2.0):
+    def __init__(self, sigma: float = 0.01, mean: float = 0.0, a: float = -2.0, b: float = 2.0) -> None:
         for name, value in (("sigma", sigma), ("mean", mean), ("a", a), ("b", b)):
             check_real(value, name, "TruncatedNormal")
         if not np.float32(sigma) > 0:  # MindSpore computes with the float32 value
@@ -748,16 +757,16 @@ class TruncatedNormal(_OneRandomFill):
         super().__init__(sigma=sigma, mean=mean, a=a, b=b)
         self.sigma, self.mean, self.a, self.b = sigma, mean, a, b
 
-    def _distribution(self, shape):
+    def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
         return _checked_fill.fill_truncated_normal, self.mean, self.sigma, self.a, self.b
 
 
-_CONSTANT_FILLS = {Zero: lambda init: 0, One: lambda init: 1, Constant: lambda init: init.value}
+_CONSTANT_FILLS: "dict[type[Initializer], Callable[[Any], complex]]" = {Zero: lambda init: 0, One: lambda init: 1, Constant: lambda init: init.value}
 _ONE_RANDOM_FILLS = (Uniform, Normal, TruncatedNormal, XavierUniform, XavierNormal, HeUniform, HeNormal,
                      VarianceScaling)
 
 
-def fill_plan(init, shape):
+def fill_plan(init: Initializer, shape: Sequence[int]) -> "tuple[Any, ...] | None":
     """Package-internal seam for msparam.parallel: how ``init`` fills an array of ``shape``, in a
     form that lets any slice of that array be filled alone, bit-equal to the whole fill.
 
@@ -786,12 +795,13 @@ def fill_plan(init, shape):
     if kind in _CONSTANT_FILLS:
         return "constant", _CONSTANT_FILLS[kind](init)
     if kind in _ONE_RANDOM_FILLS:
-        fill, *params = init._distribution(tuple(shape))
+        fill, *params = cast(_OneRandomFill, init)._distribution(tuple(shape))
         return "random", fill, tuple(params)
     if kind in (Identity, Dirac):
-        return "units", init._unit_positions(tuple(shape))
+        return "units", cast("Identity | Dirac", init)._unit_positions(tuple(shape))
     if kind in (Orthogonal, Sparse):
-        return "whole", lambda: init._skip_draws(tuple(shape))
+        whole = cast("Orthogonal | Sparse", init)
+        return "whole", lambda: whole._skip_draws(tuple(shape))
     return None
 
 
@@ -800,11 +810,11 @@ _SHAPE_MESSAGE = ("For 'initializer', the argument 'shape' is invalid, the value
                   "integer, but got {shape!r}.")
 
 
-def _check_shape(shape):
+def _check_shape(shape: object) -> tuple[int, ...]:
     return check_shape(shape, 1, _SHAPE_MESSAGE, _SHAPE_MESSAGE, type_error=ValueError)
 
 
-def initializer(init: Any, shape: int | Sequence[int] | None = None,
+def initializer(init: InitLike, shape: int | Sequence[int] | None = None,
                 dtype: mstype.Type = mstype.float32) -> Tensor:
     """A lazy Tensor of ``shape`` and ``dtype`` that ``init`` fills when its data is needed.
 
@@ -827,7 +837,7 @@ def initializer(init: Any, shape: int | Sequence[int] | None = None,
     return Tensor(dtype=dtype, shape=shape, init=resolve(init))
 
 
-def resolve(init):
+def resolve(init: "str | Initializer | complex") -> Initializer:
     """Package-internal seam: the Initializer that ``init`` stands for, as ``initializer()`` reads it.
 
     Parameters
@@ -847,12 +857,12 @@ def resolve(init):
         except KeyError:
             raise ValueError(f"For 'initializer', 'init' {init!r} is not a known initializer name; "
                              f"known names: {sorted(_REGISTRY)}.") from None
-    if isinstance(init, numbers.Number):
-        return Constant(init)
-    return init
+    if isinstance(init, Initializer):
+        return init
+    return Constant(init)
 
 
-def registered_initializers():
+def registered_initializers() -> "dict[str, type[Initializer]]":
     """Package-internal seam: ``{name: Initializer class}`` for every name ``initializer()`` accepts
     (lower case; aliases such as ``'zeros'`` included). A new dict each call."""
     return dict(_REGISTRY)

@@ -3,9 +3,11 @@ import itertools
 import numbers
 import re
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Callable, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._core._storage import array_copy, array_copy_into, array_empty, array_scalar
 from msparam._threads import get_num_threads
@@ -14,7 +16,13 @@ from msparam.common import dtype as mstype
 from msparam.common.tensor import Tensor, _to_numpy
 from msparam.parallel import defer_fill, parameters_stay_lazy, slice_request
 
+if TYPE_CHECKING:
+    from msparam.common.initializer import Initializer
+
 __all__ = ["Parameter", "ParameterTuple"]
+
+# What Parameter.clone and ParameterTuple.clone take as ``init``: 'same', or what initializer() takes.
+CloneInit = Union[str, "Initializer", Tensor, float]
 
 PARAMETER_NAME_DEFAULT = "Parameter"
 _NAME_MAX_LENGTH = 1024
@@ -31,11 +39,11 @@ _UNNAMED_SERIALS = itertools.count(1)
 _BOOL_MESSAGE = "The argument `{arg}` must be bool type, but got {type}."
 
 
-def _check_bool(value, arg_name):
+def _check_bool(value: object, arg_name: str) -> bool:
     return check_bool(value, arg_name, message=_BOOL_MESSAGE)
 
 
-def _check_name(name):
+def _check_name(name: object) -> str:
     if name is None:
         return PARAMETER_NAME_DEFAULT
     if not isinstance(name, str):
@@ -48,7 +56,7 @@ def _check_name(name):
     return name
 
 
-def _serial_for(name):
+def _serial_for(name: object) -> int:
     """A new serial number for a Parameter given no name (None or blank), else 0."""
     return next(_UNNAMED_SERIALS) if name is None or isinstance(name, str) and not name.strip() else 0
 
@@ -56,7 +64,7 @@ def _serial_for(name):
 _DEFAULT_INPUT_TYPES = "['Tensor', 'int', 'float', 'numpy.ndarray', 'list']"
 
 
-def _storage_for(data):
+def _storage_for(data: object) -> npt.NDArray[Any]:
     """Aligned storage holding ``data`` as MindSpore's Parameter would convert it."""
     if isinstance(data, bool):
         raise ValueError("Parameter data can not be `bool`")
@@ -77,9 +85,9 @@ def _storage_for(data):
                             "out of Parameters.")
         if data.has_init:
             values = array_empty(data.shape, data.dtype._code)
-            data.init(values)
+            cast("Callable[[npt.NDArray[Any]], object]", data.init)(values)
             return values
-        values = data._array
+        values = data._values()
         return array_copy(values, mstype._BY_NUMPY[values.dtype]._code, get_num_threads())
     if isinstance(data, np.ndarray) and data.dtype in mstype._BY_NUMPY:  # one copy, straight into the storage
         return array_copy(data, mstype._BY_NUMPY[data.dtype]._code, get_num_threads())
@@ -118,6 +126,14 @@ class Parameter(Tensor):
     """
 
     __slots__ = ("_name", "_requires_grad", "_layerwise_parallel", "_sliced", "_serial", "_layout")
+    _name: str
+    _requires_grad: bool
+    _layerwise_parallel: bool
+    _sliced: bool
+    _serial: int
+    _layout: "tuple[Any, ...] | None"
+    if TYPE_CHECKING:  # set below the class
+        _adopt: "Callable[[npt.NDArray[Any], str], Parameter]"
 
     def __init__(self, default_input: Any, name: str | None = None, requires_grad: bool = True,
                  layerwise_parallel: bool = False) -> None:
@@ -135,7 +151,7 @@ class Parameter(Tensor):
         if not array_data:
             self._take_initial_values(default_input)
 
-    def _take_initial_values(self, default_input):
+    def _take_initial_values(self, default_input: object) -> None:
         """Hold ``default_input``'s values, or in parallel mode a lazy initializer's deferred fill."""
         if isinstance(default_input, Tensor) and default_input.has_init and parameters_stay_lazy():
             self._array = None
@@ -147,16 +163,16 @@ class Parameter(Tensor):
 
     # --- attributes ----------------------------------------------------------------------------
     @property
-    def name(self):
+    def name(self) -> str:
         return self._name
 
     @name.setter
-    def name(self, name):
+    def name(self, name: "str | None") -> None:
         self._name = _check_name(name)
         self._serial = _serial_for(name)
 
     @property
-    def has_generated_name(self):
+    def has_generated_name(self) -> bool:
         """True while the Parameter has the name it got for having none (``"Parameter"``).
 
         A Cell renames such a Parameter when it registers it, as MindSpore renames its
@@ -164,46 +180,48 @@ class Parameter(Tensor):
         """
         return self._serial != 0 and self._name == PARAMETER_NAME_DEFAULT
 
-    def _identity_key(self):
+    def _identity_key(self) -> tuple[str, int]:
         """What must be unique in a ParameterTuple: the name, and for unnamed Parameters their serial."""
         return (self._name, self._serial)
 
     @property
-    def requires_grad(self):
+    def requires_grad(self) -> bool:
         return self._requires_grad
 
     @requires_grad.setter
-    def requires_grad(self, value):
+    def requires_grad(self, value: bool) -> None:
         self._requires_grad = _check_bool(value, "requires_grad")
 
     @property
-    def layerwise_parallel(self):
+    def layerwise_parallel(self) -> bool:
         return self._layerwise_parallel
 
     @layerwise_parallel.setter
-    def layerwise_parallel(self, value):
+    def layerwise_parallel(self, value: bool) -> None:
         self._layerwise_parallel = _check_bool(value, "layerwise_parallel")
 
     @property
-    def sliced(self):
+    def sliced(self) -> bool:
         """Whether the values are this rank's slice (``init_data(layout, set_sliced=True)``)."""
         return getattr(self, "_sliced", False)
 
     @sliced.setter
-    def sliced(self, value):
+    def sliced(self, value: bool) -> None:
         self._sliced = _check_bool(value, "sliced")
 
     @property
-    def data(self):
+    def data(self) -> "Parameter":
         """The Parameter itself (as MindSpore r1.9 prints it)."""
         return self
 
-    def value(self):
+    def value(self) -> Tensor:
         """The current value as a Tensor sharing the Parameter's memory."""
         return Tensor._wrap(self._values())
 
     # --- data operations -----------------------------------------------------------------------
-    def init_data(self, layout=None, set_sliced=False):
+    # MindSpore's Parameter.init_data takes other arguments than its Tensor.init_data
+    def init_data(self, layout: "tuple[Any, ...] | None" = None,  # type: ignore[override]
+                  set_sliced: bool = False) -> "Parameter":
         """Draw a lazy Parameter's values (parallel mode); returns the Parameter.
 
         Parameters
@@ -237,7 +255,7 @@ class Parameter(Tensor):
             self._sliced, self._layout = set_sliced, request.record
         return self
 
-    def set_data(self, data, slice_shape=False):
+    def set_data(self, data: "Tensor | float", slice_shape: bool = False) -> "Parameter":
         """Replace the values; returns the Parameter.
 
         Parameters
@@ -275,19 +293,20 @@ class Parameter(Tensor):
             self.init = None
         return self
 
-    def _may_cast_from(self, incoming_dtype):
+    def _may_cast_from(self, incoming_dtype: mstype.Type) -> bool:
         order = mstype.implicit_conversion_seq
         if self.dtype in order and incoming_dtype in order:
             return order[incoming_dtype] < order[self.dtype]
-        return bool(np.can_cast(incoming_dtype._nptype, self.dtype._nptype, "safe"))
+        return bool(np.can_cast(mstype.dtype_to_nptype(incoming_dtype), mstype.dtype_to_nptype(self.dtype), "safe"))
 
-    def set_dtype(self, dtype):
+    # MindSpore's Parameter.set_dtype returns the Parameter, its Tensor.set_dtype the dtype
+    def set_dtype(self, dtype: "mstype.Type | npt.DTypeLike") -> "Parameter":  # type: ignore[override]
         """Convert the values to ``dtype`` in place of the old ones; returns the Parameter."""
         target = mstype.to_dtype(dtype, "dtype", "Parameter.set_dtype")
         self._array = array_copy(self._values().astype(target._nptype), target._code, get_num_threads())
         return self
 
-    def clone(self, init="same"):
+    def clone(self, init: CloneInit = "same") -> "Parameter":
         """An independent copy with the same name and attributes.
 
         Parameters
@@ -305,24 +324,24 @@ class Parameter(Tensor):
             cloned.set_data(initializer(init, self.shape, self.dtype))
         return cloned
 
-    def copy(self):
+    def copy(self) -> "Parameter":
         return self.clone()
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: "dict[int, Any]") -> "Parameter":
         return self.clone()
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., "Parameter"], tuple[Any, ...]]:  # type: ignore[override]
         name = None if self.has_generated_name else self._name
         return (_rebuild_parameter, (self._values(), name, self._requires_grad, self._layerwise_parallel))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Parameter (name={self._name}, shape={self.shape}, dtype={self.dtype}, "
                 f"requires_grad={self._requires_grad})")
 
     __str__ = __repr__
 
 
-def parameter_from_storage(values, name):
+def parameter_from_storage(values: npt.NDArray[Any], name: str) -> Parameter:
     """Package-internal seam: a trainable Parameter that takes ownership of ``values`` (no copy, no checks).
 
     For callers that allocated ``values`` with ``msparam._core._storage.array_empty`` (dtype from
@@ -342,22 +361,23 @@ def parameter_from_storage(values, name):
 Parameter._adopt = staticmethod(parameter_from_storage)
 
 
-def parameter_layout(param):
+def parameter_layout(param: Parameter) -> "tuple[Any, ...] | None":
     """Package-internal seam (msparam.parallel): ``(layout tuple, full shape)`` of the slice
     ``param`` holds since ``init_data(layout)`` or a sharded load, or None for a full tensor."""
     return getattr(param, "_layout", None)
 
 
-def set_parameter_layout(param, record):
+def set_parameter_layout(param: Parameter, record: "tuple[Any, ...] | None") -> None:
     """Package-internal seam (msparam.parallel): record what ``parameter_layout`` returns."""
     param._layout = record
 
 
-def _rebuild_parameter(values, name, requires_grad, layerwise_parallel):
+def _rebuild_parameter(values: npt.NDArray[Any], name: "str | None", requires_grad: bool,
+                       layerwise_parallel: bool) -> Parameter:
     return Parameter(Tensor._wrap(values), name, requires_grad, layerwise_parallel)
 
 
-class ParameterTuple(tuple):
+class ParameterTuple(tuple[Parameter, ...]):
     """A tuple of Parameters with unique names, with :meth:`clone`.
 
     Unnamed Parameters (all printed as ``Parameter``) count as distinct, as MindSpore's
@@ -365,9 +385,10 @@ class ParameterTuple(tuple):
     with the cell, renaming unnamed ones ``Parameter$1``, ``Parameter$2``, ... as MindSpore does.
     """
 
-    def __new__(cls, iterable):
+    def __new__(cls, iterable: Iterable[Parameter]) -> "ParameterTuple":
         items = tuple(iterable)
-        ids, keys = set(), set()
+        ids: set[int] = set()
+        keys: set[tuple[str, int]] = set()
         for item in items:
             if not isinstance(item, Parameter):
                 raise TypeError(f"For 'ParameterTuple', every element must be a Parameter, but got "
@@ -382,7 +403,7 @@ class ParameterTuple(tuple):
             ids.add(id(item))
         return tuple.__new__(cls, items)
 
-    def clone(self, prefix, init="same"):
+    def clone(self, prefix: str, init: CloneInit = "same") -> "ParameterTuple":
         """New Parameters named ``prefix + '.' + name``, cloned with ``Parameter.clone(init)``.
 
         Raises
@@ -405,5 +426,5 @@ class ParameterTuple(tuple):
             clones.append(cloned)
         return ParameterTuple(clones)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type["ParameterTuple"], tuple[tuple[Parameter, ...]]]:
         return (ParameterTuple, (tuple(self),))

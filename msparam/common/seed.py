@@ -36,7 +36,7 @@ def get_seed() -> int | None:
     return _global_seed
 
 
-def next_stream_seed():
+def next_stream_seed() -> int:
     """The 64-bit Philox stream seed of the next random fill (MindSpore 2.10's draw)."""
     with _draw_lock:
         return int(np.random.randint(low=1, high=2**63, dtype=np.int64))

@@ -2,10 +2,11 @@
 import numbers
 import operator
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._core._storage import array_copy, array_empty
 from msparam._threads import get_num_threads
@@ -14,18 +15,21 @@ from msparam.common import dtype as mstype
 
 __all__ = ["Tensor", "from_numpy", "is_tensor"]
 
+# What Tensor's arithmetic and comparison operators take besides a Tensor (NumPy's rules apply).
+TensorOperand = Union["Tensor", npt.NDArray[Any], complex, "np.generic[Any]", "list[Any]", "tuple[Any, ...]"]
+
 _NOT_GIVEN = object()
 
 
 _STRING_KINDS = ("U", "S")
 
 
-def _is_string_array(array):
+def _is_string_array(array: npt.NDArray[Any]) -> bool:
     """True for NumPy str/bytes arrays, which MindSpore holds as String tensors."""
     return array.dtype.kind in _STRING_KINDS
 
 
-def _unsupported_array(array):
+def _unsupported_array(array: npt.NDArray[Any]) -> TypeError:
     """The TypeError MindSpore raises for an ndarray whose element type it cannot hold."""
     order = {">": "big-endian ", "<": "little-endian "}.get(array.dtype.byteorder, "")
     return TypeError(f"For 'Tensor', initializing the tensor from the numpy array failed: its data type "
@@ -33,7 +37,7 @@ def _unsupported_array(array):
                      f"bool, int8-64, uint8-64, float16-64, complex64/128 and str/bytes (String) arrays.")
 
 
-def _from_sequence(input_data):
+def _from_sequence(input_data: "Sequence[Any]") -> npt.NDArray[Any]:
     """A list or tuple as an array; ragged or non-number content raises MindSpore's TypeError."""
     try:
         array = np.asarray(input_data)
@@ -44,7 +48,7 @@ def _from_sequence(input_data):
     return array
 
 
-def _to_numpy(input_data, dtype):
+def _to_numpy(input_data: object, dtype: "mstype.Type | None") -> npt.NDArray[Any]:
     """Convert Tensor constructor input to a new NumPy array of a dtype msparam stores.
 
     MindSpore's defaults for Python values: int -> Int64, float -> Float32 (also inside lists),
@@ -93,7 +97,7 @@ def _to_numpy(input_data, dtype):
     return array_copy(array, mstype._BY_NUMPY[array.dtype]._code, get_num_threads())
 
 
-def _contiguous_strides(shape, itemsize):
+def _contiguous_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
     strides, step = [], itemsize
     for dim in reversed(shape):
         strides.append(step)
@@ -101,7 +105,7 @@ def _contiguous_strides(shape, itemsize):
     return tuple(reversed(strides))
 
 
-def _check_shape(shape):
+def _check_shape(shape: "int | Sequence[int]") -> tuple[int, ...]:
     return check_shape(shape, 0, "For 'Tensor', 'shape' must be an int or a list/tuple of int, but got {shape!r}.",
                        "For 'Tensor', 'shape' must not have negative dimensions, but got {shape!r}.")
 
@@ -138,6 +142,10 @@ class Tensor:
 
     __slots__ = ("_array", "init", "_lazy_shape", "_lazy_dtype", "__weakref__")
     __array_priority__ = 100
+    _array: "npt.NDArray[Any] | None"
+    init: "Callable[[npt.NDArray[Any]], object] | None"
+    _lazy_shape: tuple[int, ...]
+    _lazy_dtype: mstype.Type
 
     def __init__(self, input_data: Any = None, dtype: mstype.Type | None = None,
                  shape: int | Sequence[int] | None = None, init: Any = None) -> None:
@@ -172,7 +180,7 @@ class Tensor:
         self.init = None
 
     @staticmethod
-    def from_numpy(array):
+    def from_numpy(array: npt.NDArray[Any]) -> "Tensor":
         """A Tensor sharing memory with the NumPy array ``array`` (a C-contiguous copy of any other)."""
         if not isinstance(array, np.ndarray):
             raise TypeError(f"For 'Tensor.from_numpy', 'array' must be a numpy.ndarray, but got {type(array).__name__}.")
@@ -182,21 +190,23 @@ class Tensor:
 
     # --- lazy initialisation -------------------------------------------------------------------
     @property
-    def has_init(self):
+    def has_init(self) -> bool:
         """True while the tensor is a lazy initializer that has not drawn its values."""
         return self._array is None
 
-    def init_data(self, slice_index=None, shape=None, opt_shard_group=None):
+    def init_data(self, slice_index: "int | None" = None, shape: "Sequence[int] | None" = None,
+                  opt_shard_group: "str | None" = None) -> "Tensor":
         """Draw the values of a lazy tensor once; returns the tensor."""
         if self._array is None:
             array = np.empty(self._lazy_shape, self._lazy_dtype._nptype)
-            self.init(array)
+            fill = cast("Callable[[npt.NDArray[Any]], object]", self.init)  # a lazy tensor has its init
+            fill(array)
             self._array = array
             self.init = None
         return self
 
-    def _values(self):
-        return self.init_data()._array if self._array is None else self._array
+    def _values(self) -> npt.NDArray[Any]:
+        return cast(npt.NDArray[Any], self.init_data()._array) if self._array is None else self._array
 
     # --- attributes ----------------------------------------------------------------------------
     @property
@@ -208,49 +218,50 @@ class Tensor:
         if self._array is None:
             return self._lazy_dtype
         found = mstype._BY_NUMPY.get(self._array.dtype)
-        return mstype.string if found is None and _is_string_array(self._array) else found
+        # every array a Tensor holds has a type in the table, or is a String tensor's
+        return mstype.string if found is None and _is_string_array(self._array) else cast(mstype.Type, found)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return len(self.shape)
 
     @property
-    def size(self):
+    def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
 
     @property
-    def itemsize(self):
+    def itemsize(self) -> int:
         return self._lazy_dtype._itemsize if self._array is None else self._array.itemsize
 
     @property
-    def strides(self):
+    def strides(self) -> tuple[int, ...]:
         """Bytes to step in each dimension, as MindSpore's (always C-contiguous) layout has them."""
         return _contiguous_strides(self.shape, self.itemsize)
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         return self.size * self.itemsize
 
     @property
-    def T(self):
+    def T(self) -> "Tensor":
         return Tensor._wrap(self._values().T)
 
     # --- conversion ----------------------------------------------------------------------------
-    def asnumpy(self) -> np.ndarray:
+    def asnumpy(self) -> npt.NDArray[Any]:
         """The values as a NumPy array sharing memory with the tensor."""
         return self._values()
 
-    def numpy(self):
+    def numpy(self) -> npt.NDArray[Any]:
         return self._values()
 
-    def item(self, index=None):
+    def item(self, index: "int | tuple[int, ...] | None" = None) -> Any:
         values = self._values()
         return values.item() if index is None else values.item(index)
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self._values().tolist()
 
-    def astype(self, dtype, copy=True):
+    def astype(self, dtype: "mstype.Type | npt.DTypeLike", copy: bool = True) -> "Tensor":
         """A Tensor of the same values converted to ``dtype`` (msparam/NumPy dtype or name)."""
         target = mstype.to_dtype(dtype, "dtype", "Tensor.astype")
         values = self._values()
@@ -258,10 +269,10 @@ class Tensor:
             return self
         return Tensor._wrap(values.astype(target._nptype))
 
-    def copy(self):
+    def copy(self) -> "Tensor":
         return Tensor._wrap(self._values().copy())
 
-    def set_dtype(self, dtype):
+    def set_dtype(self, dtype: mstype.Type) -> mstype.Type:
         """Convert the values to ``dtype`` (an msparam dtype) in place; returns the dtype."""
         if not isinstance(dtype, mstype.Type) or not dtype.is_concrete:
             raise TypeError(f"For 'Tensor.set_dtype', 'dtype' must be a concrete msparam dtype such as "
@@ -272,7 +283,7 @@ class Tensor:
         self._array = array_copy(values.astype(dtype._nptype, copy=False), dtype._code, get_num_threads())
         return dtype
 
-    def assign_value(self, value):
+    def assign_value(self, value: "Tensor") -> "Tensor":
         """Take the values, shape and dtype of the Tensor ``value`` (copied); returns this tensor."""
         if not isinstance(value, Tensor):
             raise TypeError(f"For 'Tensor.assign_value', 'value' must be a Tensor, but got {type(value).__name__}.")
@@ -284,12 +295,11 @@ class Tensor:
         self.init = None
         return self
 
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
-            shape = shape[0]
-        return Tensor._wrap(self._values().reshape(shape))
+    def reshape(self, *shape: "int | Sequence[int]") -> "Tensor":
+        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (list, tuple)) else shape
+        return Tensor._wrap(self._values().reshape(cast("Sequence[int]", dims)))
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: "npt.DTypeLike | None" = None, copy: "bool | None" = None) -> npt.NDArray[Any]:
         values = self._values()
         if dtype is not None and values.dtype != dtype:
             if copy is False:
@@ -297,8 +307,9 @@ class Tensor:
             return values.astype(dtype)
         return values.copy() if copy else values
 
-    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
-        kwargs = {"stream": stream}
+    def __dlpack__(self, *, stream: object = None, max_version: "tuple[int, int] | None" = None,
+                   dl_device: "tuple[int, int] | None" = None, copy: "bool | None" = None) -> Any:
+        kwargs: dict[str, Any] = {"stream": stream}
         if max_version is not None:
             kwargs["max_version"] = max_version
         if dl_device is not None:
@@ -307,27 +318,27 @@ class Tensor:
             kwargs["copy"] = copy
         return self._values().__dlpack__(**kwargs)
 
-    def __dlpack_device__(self):
+    def __dlpack_device__(self) -> tuple[int, int]:
         return self._values().__dlpack_device__()
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type["Tensor"], tuple[Any, ...]]:
         if self._array is None:
             return (Tensor, (None, self._lazy_dtype, self._lazy_shape, self.init))
         return (Tensor, (self._array,))
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: "dict[int, Any]") -> "Tensor":
         if self._array is None:
             from copy import deepcopy
             return Tensor(None, self._lazy_dtype, self._lazy_shape, deepcopy(self.init, memo))
         return Tensor._wrap(self._array.copy())
 
     # --- printing ------------------------------------------------------------------------------
-    def __str__(self):
+    def __str__(self) -> str:
         if self._array is None:
             return f"Tensor(shape={list(self.shape)}, dtype={self.dtype}, value=<uninitialized>)"
         return str(self._array)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._array is None:
             return str(self)
         values = self._array
@@ -340,16 +351,16 @@ class Tensor:
         return f"Tensor(shape={list(values.shape)}, dtype={self.dtype}, value={joiner}{text})"
 
     # --- container protocol --------------------------------------------------------------------
-    def __len__(self):
+    def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d Tensor")
         return self.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator["Tensor"]:
         return (Tensor._wrap(row) if isinstance(row, np.ndarray) else Tensor._wrap(np.asarray(row))
                 for row in self._values())
 
-    def __contains__(self, element):
+    def __contains__(self, element: object) -> bool:
         # As MindSpore 2.10: only a Tensor or a number is looked for; a list, tuple or array is never in.
         if isinstance(element, Tensor):
             element = element._values()
@@ -357,32 +368,68 @@ class Tensor:
             return False
         return bool(np.any(self._values() == element))
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> "Tensor":
         if isinstance(index, Tensor):
             index = index._values()
         return Tensor._wrap(np.asarray(self._values()[index]))
 
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, Tensor):
             index = index._values()
         self._values()[index] = value._values() if isinstance(value, Tensor) else value
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self._values())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self._values())
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self._values())
 
-    def __index__(self):
+    def __index__(self) -> int:
         return operator.index(self._values()[()]) if self.shape == () else operator.index(self._values())
 
     __hash__ = object.__hash__
 
+    if TYPE_CHECKING:  # set below the class from operator's functions; declared here for type checkers
+        _wrap: "Callable[[npt.NDArray[Any]], Tensor]"
 
-def wrap_array(array):
+        def __add__(self, other: TensorOperand) -> "Tensor": ...
+        def __radd__(self, other: TensorOperand) -> "Tensor": ...
+        def __sub__(self, other: TensorOperand) -> "Tensor": ...
+        def __rsub__(self, other: TensorOperand) -> "Tensor": ...
+        def __mul__(self, other: TensorOperand) -> "Tensor": ...
+        def __rmul__(self, other: TensorOperand) -> "Tensor": ...
+        def __truediv__(self, other: TensorOperand) -> "Tensor": ...
+        def __rtruediv__(self, other: TensorOperand) -> "Tensor": ...
+        def __floordiv__(self, other: TensorOperand) -> "Tensor": ...
+        def __rfloordiv__(self, other: TensorOperand) -> "Tensor": ...
+        def __mod__(self, other: TensorOperand) -> "Tensor": ...
+        def __rmod__(self, other: TensorOperand) -> "Tensor": ...
+        def __pow__(self, other: TensorOperand) -> "Tensor": ...
+        def __rpow__(self, other: TensorOperand) -> "Tensor": ...
+        def __matmul__(self, other: TensorOperand) -> "Tensor": ...
+        def __rmatmul__(self, other: TensorOperand) -> "Tensor": ...
+        def __and__(self, other: TensorOperand) -> "Tensor": ...
+        def __rand__(self, other: TensorOperand) -> "Tensor": ...
+        def __or__(self, other: TensorOperand) -> "Tensor": ...
+        def __ror__(self, other: TensorOperand) -> "Tensor": ...
+        def __xor__(self, other: TensorOperand) -> "Tensor": ...
+        def __rxor__(self, other: TensorOperand) -> "Tensor": ...
+        def __eq__(self, other: object) -> "Tensor": ...  # type: ignore[override]  # elementwise, as NumPy
+        def __ne__(self, other: object) -> "Tensor": ...  # type: ignore[override]
+        def __lt__(self, other: TensorOperand) -> "Tensor": ...
+        def __le__(self, other: TensorOperand) -> "Tensor": ...
+        def __gt__(self, other: TensorOperand) -> "Tensor": ...
+        def __ge__(self, other: TensorOperand) -> "Tensor": ...
+        def __neg__(self) -> "Tensor": ...
+        def __pos__(self) -> "Tensor": ...
+        def __abs__(self) -> "Tensor": ...
+        def __invert__(self) -> "Tensor": ...
+
+
+def wrap_array(array: npt.NDArray[Any]) -> Tensor:
     """Package-internal seam: a Tensor around the NumPy ``array`` itself (no copy, no checks).
 
     For values msparam computed or allocated itself (layer outputs, checkpoint data): ``array``
@@ -398,27 +445,27 @@ def wrap_array(array):
 Tensor._wrap = staticmethod(wrap_array)
 
 
-def from_numpy(array):
+def from_numpy(array: npt.NDArray[Any]) -> Tensor:
     """``Tensor.from_numpy(array)``: a Tensor sharing memory with a C-contiguous NumPy array."""
     return Tensor.from_numpy(array)
 
 
-def is_tensor(obj):
+def is_tensor(obj: object) -> bool:
     """True if ``obj`` is a Tensor (a Parameter included)."""
     return isinstance(obj, Tensor)
 
 
-def _unwrap(value):
+def _unwrap(value: object) -> object:
     return value._values() if isinstance(value, Tensor) else value
 
 
-def _binary(op, name):
-    def forward(self, other):
+def _binary(op: Callable[[Any, Any], Any], name: str) -> tuple[Callable[[Tensor, object], object], ...]:
+    def forward(self: Tensor, other: object) -> object:
         if not isinstance(other, (Tensor, np.ndarray, numbers.Number, np.generic, list, tuple)):
             return NotImplemented
         return Tensor._wrap(np.asarray(op(self._values(), _unwrap(other))))
 
-    def reflected(self, other):
+    def reflected(self: Tensor, other: object) -> object:
         if not isinstance(other, (np.ndarray, numbers.Number, np.generic, list, tuple)):
             return NotImplemented
         return Tensor._wrap(np.asarray(op(other, self._values())))
@@ -439,7 +486,8 @@ for _name, _op in (("eq", operator.eq), ("ne", operator.ne), ("lt", operator.lt)
                    ("gt", operator.gt), ("ge", operator.ge)):
     setattr(Tensor, f"__{_name}__", _binary(_op, _name)[0])
 
-for _name, _op in (("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs), ("invert", operator.invert)):
-    setattr(Tensor, f"__{_name}__", (lambda op: lambda self: Tensor._wrap(np.asarray(op(self._values()))))(_op))
+for _name, _unary in (("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
+                      ("invert", operator.invert)):
+    setattr(Tensor, f"__{_name}__", (lambda op: lambda self: Tensor._wrap(np.asarray(op(self._values()))))(_unary))
 
-del _name, _op, _forward, _reflected
+del _name, _op, _unary, _forward, _reflected

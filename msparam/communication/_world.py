@@ -30,7 +30,7 @@ class SingleProcess:
     rank = 0
     size = 1
 
-    def barrier(self):
+    def barrier(self) -> None:
         pass
 
     def bcast(self, value, root=0):
@@ -53,7 +53,7 @@ class SingleProcess:
     def recv_array_into(self, out, source):
         raise RuntimeError("A group of one rank has nobody to receive from.")
 
-    def free(self):
+    def free(self) -> None:
         pass
 
 
@@ -61,12 +61,12 @@ class World:
     """An mpi4py communicator (a duplicate of COMM_WORLD, so msparam's messages never mix with the
     user's own)."""
 
-    def __init__(self, comm):
+    def __init__(self, comm) -> None:
         self._comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
 
-    def barrier(self):
+    def barrier(self) -> None:
         self._comm.Barrier()
 
     def bcast(self, value, root=0):
@@ -89,14 +89,14 @@ class World:
         if ranks:
             raise RuntimeError(f"Rank(s) {ranks} failed: {failed[ranks[0]]}")
 
-    def send_array(self, array, dest):
+    def send_array(self, array, dest) -> None:
         self._comm.Send([np.ascontiguousarray(array).reshape(-1).view(np.uint8), _mpi().BYTE], dest=dest)
 
-    def recv_array_into(self, out, source):
+    def recv_array_into(self, out, source) -> None:
         """Receive into the C-contiguous array ``out`` (its bytes, whatever its dtype)."""
         self._comm.Recv([out.reshape(-1).view(np.uint8), _mpi().BYTE], source=source)
 
-    def free(self):
+    def free(self) -> None:
         self._comm.Free()
 
 

@@ -77,7 +77,7 @@ def init(backend_name=None):
     GlobalComm.INITED = True
 
 
-def release():
+def release() -> None:
     """Leave the process group; ``get_rank()`` is 0 and ``get_group_size()`` 1 afterwards."""
     global _world_group
     if _world_group is not _ONE_RANK:

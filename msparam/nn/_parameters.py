@@ -1,7 +1,7 @@
 """Layer Parameters drawn straight into their storage (the hot path of layer construction)."""
 from msparam._core._storage import array_empty
 from msparam.common import dtype as mstype
-from msparam.common.initializer import Initializer, initializer, resolve
+from msparam.common.initializer import InitLike, Initializer, initializer, resolve
 from msparam.common.parameter import Parameter, parameter_from_storage
 from msparam.parallel import parameters_stay_lazy
 
@@ -10,10 +10,10 @@ __all__ = ["layer_parameter"]
 _FLOAT32 = mstype.float32.storage_code
 # Initializers by name, with default arguments, shared: an Initializer holds only its arguments,
 # and creating one costs as much as the rest of a small layer's Parameter.
-_BY_NAME = {}
+_BY_NAME: "dict[str, Initializer]" = {}
 
 
-def _named_initializer(name):
+def _named_initializer(name: str) -> Initializer:
     """The registered Initializer ``name`` (case-insensitive) with default arguments.
 
     Raises ValueError, as ``initializer()`` does, for a name that is not registered.
@@ -24,7 +24,7 @@ def _named_initializer(name):
     return init
 
 
-def layer_parameter(init, shape, name):
+def layer_parameter(init: InitLike, shape: tuple[int, ...], name: str) -> Parameter:
     """``Parameter(initializer(init, shape), name=name)`` for a layer's own float32 Parameter.
 
     An Initializer (or an initializer's name) fills the Parameter's storage directly instead of

@@ -5,8 +5,10 @@ float32 and rounded once.
 """
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter
@@ -21,28 +23,35 @@ __all__ = ["Softmin", "Softmax", "Softmax2d", "LogSoftmax", "LogSoftmaxExt", "Re
            "get_activation"]
 
 
-def _check_axis(axis, cls_name):
+# The NumPy values an activation computes on (float32 or float64; float16 is computed in float32).
+_Floats = npt.NDArray[Any]
+
+
+def _check_axis(axis: object, cls_name: str) -> "int | tuple[int, ...]":
     if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral, tuple)):
         raise TypeError(f"For '{cls_name}', the 'axis' must be int or tuple of int, but got '{type(axis).__name__}'.")
-    return axis
+    return axis  # type: ignore[return-value]  # an Integral or a tuple, as NumPy's axis takes
 
 
-def _sigmoid(x):
+def _sigmoid(x: _Floats) -> _Floats:
     # exp(-log(1 + exp(-x))): no overflow warning for large |x|.
     return np.exp(-np.logaddexp(0.0, -x))
 
 
-def _relu6(x):
+def _relu6(x: _Floats) -> _Floats:
     return np.clip(x, 0.0, 6.0)
 
 
 class _Elementwise(Cell):
     """An activation ``y = f(x)`` computed in NumPy."""
 
-    def _apply(self, values):
+    def _apply(self, values: _Floats) -> _Floats:
         raise NotImplementedError
 
-    def construct(self, x):
+    if TYPE_CHECKING:  # a call runs construct
+        def __call__(self, x: Tensor) -> Tensor: ...
+
+    def construct(self, x: Tensor) -> Tensor:
         values = float_input(x, self.cls_name)
         compute = values.astype(np.float32) if values.dtype == np.float16 else values
         with np.errstate(over="ignore", under="ignore"):
@@ -53,14 +62,14 @@ class _Elementwise(Cell):
 class ReLU(_Elementwise):
     r""":math:`\max(0, x)`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return np.maximum(x, 0)
 
 
 class ReLU6(_Elementwise):
     r""":math:`\min(\max(0, x), 6)`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return _relu6(x)
 
 
@@ -72,11 +81,11 @@ class LeakyReLU(_Elementwise):
     alpha : float, default 0.2
     """
 
-    def __init__(self, alpha=0.2):
+    def __init__(self, alpha: float = 0.2) -> None:
         super().__init__()
         self.alpha = check_number(alpha, "alpha", "LeakyReLU")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return np.where(x >= 0, x, self.alpha * x)
 
 
@@ -88,53 +97,53 @@ class ELU(_Elementwise):
     alpha : float, default 1.0
     """
 
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
         self.alpha = check_number(alpha, "alpha", "ELU")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
 
 
 class Sigmoid(_Elementwise):
     r""":math:`1 / (1 + e^{-x})`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return _sigmoid(x)
 
 
 class LogSigmoid(_Elementwise):
     r""":math:`\log(1 / (1 + e^{-x}))`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return -np.logaddexp(0.0, -x)
 
 
 class SiLU(_Elementwise):
     r""":math:`x \cdot \mathrm{sigmoid}(x)`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return x * _sigmoid(x)
 
 
 class Tanh(_Elementwise):
     r""":math:`\tanh(x)`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return np.tanh(x)
 
 
 class Tanhshrink(_Elementwise):
     r""":math:`x - \tanh(x)`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return x - np.tanh(x)
 
 
 class Softsign(_Elementwise):
     r""":math:`x / (1 + |x|)`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return x / (1 + np.abs(x))
 
 
@@ -146,7 +155,7 @@ class Hardtanh(_Elementwise):
     min_val, max_val : float, default -1.0, 1.0
     """
 
-    def __init__(self, min_val=-1.0, max_val=1.0):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
         super().__init__()
         self.min_val = check_number(min_val, "min_val", "Hardtanh")
         self.max_val = check_number(max_val, "max_val", "Hardtanh")
@@ -154,7 +163,7 @@ class Hardtanh(_Elementwise):
             raise ValueError(f"For 'Hardtanh', the 'min_val' must be <= 'max_val', but got 'min_val': {min_val} "
                              f"and 'max_val': {max_val}.")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return np.clip(x, self.min_val, self.max_val)
 
 
@@ -169,21 +178,22 @@ class GELU(_Elementwise):
         :math:`0.5 x (1 + \mathrm{erf}(x / \sqrt{2}))`.
     """
 
-    def __init__(self, approximate=True):
+    def __init__(self, approximate: bool = True) -> None:
         super().__init__()
         self.approximate = check_bool(approximate, "approximate", "GELU")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         if self.approximate:
             return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
-        erf = np.frompyfunc(math.erf, 1, 1)(x / math.sqrt(2.0)).astype(x.dtype)
+        # np.asarray: on a 0-d input the ufunc returns a Python float, not an array
+        erf = np.asarray(np.frompyfunc(math.erf, 1, 1)(x / math.sqrt(2.0)), dtype=x.dtype)
         return 0.5 * x * (1.0 + erf)
 
 
 class FastGelu(_Elementwise):
     r""":math:`x / (1 + e^{-1.702 |x|}) \cdot e^{0.851 (x - |x|)}`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         magnitude = np.abs(x)
         return x / (1 + np.exp(-1.702 * magnitude)) * np.exp(0.851 * (x - magnitude))
 
@@ -191,14 +201,14 @@ class FastGelu(_Elementwise):
 class HSwish(_Elementwise):
     r""":math:`x \cdot \mathrm{ReLU6}(x + 3) / 6`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return x * _relu6(x + 3) / 6
 
 
 class HSigmoid(_Elementwise):
     r""":math:`\mathrm{ReLU6}(x + 3) / 6`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return _relu6(x + 3) / 6
 
 
@@ -210,13 +220,13 @@ class SoftShrink(_Elementwise):
     lambd : float, default 0.5
     """
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = check_number(lambd, "lambd", "SoftShrink")
         if self.lambd < 0:
             raise ValueError(f"For 'SoftShrink', the 'lambd' must be >= 0, but got {lambd}.")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return np.where(x > self.lambd, x - self.lambd, np.where(x < -self.lambd, x + self.lambd, 0))
 
 
@@ -228,18 +238,18 @@ class HShrink(_Elementwise):
     lambd : float, default 0.5
     """
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = check_number(lambd, "lambd", "HShrink")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return np.where(np.abs(x) > self.lambd, x, 0)
 
 
 class Mish(_Elementwise):
     r""":math:`x \tanh(\log(1 + e^x))`."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return x * np.tanh(np.logaddexp(0.0, x))
 
 
@@ -251,11 +261,11 @@ class Softmax(_Elementwise):
     axis : int or tuple of int, default -1
     """
 
-    def __init__(self, axis=-1):
+    def __init__(self, axis: "int | tuple[int, ...]" = -1) -> None:
         super().__init__()
         self.axis = _check_axis(axis, self.cls_name)
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         shifted = np.exp(x - x.max(axis=self.axis, keepdims=True))
         return shifted / shifted.sum(axis=self.axis, keepdims=True)
 
@@ -263,14 +273,14 @@ class Softmax(_Elementwise):
 class Softmin(Softmax):
     r""":math:`e^{-x_i} / \sum_j e^{-x_j}` along ``axis``."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return super()._apply(-x)
 
 
 class LogSoftmax(Softmax):
     r""":math:`x_i - \log \sum_j e^{x_j}` along ``axis``."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         shifted = x - x.max(axis=self.axis, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
 
@@ -278,7 +288,7 @@ class LogSoftmax(Softmax):
 class Softmax2d(_Elementwise):
     r"""Softmax over the channel axis (-3) of a (C, H, W) or (N, C, H, W) input."""
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         if x.ndim not in (3, 4):
             raise ValueError(f"For 'Softmax2d', the in_shape must have 3 or 4 dims, but got {x.ndim}.")
         shifted = np.exp(x - x.max(axis=-3, keepdims=True))
@@ -296,13 +306,13 @@ class LogSoftmaxExt(_Elementwise):
         kernel for this cell).
     """
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: "int | None" = None) -> None:
         super().__init__()
         if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)):
             raise TypeError(f"For 'LogSoftmaxExt', the 'dim' must be int or None, but got '{type(dim).__name__}'.")
-        self.dim = dim
+        self.dim = dim if dim is None else int(dim)
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         axis = self.dim
         if axis is None:
             axis = 0 if x.ndim in (0, 1, 3) else 1
@@ -329,7 +339,7 @@ class RReLU(_Elementwise):
     repeats, but they are not MindSpore's values (MindSpore draws them with its own operator).
     """
 
-    def __init__(self, lower=1 / 8, upper=1 / 3):
+    def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3) -> None:
         super().__init__()
         for arg_name, value in (("upper", upper), ("lower", lower)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -340,12 +350,12 @@ class RReLU(_Elementwise):
                              f"but got upper: {upper}, lower: {lower}.")
         self.lower, self.upper = float(lower), float(upper)
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         slopes = np.random.uniform(self.lower, self.upper, size=x.shape).astype(x.dtype)
         return np.where(x >= 0, x, slopes * x)
 
 
-def _prelu(x, weight):
+def _prelu(x: _Floats, weight: _Floats) -> _Floats:
     """``x`` where ``x >= 0``, else ``weight * x`` with one weight per channel (axis 1) or one for all."""
     weight = weight.astype(x.dtype, copy=False)
     if weight.size != 1:
@@ -370,9 +380,10 @@ class PReLU(_Elementwise):
         (``activation.w`` inside a Dense).
     """
 
-    def __init__(self, channel=1, w=0.25):
+    def __init__(self, channel: int = 1, w: "float | list[float] | Tensor" = 0.25) -> None:
         super().__init__()
         channel = check_positive_int(channel, "channel", "PReLU")
+        values: "_Floats | Tensor"
         if isinstance(w, (float, np.float32)):
             values = np.full((channel,), w, np.float32)
         elif isinstance(w, list):
@@ -398,7 +409,7 @@ class PReLU(_Elementwise):
                             f"but got {type(w).__name__}.")
         self.w = Parameter(values if isinstance(values, Tensor) else Tensor(values), name="a")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return _prelu(x, self.w.asnumpy())
 
 
@@ -413,13 +424,13 @@ class PReLUExt(_Elementwise):
         The weights' dtype (float32 when None).
     """
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: "mstype.Type | None" = None) -> None:
         super().__init__()
         num_parameters = check_positive_int(num_parameters, "num_parameters", "PReLUExt")
         init = check_number(init, "init", "PReLUExt")
         self.weight = Parameter(Tensor(np.full((num_parameters,), init, np.float32), dtype=dtype), name="weight")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return _prelu(x, self.weight.asnumpy())
 
 
@@ -432,16 +443,16 @@ class Threshold(_Elementwise):
         Both required, as in MindSpore (``get_activation('threshold')`` raises TypeError).
     """
 
-    def __init__(self, threshold, value):
+    def __init__(self, threshold: float, value: float) -> None:
         super().__init__()
         self.threshold = check_number(threshold, "threshold", "Threshold")
         self.value = check_number(value, "value", "Threshold")
 
-    def _apply(self, x):
+    def _apply(self, x: _Floats) -> _Floats:
         return np.where(x > self.threshold, x, self.value)
 
 
-_ACTIVATIONS = {
+_ACTIVATIONS: "dict[str, type[Cell]]" = {
     "softmin": Softmin,
     "softmax": Softmax,
     "softmax2d": Softmax2d,
@@ -472,7 +483,13 @@ _ACTIVATIONS = {
 }
 
 
-def get_activation(name, prim_name=None):
+@overload
+def get_activation(name: None, prim_name: "str | None" = None) -> None: ...
+@overload
+def get_activation(name: str, prim_name: "str | None" = None) -> Cell: ...
+
+
+def get_activation(name: "str | None", prim_name: "str | None" = None) -> "Cell | None":
     """A new activation cell by MindSpore 2.10's name (``'relu'``, ``'gelu'``, ...); None for None.
 
     The names are case-sensitive, as MindSpore's (``'logsoftmaxExt'``, ``'preluExt'``).

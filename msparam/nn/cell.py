@@ -1,7 +1,8 @@
 """Cell: the base of layers. Parameters and sub-cells register by attribute assignment."""
 import re
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence, ValuesView
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from msparam.common.parameter import Parameter, ParameterTuple
 from msparam.common.tensor import Tensor
@@ -12,6 +13,8 @@ __all__ = ["Cell"]
 _PREFIX_PATTERN = re.compile(r"^\w*[0-9a-zA-Z\_\.\-]*$", re.ASCII)
 # MindSpore's name for the unnamed Parameters of a ParameterTuple attribute, numbered per cell.
 _TUPLE_PARAMETER_PREFIX = "Parameter$"
+
+_CellT = TypeVar("_CellT", bound="Cell")
 
 
 class Cell:
@@ -49,7 +52,12 @@ class Cell:
     ['fc.weight', 'fc.bias']
     """
 
-    def __init__(self, auto_prefix=True, flags=None):
+    _params: "OrderedDict[str, Parameter | None]"
+    _cells: "OrderedDict[str, Cell | None]"
+    _auto_prefix: bool
+    training: bool
+
+    def __init__(self, auto_prefix: bool = True, flags: "dict[str, Any] | None" = None) -> None:
         # Bypasses __setattr__: the tables it consults do not exist yet.
         state = self.__dict__
         state["_params"] = OrderedDict()
@@ -60,11 +68,11 @@ class Cell:
             state.update(flags)
 
     @property
-    def cls_name(self):
+    def cls_name(self) -> str:
         return type(self).__name__
 
     # --- attribute registration ----------------------------------------------------------------
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         state = self.__dict__
         params = state.get("_params")
         if params is None:
@@ -103,10 +111,11 @@ class Cell:
         else:
             object.__setattr__(self, name, value)
 
-    def _set_parameter_tuple(self, name, value):
+    def _set_parameter_tuple(self, name: str, value: ParameterTuple) -> None:
         """Register the Parameters of a ParameterTuple attribute, naming unnamed ones as MindSpore does."""
         state = self.__dict__
-        seen_ids, seen_names = set(), set()
+        seen_ids: set[int] = set()
+        seen_names: set[str] = set()
         for param in value:
             if id(param) in seen_ids:
                 continue
@@ -123,7 +132,7 @@ class Cell:
         state.pop(name, None)
         object.__setattr__(self, name, value)
 
-    def _set_parameter_sequence(self, name, value):
+    def _set_parameter_sequence(self, name: str, value: "Sequence[Parameter]") -> None:
         """A plain tuple/list of Parameters stays an attribute; as MindSpore, its names must not repeat
         names seen in earlier such attributes of this cell (the same Parameter may recur)."""
         state = self.__dict__
@@ -142,7 +151,7 @@ class Cell:
             seen_names.add(param.name)
         object.__setattr__(self, name, value)
 
-    def _set_cell(self, name, value):
+    def _set_cell(self, name: str, value: "Cell") -> None:
         if name in self._params:
             raise KeyError(f"For 'insert_child_to_cell', '{name}' is already a parameter of '{self.cls_name}'; "
                            f"cannot insert a child cell with the same name.")
@@ -151,7 +160,7 @@ class Cell:
             value._rename_parameters(name + ".")
         self._cells[name] = value
 
-    def _assign_to_parameter(self, name, value):
+    def _assign_to_parameter(self, name: str, value: object) -> None:
         param = self._params[name]
         if isinstance(value, Tensor) and param is not None:
             param.set_data(value)
@@ -161,18 +170,21 @@ class Cell:
             raise TypeError(f"For '{self.cls_name}', the type of '{name}' must be Parameter or ParameterTuple, "
                             f"but got {type(value).__name__}.")
 
-    def __getattr__(self, name):
-        # Only reached when normal lookup fails: registered Parameters and cells live in tables.
-        state = self.__dict__
-        params = state.get("_params")
-        if params is not None and name in params:
-            return params[name]
-        cells = state.get("_cells")
-        if cells is not None and name in cells:
-            return cells[name]
-        raise AttributeError(f"The '{type(self).__name__}' object has no attribute '{name}'.")
+    # Hidden from type checkers: they see the attributes a cell assigns (self.fc = Dense(...)) with
+    # their own types, and report a misspelled one instead of taking it for a registered name.
+    if not TYPE_CHECKING:
+        def __getattr__(self, name):
+            # Only reached when normal lookup fails: registered Parameters and cells live in tables.
+            state = self.__dict__
+            params = state.get("_params")
+            if params is not None and name in params:
+                return params[name]
+            cells = state.get("_cells")
+            if cells is not None and name in cells:
+                return cells[name]
+            raise AttributeError(f"The '{type(self).__name__}' object has no attribute '{name}'.")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         if name in self._params:
             del self._params[name]
         elif name in self._cells:
@@ -180,7 +192,8 @@ class Cell:
         else:
             object.__delattr__(self, name)
 
-    def insert_param_to_cell(self, param_name, param, check_name_contain_dot=True):
+    def insert_param_to_cell(self, param_name: str, param: "Parameter | None",
+                             check_name_contain_dot: bool = True) -> None:
         """Register ``param`` (a Parameter or None) under ``param_name``.
 
         An unnamed Parameter (named ``'Parameter'``) takes ``param_name`` as its name.
@@ -217,7 +230,7 @@ class Cell:
             param.name = param_name
         params[param_name] = param
 
-    def _register_layer_parameters(self, **parameters):
+    def _register_layer_parameters(self, **parameters: "Parameter | None") -> None:
         """Register a layer's own Parameters from its ``__init__``, without ``__setattr__``'s checks.
 
         For a fresh layer, whose attributes cannot clash yet (construction is a hot path): each
@@ -232,7 +245,7 @@ class Cell:
             else:
                 params[name] = param
 
-    def insert_child_to_cell(self, child_name, child_cell):
+    def insert_child_to_cell(self, child_name: str, child_cell: "Cell | None") -> None:
         """Register ``child_cell`` (a Cell or None) under ``child_name``, without renaming its Parameters."""
         if not isinstance(child_name, str):
             raise TypeError(f"For 'insert_child_to_cell', the argument 'child_name' must be str, "
@@ -266,7 +279,7 @@ class Cell:
             raise AttributeError(f"For '{self.cls_name}', the method 'construct' is not defined.")
         return construct(*args, **kwargs)
 
-    def apply(self, fn):
+    def apply(self: _CellT, fn: "Callable[[Cell], object]") -> _CellT:
         """Call ``fn(cell)`` on every sub-cell (depth first, children before parents) and this cell;
         returns this cell."""
         for cell in self.cells():
@@ -274,7 +287,8 @@ class Cell:
         fn(self)
         return self
 
-    def init_parameters_data(self, auto_parallel_mode=False, *, layouts=None):
+    def init_parameters_data(self, auto_parallel_mode: bool = False, *,
+                             layouts: "dict[str, tuple[Any, ...]] | None" = None) -> "dict[Parameter, Parameter]":
         """Draw the values of every lazy Parameter; returns ``{old Parameter: new Parameter}``.
 
         Parameters
@@ -322,7 +336,7 @@ class Cell:
             replaced[param] = param.init_data(layout, set_sliced=layout is not None)
         return replaced
 
-    def _parameters_to_initialise(self):
+    def _parameters_to_initialise(self) -> list[Parameter]:
         """The registered Parameters, then those of ParameterTuple attributes that are not (a tuple's
         Parameter whose name another one took), each once: what MindSpore's init_parameters_data covers."""
         params = list(self.get_parameters())
@@ -336,14 +350,14 @@ class Cell:
                             params.append(param)
         return params
 
-    def set_train(self, mode=True):
+    def set_train(self: _CellT, mode: bool = True) -> _CellT:
         """Set ``training`` on this cell and every sub-cell; returns the cell."""
         for _, cell in self.cells_and_names():
             cell.__dict__["training"] = mode
         return self
 
     # --- traversal -----------------------------------------------------------------------------
-    def cells_and_names(self, cells=None, name_prefix=""):
+    def cells_and_names(self, cells: "set[Cell] | None" = None, name_prefix: str = "") -> Iterator[tuple[str, "Cell"]]:
         """Yield ``(path, cell)`` for this cell and every sub-cell, depth first, each cell once."""
         seen = cells if cells else set()
         if self in seen:
@@ -354,21 +368,21 @@ class Cell:
             if cell is not None:
                 yield from cell.cells_and_names(seen, f"{name_prefix}.{name}" if name_prefix else name)
 
-    def name_cells(self):
+    def name_cells(self) -> "OrderedDict[str, Cell]":
         """OrderedDict of the direct sub-cells by attribute name (each cell once)."""
-        seen = set()
-        cells = OrderedDict()
+        seen: set[Cell] = set()
+        cells: OrderedDict[str, Cell] = OrderedDict()
         for name, cell in self._cells.items():
             if cell is not None and cell not in seen:
                 seen.add(cell)
                 cells[name] = cell
         return cells
 
-    def cells(self):
+    def cells(self) -> "ValuesView[Cell]":
         """The direct sub-cells."""
         return self.name_cells().values()
 
-    def parameters_and_names(self, name_prefix="", expand=True):
+    def parameters_and_names(self, name_prefix: str = "", expand: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Yield ``(attribute path, Parameter)`` for every Parameter, each once.
 
         Parameters
@@ -381,34 +395,35 @@ class Cell:
         for cell_path, name, param in self._owned_parameters(name_prefix, expand):
             yield (f"{cell_path}.{name}" if cell_path else name), param
 
-    def _owned_parameters(self, name_prefix="", expand=True):
+    def _owned_parameters(self, name_prefix: str = "", expand: bool = True) -> Iterator[tuple[str, str, Parameter]]:
         """``(cell path, attribute name, Parameter)`` for every Parameter, each once; the paths are
         left unjoined so that callers who only want the Parameters build no strings for them."""
-        cells = self.cells_and_names(name_prefix=name_prefix) if expand else [(name_prefix, self)]
-        seen = set()
+        cells: "Iterator[tuple[str, Cell]] | list[tuple[str, Cell]]" = (
+            self.cells_and_names(name_prefix=name_prefix) if expand else [(name_prefix, self)])
+        seen: set[int] = set()
         for cell_path, cell in cells:
             for name, param in cell._params.items():
                 if param is not None and id(param) not in seen:
                     seen.add(id(param))
                     yield cell_path, name, param
 
-    def get_parameters(self, expand=True):
+    def get_parameters(self, expand: bool = True) -> Iterator[Parameter]:
         """Iterator over the Parameters (with sub-cells' if ``expand``), in parameters_and_names order."""
         return (param for _, _, param in self._owned_parameters(expand=expand))
 
-    def parameters_dict(self, recurse=True):
+    def parameters_dict(self, recurse: bool = True) -> "OrderedDict[str, Parameter]":
         """OrderedDict ``Parameter.name -> Parameter``."""
         return OrderedDict((param.name, param) for param in self.get_parameters(expand=recurse))
 
-    def trainable_params(self, recurse=True):
+    def trainable_params(self, recurse: bool = True) -> list[Parameter]:
         """List of the Parameters with ``requires_grad``."""
         return [param for param in self.get_parameters(expand=recurse) if param.requires_grad]
 
-    def untrainable_params(self, recurse=True):
+    def untrainable_params(self, recurse: bool = True) -> list[Parameter]:
         """List of the Parameters without ``requires_grad``."""
         return [param for param in self.get_parameters(expand=recurse) if not param.requires_grad]
 
-    def update_parameters_name(self, prefix="", recurse=True):
+    def update_parameters_name(self, prefix: str = "", recurse: bool = True) -> None:
         """Rename every Parameter to ``prefix + attribute path``.
 
         Raises
@@ -427,16 +442,16 @@ class Cell:
                              f"{_PREFIX_PATTERN.pattern!r}.")
         self._rename_parameters(prefix, recurse)
 
-    def _rename_parameters(self, prefix, recurse=True):
+    def _rename_parameters(self, prefix: str, recurse: bool = True) -> None:
         for path, param in self.parameters_and_names(expand=recurse):
             param.name = prefix + path
 
     # --- printing ------------------------------------------------------------------------------
-    def extend_repr(self):
+    def extend_repr(self) -> str:
         """Extra text inside ``Name<...>``; layers override it."""
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extend_repr()
         if not self._cells:
             return f"{type(self).__name__}<{extra}>"
@@ -449,7 +464,7 @@ class Cell:
     __str__ = __repr__
 
 
-def _is_parameter_sequence(value):
+def _is_parameter_sequence(value: object) -> bool:
     """A non-empty plain tuple or list whose items are all Parameters (MindSpore's test)."""
     return (isinstance(value, (list, tuple)) and not isinstance(value, ParameterTuple) and bool(value)
             and all(isinstance(item, Parameter) for item in value))

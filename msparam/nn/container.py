@@ -6,6 +6,8 @@ Parameters of every cell it takes to ``prefix + key + '.' + path``, as MindSpore
 """
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any, cast, overload
 
 from msparam.nn.cell import Cell
 
@@ -15,13 +17,13 @@ __all__ = ["SequentialCell", "CellList"]
 _KEY_PATTERN = re.compile(r"[0-9A-Za-z_\-]+")
 
 
-def _check_cell(cell, cls_name):
+def _check_cell(cell: object, cls_name: str) -> Cell:
     if not isinstance(cell, Cell):
         raise TypeError(f"For '{cls_name}', each cell must be subclass of Cell, but got {type(cell).__name__}.")
     return cell
 
 
-def _check_index(index, length, cls_name):
+def _check_index(index: object, length: int, cls_name: str) -> int:
     """``index`` (an int in ``[-length, length)``) as a position in ``range(length)``."""
     if not isinstance(index, int):
         raise TypeError(f"For '{cls_name}', the type of 'index' must be int, but got {type(index).__name__}.")
@@ -31,7 +33,7 @@ def _check_index(index, length, cls_name):
     return index % length
 
 
-def _check_insert_index(index, length, cls_name):
+def _check_insert_index(index: object, length: int, cls_name: str) -> int:
     """``index`` (an int in ``[-length, length]``) as an insertion position in ``range(length + 1)``."""
     if not isinstance(index, int):
         raise TypeError(f"For '{cls_name}', the type of 'index' must be int, but got {type(index).__name__}.")
@@ -41,7 +43,7 @@ def _check_insert_index(index, length, cls_name):
     return index + length if index < 0 else index
 
 
-def _positions(index, length, cls_name, type_message):
+def _positions(index: object, length: int, cls_name: str, type_message: str) -> set[int]:
     """The positions ``del container[index]`` removes (``index`` an int or a slice).
 
     ``type_message`` is the container's TypeError text, with ``{}`` for the type's name.
@@ -53,7 +55,12 @@ def _positions(index, length, cls_name, type_message):
     raise TypeError(f"For '{cls_name}', " + type_message.format(type(index).__name__))
 
 
-def _name_prefix(container):
+def _held(container: Cell) -> list[Cell]:
+    """A container's cells, in order (a container never holds None)."""
+    return cast("list[Cell]", list(container._cells.values()))
+
+
+def _name_prefix(container: Cell) -> str:
     """What the container's Parameter names carry in front of its own paths: 'body.' inside a net.
 
     A container does not know where it is attached, so it reads the prefix off the names its cells
@@ -102,9 +109,12 @@ class SequentialCell(Cell):
     (1, 2)
     """
 
-    def __init__(self, *args):
+    _positional_keys: set[str]
+
+    def __init__(self, *args: "Cell | list[Cell] | OrderedDict[str, Cell]") -> None:
         super().__init__()
         cls_name = type(self).__name__
+        items: list[tuple[Any, Any]]
         if len(args) == 1 and not isinstance(args[0], Cell):
             cells = args[0]
             if isinstance(cells, OrderedDict):
@@ -119,15 +129,15 @@ class SequentialCell(Cell):
         # Keys of cells given by position: they follow the cell's position when cells are deleted.
         self._positional_keys = set()
         # Everything is checked before any Parameter is renamed: a failed construction changes nothing.
-        items = [(str(key) if positional else self._check_key(key), _check_cell(cell, cls_name))
-                 for key, cell in items]
-        for key, cell in items:
+        checked = [(str(key) if positional else self._check_key(key), _check_cell(cell, cls_name))
+                   for key, cell in items]
+        for key, cell in checked:
             cell._rename_parameters(key + ".")
             self._cells[key] = cell
         if positional:
             self._positional_keys.update(self._cells)
 
-    def _check_key(self, key):
+    def _check_key(self, key: object) -> str:
         cls_name = type(self).__name__
         if not isinstance(key, str):
             raise TypeError(f"For '{cls_name}', the keys of the OrderedDict must be str, "
@@ -143,23 +153,29 @@ class SequentialCell(Cell):
                              f"'_' and '-', but got {key!r}.")
         return key
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return SequentialCell(OrderedDict(list(self._cells.items())[index]))
-        return list(self._cells.values())[_check_index(index, len(self), type(self).__name__)]
+    @overload
+    def __getitem__(self, index: int) -> Cell: ...
+    @overload
+    def __getitem__(self, index: slice) -> "SequentialCell": ...
 
-    def __setitem__(self, index, cell):
+    def __getitem__(self, index: "int | slice") -> "Cell | SequentialCell":
+        if isinstance(index, slice):
+            return SequentialCell(OrderedDict(cast("list[tuple[str, Cell]]", list(self._cells.items()))[index]))
+        return _held(self)[_check_index(index, len(self), type(self).__name__)]
+
+    def __setitem__(self, index: int, cell: Cell) -> None:
         cls_name = type(self).__name__
         _check_cell(cell, cls_name)
         key = list(self._cells)[_check_index(index, len(self), cls_name)]
         cell._rename_parameters(_name_prefix(self) + key + ".")
         self._cells[key] = cell
 
-    def __delitem__(self, index):
+    def __delitem__(self, index: "int | slice") -> None:
         cls_name = type(self).__name__
         removed = _positions(index, len(self), cls_name,
                              "the type of index must be int type or slice type, but got {}")
-        kept = [(key, cell) for position, (key, cell) in enumerate(self._cells.items()) if position not in removed]
+        kept = [(key, cell) for position, (key, cell) in enumerate(zip(self._cells, _held(self)))
+                if position not in removed]
         new_keys = [str(position) if key in self._positional_keys else key for position, (key, _) in enumerate(kept)]
         if len(set(new_keys)) < len(new_keys):
             raise KeyError(f"For '{cls_name}', deleting {index!r} would renumber a cell to a key that another "
@@ -168,7 +184,7 @@ class SequentialCell(Cell):
             del self._cells[key]
         prefix = _name_prefix(self)  # read while the kept cells' names still match their old keys
         self._cells.clear()
-        positional = set()
+        positional: set[str] = set()
         for (old_key, cell), key in zip(kept, new_keys):
             if old_key in self._positional_keys:
                 cell._rename_parameters(prefix + key + ".")
@@ -176,13 +192,13 @@ class SequentialCell(Cell):
             self._cells[key] = cell
         self._positional_keys = positional
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._cells)
 
-    def __iter__(self):
-        return iter(self._cells.values())
+    def __iter__(self) -> Iterator[Cell]:
+        return iter(_held(self))
 
-    def append(self, cell):
+    def append(self, cell: Cell) -> None:
         """Add ``cell`` at the end, under the key ``str(len(self))``.
 
         Raises
@@ -201,8 +217,8 @@ class SequentialCell(Cell):
         self._cells[key] = cell
         self._positional_keys.add(key)
 
-    def construct(self, input_data):
-        for cell in self._cells.values():
+    def construct(self, input_data: Any) -> Any:
+        for cell in _held(self):
             input_data = cell(input_data)
         return input_data
 
@@ -239,22 +255,27 @@ class CellList(Cell):
     ['0.weight', '0.bias', '1.weight', '1.bias']
     """
 
-    def __init__(self, *args, auto_prefix=True):
+    def __init__(self, *args: "list[Cell]", auto_prefix: bool = True) -> None:
         if len(args) > 1:
             raise TypeError(f"For 'CellList', at most one list of cells can be given, but got {len(args)} arguments.")
         super().__init__(auto_prefix)
         if args:
             self.extend(args[0])
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> Cell: ...
+    @overload
+    def __getitem__(self, index: slice) -> "CellList": ...
+
+    def __getitem__(self, index: "int | slice") -> "Cell | CellList":
         if isinstance(index, slice):
-            return CellList(list(self._cells.values())[index])
+            return CellList(_held(self)[index])
         if isinstance(index, int):
-            return list(self._cells.values())[_check_index(index, len(self), type(self).__name__)]
+            return _held(self)[_check_index(index, len(self), type(self).__name__)]
         raise TypeError(f"For '{type(self).__name__}', the type of 'index' must be int or slice, "
                         f"but got {type(index).__name__}.")
 
-    def __setitem__(self, index, cell):
+    def __setitem__(self, index: int, cell: Cell) -> None:
         cls_name = type(self).__name__
         _check_cell(cell, cls_name)
         position = _check_index(index, len(self), cls_name)
@@ -262,14 +283,14 @@ class CellList(Cell):
             cell._rename_parameters(f"{_name_prefix(self)}{position}.")
         self._cells[list(self._cells)[position]] = cell
 
-    def __delitem__(self, index):
+    def __delitem__(self, index: "int | slice") -> None:
         removed = _positions(index, len(self), type(self).__name__,
                              "the type of 'index' must be int or slice, but got {}.")
         for key in [key for position, key in enumerate(self._cells) if position in removed]:
             del self._cells[key]
-        self._rekey(list(self._cells.values()), 0)
+        self._rekey(_held(self), 0)
 
-    def _rekey(self, cells, start):
+    def _rekey(self, cells: list[Cell], start: int) -> None:
         """Hold ``cells`` under the keys '0', '1', ...; rename the Parameters of those from ``start`` on."""
         prefix = _name_prefix(self) if self._auto_prefix else ""  # read while the names match the old keys
         self._cells.clear()
@@ -278,25 +299,25 @@ class CellList(Cell):
                 cell._rename_parameters(f"{prefix}{position}.")
             self._cells[str(position)] = cell
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._cells)
 
-    def __iter__(self):
-        return iter(self._cells.values())
+    def __iter__(self) -> Iterator[Cell]:
+        return iter(_held(self))
 
-    def __iadd__(self, cells):
+    def __iadd__(self, cells: list[Cell]) -> "CellList":
         return self.extend(cells)
 
-    def insert(self, index, cell):
+    def insert(self, index: int, cell: Cell) -> None:
         """Insert ``cell`` before position ``index`` (``-len(self) <= index <= len(self)``)."""
         cls_name = type(self).__name__
         position = _check_insert_index(index, len(self), cls_name)
         _check_cell(cell, cls_name)
-        cells = list(self._cells.values())
+        cells = _held(self)
         cells.insert(position, cell)
         self._rekey(cells, position)
 
-    def extend(self, cells):
+    def extend(self, cells: list[Cell]) -> "CellList":
         """Append every cell of the list ``cells``; returns the CellList.
 
         Raises
@@ -318,10 +339,10 @@ class CellList(Cell):
             self._cells[str(position)] = cell
         return self
 
-    def append(self, cell):
+    def append(self, cell: Cell) -> None:
         """Add ``cell`` at the end."""
         self.extend([cell])
 
-    def construct(self, *inputs):
+    def construct(self, *inputs: Any) -> Any:
         raise NotImplementedError(f"For '{type(self).__name__}', construct is not defined: a CellList holds "
                                   f"cells without connecting them; call its cells instead.")

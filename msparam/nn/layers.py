@@ -1,13 +1,15 @@
 """Dense, Conv2d and ParameterUpdate with MindSpore r1.9's arguments and defaults."""
 import math
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._core._conv import Conv2dPlan
 from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
+from msparam.common.initializer import InitLike
 from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor, wrap_array
 from msparam._validation import check_bool
@@ -19,19 +21,20 @@ from msparam.nn.cell import Cell
 __all__ = ["Dense", "Conv2d", "ParameterUpdate"]
 
 
-def _default_init(init, default):
+def _default_init(init: "InitLike | None", default: str) -> InitLike:
     """None stands for the layer's default initializer, as in MindSpore 2.x (msparam keeps r1.9's defaults)."""
     return default if init is None else init
 
 
-def _check_init_shape(init, shape, arg_name, cls_name):
+def _check_init_shape(init: InitLike, shape: tuple[int, ...], arg_name: str, cls_name: str) -> None:
     """A Tensor ``init`` must have the parameter's shape (MindSpore checks it before initializer())."""
     if isinstance(init, Tensor) and tuple(init.shape) != tuple(shape):
         raise ValueError(f"For '{cls_name}', the shape of '{arg_name}' must be {tuple(shape)}, "
                          f"but got {tuple(init.shape)}.")
 
 
-def _check_parameter_shapes(layer, weight, bias, weight_shape):
+def _check_parameter_shapes(layer: "Dense | Conv2d", weight: Parameter, bias: "Parameter | None",
+                            weight_shape: tuple[int, ...]) -> None:
     """The layer's Parameters still have the shapes it was built with (set_data can change them)."""
     for arg_name, param, shape in (("weight", weight, weight_shape), ("bias", bias, (layer.out_channels,))):
         if param is not None and param.shape != shape:
@@ -39,7 +42,7 @@ def _check_parameter_shapes(layer, weight, bias, weight_shape):
                              f"but got {param.shape}.")
 
 
-def _values_in(param, dtype):
+def _values_in(param: Parameter, dtype: "np.dtype[Any]") -> npt.NDArray[Any]:
     """A Parameter's current values in ``dtype`` (a view when it already has it).
 
     Layers read them on every call and keep nothing derived from them: writes through any alias
@@ -50,7 +53,7 @@ def _values_in(param, dtype):
     return values if values.dtype == dtype else values.astype(dtype)
 
 
-def _as_compute(param, dtype, compute):
+def _as_compute(param: Parameter, dtype: "np.dtype[Any]", compute: npt.DTypeLike) -> npt.NDArray[Any]:
     """A Parameter's values in the input's ``dtype``, then in the ``compute`` dtype (no copy when equal)."""
     values = _values_in(param, dtype)
     return values if dtype == compute else values.astype(compute)
@@ -83,8 +86,17 @@ class Dense(Cell):
     (2, 5, 4)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, weight_init: Any = "normal", bias_init: Any = "zeros",
-                 has_bias: bool = True, activation: Any = None) -> None:
+    in_channels: int
+    out_channels: int
+    has_bias: bool
+    activation: "Cell | None"
+    activation_flag: bool
+    weight: Parameter
+    bias: "Parameter | None"
+
+    def __init__(self, in_channels: int, out_channels: int, weight_init: "InitLike | None" = "normal",
+                 bias_init: "InitLike | None" = "zeros", has_bias: bool = True,
+                 activation: "str | Cell | None" = None) -> None:
         super().__init__()
         weight_init, bias_init = _default_init(weight_init, "normal"), _default_init(bias_init, "zeros")
         in_channels = check_positive_int(in_channels, "in_channels", "Dense")
@@ -105,7 +117,10 @@ class Dense(Cell):
         if activation is not None:
             self.activation = get_activation(activation, "Dense") if isinstance(activation, str) else activation
 
-    def construct(self, x):
+    if TYPE_CHECKING:  # a call runs construct
+        def __call__(self, x: Tensor) -> Tensor: ...
+
+    def construct(self, x: Tensor) -> Tensor:
         values = float_input(x, "Dense")
         if values.ndim < 1:  # a 1-D input is one sample, as in MindSpore 2.10
             raise ValueError(f"For 'Dense', the dimension of the input 'x' must be at least 1, "
@@ -122,9 +137,9 @@ class Dense(Cell):
         if bias is not None:
             out += _as_compute(bias, dtype, compute)
         result = wrap_array(out.astype(dtype, copy=False))
-        return self.activation(result) if self.activation_flag else result
+        return cast(Cell, self.activation)(result) if self.activation_flag else result
 
-    def extend_repr(self):
+    def extend_repr(self) -> str:
         text = f"input_channels={self.in_channels}, output_channels={self.out_channels}"
         if self.has_bias:
             text += f", has_bias={self.has_bias}"
@@ -133,7 +148,7 @@ class Dense(Cell):
         return text
 
 
-def _same_padding(size, kernel, stride, dilation):
+def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
     """(before, after) padding of pad_mode 'same' along one axis: output ceil(size / stride), odd pixel after."""
     total = max((math.ceil(size / stride) - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
@@ -172,8 +187,29 @@ class Conv2d(Cell):
     every shape is checked here first.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad_mode="same", padding=0, dilation=1,
-                 group=1, has_bias=False, weight_init="normal", bias_init="zeros", data_format="NCHW"):
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple[int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    group: int
+    pad_mode: str
+    padding: "int | tuple[int, int, int, int]"
+    _pads: tuple[int, int, int, int]
+    data_format: str
+    has_bias: bool
+    weight_init: InitLike
+    bias_init: InitLike
+    weight: Parameter
+    bias: "Parameter | None"
+    _plan: Conv2dPlan
+    _plan_key: "tuple[Any, ...] | None"
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: "int | tuple[int, int]",
+                 stride: "int | tuple[int, int]" = 1, pad_mode: str = "same",
+                 padding: "int | tuple[int, int, int, int]" = 0, dilation: "int | tuple[int, int]" = 1,
+                 group: int = 1, has_bias: bool = False, weight_init: "InitLike | None" = "normal",
+                 bias_init: "InitLike | None" = "zeros", data_format: str = "NCHW") -> None:
         super().__init__()
         weight_init, bias_init = _default_init(weight_init, "normal"), _default_init(bias_init, "zeros")
         in_channels = check_positive_int(in_channels, "in_channels", "Conv2d")
@@ -200,7 +236,7 @@ class Conv2d(Cell):
             weight=layer_parameter(weight_init, shape, "weight"),
             bias=layer_parameter(bias_init, (out_channels,), "bias") if has_bias else None)
 
-    def _padding_for(self, height, width):
+    def _padding_for(self, height: int, width: int) -> tuple[int, int, int, int]:
         if self.pad_mode == "pad":
             return self._pads
         if self.pad_mode == "valid":
@@ -208,7 +244,7 @@ class Conv2d(Cell):
         (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
         return _same_padding(height, kh, sh, dh) + _same_padding(width, kw, sw, dw)
 
-    def _check_input(self, values):
+    def _check_input(self, values: npt.NDArray[Any]) -> tuple[tuple[int, int, int, int], int, int]:
         """(padding, output height, output width) for ``values``, or a ValueError."""
         if values.ndim != 4:
             raise ValueError(f"For 'Conv2d', the input 'x' must be 4-D (N, C, H, W), but got shape {values.shape}.")
@@ -231,7 +267,10 @@ class Conv2d(Cell):
                              f"{self.dilation}, stride {self.stride} and padding {padding}.")
         return padding, out_h, out_w
 
-    def construct(self, x):
+    if TYPE_CHECKING:  # a call runs construct
+        def __call__(self, x: Tensor) -> Tensor: ...
+
+    def construct(self, x: Tensor) -> Tensor:
         values = float_input(x, "Conv2d")
         padding, out_h, out_w = self._check_input(values)
         if out_h == 0 or out_w == 0:
@@ -244,11 +283,11 @@ class Conv2d(Cell):
         # Along an axis with one output pixel any stride past the dilated kernel's last start
         # gives the same pixel, and a one-tap kernel's dilation changes nothing: the smallest
         # such values keep legal but huge ones (2**62) out of the kernels' size arithmetic.
-        stride = tuple(s if out > 1 else max(1, min(s, size + before + after - d * (k - 1)))
+        stride = cast("tuple[int, int]", tuple(s if out > 1 else max(1, min(s, size + before + after - d * (k - 1)))
                        for out, s, size, before, after, d, k in zip(
                            (out_h, out_w), self.stride, values.shape[2:],
-                           padding[::2], padding[1::2], self.dilation, self.kernel_size))
-        dilation = tuple(1 if k == 1 else d for k, d in zip(self.kernel_size, self.dilation))
+                           padding[::2], padding[1::2], self.dilation, self.kernel_size)))
+        dilation = cast("tuple[int, int]", tuple(1 if k == 1 else d for k, d in zip(self.kernel_size, self.dilation)))
         key = (values.dtype, padding, stride, dilation)
         if key != self._plan_key:
             self.__dict__["_plan"] = Conv2dPlan(weight_shape, values.dtype, stride, dilation, padding, self.group)
@@ -256,21 +295,21 @@ class Conv2d(Cell):
         return wrap_array(self._plan(values, _values_in(weight, values.dtype),
                                        None if bias is None else _values_in(bias, values.dtype), get_num_threads()))
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # The compiled plan cannot be pickled or copied; it is rebuilt on the next call.
         state = self.__dict__.copy()
         state.pop("_plan", None)
         state["_plan_key"] = None
         return state
 
-    def extend_repr(self):
+    def extend_repr(self) -> str:
         return (f"input_channels={self.in_channels}, output_channels={self.out_channels}, "
                 f"kernel_size={self.kernel_size}, stride={self.stride}, pad_mode={self.pad_mode}, "
                 f"padding={self.padding}, dilation={self.dilation}, group={self.group}, has_bias={self.has_bias}, "
                 f"weight_init={self.weight_init}, bias_init={self.bias_init}, format={self.data_format}")
 
 
-def _check_pad_mode(pad_mode):
+def _check_pad_mode(pad_mode: object) -> str:
     """'same', 'valid' or 'pad', case-sensitive as in MindSpore 2.10 ('Valid' is a ValueError)."""
     if not isinstance(pad_mode, str):
         raise TypeError(f"For 'Conv2d', the 'pad_mode' must be str, but got '{type(pad_mode).__name__}'.")
@@ -280,13 +319,14 @@ def _check_pad_mode(pad_mode):
     return pad_mode
 
 
-def _check_padding(padding, pad_mode):
+def _check_padding(padding: object, pad_mode: str) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) from an int or a tuple of four; nonzero only with pad_mode 'pad'."""
     if isinstance(padding, tuple):
         if len(padding) != 4:
             raise ValueError(f"For 'Conv2d', the 'padding' must be an int or a tuple of four ints, "
                              f"but got {padding!r}.")
-        pads = tuple(check_non_negative_int(p, "padding item", "Conv2d") for p in padding)
+        pads = cast("tuple[int, int, int, int]",
+                    tuple(check_non_negative_int(p, "padding item", "Conv2d") for p in padding))
     elif isinstance(padding, bool) or not isinstance(padding, int):
         raise TypeError(f"For 'Conv2d', the type of 'padding' must be int or tuple(int), "
                         f"but got {type(padding).__name__}.")
@@ -298,7 +338,7 @@ def _check_padding(padding, pad_mode):
     return pads
 
 
-def _check_data_format(data_format):
+def _check_data_format(data_format: object) -> str:
     if data_format == "NCHW":
         return data_format
     if data_format == "NHWC":
@@ -314,7 +354,7 @@ _PROMOTION_RANK = {"Bool": 0, "Int8": 1, "UInt8": 1, "Int16": 2, "Int32": 3, "In
                    "Float32": 6, "Float64": 7, "Complex64": 8, "Complex128": 9}
 
 
-def _promotes_to(target, incoming):
+def _promotes_to(target: mstype.Type, incoming: mstype.Type) -> bool:
     """True if MindSpore's type promotion of (target, incoming) gives ``target``."""
     if target is incoming or incoming is mstype.bool_:
         return True
@@ -344,14 +384,19 @@ class ParameterUpdate(Cell):
     TypeError and any other shape ValueError, both leaving the Parameter unchanged.
     """
 
-    def __init__(self, param):
+    _param: Parameter
+
+    def __init__(self, param: Parameter) -> None:
         super().__init__(auto_prefix=False)
         if not isinstance(param, Parameter):
             raise TypeError(f"For 'ParameterUpdate', the 'param' must be a Parameter, "
                             f"but got {type(param).__name__}.")
         self._param = param
 
-    def construct(self, x):
+    if TYPE_CHECKING:  # a call runs construct
+        def __call__(self, x: Tensor) -> Tensor: ...
+
+    def construct(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             raise TypeError(f"For 'ParameterUpdate', the input 'x' must be a Tensor, but got {type(x).__name__}.")
         param = self._param

@@ -9,7 +9,8 @@ Package-internal seams for ``msparam.common``, ``msparam.nn`` and ``msparam.trai
 ``parameters_stay_lazy()``, ``defer_fill(tensor)``, ``slice_request(deferred, layout)``,
 ``check_layout(layout, full_shape)`` and ``sharded_save(save_obj, path, integrated_save, format)``.
 """
-from msparam.parallel._context import (get_auto_parallel_context, layout_rank_and_size, parameters_stay_lazy,
+from msparam.parallel._context import (get_auto_parallel_context, layout_rank_and_size,
+                                       parameters_stay_lazy as parameters_stay_lazy,  # a seam (see above)
                                        reset_auto_parallel_context, set_auto_parallel_context)
 
 __all__ = ["set_auto_parallel_context", "get_auto_parallel_context", "reset_auto_parallel_context",
@@ -43,7 +44,7 @@ def slice_request(deferred, layout):
     return SliceRequest(deferred, layout)
 
 
-def check_layout(layout, full_shape):
+def check_layout(layout, full_shape) -> None:
     """Raise TypeError/ValueError unless ``layout`` fits a tensor of ``full_shape`` on this group."""
     from msparam.parallel._layout import Layout
     Layout(layout).check(full_shape, layout_rank_and_size()[1])

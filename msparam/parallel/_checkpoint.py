@@ -77,7 +77,7 @@ class ShardedSave:
     what this rank writes (nothing when rank 0 writes the merged file), then agrees with the
     other ranks and, for per-rank files, commits the checkpoint directory."""
 
-    def __init__(self, save_obj, path, integrated_save, format):
+    def __init__(self, save_obj, path, integrated_save, format) -> None:
         self.group = world()
         self.format = format
         sliced = _sliced(save_obj)
@@ -102,7 +102,7 @@ class ShardedSave:
                 self.parameters[name] = {"shape": list(full_shape), "dtype": str(data.dtype),
                                          "layout": None if layout is None else list(layout)}
 
-    def run(self, write):
+    def run(self, write) -> None:
         """``write(save_obj, path)`` where this rank writes, then ``finish``; returns None."""
         error = None
         if self.save_obj is not None:
@@ -130,7 +130,7 @@ class ShardedSave:
                 group.send_array(values, 0)
         return _replace_entries(save_obj, merged) if group.rank == 0 else None
 
-    def _prepare_directory(self, path):
+    def _prepare_directory(self, path) -> None:
         stem = os.path.splitext(os.path.basename(path))[0]
         parent = os.path.dirname(path)
         generation = self.group.bcast(secrets.token_hex(6) if self.group.rank == 0 else None)
@@ -141,7 +141,7 @@ class ShardedSave:
         os.makedirs(rank_dir, exist_ok=True)
         self.path = os.path.join(self.directory, self.relative)
 
-    def finish(self, error=None):
+    def finish(self, error=None) -> None:
         """After this rank's write (``error``: what it raised): agree, then commit the directory."""
         self.group.agree(error)
         if self.directory is None:
@@ -151,7 +151,7 @@ class ShardedSave:
             self._commit(files)
         self.group.barrier()
 
-    def _commit(self, files):
+    def _commit(self, files) -> None:
         manifest = {"format": _MANIFEST_FORMAT, "group_size": self.group.size, "ckpt_format": self.format,
                     "files": files, "parameters": self.parameters}
         _write_durably(os.path.join(self.directory, MANIFEST), json.dumps(manifest, indent=1).encode())
@@ -168,7 +168,7 @@ class ShardedSave:
                 _remove_tree(os.path.join(parent, name))
 
 
-def _write_durably(path, data):
+def _write_durably(path, data) -> None:
     temporary = path + ".tmp"
     with open(temporary, "wb") as f:
         f.write(data)
@@ -178,7 +178,7 @@ def _write_durably(path, data):
     _fsync_directory(os.path.dirname(path))
 
 
-def _fsync_directory(path):
+def _fsync_directory(path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -186,7 +186,7 @@ def _fsync_directory(path):
         os.close(fd)
 
 
-def _remove_tree(path):
+def _remove_tree(path) -> None:
     for root, dirs, files in os.walk(path, topdown=False):
         for name in files:
             os.remove(os.path.join(root, name))
@@ -225,7 +225,7 @@ def _read_manifest(checkpoint_dir):
 class _SourceFiles:
     """Reads parts of the tensors of checkpoint files, each file opened once."""
 
-    def __init__(self, ckpt_format):
+    def __init__(self, ckpt_format) -> None:
         self.ckpt_format = ckpt_format
         self.open = {}
 

@@ -68,13 +68,13 @@ def get_auto_parallel_context(attr_key):
     return _context[attr_key]
 
 
-def reset_auto_parallel_context():
+def reset_auto_parallel_context() -> None:
     """Every setting back to its default ('stand_alone' mode)."""
     _context.clear()
     _context.update(_DEFAULTS)
 
 
-def parameters_stay_lazy():
+def parameters_stay_lazy() -> bool:
     """Package-internal seam: whether a Parameter made from an initializer stays lazy now."""
     return _context["parallel_mode"] in _LAZY_MODES
 

@@ -40,7 +40,7 @@ class DeferredFill:
 
     __slots__ = ("initializer", "shape", "nptype", "kind", "detail", "seed", "rng_state", "values")
 
-    def __init__(self, initializer, shape, nptype):
+    def __init__(self, initializer, shape, nptype) -> None:
         self.initializer, self.shape, self.nptype = initializer, tuple(shape), np.dtype(nptype)
         self.seed = self.rng_state = self.values = None
         plan = fill_plan(initializer, self.shape)
@@ -74,7 +74,7 @@ class DeferredFill:
             np.random.set_state(current)
         return values
 
-    def fill_slice(self, out, bounds):
+    def fill_slice(self, out, bounds) -> None:
         """Fill ``out`` (C-contiguous, the slice's shape) with ``full[bounds]``, computing only
         the slice where the initializer allows it."""
         if self.kind == "constant":
@@ -121,7 +121,7 @@ class SliceRequest:
         collective), every rank raises if any rank's layout is bad, so none is left waiting.
     """
 
-    def __init__(self, deferred, layout):
+    def __init__(self, deferred, layout) -> None:
         self.deferred = deferred
         group = world()
         full_shape = deferred.shape
@@ -148,7 +148,7 @@ class SliceRequest:
                 self.everyone = None
         self.shape = tuple(stop - start for start, stop in self.bounds)
 
-    def fill(self, out):
+    def fill(self, out) -> None:
         """Fill ``out`` (allocated with ``shape``, C-contiguous) with this rank's slice."""
         deferred = self.deferred
         if self.everyone is None:

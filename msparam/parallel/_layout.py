@@ -51,7 +51,7 @@ class Layout:
 
     __slots__ = ("dev_mat", "tensor_map", "slice_shape", "field_size", "uniform_split")
 
-    def __init__(self, layout):
+    def __init__(self, layout) -> None:
         if not isinstance(layout, tuple):
             raise TypeError(f"The argument 'layout' should be tuple, but got {type(layout)}.")
         if len(layout) < 6:

@@ -41,7 +41,7 @@ def slice_runs(full_shape, bounds):
     return starts, length
 
 
-def fill_random_slice(out, fill, seed, params, full_shape, bounds):
+def fill_random_slice(out, fill, seed, params, full_shape, bounds) -> None:
     """Fill ``out`` (C-contiguous, the slice's shape, any float dtype) with ``full[slice]`` of the
     random fill ``fill(seed, ..., *params)`` of an array of ``full_shape``: one compiled call
     fills every run from its own start."""

@@ -19,7 +19,7 @@ _pending = None  # (path, thread or process, failure box)
 def _run_in_thread(path, save):
     failure = []
 
-    def target():
+    def target() -> None:
         try:
             save(None)
         except BaseException as exc:  # reported by wait_async_save / the next save
@@ -30,7 +30,7 @@ def _run_in_thread(path, save):
     return worker, failure
 
 
-def _child(save):
+def _child(save) -> None:
     save(1)  # libgomp's thread pool does not survive fork: the child writes with one thread
 
 
@@ -41,7 +41,7 @@ def _run_in_process(path, save):
     return worker, []
 
 
-def start(path, save, mode):
+def start(path, save, mode) -> None:
     """Wait for the save in flight, then run ``save(num_threads)`` in a thread or a forked process
     (``mode`` 'thread' or 'process'); ``save`` must already hold a snapshot of the data (or, for a
     process, data nobody changes before the fork, which happens here)."""

@@ -70,7 +70,7 @@ _CRC_MARKER = _varint_bytes(CRC_FIELD << 3 | _WIRE_VARINT) + b"\x01"  # "a CRC e
 class _Parser:
     """Bounds-checked protobuf field reader over a file read through a :class:`RangeReader`."""
 
-    def __init__(self, reader):
+    def __init__(self, reader) -> None:
         self.reader = reader
         self.path = reader.path
 
@@ -189,17 +189,17 @@ class _Parser:
 class _Crc:
     """The CRC-32 of the file's bytes from 0 up to ``done``, extended in file order."""
 
-    def __init__(self, reader, active):
+    def __init__(self, reader, active) -> None:
         self.reader, self.active = reader, active
         self.value = self.done = 0
 
-    def through(self, end):
+    def through(self, end) -> None:
         """Extend over the file's bytes up to ``end``, reading them."""
         if self.active and end > self.done:
             self.value = self.reader.crc_of(self.done, end, self.value)
         self.done = max(self.done, end)
 
-    def add(self, crc, length):
+    def add(self, crc, length) -> None:
         """Extend over the next ``length`` bytes, whose CRC-32 is ``crc`` (they were read elsewhere)."""
         if self.active:
             self.value = io.crc32_combine(self.value, crc, length)
@@ -209,7 +209,7 @@ class _Crc:
 class _Run:
     """The tensor being filled: one record, or the consecutive same-tag slices of a large one."""
 
-    def __init__(self, tag, dims, type_name, start, keep, array=None, nbytes=None, small=None):
+    def __init__(self, tag, dims, type_name, start, keep, array=None, nbytes=None, small=None) -> None:
         self.tag, self.dims, self.type_name, self.start, self.keep = tag, dims, type_name, start, keep
         self.array, self.nbytes = array, nbytes  # tensors: the destination (None when skipped), its size
         self.small = small                       # strings and random_op: their bytes (None when skipped)
@@ -314,7 +314,7 @@ def _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, allocate
     return result, crc.value
 
 
-def _read_content(reader, crc, run, content):
+def _read_content(reader, crc, run, content) -> None:
     """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
     start, length = content
     crc.through(start)
@@ -415,7 +415,7 @@ def _write_value(f, tag_field, dims_field, type_field, chunk, crc, num_threads):
     return io.crc32_combine(crc, io.write_array_bytes(f, chunk, num_threads), len(chunk))
 
 
-def write_checkpoint(f, items, mindspore_crc=False, num_threads=None):
+def write_checkpoint(f, items, mindspore_crc=False, num_threads=None) -> None:
     """Write ``(name, value)`` pairs to the binary file ``f`` as MindSpore does, then the CRC.
 
     ``value`` is a NumPy array of a dtype in :data:`TYPE_NAMES` or a ``str``. Array bytes go from

@@ -47,7 +47,7 @@ def tensors_crc(names_and_crcs):
     return crc
 
 
-def write_safetensors(f, tensors, metadata=None, with_crc=True, num_threads=None):
+def write_safetensors(f, tensors, metadata=None, with_crc=True, num_threads=None) -> None:
     """Write ``tensors`` (name other than ``__metadata__`` -> NumPy array of a dtype in
     :data:`SAFETENSORS_TYPES`) to the binary file ``f`` as ``safetensors.numpy.save(tensors,
     metadata)`` lays it out, adding MindSpore's ``crc_num`` to the metadata when ``with_crc``.

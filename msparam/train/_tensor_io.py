@@ -90,7 +90,7 @@ class RangeReader:
 
     WINDOW = 1 << 20
 
-    def __init__(self, fd, size, path, kind="MindSpore checkpoint"):
+    def __init__(self, fd, size, path, kind="MindSpore checkpoint") -> None:
         self.fd, self.size, self.path, self.kind = fd, size, path, kind
         self.base = 0
         self.buf = b""
@@ -153,7 +153,7 @@ def write_array_bytes(f, data, num_threads=None):
     return crc
 
 
-def normalise_bools(array):
+def normalise_bools(array) -> None:
     """Only 0/1 are valid bools; map any other byte to 1, as a C++ reader would see it."""
     raw = array.reshape(-1).view(np.uint8)
     if raw.size and raw.max() > 1:

@@ -185,11 +185,11 @@ def _check_save_kwargs(kwargs):
 _TEMPORARY_SUFFIX = ".tmp"
 
 
-def _temporary_prefix(path):
+def _temporary_prefix(path) -> str:
     return f".{os.path.basename(path)}.{os.getpid()}."
 
 
-def _remove_stale_temporaries(path):
+def _remove_stale_temporaries(path) -> None:
     """Remove the temporary files earlier saves to ``path`` left when they were killed: each is
     locked by its writer while written, and named after the writer's process; one whose lock is
     free and whose process is gone is stale. A live writer's file is never touched."""
@@ -212,7 +212,7 @@ def _remove_stale_temporaries(path):
             os.close(fd)
 
 
-def _process_alive(pid):
+def _process_alive(pid) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -248,7 +248,7 @@ def _atomic_save(path, write):
         pass
 
 
-def _fsync_path(path, flags):
+def _fsync_path(path, flags) -> None:
     fd = os.open(path, flags)
     try:
         os.fsync(fd)
@@ -272,7 +272,7 @@ def _safetensors_tensors(entries):
     return tensors
 
 
-def _save_sharded(index_path, tensors, metadata, max_shard_size, num_threads):
+def _save_sharded(index_path, tensors, metadata, max_shard_size, num_threads) -> None:
     """Shards of at most ``max_shard_size`` bytes of tensor data, each saved atomically, then the
     index (last, so a reader never sees an index naming a shard not yet written)."""
     plan = _sharded.plan_shards([(name, array.nbytes) for name, array in tensors.items()], max_shard_size)
@@ -395,7 +395,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         raise FileNotFoundError(f"For 'save_checkpoint', the directory of 'ckpt_file_name' ({os.path.dirname(path)}) "
                                 f"does not exist.")
     if format == "ckpt":
-        def write(f, num_threads):
+        def write(f, num_threads) -> None:
             _ckpt_file.write_checkpoint(f, entries, mindspore_crc=crc_check, num_threads=num_threads)
     else:
         tensors = _safetensors_tensors(entries)
@@ -403,10 +403,10 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         if remove_redundancy is not None:
             metadata["remove_redundancy"] = str(remove_redundancy)
 
-        def write(f, num_threads):
+        def write(f, num_threads) -> None:
             _safetensors_file.write_safetensors(f, tensors, metadata, num_threads=num_threads)
 
-    def save(num_threads):
+    def save(num_threads) -> None:
         if format == "safetensors" and _sharded.is_index(path):
             _save_sharded(path, tensors, metadata, max_shard_size, num_threads)
         else:
@@ -448,7 +448,7 @@ def _selector(specify_prefix, filter_prefix, choice_func):
     if specify_prefix is None and filter_prefix is None:
         return choice_func
 
-    def wanted(name):
+    def wanted(name) -> bool:
         if specify_prefix and not name.startswith(specify_prefix):
             return False
         return not (filter_prefix and name.startswith(filter_prefix))
@@ -614,7 +614,7 @@ def _update_param(param, new_param, strict_load):
     param.set_data(wrap_array(values))
 
 
-def _load_mismatched_prefix(net, parameter_dict, param_not_load, strict_load):
+def _load_mismatched_prefix(net, parameter_dict, param_not_load, strict_load) -> None:
     """Retry unloaded parameters under the prefix by which the checkpoint's names differ from the net's."""
     tried = set()
     while param_not_load:

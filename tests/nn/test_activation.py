@@ -171,3 +171,11 @@ def test_bool_is_not_a_number_for_layers(make):
 def test_bool_check_has_mindspore_text():
     with pytest.raises(TypeError, match=r"^For 'GELU', the 'approximate' must be a bool, but got int\.$"):
         nn.GELU(approximate=1)
+
+
+def test_exact_gelu_of_a_0d_tensor():
+    # NumPy's frompyfunc returns a Python float for a 0-d input; msparam raised AttributeError
+    # there (found by the type checker). MindSpore 2.10 prints 0.841345 for gelu(1.0).
+    out = nn.GELU(approximate=False)(ms.Tensor(np.array(1.0, np.float32)))
+    assert out.shape == () and out.dtype == ms.float32
+    np.testing.assert_allclose(out.asnumpy(), 0.8413447, rtol=1e-6)
