@@ -141,3 +141,20 @@ def test_a_bad_shard_index_is_an_error_not_a_traceback(tmp_path, content, messag
 def test_max_shard_size_needs_a_sharded_destination(ckpt, tmp_path):
     result = run("convert", ckpt, tmp_path / "one.safetensors", "--max-shard-size", "1GB")
     assert result.returncode == 1 and "needs a sharded DST" in result.stderr
+
+
+def test_string_entries_are_diffed_as_text_and_kept_by_convert(tmp_path):
+    # MindSpore's append_dict writes string entries; diff and convert --dtype raised AttributeError
+    # on them (found by the type checker: load_checkpoint's values are Parameters or str).
+    a, b = tmp_path / "a.ckpt", tmp_path / "b.ckpt"
+    weight = ms.Parameter(ms.Tensor(np.ones(2, np.float32)), name="w")
+    ms.save_checkpoint([weight], str(a), append_dict={"note": "first"})
+    ms.save_checkpoint([weight], str(b), append_dict={"note": "second"})
+    result = run("diff", a, b)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == ["mismatch:  note: 'first' vs 'second'", "w: max |A-B| = 0"]
+    assert run("diff", a, a).returncode == 0
+    converted = tmp_path / "half.ckpt"
+    assert run("convert", a, converted, "--dtype", "float16").returncode == 0
+    loaded = ms.load_checkpoint(str(converted))
+    assert loaded["note"] == "first" and loaded["w"].dtype == ms.float16

@@ -8,16 +8,23 @@ once, by whichever of the two comes first).
 """
 import multiprocessing
 import threading
+from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from typing import Union
+
+# A save: ``save(num_threads)`` writes the snapshot (None: msparam's thread count).
+Save = Callable[["int | None"], None]
+_Worker = Union[threading.Thread, BaseProcess]
 
 __all__ = ["start", "wait_async_save", "async_ckpt_thread_status"]
 
 _lock = threading.Lock()        # guards _pending
 _start_lock = threading.Lock()  # one start at a time: wait for the save in flight, then replace it
-_pending = None  # (path, thread or process, failure box)
+_pending: "tuple[str, _Worker, list[BaseException]] | None" = None  # (path, thread or process, failure box)
 
 
-def _run_in_thread(path, save):
-    failure = []
+def _run_in_thread(path: str, save: Save) -> tuple[_Worker, list[BaseException]]:
+    failure: list[BaseException] = []
 
     def target() -> None:
         try:
@@ -30,18 +37,18 @@ def _run_in_thread(path, save):
     return worker, failure
 
 
-def _child(save) -> None:
+def _child(save: Save) -> None:
     save(1)  # libgomp's thread pool does not survive fork: the child writes with one thread
 
 
-def _run_in_process(path, save):
+def _run_in_process(path: str, save: Save) -> tuple[_Worker, list[BaseException]]:
     worker = multiprocessing.get_context("fork").Process(target=_child, args=(save,),
                                                            name="msparam_async_save_ckpt")
     worker.start()
     return worker, []
 
 
-def start(path, save, mode) -> None:
+def start(path: str, save: Save, mode: str) -> None:
     """Wait for the save in flight, then run ``save(num_threads)`` in a thread or a forked process
     (``mode`` 'thread' or 'process'); ``save`` must already hold a snapshot of the data (or, for a
     process, data nobody changes before the fork, which happens here)."""
@@ -54,7 +61,7 @@ def start(path, save, mode) -> None:
             _pending = (path, worker, failure)
 
 
-def wait_async_save():
+def wait_async_save() -> None:
     """Block until the asynchronous checkpoint save in flight (if any) has finished.
 
     Raises
@@ -79,7 +86,7 @@ def wait_async_save():
                            f"exited with code {worker.exitcode} (its error is on standard error)")
 
 
-def async_ckpt_thread_status():
+def async_ckpt_thread_status() -> bool:
     """MindSpore's ``async_ckpt_thread_status()``: True while an asynchronous save is running."""
     with _lock:
         pending = _pending

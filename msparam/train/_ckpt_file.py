@@ -27,6 +27,7 @@ the reader allocate at most what the file itself holds, and the reader keeps no 
 beyond the tensor it is filling. Nothing is ever unpickled.
 """
 import os
+from typing import IO
 
 import numpy as np
 
@@ -231,7 +232,8 @@ def _trailer(reader, size):
     return size, None, None
 
 
-def read_checkpoint(path, wanted=None, allocate=None, crc_check=False):
+def read_checkpoint(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocate" = None,
+                    crc_check: bool = False) -> "tuple[list[io.Entry], str | None]":
     """Read a ``.ckpt`` file into a list of ``(name, value)``, in file order.
 
     Parameters
@@ -415,7 +417,8 @@ def _write_value(f, tag_field, dims_field, type_field, chunk, crc, num_threads):
     return io.crc32_combine(crc, io.write_array_bytes(f, chunk, num_threads), len(chunk))
 
 
-def write_checkpoint(f, items, mindspore_crc=False, num_threads=None) -> None:
+def write_checkpoint(f: "IO[bytes]", items: "list[io.Entry]", mindspore_crc: bool = False,
+                     num_threads: "int | None" = None) -> None:
     """Write ``(name, value)`` pairs to the binary file ``f`` as MindSpore does, then the CRC.
 
     ``value`` is a NumPy array of a dtype in :data:`TYPE_NAMES` or a ``str``. Array bytes go from

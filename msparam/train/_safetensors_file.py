@@ -11,8 +11,10 @@ ignore metadata.
 """
 import json
 import os
+from typing import IO, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam.train import _tensor_io as io
 
@@ -47,7 +49,8 @@ def tensors_crc(names_and_crcs):
     return crc
 
 
-def write_safetensors(f, tensors, metadata=None, with_crc=True, num_threads=None) -> None:
+def write_safetensors(f: "IO[bytes]", tensors: "dict[str, npt.NDArray[Any]]", metadata: "dict[str, str] | None" = None,
+                      with_crc: bool = True, num_threads: "int | None" = None) -> None:
     """Write ``tensors`` (name other than ``__metadata__`` -> NumPy array of a dtype in
     :data:`SAFETENSORS_TYPES`) to the binary file ``f`` as ``safetensors.numpy.save(tensors,
     metadata)`` lays it out, adding MindSpore's ``crc_num`` to the metadata when ``with_crc``.
@@ -101,7 +104,7 @@ def _entry(path, name, info):
     return tuple(shape), np_dtype, offsets[0], offsets[1]
 
 
-def read_header(fd, size, path):
+def read_header(fd: int, size: int, path: str) -> "tuple[dict[str, str] | None, dict[str, tuple[Any, ...]], int]":
     """Parse and check a safetensors header once: ``(metadata or None, {name: (shape, numpy dtype,
     start, end)} in file order, data_start)``, by the safetensors package's rules (a JSON object
     of at most 100 MB, tensors tiling the data exactly, no byte left over)."""
@@ -141,7 +144,8 @@ def read_header(fd, size, path):
     return metadata, ordered, data_start
 
 
-def read_safetensors(path, wanted=None, allocate=None, crc_check=False):
+def read_safetensors(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocate" = None,
+                     crc_check: bool = False) -> "tuple[list[io.Entry], dict[str, str] | None, bool]":
     """Read a safetensors file tensor by tensor, straight into ``allocate(shape, dtype)`` buffers.
 
     Returns ``([(name, array), ...] in file order, metadata or None, crc_verified)``. A file

@@ -11,6 +11,7 @@ import json
 import os
 
 from msparam.train import _safetensors_file
+from msparam.train._tensor_io import Allocate, Entry, Wanted
 
 __all__ = ["MINDSPORE_INDEX", "HF_INDEX_SUFFIX", "is_index", "read_index", "read_sharded", "plan_shards",
            "shard_names", "index_text"]
@@ -20,17 +21,17 @@ HF_INDEX_SUFFIX = ".safetensors.index.json"
 _INDEX_LIMIT = 100_000_000  # a weight map of a million names is a few tens of MB
 
 
-def is_index(path):
+def is_index(path: "str | os.PathLike[str]") -> bool:
     """Whether ``path`` names a sharded checkpoint's index (by its file name)."""
     name = os.path.basename(os.fspath(path))
     return name == MINDSPORE_INDEX or name.endswith(HF_INDEX_SUFFIX)
 
 
-def _error(path, what):
+def _error(path: object, what: str) -> ValueError:
     return ValueError(f"Failed to read the sharded checkpoint index {path}: {what}.")
 
 
-def read_index(path):
+def read_index(path: "str | os.PathLike[str]") -> dict[str, str]:
     """``{name: absolute shard path}`` from the index at ``path``, checked: a JSON object with a
     ``weight_map`` of str -> plain ``.safetensors`` file names, every shard present."""
     path = os.path.abspath(os.fspath(path))
@@ -63,14 +64,15 @@ def read_index(path):
     return shards
 
 
-def read_sharded(path, wanted=None, allocate=None, crc_check=False):
+def read_sharded(path: "str | os.PathLike[str]", wanted: Wanted = None, allocate: Allocate = None,
+                 crc_check: bool = False) -> "tuple[list[Entry], dict[str, str] | None, bool]":
     """Read the tensors of a sharded checkpoint: ``([(name, array), ...] sorted by name in code-point
     order, remove_redundancy metadata or None, whether every shard read carried a verified CRC)``.
 
     Only the shards holding wanted tensors are opened, and only the wanted tensors are read.
     """
     shards = read_index(path)
-    by_shard = {}
+    by_shard: dict[str, set[str]] = {}
     for name in sorted(shards):
         if wanted is None or wanted(name):
             by_shard.setdefault(shards[name], set()).add(name)
@@ -91,10 +93,12 @@ def read_sharded(path, wanted=None, allocate=None, crc_check=False):
     return result, metadata, all_verified
 
 
-def plan_shards(sizes, max_shard_size):
+def plan_shards(sizes: "list[tuple[str, int]]", max_shard_size: int) -> list[list[str]]:
     """Split ``[(name, nbytes), ...]`` in order into shards of at most ``max_shard_size`` bytes of
     tensor data; a tensor larger than that gets a shard of its own (as Hugging Face does)."""
-    shards, current, current_size = [], [], 0
+    shards: list[list[str]] = []
+    current: list[str] = []
+    current_size = 0
     for name, nbytes in sizes:
         if current and current_size + nbytes > max_shard_size:
             shards.append(current)
@@ -106,7 +110,7 @@ def plan_shards(sizes, max_shard_size):
     return shards
 
 
-def shard_names(index_path, count):
+def shard_names(index_path: "str | os.PathLike[str]", count: int) -> list[str]:
     """The shard file names for an index: MindSpore's ``partN`` or Hugging Face's ``-0000K-of-0000N``."""
     base = os.path.basename(os.fspath(index_path))
     if base == MINDSPORE_INDEX:
@@ -118,6 +122,6 @@ def shard_names(index_path, count):
     return [f"{stem}-{i + 1:05d}-of-{count:05d}.safetensors" for i in range(count)]
 
 
-def index_text(weight_map, total_size):
+def index_text(weight_map: "dict[str, str]", total_size: int) -> str:
     """The index file's text, as both writers lay it out (4-space indent)."""
     return json.dumps({"metadata": {"total_size": total_size}, "weight_map": weight_map}, indent=4)

@@ -7,8 +7,11 @@ SIGBUS, and a size check before a mapped access cannot help, since the file can 
 """
 import errno
 import os
+from collections.abc import Callable
+from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._threads import get_num_threads
 if os.name == "posix":  # setup.py builds the pread/pwrite module only there (POSIX_ONLY)
@@ -19,6 +22,13 @@ else:
 __all__ = ["MAX_NDIM", "damaged", "truncated", "crc_mismatch", "unsupported_dtype", "check_size",
            "read_exact", "write_array_bytes", "reserve", "normalise_bools", "crc32", "crc32_combine",
            "RangeReader", "ENCRYPTION_MAGICS", "check_not_encrypted"]
+
+# A reader's filter, ``wanted(name) -> bool`` (None: every tensor), and its destination maker,
+# ``allocate(shape, numpy dtype) -> C-contiguous writable array`` (None: numpy.empty).
+Wanted = Optional[Callable[[str], bool]]
+Allocate = Optional[Callable[[tuple[int, ...], npt.DTypeLike], npt.NDArray[Any]]]
+# What a reader returns per entry: the tensor's array, or a string entry's text.
+Entry = tuple[str, Any]
 
 MAX_NDIM = 64
 _INT64_LIMIT = 1 << 63

@@ -7,10 +7,14 @@ does), as the command promises; the Python API (``load_checkpoint``/``save_check
 """
 import os
 import re
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam.common import dtype as mstype
+from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor
 from msparam.train import _ckpt_file, _safetensors_file, _sharded
 from msparam.train.serialization import load_checkpoint, save_checkpoint
@@ -20,7 +24,7 @@ __all__ = ["format_of", "inspect_checkpoint", "convert_checkpoint", "diff_checkp
 _SUFFIXES = {".ckpt": "ckpt", ".safetensors": "safetensors"}
 
 
-def format_of(path, arg_name):
+def format_of(path: "str | os.PathLike[str]", arg_name: str) -> str:
     """``'ckpt'`` or ``'safetensors'`` (also for a sharded index) from the name of ``path``;
     ValueError for any other."""
     if _sharded.is_index(path):
@@ -33,13 +37,13 @@ def format_of(path, arg_name):
     return _SUFFIXES[suffix]
 
 
-def _entry(name, np_dtype, shape):
+def _entry(name: str, np_dtype: npt.DTypeLike, shape: Sequence[int]) -> dict[str, Any]:
     count = int(np.prod(shape, dtype=np.int64))
     return {"name": name, "dtype": str(mstype.dtype_from_numpy(np.dtype(np_dtype))), "shape": list(shape),
             "bytes": count * np.dtype(np_dtype).itemsize, "count": count}
 
 
-def inspect_checkpoint(path):
+def inspect_checkpoint(path: "str | os.PathLike[str]") -> list[dict[str, Any]]:
     """``[{name, dtype, shape, bytes, count}, ...]`` in file order, for the tensors of ``path``.
 
     A safetensors file is described from its header alone; a ``.ckpt`` file interleaves its
@@ -48,7 +52,7 @@ def inspect_checkpoint(path):
     path = os.fspath(path)
     if _sharded.is_index(path):
         shards = _sharded.read_index(path)
-        described = {}
+        described: dict[str, dict[str, Any]] = {}
         for shard in sorted(set(shards.values())):
             described.update((e["name"], e) for e in _inspect_safetensors(shard))
         missing = sorted(set(shards) - set(described))
@@ -62,16 +66,16 @@ def inspect_checkpoint(path):
     return [_entry(name, value.dtype, value.shape) for name, value in values if isinstance(value, np.ndarray)]
 
 
-def _inspect_safetensors(path):
+def _inspect_safetensors(path: str) -> list[dict[str, Any]]:
     with open(path, "rb", buffering=0) as f:
         _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, path)
     return [_entry(name, np_dtype, shape) for name, (shape, np_dtype, _, _) in entries.items()]
 
 
-def _renamer(renames, name_map):
+def _renamer(renames: Sequence[tuple[str, str]], name_map: dict[str, str]) -> Callable[[str], str]:
     patterns = [(re.compile(pattern), replacement) for pattern, replacement in renames]
 
-    def rename(name):
+    def rename(name: str) -> str:
         if name in name_map:
             return name_map[name]
         for pattern, replacement in patterns:
@@ -80,7 +84,9 @@ def _renamer(renames, name_map):
     return rename
 
 
-def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shard_size=None):
+def convert_checkpoint(src: "str | os.PathLike[str]", dst: "str | os.PathLike[str]",
+                       renames: Sequence[tuple[str, str]] = (), name_map: "dict[str, str] | None" = None,
+                       dtype: "mstype.Type | None" = None, max_shard_size: "int | None" = None) -> int:
     """Write the tensors of ``src`` to ``dst`` (formats from the suffixes), renamed by ``name_map``
     (exact names) or else by the ``(pattern, replacement)`` regular expressions in turn, and cast
     to ``dtype`` (an msparam dtype) when given; a sharded ``dst`` gets shards of at most
@@ -88,14 +94,19 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
     source = load_checkpoint(src, format=format_of(src, "SRC"))
     target_format = format_of(dst, "DST")
     rename = _renamer(renames, name_map or {})
-    out, seen = [], set()
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for name, param in source.items():
         new_name = rename(name)
         if new_name in seen:
             raise ValueError(f"renaming gives two tensors the name {new_name!r}.")
         seen.add(new_name)
-        out.append({"name": new_name, "data": param if dtype is None else Tensor(param.asnumpy(), dtype)})
-    shard_options = {} if max_shard_size is None else {"max_shard_size": max_shard_size}
+        # a string entry (MindSpore's append_dict) is copied as it is: dtype casts tensors
+        if dtype is not None and isinstance(param, Parameter):
+            out.append({"name": new_name, "data": Tensor(param.asnumpy(), dtype)})
+        else:
+            out.append({"name": new_name, "data": param})
+    shard_options: dict[str, Any] = {} if max_shard_size is None else {"max_shard_size": max_shard_size}
     if shard_options and not _sharded.is_index(dst):
         raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
                          f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
@@ -105,24 +116,33 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
     return len(out)
 
 
-def diff_checkpoints(a, b):
+def _described(value: "Parameter | str") -> str:
+    return repr(value) if isinstance(value, str) else f"{value.dtype}{list(value.shape)}"
+
+
+def diff_checkpoints(a: "str | os.PathLike[str]", b: "str | os.PathLike[str]") -> dict[str, Any]:
     """Compare two checkpoints: ``{'only_a': [...], 'only_b': [...], 'mismatched': [(name, what), ...],
     'max_abs_diff': {name: float}}`` (the last for tensors of equal shape and dtype)."""
     left = load_checkpoint(a, format=format_of(a, "A"))
     right = load_checkpoint(b, format=format_of(b, "B"))
-    result = {"only_a": sorted(set(left) - set(right)), "only_b": sorted(set(right) - set(left)),
-              "mismatched": [], "max_abs_diff": {}}
+    mismatched: list[tuple[str, str]] = []
+    max_abs_diff: dict[str, float] = {}
     for name in sorted(set(left) & set(right)):
         x, y = left[name], right[name]
+        if isinstance(x, str) or isinstance(y, str):  # string entries (append_dict) compare as text
+            if x != y:
+                mismatched.append((name, f"{_described(x)} vs {_described(y)}"))
+            continue
         if x.shape != y.shape or x.dtype != y.dtype:
-            result["mismatched"].append((name, f"{x.dtype}{list(x.shape)} vs {y.dtype}{list(y.shape)}"))
+            mismatched.append((name, f"{_described(x)} vs {_described(y)}"))
             continue
         xa, ya = x.asnumpy(), y.asnumpy()
         if xa.size == 0:
-            result["max_abs_diff"][name] = 0.0
+            max_abs_diff[name] = 0.0
         elif xa.dtype.kind == "b":
-            result["max_abs_diff"][name] = float(np.any(xa != ya))
+            max_abs_diff[name] = float(np.any(xa != ya))
         else:
             wide = np.complex128 if xa.dtype.kind == "c" else np.float64
-            result["max_abs_diff"][name] = float(np.max(np.abs(xa.astype(wide) - ya.astype(wide))))
-    return result
+            max_abs_diff[name] = float(np.max(np.abs(xa.astype(wide) - ya.astype(wide))))
+    return {"only_a": sorted(set(left) - set(right)), "only_b": sorted(set(right) - set(left)),
+            "mismatched": mismatched, "max_abs_diff": max_abs_diff}

@@ -13,8 +13,11 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING, Any, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._core._storage import array_empty
 from msparam._validation import check_bool
@@ -24,6 +27,15 @@ from msparam.common.tensor import Tensor, wrap_array
 from msparam.parallel import sharded_save
 from msparam.train import _async_save, _ckpt_file, _safetensors_file, _sharded
 from msparam.train._async_save import async_ckpt_thread_status, wait_async_save
+
+if TYPE_CHECKING:
+    from msparam.nn.cell import Cell
+
+# What save_checkpoint saves: a Cell, a list of Parameters or of {'name': str, 'data': Tensor}
+# dicts, or a dict name -> Parameter (what load_checkpoint returns).
+SaveObj = Union["Cell", "list[Any]", "dict[str, Any]"]
+# A checkpoint entry's value: a Tensor's array, or a string (MindSpore checkpoints hold both).
+_EntryValue = Union[npt.NDArray[Any], str]
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "wait_async_save",
            "async_ckpt_thread_status"]
@@ -42,7 +54,7 @@ _ENC_MODE = "AES-GCM"
 
 
 # --- argument checks ---------------------------------------------------------------------------
-def _check_isinstance(value, arg_name, types, func_name):
+def _check_isinstance(value: Any, arg_name: str, types: "tuple[type, ...]", func_name: str) -> Any:
     """MindSpore's Validator.check_isinstance, which raises ValueError for a wrong type."""
     if not isinstance(value, types):
         names = ", ".join(t.__name__ for t in types)
@@ -51,13 +63,13 @@ def _check_isinstance(value, arg_name, types, func_name):
     return value
 
 
-def _check_format(format, func_name):
+def _check_format(format: object, func_name: str) -> str:
     if not isinstance(format, str) or format not in _FORMATS:
         raise ValueError(f"For '{func_name}', 'format' must be 'ckpt' or 'safetensors', but got {format!r}.")
     return format
 
 
-def _check_safetensors_defaults(func_name, **arguments):
+def _check_safetensors_defaults(func_name: str, **arguments: "tuple[object, object]") -> None:
     """MindSpore refuses these arguments for safetensors unless they keep their defaults."""
     for name, (value, default) in arguments.items():
         if value != default:
@@ -65,19 +77,19 @@ def _check_safetensors_defaults(func_name, **arguments):
                              f"to default value '{default}', but got '{value}'.")
 
 
-def _is_cell(obj):
+def _is_cell(obj: object) -> bool:
     """MindSpore checks ``isinstance(net, nn.Cell)``; every msparam Cell has parameters_and_names()."""
     return callable(getattr(obj, "parameters_and_names", None))
 
 
-def _no_encryption(func_name, key_name, key):
+def _no_encryption(func_name: str, key_name: str, key: object) -> None:
     if key is not None:
         raise NotImplementedError(f"For '{func_name}', encrypted checkpoints ('{key_name}') are not supported "
                                   f"by msparam.")
 
 
 # --- saving ------------------------------------------------------------------------------------
-def _values_of(data, name):
+def _values_of(data: object, name: str) -> _EntryValue:
     """The NumPy array (or str) to write for one entry."""
     if isinstance(data, str):
         return data
@@ -87,7 +99,7 @@ def _values_of(data, name):
                     f"but got {type(data).__name__}.")
 
 
-def _dict_value(key, value):
+def _dict_value(key: str, value: object) -> "Tensor | str":
     if isinstance(value, np.ndarray):
         return Tensor(value)
     if not isinstance(value, (Parameter, str)):
@@ -96,10 +108,11 @@ def _dict_value(key, value):
     return value
 
 
-def _entries(save_obj, choice_func, append_dict):
+def _entries(save_obj: SaveObj, choice_func: "Callable[[str], bool] | None",
+             append_dict: "dict[str, Any] | None") -> list[tuple[str, _EntryValue]]:
     """``(name, array or str)`` pairs in MindSpore's order for every kind of ``save_obj``."""
     if _is_cell(save_obj):
-        pairs = [(param.name, param) for _, param in save_obj.parameters_and_names()]
+        pairs: list[tuple[str, Any]] = [(param.name, param) for _, param in save_obj.parameters_and_names()]  # type: ignore[union-attr]
     elif isinstance(save_obj, dict):
         for key, value in save_obj.items():
             if not isinstance(key, str):
@@ -134,10 +147,10 @@ def _entries(save_obj, choice_func, append_dict):
     return entries
 
 
-def _check_unique_names(entries):
+def _check_unique_names(entries: Sequence[tuple[str, object]]) -> None:
     """MindSpore 2.10 writes every record and its reader then keeps the last (or, when the two are
     adjacent, cannot read the file at all): msparam refuses before anything is written."""
-    seen = set()
+    seen: set[str] = set()
     for name, _ in entries:
         if name in seen:
             raise ValueError(f"For 'save_checkpoint', the name {name!r} appears more than once among the parameters "
@@ -146,7 +159,7 @@ def _check_unique_names(entries):
         seen.add(name)
 
 
-def _check_append_dict(append_dict):
+def _check_append_dict(append_dict: object) -> "dict[str, Any] | None":
     if append_dict is None:
         return None
     if not isinstance(append_dict, dict):
@@ -158,7 +171,7 @@ def _check_append_dict(append_dict):
     return append_dict
 
 
-def _check_async_save(async_save):
+def _check_async_save(async_save: object) -> "str | None":
     if not isinstance(async_save, (bool, str)):
         raise TypeError(f"For 'save_checkpoint', the parameter 'async_save' must be bool or str, "
                         f"but got {type(async_save)}.")
@@ -168,7 +181,7 @@ def _check_async_save(async_save):
     return "thread" if async_save is True else async_save or None
 
 
-def _check_save_kwargs(kwargs):
+def _check_save_kwargs(kwargs: "dict[str, Any]") -> tuple[Any, Any, "bool | None", int]:
     unknown = sorted(set(kwargs) - set(_SAVE_KWARGS))
     if unknown:  # MindSpore silently ignores them; a typo then silently changes nothing
         raise TypeError(f"For 'save_checkpoint', got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
@@ -185,11 +198,11 @@ def _check_save_kwargs(kwargs):
 _TEMPORARY_SUFFIX = ".tmp"
 
 
-def _temporary_prefix(path) -> str:
+def _temporary_prefix(path: str) -> str:
     return f".{os.path.basename(path)}.{os.getpid()}."
 
 
-def _remove_stale_temporaries(path) -> None:
+def _remove_stale_temporaries(path: str) -> None:
     """Remove the temporary files earlier saves to ``path`` left when they were killed: each is
     locked by its writer while written, and named after the writer's process; one whose lock is
     free and whose process is gone is stale. A live writer's file is never touched."""
@@ -212,7 +225,7 @@ def _remove_stale_temporaries(path) -> None:
             os.close(fd)
 
 
-def _process_alive(pid) -> bool:
+def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -222,7 +235,7 @@ def _process_alive(pid) -> bool:
     return True
 
 
-def _atomic_save(path, write):
+def _atomic_save(path: str, write: "Callable[[IO[bytes]], object]") -> None:
     """Run ``write(file)`` on a locked temporary file, fsync, then rename it over ``path``; on
     failure keep the old file."""
     directory = os.path.dirname(path) or "."
@@ -248,7 +261,7 @@ def _atomic_save(path, write):
         pass
 
 
-def _fsync_path(path, flags) -> None:
+def _fsync_path(path: str, flags: int) -> None:
     fd = os.open(path, flags)
     try:
         os.fsync(fd)
@@ -256,7 +269,7 @@ def _fsync_path(path, flags) -> None:
         os.close(fd)
 
 
-def _safetensors_tensors(entries):
+def _safetensors_tensors(entries: Sequence[tuple[str, _EntryValue]]) -> "dict[str, npt.NDArray[Any]]":
     """Name -> array for safetensors."""
     tensors = {}
     for name, value in entries:
@@ -272,13 +285,14 @@ def _safetensors_tensors(entries):
     return tensors
 
 
-def _save_sharded(index_path, tensors, metadata, max_shard_size, num_threads) -> None:
+def _save_sharded(index_path: str, tensors: "dict[str, npt.NDArray[Any]]", metadata: "dict[str, str]",
+                  max_shard_size: int, num_threads: "int | None") -> None:
     """Shards of at most ``max_shard_size`` bytes of tensor data, each saved atomically, then the
     index (last, so a reader never sees an index naming a shard not yet written)."""
     plan = _sharded.plan_shards([(name, array.nbytes) for name, array in tensors.items()], max_shard_size)
     folder = os.path.dirname(index_path)
     os.makedirs(folder, exist_ok=True)  # a sharded checkpoint is a folder of its own
-    weight_map = {}
+    weight_map: dict[str, str] = {}
     for names, shard in zip(plan, _sharded.shard_names(index_path, len(plan))):
         part = {name: tensors[name] for name in names}
         _atomic_save(os.path.join(folder, shard),
@@ -288,7 +302,7 @@ def _save_sharded(index_path, tensors, metadata, max_shard_size, num_threads) ->
     _atomic_save(index_path, lambda f: f.write(text))
 
 
-def _checked_save_path(ckpt_file_name, format):
+def _checked_save_path(ckpt_file_name: object, format: str) -> str:
     if isinstance(ckpt_file_name, os.PathLike):
         ckpt_file_name = os.fspath(ckpt_file_name)
     if not isinstance(ckpt_file_name, str):
@@ -303,8 +317,11 @@ def _checked_save_path(ckpt_file_name, format):
     return path
 
 
-def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=False, append_dict=None,
-                    enc_key=None, enc_mode="AES-GCM", choice_func=None, crc_check=False, format="ckpt", **kwargs):
+def save_checkpoint(save_obj: SaveObj, ckpt_file_name: "str | os.PathLike[str]", integrated_save: bool = True,
+                    async_save: "bool | str" = False, append_dict: "dict[str, Any] | None" = None,
+                    enc_key: "bytes | None" = None, enc_mode: str = "AES-GCM",
+                    choice_func: "Callable[[str], bool] | None" = None, crc_check: bool = False,
+                    format: str = "ckpt", **kwargs: Any) -> None:
     """Save parameters to a checkpoint file.
 
     Parameters
@@ -395,7 +412,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         raise FileNotFoundError(f"For 'save_checkpoint', the directory of 'ckpt_file_name' ({os.path.dirname(path)}) "
                                 f"does not exist.")
     if format == "ckpt":
-        def write(f, num_threads) -> None:
+        def write(f: IO[bytes], num_threads: "int | None") -> None:
             _ckpt_file.write_checkpoint(f, entries, mindspore_crc=crc_check, num_threads=num_threads)
     else:
         tensors = _safetensors_tensors(entries)
@@ -403,10 +420,10 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
         if remove_redundancy is not None:
             metadata["remove_redundancy"] = str(remove_redundancy)
 
-        def write(f, num_threads) -> None:
+        def write(f: IO[bytes], num_threads: "int | None") -> None:
             _safetensors_file.write_safetensors(f, tensors, metadata, num_threads=num_threads)
 
-    def save(num_threads) -> None:
+    def save(num_threads: "int | None") -> None:
         if format == "safetensors" and _sharded.is_index(path):
             _save_sharded(path, tensors, metadata, max_shard_size, num_threads)
         else:
@@ -425,7 +442,7 @@ def save_checkpoint(save_obj, ckpt_file_name, integrated_save=True, async_save=F
 
 
 # --- loading -----------------------------------------------------------------------------------
-def _check_prefix(prefix, arg_name):
+def _check_prefix(prefix: object, arg_name: str) -> "tuple[str, ...] | None":
     if prefix is None:
         return None
     if not isinstance(prefix, (str, list, tuple)):
@@ -444,11 +461,12 @@ def _check_prefix(prefix, arg_name):
     return tuple(prefix)
 
 
-def _selector(specify_prefix, filter_prefix, choice_func):
+def _selector(specify_prefix: "tuple[str, ...] | None", filter_prefix: "tuple[str, ...] | None",
+              choice_func: "Callable[[str], bool] | None") -> "Callable[[str], bool] | None":
     if specify_prefix is None and filter_prefix is None:
         return choice_func
 
-    def wanted(name) -> bool:
+    def wanted(name: str) -> bool:
         if specify_prefix and not name.startswith(specify_prefix):
             return False
         return not (filter_prefix and name.startswith(filter_prefix))
@@ -456,11 +474,11 @@ def _selector(specify_prefix, filter_prefix, choice_func):
     return wanted
 
 
-def _allocate(shape, np_dtype):
+def _allocate(shape: tuple[int, ...], np_dtype: npt.DTypeLike) -> npt.NDArray[Any]:
     return array_empty(shape, mstype.dtype_from_numpy(np_dtype).storage_code)
 
 
-def _check_remove_redundancy_metadata(metadata, remove_redundancy):
+def _check_remove_redundancy_metadata(metadata: "dict[str, str] | None", remove_redundancy: bool) -> bool:
     """MindSpore warns when the file's ``remove_redundancy`` metadata disagrees with the argument."""
     recorded = (metadata or {}).get("remove_redundancy")
     if recorded == "True" and not remove_redundancy:
@@ -474,9 +492,11 @@ def _check_remove_redundancy_metadata(metadata, remove_redundancy):
     return remove_redundancy
 
 
-def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=None, dec_key=None,
-                    dec_mode="AES-GCM", specify_prefix=None, choice_func=None, crc_check=False,
-                    remove_redundancy=False, format="ckpt"):
+def load_checkpoint(ckpt_file_name: "str | os.PathLike[str]", net: "Cell | None" = None, strict_load: bool = False,
+                    filter_prefix: "str | Sequence[str] | None" = None, dec_key: "bytes | None" = None,
+                    dec_mode: str = "AES-GCM", specify_prefix: "str | Sequence[str] | None" = None,
+                    choice_func: "Callable[[str], bool] | None" = None, crc_check: bool = False,
+                    remove_redundancy: bool = False, format: str = "ckpt") -> "dict[str, Parameter | str]":
     """Load a checkpoint file into a dict name -> Parameter (optionally also into ``net``).
 
     Parameters
@@ -568,7 +588,7 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
     if crc_check and not has_crc:
         logger.warning("For 'load_checkpoint', the checkpoint file %s does not contain a CRC, please check the "
                        "file.", path)
-    parameter_dict = {}
+    parameter_dict: "dict[str, Parameter | str]" = {}
     for name, value in entries:
         parameter_dict[name] = parameter_from_storage(value, name) if isinstance(value, np.ndarray) else value
     if not parameter_dict:
@@ -582,7 +602,7 @@ def load_checkpoint(ckpt_file_name, net=None, strict_load=False, filter_prefix=N
 
 
 # --- loading into a network --------------------------------------------------------------------
-def _reshape_trailing_ones(param, new_param):
+def _reshape_trailing_ones(param: Parameter, new_param: Parameter) -> "npt.NDArray[Any] | None":
     """MindSpore accepts e.g. (12, 2048, 1, 1) for a (12, 2048) parameter (trailing 1s dropped)."""
     if len(new_param.shape) <= len(param.shape) or new_param.shape[:len(param.shape)] != param.shape:
         return None
@@ -591,11 +611,11 @@ def _reshape_trailing_ones(param, new_param):
     return new_param.asnumpy().reshape(param.shape)
 
 
-def _update_param(param, new_param, strict_load):
+def _update_param(param: Parameter, new_param: Parameter, strict_load: bool) -> None:
     values = new_param.asnumpy()
     if values.shape != param.shape:
-        values = _reshape_trailing_ones(param, new_param)
-        if values is None:
+        reshaped = _reshape_trailing_ones(param, new_param)
+        if reshaped is None:
             raise RuntimeError(f"For 'load_param_into_net', {param.name} in the argument 'net' should have the same "
                                f"shape as {param.name} in the argument 'parameter_dict'. But got its shape "
                                f"{param.shape} in the argument 'net' and shape {new_param.shape} in the argument "
@@ -614,9 +634,10 @@ def _update_param(param, new_param, strict_load):
     param.set_data(wrap_array(values))
 
 
-def _load_mismatched_prefix(net, parameter_dict, param_not_load, strict_load) -> None:
+def _load_mismatched_prefix(net: "Cell", parameter_dict: "dict[str, Any]", param_not_load: list[str],
+                            strict_load: bool) -> None:
     """Retry unloaded parameters under the prefix by which the checkpoint's names differ from the net's."""
-    tried = set()
+    tried: set[str] = set()
     while param_not_load:
         prefix = None
         for net_name in param_not_load:
@@ -639,7 +660,8 @@ def _load_mismatched_prefix(net, parameter_dict, param_not_load, strict_load) ->
                 param_not_load.remove(param.name)
 
 
-def load_param_into_net(net, parameter_dict, strict_load=False, remove_redundancy=False):
+def load_param_into_net(net: "Cell", parameter_dict: "dict[str, Any]", strict_load: bool = False,
+                        remove_redundancy: bool = False) -> tuple[list[str], list[str]]:
     """Load parameters into a network.
 
     Parameters
