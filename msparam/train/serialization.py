@@ -620,6 +620,7 @@ def _update_param(param: Parameter, new_param: Parameter, strict_load: bool) -> 
                                f"shape as {param.name} in the argument 'parameter_dict'. But got its shape "
                                f"{param.shape} in the argument 'net' and shape {new_param.shape} in the argument "
                                f"'parameter_dict'.")
+        values = reshaped
     if param.dtype != new_param.dtype:
         pair = {param.dtype, new_param.dtype}
         if strict_load or not (pair <= set(_FLOAT_TYPES) or pair <= set(_INT_TYPES)):
