@@ -1,10 +1,10 @@
 import sys
 
 if len(sys.argv) > 1:
-    from msparam._cli import main
+    from msparam._cli import main as run_command
 
-    sys.exit(main())
+    sys.exit(run_command())
 else:
-    from msparam._tour import main
+    from msparam._tour import main as run_tour
 
-    main()
+    run_tour()

@@ -7,12 +7,13 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Sequence
 
 from msparam.common import dtype as mstype
 from msparam.train import checkpoint_tools
 
 
-def _inspect(args) -> None:
+def _inspect(args: argparse.Namespace) -> None:
     entries = checkpoint_tools.inspect_checkpoint(args.file)
     total_bytes = sum(e["bytes"] for e in entries)
     total_count = sum(e["count"] for e in entries)
@@ -25,7 +26,7 @@ def _inspect(args) -> None:
     print(f"{len(entries)} tensors, {total_count:,} parameters, {total_bytes:,} bytes")
 
 
-def _rename_rule(text):
+def _rename_rule(text: str) -> tuple[str, str]:
     pattern, sep, replacement = text.partition("=")
     if not sep:
         raise argparse.ArgumentTypeError(f"--rename {text!r} must be PATTERN=REPLACEMENT")
@@ -36,7 +37,7 @@ def _rename_rule(text):
     return pattern, replacement
 
 
-def _name_map(path):
+def _name_map(path: str) -> dict[str, str]:
     try:
         with open(path, encoding="utf-8") as f:
             mapping = json.load(f)
@@ -47,7 +48,7 @@ def _name_map(path):
     return mapping
 
 
-def _dtype(name):
+def _dtype(name: str) -> mstype.Type:
     value = getattr(mstype, name, None)
     if not isinstance(value, mstype.Type):
         raise argparse.ArgumentTypeError(f"--dtype {name!r} is not an msparam dtype (e.g. float16)")
@@ -58,7 +59,7 @@ _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**1
                "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
 
-def _byte_size(text):
+def _byte_size(text: str) -> int:
     """``5GB``, ``500MiB`` or a number of bytes (Hugging Face's units: GB is 10**9)."""
     match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", text)
     if not match or match.group(2).upper() not in _SIZE_UNITS or int(match.group(1)) == 0:
@@ -67,13 +68,13 @@ def _byte_size(text):
     return int(match.group(1)) * _SIZE_UNITS[match.group(2).upper()]
 
 
-def _convert(args) -> None:
+def _convert(args: argparse.Namespace) -> None:
     count = checkpoint_tools.convert_checkpoint(args.src, args.dst, renames=args.rename, name_map=args.map,
                                                 dtype=args.dtype, max_shard_size=args.max_shard_size)
     print(f"wrote {count} tensors to {args.dst}")
 
 
-def _diff(args):
+def _diff(args: argparse.Namespace) -> int:
     result = checkpoint_tools.diff_checkpoints(args.a, args.b)
     for name in result["only_a"]:
         print(f"only in A: {name}")
@@ -87,7 +88,7 @@ def _diff(args):
     return 1 if differs else 0
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="msparam", description="Inspect, convert and compare checkpoints "
                                      "(.ckpt, .safetensors) without MindSpore or PyTorch.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,10 +114,10 @@ def _parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: "Sequence[str] | None" = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.run(args) or 0
+        return int(args.run(args) or 0)
     except (ValueError, TypeError, OSError) as e:
         print(f"msparam {args.command}: error: {e}", file=sys.stderr)
         return 1

@@ -107,7 +107,7 @@ def set_num_threads(num_threads: int) -> int:
     return previous
 
 
-class _MsparamController(threadpoolctl.LibController):
+class _MsparamController(threadpoolctl.LibController):  # type: ignore[misc]  # threadpoolctl is untyped
     """threadpoolctl's handle on msparam's kernels: ``threadpool_limits(n)`` (or with
     ``user_api="openmp"``) caps them as it caps the OpenMP runtime. Found through a symbol that only
     msparam's storage module exports."""

@@ -5,6 +5,7 @@ tutorial (a notebook), all examples share one namespace.
 """
 import contextlib
 import io
+from collections.abc import Iterator
 
 EXAMPLES = (
     ("dtype", """\
@@ -131,7 +132,7 @@ output = net(input_data)
 )
 
 
-def run_examples():
+def run_examples() -> "Iterator[tuple[str, str, str]]":
     """Run every example in one namespace; yield (title, code, printed text)."""
     namespace = {"__name__": "__tour__"}
     for title, code in EXAMPLES:

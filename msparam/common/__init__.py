@@ -3,6 +3,7 @@
 ``initializer`` and ``seed`` load on first use, so that importing msparam stays cheap.
 """
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from msparam.common import dtype
 from msparam.common.parameter import Parameter, ParameterTuple
@@ -12,8 +13,11 @@ __all__ = ["dtype", "Tensor", "Parameter", "ParameterTuple", "set_seed", "get_se
 
 _LAZY = {"set_seed": "msparam.common.seed", "get_seed": "msparam.common.seed"}
 
+if TYPE_CHECKING:  # the names loaded on first use, visible to type checkers ("x as x": re-exported)
+    from msparam.common.seed import get_seed as get_seed, set_seed as set_seed
 
-def __getattr__(name):
+
+def __getattr__(name: str) -> Any:
     # Submodules (initializer, seed, ...) are found by the import system before this runs.
     if name not in _LAZY:
         raise AttributeError(f"module 'msparam.common' has no attribute {name!r}")

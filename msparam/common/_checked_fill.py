@@ -7,8 +7,11 @@ take fast paths for the usual types: a small layer's fill should cost little mor
 stream-seed draw.
 """
 import numbers
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._core import _philox_fill as _core
 from msparam._threads import get_num_threads
@@ -20,10 +23,10 @@ _SEED_LIMIT = 2**64
 _FLOAT32 = np.dtype(np.float32)
 
 
-def _check_target(name, seed, out, start, starts=None):
+def _check_target(name: str, seed: object, out: object, start: object, starts: object = None) -> None:
     if type(seed) is not int and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(f"For '{name}', 'seed' must be int, but got {type(seed).__name__}.")
-    if not 0 <= seed < _SEED_LIMIT:
+    if not 0 <= cast(int, seed) < _SEED_LIMIT:
         raise ValueError(f"For '{name}', 'seed' must be in [0, 2**64 - 1], but got {seed}.")
     if not isinstance(out, np.ndarray):
         raise TypeError(f"For '{name}', 'out' must be a numpy.ndarray, but got {type(out).__name__}.")
@@ -37,6 +40,7 @@ def _check_target(name, seed, out, start, starts=None):
     if start:
         if isinstance(start, bool) or not isinstance(start, numbers.Integral):
             raise TypeError(f"For '{name}', 'start' must be int, but got {type(start).__name__}.")
+        start = cast(int, start)
         if start < 0 or start % 4 or start >= _SEED_LIMIT:
             raise ValueError(f"For '{name}', 'start' must be a multiple of 4 (a Philox block) in "
                              f"[0, 2**64), but got {start}.")
@@ -44,7 +48,7 @@ def _check_target(name, seed, out, start, starts=None):
         _check_runs(name, out, starts)
 
 
-def _check_runs(name, out, starts):
+def _check_runs(name: str, out: npt.NDArray[Any], starts: object) -> None:
     """``starts`` (the runs of a slice) must be a 1-D C-contiguous int64 array of indices >= 0
     whose length divides ``out``'s."""
     if not isinstance(starts, np.ndarray) or starts.dtype != np.int64:
@@ -59,7 +63,8 @@ def _check_runs(name, out, starts):
         raise ValueError(f"For '{name}', 'starts' must be >= 0, but got {starts.min()}.")
 
 
-def fill_uniform(seed, out, a, b, start=0, starts=None) -> None:
+def fill_uniform(seed: int, out: npt.NDArray[np.float32], a: float, b: float, start: int = 0,
+                 starts: "npt.NDArray[np.int64] | None" = None) -> None:
     """Uniform on [a, b): ``(b - a) * u + a`` with u = uint32 / 2^32, in double, then float32.
 
     Parameters
@@ -83,7 +88,8 @@ def fill_uniform(seed, out, a, b, start=0, starts=None) -> None:
     _core.fill_uniform(seed, out, a, b, get_num_threads(), start=start, starts=starts)
 
 
-def fill_normal(seed, out, mean, sigma, start=0, starts=None) -> None:
+def fill_normal(seed: int, out: npt.NDArray[np.float32], mean: float, sigma: float, start: int = 0,
+                starts: "npt.NDArray[np.int64] | None" = None) -> None:
     """Normal(mean, sigma**2) by Box-Muller on pairs of the stream (cos, then sin).
 
     Parameters
@@ -102,7 +108,8 @@ def fill_normal(seed, out, mean, sigma, start=0, starts=None) -> None:
     _core.fill_normal(seed, out, mean, sigma, get_num_threads(), start=start, starts=starts)
 
 
-def fill_truncated_normal(seed, out, mean, sigma, a, b, start=0, starts=None) -> None:
+def fill_truncated_normal(seed: int, out: npt.NDArray[np.float32], mean: float, sigma: float, a: float, b: float,
+                          start: int = 0, starts: "npt.NDArray[np.int64] | None" = None) -> None:
     """Normal(mean, sigma**2) truncated to [a, b] by MindSpore's inverse CDF, one uint32 per element.
 
     Parameters
@@ -126,7 +133,7 @@ _LAST_STREAM_NUMBER = 2**32 - 1
 _GRID_STEP = 2**16
 
 
-def _truncated_normal_values(params, ks):
+def _truncated_normal_values(params: "tuple[float, ...]", ks: "Sequence[int] | npt.NDArray[Any]") -> npt.NDArray[np.float32]:
     bits = np.zeros((len(ks) + 3) // 4 * 4, np.uint32)
     bits[:len(ks)] = ks
     values = np.empty(len(ks), np.float32)
@@ -134,7 +141,7 @@ def _truncated_normal_values(params, ks):
     return values
 
 
-def truncated_normal_reaches(mean, sigma, a, b) -> bool:
+def truncated_normal_reaches(mean: float, sigma: float, a: float, b: float) -> bool:
     """Whether some stream number k makes fill_truncated_normal's map land in [a, b] (float32).
 
     The map is nondecreasing in k while 2 p stays inside (0, 2); where 2 p rounds to 2 (Phi of

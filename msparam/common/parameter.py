@@ -248,7 +248,7 @@ class Parameter(Tensor):
         """
         if self._array is None:
             _check_bool(set_sliced, "set_sliced")
-            request = slice_request(self.init, layout)
+            request = slice_request(cast(Any, self.init), layout)  # a lazy Parameter's init is its DeferredFill
             values = array_empty(request.shape, self._lazy_dtype._code)
             request.fill(values)
             self._array, self.init = values, None

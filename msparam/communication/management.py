@@ -27,10 +27,10 @@ class GlobalComm:
 
 
 _ONE_RANK = _world.SingleProcess()
-_world_group = _ONE_RANK
+_world_group: _world.ProcessGroup = _ONE_RANK
 
 
-def init(backend_name=None):
+def init(backend_name: "str | None" = None) -> None:
     """Join the process group the launcher started (``mpiexec -n N``), through mpi4py.
 
     Parameters
@@ -64,7 +64,7 @@ def init(backend_name=None):
                            f"(msparam runs over MPI), but got 'backend_name' : {backend_name}")
     if GlobalComm.INITED:
         return
-    world = _world.open_mpi_world()
+    world: "_world.ProcessGroup | None" = _world.open_mpi_world()
     if world is None:
         size = _world.launched_size()
         if size > 1:
@@ -86,7 +86,7 @@ def release() -> None:
     GlobalComm.INITED = False
 
 
-def _check_group(function, group):
+def _check_group(function: str, group: object) -> None:
     if not isinstance(group, str):
         raise TypeError(f"For '{function}', the argument 'group' must be type of string, "
                         f"but got 'group' type : {type(group)}.")
@@ -106,12 +106,12 @@ _GROUP_RAISES_DOC = """
 """
 
 
-def get_rank(group=GlobalComm.WORLD_COMM_GROUP):
+def get_rank(group: str = GlobalComm.WORLD_COMM_GROUP) -> int:
     _check_group("get_rank", group)
     return _world_group.rank
 
 
-def get_group_size(group=GlobalComm.WORLD_COMM_GROUP):
+def get_group_size(group: str = GlobalComm.WORLD_COMM_GROUP) -> int:
     _check_group("get_group_size", group)
     return _world_group.size
 
@@ -121,6 +121,6 @@ get_group_size.__doc__ = ("The number of processes in ``group`` (1 before ``init
                           + _GROUP_RAISES_DOC)
 
 
-def world():
+def world() -> _world.ProcessGroup:
     """Package-internal seam: the current process group (barrier, broadcast, byte transfers)."""
     return _world_group

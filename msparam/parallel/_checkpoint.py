@@ -19,6 +19,8 @@ import json
 import math
 import os
 import secrets
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +31,9 @@ from msparam.communication.management import world
 from msparam.parallel._context import layout_rank_and_size
 from msparam.parallel._layout import Layout
 from msparam.parallel._slices import slice_of
+
+if TYPE_CHECKING:
+    from msparam.nn.cell import Cell
 
 __all__ = ["sharded_save", "load_sharded", "merge_sliced_parameter", "transform_checkpoints",
            "load_distributed_checkpoint"]
@@ -102,7 +107,7 @@ class ShardedSave:
                 self.parameters[name] = {"shape": list(full_shape), "dtype": str(data.dtype),
                                          "layout": None if layout is None else list(layout)}
 
-    def run(self, write) -> None:
+    def run(self, write: "Callable[[Any, str], object]") -> None:
         """``write(save_obj, path)`` where this rank writes, then ``finish``; returns None."""
         error = None
         if self.save_obj is not None:
@@ -195,7 +200,7 @@ def _remove_tree(path) -> None:
     os.rmdir(path)
 
 
-def sharded_save(save_obj, path, integrated_save, format):
+def sharded_save(save_obj: object, path: str, integrated_save: bool, format: str) -> "ShardedSave | None":
     """Package-internal seam for ``save_checkpoint``: a ShardedSave when ``save_obj`` holds sliced
     Parameters (``init_data(layout)``), else None (an ordinary save)."""
     if isinstance(save_obj, (list, dict)) or hasattr(save_obj, "parameters_and_names"):
@@ -269,7 +274,8 @@ def _read_region(entry, files, sources, bounds, nptype):
     return out
 
 
-def load_sharded(checkpoint_dir, net=None, layouts=None, strict_load=False):
+def load_sharded(checkpoint_dir: str, net: "Cell | None" = None, layouts: "dict[str, tuple[Any, ...]] | None" = None,
+                 strict_load: bool = False) -> dict[str, Parameter]:
     """Load a sharded checkpoint (``integrated_save=False``) on any group size and layout.
 
     Parameters
@@ -345,7 +351,8 @@ def _nptype_named(text):
 
 
 # --- MindSpore's names -------------------------------------------------------------------------
-def merge_sliced_parameter(sliced_parameters, strategy=None):
+def merge_sliced_parameter(sliced_parameters: list[Parameter],
+                           strategy: "dict[str, tuple[Any, ...]] | None" = None) -> Parameter:
     """Merge the slices of one Parameter (in rank order) into the full Parameter, as MindSpore.
 
     Parameters
@@ -407,8 +414,9 @@ def merge_sliced_parameter(sliced_parameters, strategy=None):
     return Parameter(Tensor.from_numpy(merged), first.name, first.requires_grad, first.layerwise_parallel)
 
 
-def transform_checkpoints(src_checkpoints_dir, dst_checkpoints_dir, ckpt_prefix, src_strategy_file=None,
-                          dst_strategy_file=None, process_num=1, output_format="ckpt"):
+def transform_checkpoints(src_checkpoints_dir: str, dst_checkpoints_dir: str, ckpt_prefix: str,
+                          src_strategy_file: "str | None" = None, dst_strategy_file: None = None,
+                          process_num: int = 1, output_format: str = "ckpt") -> None:
     """Turn a sharded checkpoint into one single-device checkpoint (run on one process).
 
     Parameters
@@ -453,8 +461,10 @@ def transform_checkpoints(src_checkpoints_dir, dst_checkpoints_dir, ckpt_prefix,
     save_checkpoint(entries, os.path.join(target, f"{ckpt_prefix}0{_SUFFIX[output_format]}"), format=output_format)
 
 
-def load_distributed_checkpoint(network, checkpoint_filenames=None, predict_strategy=None,
-                                train_strategy_filename=None, strict_load=False, format="ckpt"):
+def load_distributed_checkpoint(network: "Cell", checkpoint_filenames: "list[str] | tuple[str, ...] | None" = None,
+                                predict_strategy: "dict[str, tuple[Any, ...]] | None" = None,
+                                train_strategy_filename: "str | None" = None, strict_load: bool = False,
+                                format: str = "ckpt") -> dict[str, Parameter]:
     """Load a checkpoint into a sharded ``network``, each rank reading only its slices.
 
     Parameters

@@ -6,6 +6,7 @@ In 'semi_auto_parallel' and 'auto_parallel' mode a Parameter made from an initia
 tensor, or one rank's slice of it.
 """
 import numbers
+from typing import Any
 
 __all__ = ["set_auto_parallel_context", "get_auto_parallel_context", "reset_auto_parallel_context",
            "parameters_stay_lazy", "layout_rank_and_size"]
@@ -14,10 +15,10 @@ _PARALLEL_MODES = ("stand_alone", "data_parallel", "hybrid_parallel", "semi_auto
 _LAZY_MODES = ("semi_auto_parallel", "auto_parallel")
 _DEFAULTS = {"parallel_mode": "stand_alone", "device_num": 1, "global_rank": 0, "gradients_mean": False,
              "full_batch": False}
-_context = dict(_DEFAULTS)
+_context: dict[str, Any] = dict(_DEFAULTS)
 
 
-def _checked(key, value):
+def _checked(key: str, value: object) -> Any:
     if key == "parallel_mode":
         if not isinstance(value, str):
             raise TypeError(f"The parameter 'parallel_mode' must be {str}, but got {type(value)}")
@@ -32,13 +33,13 @@ def _checked(key, value):
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"The parameter '{key}' must be {int}, but got {type(value)}")
-    low = 1 if key == "device_num" else 0
-    if not low <= value <= 4096 - (1 - low):
+    low, number = (1 if key == "device_num" else 0), int(value)
+    if not low <= number <= 4096 - (1 - low):
         raise ValueError(f"The parameter '{key}' must be in [{low}, {4096 - (1 - low)}], but got {value}.")
-    return int(value)
+    return number
 
 
-def set_auto_parallel_context(**kwargs):
+def set_auto_parallel_context(**kwargs: Any) -> None:
     """Set parallel settings: ``parallel_mode``, and MindSpore's ``device_num``, ``global_rank``,
     ``gradients_mean``, ``full_batch``.
 
@@ -53,7 +54,7 @@ def set_auto_parallel_context(**kwargs):
     ValueError
         If a key is unknown (MindSpore's text) or a value is out of range; nothing is set then.
     """
-    updates = {}
+    updates: dict[str, Any] = {}
     for key, value in kwargs.items():
         if key not in _DEFAULTS:
             raise ValueError(f"Set context keyword {key} is not recognized!")
@@ -61,7 +62,7 @@ def set_auto_parallel_context(**kwargs):
     _context.update(updates)
 
 
-def get_auto_parallel_context(attr_key):
+def get_auto_parallel_context(attr_key: str) -> Any:
     """The value of setting ``attr_key``."""
     if attr_key not in _DEFAULTS:
         raise ValueError(f"Get context keyword {attr_key} is not recognized!")
@@ -79,7 +80,7 @@ def parameters_stay_lazy() -> bool:
     return _context["parallel_mode"] in _LAZY_MODES
 
 
-def layout_rank_and_size():
+def layout_rank_and_size() -> tuple[int, int]:
     """Package-internal seam: ``(rank, group size)`` that layouts are resolved against: the MPI
     group when it has several ranks, else ``global_rank`` of ``device_num``."""
     from msparam.communication.management import world

@@ -7,9 +7,12 @@ whole matrix (Orthogonal, Sparse) the RandomState itself before their draws, whi
 skipped.  So every rank consumes the same draws in the same order as one process does, whatever
 its slice and whenever the slice is made.
 """
-import numpy as np
+from typing import Any, cast
 
-from msparam.common.initializer import fill_plan
+import numpy as np
+import numpy.typing as npt
+
+from msparam.common.initializer import Initializer, fill_plan
 from msparam.common.seed import next_stream_seed
 from msparam.communication.management import world
 from msparam.parallel._context import layout_rank_and_size
@@ -39,13 +42,21 @@ class DeferredFill:
     """
 
     __slots__ = ("initializer", "shape", "nptype", "kind", "detail", "seed", "rng_state", "values")
+    initializer: Initializer
+    shape: tuple[int, ...]
+    nptype: "np.dtype[Any]"
+    kind: str
+    detail: "tuple[Any, ...]"
+    seed: "int | None"
+    rng_state: Any
+    values: "npt.NDArray[Any] | None"
 
-    def __init__(self, initializer, shape, nptype) -> None:
+    def __init__(self, initializer: Initializer, shape: "tuple[int, ...]", nptype: npt.DTypeLike) -> None:
         self.initializer, self.shape, self.nptype = initializer, tuple(shape), np.dtype(nptype)
         self.seed = self.rng_state = self.values = None
         plan = fill_plan(initializer, self.shape)
         if plan is None:
-            self.kind, self.detail = "computed", None
+            self.kind, self.detail = "computed", ()
             self.values = np.empty(self.shape, self.nptype)
             initializer(self.values)
             return
@@ -57,11 +68,11 @@ class DeferredFill:
             self.detail[0]()
 
     @property
-    def needs_whole(self):
+    def needs_whole(self) -> bool:
         """Whether a slice needs the whole matrix computed first (Orthogonal, Sparse)."""
         return self.kind == "whole"
 
-    def whole(self):
+    def whole(self) -> npt.NDArray[Any]:
         """The full tensor, drawn from the RandomState as it was when the Parameter was made."""
         if self.values is not None:
             return self.values
@@ -74,14 +85,14 @@ class DeferredFill:
             np.random.set_state(current)
         return values
 
-    def fill_slice(self, out, bounds) -> None:
+    def fill_slice(self, out: npt.NDArray[Any], bounds: tuple[tuple[int, int], ...]) -> None:
         """Fill ``out`` (C-contiguous, the slice's shape) with ``full[bounds]``, computing only
         the slice where the initializer allows it."""
         if self.kind == "constant":
             out[...] = self.detail[0]
         elif self.kind == "random":
             fill, params = self.detail
-            fill_random_slice(out, fill, self.seed, params, self.shape, bounds)
+            fill_random_slice(out, fill, cast(int, self.seed), params, self.shape, bounds)
         elif self.kind == "units":
             out[...] = 0
             positions = self.detail[0]
@@ -92,7 +103,7 @@ class DeferredFill:
         else:
             out[...] = self.whole()[slice_of(bounds)]
 
-    def __call__(self, arr):
+    def __call__(self, arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Fill the full array ``arr`` (``Tensor.init_data`` without a layout)."""
         self.fill_slice(arr, tuple((0, size) for size in self.shape))
         return arr
@@ -121,11 +132,13 @@ class SliceRequest:
         collective), every rank raises if any rank's layout is bad, so none is left waiting.
     """
 
-    def __init__(self, deferred, layout) -> None:
+    everyone: "list[tuple[tuple[int, int], ...]] | None"
+
+    def __init__(self, deferred: DeferredFill, layout: "tuple[Any, ...] | None") -> None:
         self.deferred = deferred
         group = world()
         full_shape = deferred.shape
-        self.record = None
+        self.record: "tuple[tuple[Any, ...], tuple[int, ...]] | None" = None
         if layout is None:
             self.bounds = tuple((0, size) for size in full_shape)
             self.everyone = None
@@ -148,7 +161,7 @@ class SliceRequest:
                 self.everyone = None
         self.shape = tuple(stop - start for start, stop in self.bounds)
 
-    def fill(self, out) -> None:
+    def fill(self, out: npt.NDArray[Any]) -> None:
         """Fill ``out`` (allocated with ``shape``, C-contiguous) with this rank's slice."""
         deferred = self.deferred
         if self.everyone is None:

@@ -17,18 +17,19 @@ checks the same tuple, so a bad layout raises on every rank.
 """
 import math
 import numbers
+from typing import Any, cast
 
 __all__ = ["Layout", "parse_layout"]
 
 
-def _is_int(value):
+def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _int_sequence(value, what):
+def _int_sequence(value: object, what: str) -> tuple[int, ...]:
     if not isinstance(value, (list, tuple)) or not all(_is_int(item) for item in value):
         raise ValueError(f"The layout's {what} must be a list or tuple of ints, but got {value!r}.")
-    return tuple(int(item) for item in value)
+    return tuple(int(cast(numbers.Integral, item)) for item in value)
 
 
 class Layout:
@@ -50,8 +51,13 @@ class Layout:
     """
 
     __slots__ = ("dev_mat", "tensor_map", "slice_shape", "field_size", "uniform_split")
+    dev_mat: tuple[int, ...]
+    tensor_map: tuple[tuple[int, ...], ...]
+    slice_shape: tuple[int, ...]
+    field_size: int
+    uniform_split: bool
 
-    def __init__(self, layout) -> None:
+    def __init__(self, layout: object) -> None:
         if not isinstance(layout, tuple):
             raise TypeError(f"The argument 'layout' should be tuple, but got {type(layout)}.")
         if len(layout) < 6:
@@ -73,17 +79,18 @@ class Layout:
             raise ValueError(f"The layout's opt_shard_group must be empty: optimizer sharding is not supported, "
                              f"but got {opt_shard_group!r}.")
 
-    def _split_axes(self, tensor_map):
+    def _split_axes(self, tensor_map: object) -> tuple[tuple[int, ...], ...]:
         """tensor_map as a tuple of tuples of device-matrix axes (empty: not split)."""
         if not isinstance(tensor_map, (list, tuple)):
             raise ValueError(f"The layout's tensor_map must be a list or tuple, but got {tensor_map!r}.")
-        axes_per_dim, used = [], set()
+        axes_per_dim: list[tuple[int, ...]] = []
+        used: set[int] = set()
         for entry in tensor_map:
             axes = entry if isinstance(entry, (list, tuple)) else (entry,)
             if not all(_is_int(axis) for axis in axes):
                 raise ValueError(f"The layout's tensor_map entries must be ints or tuples of ints, "
                                  f"but got {tensor_map!r}.")
-            axes = tuple(int(axis) for axis in axes if axis != -1)
+            axes = tuple(int(cast(numbers.Integral, axis)) for axis in axes if axis != -1)
             for axis in axes:
                 if not 0 <= axis < len(self.dev_mat):
                     raise ValueError(f"The layout's tensor_map {tensor_map!r} names device-matrix axis {axis}, "
@@ -97,17 +104,17 @@ class Layout:
         return tuple(axes_per_dim)
 
     @property
-    def device_count(self):
+    def device_count(self) -> int:
         return math.prod(self.dev_mat)
 
-    def _axis_size(self, axis):
+    def _axis_size(self, axis: int) -> int:
         return self.dev_mat[len(self.dev_mat) - 1 - axis]
 
-    def splits(self):
+    def splits(self) -> tuple[int, ...]:
         """How many parts each tensor dimension is cut into."""
         return tuple(math.prod(self._axis_size(axis) for axis in axes) for axes in self.tensor_map)
 
-    def check(self, full_shape, group_size):
+    def check(self, full_shape: tuple[int, ...], group_size: int) -> None:
         """Raise ValueError unless this layout splits ``full_shape`` over ``group_size`` ranks
         evenly and its slice_shape is the slice's shape."""
         full_shape = tuple(full_shape)
@@ -127,7 +134,7 @@ class Layout:
             raise ValueError(f"The layout's slice_shape {list(self.slice_shape)} does not match the slice of shape "
                              f"{full_shape} it describes: {list(expected)}.")
 
-    def coordinates(self, rank):
+    def coordinates(self, rank: int) -> tuple[int, ...]:
         """The rank's coordinates in the device matrix, row-major (the last axis fastest)."""
         coordinate = []
         for size in reversed(self.dev_mat):
@@ -135,7 +142,7 @@ class Layout:
             rank //= size
         return tuple(reversed(coordinate))
 
-    def slice_bounds(self, full_shape, rank):
+    def slice_bounds(self, full_shape: tuple[int, ...], rank: int) -> tuple[tuple[int, int], ...]:
         """``((start, stop), ...)``: the part of each dimension of ``full_shape`` that ``rank``
         holds (the layout must have passed ``check``)."""
         coordinate = self.coordinates(rank)
@@ -148,13 +155,14 @@ class Layout:
             bounds.append((index * step, (index + 1) * step))
         return tuple(bounds)
 
-    def as_tuple(self):
+    def as_tuple(self) -> tuple[Any, ...]:
         """The layout as plain data (for manifests and messages)."""
         tensor_map = [-1 if not axes else axes[0] if len(axes) == 1 else list(axes) for axes in self.tensor_map]
         return (list(self.dev_mat), tensor_map, list(self.slice_shape), self.field_size, True, "")
 
 
-def parse_layout(layout, full_shape, rank, group_size):
+def parse_layout(layout: object, full_shape: tuple[int, ...], rank: int,
+                 group_size: int) -> tuple[tuple[int, int], ...]:
     """Check ``layout`` for a tensor of ``full_shape`` and return this rank's slice bounds."""
     checked = Layout(layout)
     checked.check(full_shape, group_size)

@@ -7,8 +7,11 @@ i, and a fill can start at any multiple of 4), so each run is filled from its ow
 slice equals ``full[slice]`` bit for bit, at a cost proportional to the slice.
 """
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["slice_runs", "fill_random_slice", "slice_of"]
 
@@ -16,12 +19,12 @@ __all__ = ["slice_runs", "fill_random_slice", "slice_of"]
 _STAGING_PIECE = 1 << 18
 
 
-def slice_of(bounds):
+def slice_of(bounds: "tuple[tuple[int, int], ...]") -> "tuple[slice, ...]":
     """The NumPy index of ``bounds``."""
     return tuple(slice(start, stop) for start, stop in bounds)
 
 
-def slice_runs(full_shape, bounds):
+def slice_runs(full_shape: "tuple[int, ...]", bounds: "tuple[tuple[int, int], ...]") -> "tuple[npt.NDArray[np.int64], int]":
     """``(starts, length)``: the flat indices in ``full_shape`` where each run of the slice starts
     (an int64 array, in the slice's C order) and the common run length."""
     full_shape = tuple(full_shape)
@@ -41,7 +44,8 @@ def slice_runs(full_shape, bounds):
     return starts, length
 
 
-def fill_random_slice(out, fill, seed, params, full_shape, bounds) -> None:
+def fill_random_slice(out: "npt.NDArray[Any]", fill: "Callable[..., None]", seed: int, params: "tuple[float, ...]",
+                      full_shape: "tuple[int, ...]", bounds: "tuple[tuple[int, int], ...]") -> None:
     """Fill ``out`` (C-contiguous, the slice's shape, any float dtype) with ``full[slice]`` of the
     random fill ``fill(seed, ..., *params)`` of an array of ``full_shape``: one compiled call
     fills every run from its own start."""

@@ -4,13 +4,18 @@ write, the file position restored afterwards as a positioned call would leave it
 import errno
 import os
 import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 __all__ = ["read_into", "write_from", "crc32", "crc32_combine"]
 
 _CRC32_POLYNOMIAL = 0xEDB88320  # reflected, as zlib's
 
 
-def _at(fd, offset, move):
+def _at(fd: int, offset: int, move: Callable[[], tuple[int, int]]) -> tuple[int, int]:
     try:
         position = os.lseek(fd, 0, os.SEEK_CUR)
     except OSError as error:
@@ -24,11 +29,11 @@ def _at(fd, offset, move):
         os.lseek(fd, position, os.SEEK_SET)
 
 
-def read_into(fd: int, destination: object, offset: int, num_threads: int) -> tuple[int, int]:
+def read_into(fd: int, destination: "Buffer", offset: int, num_threads: int) -> tuple[int, int]:
     """``(0, crc)``, ``(-1, 0)`` when the file ends early, or ``(errno, 0)``."""
     view = memoryview(destination).cast("B")
 
-    def move():
+    def move() -> tuple[int, int]:
         done = 0
         while done < len(view):
             got = os.readv(fd, [view[done:]]) if hasattr(os, "readv") else _read_some(fd, view[done:])
@@ -39,17 +44,17 @@ def read_into(fd: int, destination: object, offset: int, num_threads: int) -> tu
     return _at(fd, offset, move) if len(view) else (0, 0)
 
 
-def _read_some(fd, view):
+def _read_some(fd: int, view: memoryview) -> int:
     data = os.read(fd, len(view))
     view[:len(data)] = data
     return len(data)
 
 
-def write_from(fd: int, source: object, offset: int, num_threads: int) -> tuple[int, int]:
+def write_from(fd: int, source: "Buffer", offset: int, num_threads: int) -> tuple[int, int]:
     """``(0, crc)`` or ``(errno, 0)``."""
     view = memoryview(source).cast("B")
 
-    def move():
+    def move() -> tuple[int, int]:
         done = 0
         while done < len(view):
             put = os.write(fd, view[done:])
@@ -60,11 +65,11 @@ def write_from(fd: int, source: object, offset: int, num_threads: int) -> tuple[
     return _at(fd, offset, move) if len(view) else (0, 0)
 
 
-def crc32(data: object, crc: int = 0, num_threads: int = 1) -> int:
+def crc32(data: "Buffer", crc: int = 0, num_threads: int = 1) -> int:
     return zlib.crc32(memoryview(data).cast("B"), crc)
 
 
-def _times(matrix, vector):
+def _times(matrix: list[int], vector: int) -> int:
     total = 0
     row = 0
     while vector:
@@ -75,7 +80,7 @@ def _times(matrix, vector):
     return total
 
 
-def _squared(matrix):
+def _squared(matrix: list[int]) -> list[int]:
     return [_times(matrix, column) for column in matrix]
 
 
