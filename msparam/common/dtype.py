@@ -92,11 +92,11 @@ if TYPE_CHECKING:  # _publish() made these names; the generated module declares 
 __all__ += _names.__all__
 
 all_types: "tuple[Type, ...]" = tuple(globals()[row[0]] for row in _table.CONCRETE)
-int_type = tuple(t for t in all_types if t._kind == "i")
-uint_type = tuple(t for t in all_types if t._kind == "u")
-float_type = tuple(t for t in all_types if t._kind == "f")
-complex_type = tuple(t for t in all_types if t._kind == "c")
-number_type = int_type + uint_type + float_type + complex_type
+int_type: "tuple[Type, ...]" = tuple(t for t in all_types if t._kind == "i")
+uint_type: "tuple[Type, ...]" = tuple(t for t in all_types if t._kind == "u")
+float_type: "tuple[Type, ...]" = tuple(t for t in all_types if t._kind == "f")
+complex_type: "tuple[Type, ...]" = tuple(t for t in all_types if t._kind == "c")
+number_type: "tuple[Type, ...]" = int_type + uint_type + float_type + complex_type
 implicit_conversion_seq: "dict[Type, int]" = {globals()[attr]: i for i, attr in enumerate(_table.IMPLICIT_CONVERSION)}
 
 _BY_NUMPY: "dict[np.dtype[Any], Type]" = {np.dtype(t._nptype): t for t in all_types}

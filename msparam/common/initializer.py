@@ -204,6 +204,8 @@ class One(Initializer):
 class Constant(Initializer):
     """Fill with ``value``."""
 
+    value: complex
+
     def __init__(self, value: complex) -> None:
         super().__init__(value=value)
         self.value = value
@@ -220,6 +222,8 @@ class Uniform(_OneRandomFill):
     ----------
     scale : float, default 0.07
     """
+
+    scale: float
 
     def __init__(self, scale: float = 0.07) -> None:
         super().__init__(scale=scale)
@@ -238,6 +242,9 @@ class Normal(_OneRandomFill):
     sigma : float, default 0.01
     mean : float, default 0.0
     """
+
+    sigma: float
+    mean: float
 
     def __init__(self, sigma: float = 0.01, mean: float = 0.0) -> None:
         super().__init__(sigma=sigma, mean=mean)
@@ -279,6 +286,8 @@ class XavierUniform(_OneRandomFill):
     >>> w = initializer(XavierUniform(), (64, 3, 3, 3)).init_data()  # or 'xavier_uniform'
     """
 
+    gain: float
+
     def __init__(self, gain: float = 1) -> None:
         check_real(gain, "gain", "XavierUniform")
         super().__init__(gain=gain)
@@ -318,6 +327,8 @@ class XavierNormal(_OneRandomFill):
     >>> w = initializer(XavierNormal(gain=2), (33, 17)).init_data()  # or 'xavier_normal'
     """
 
+    gain: float
+
     def __init__(self, gain: float = 1) -> None:
         check_real(gain, "gain", "XavierNormal")
         super().__init__(gain=gain)
@@ -355,6 +366,10 @@ _HE_ARGUMENTS_DOC = """
 
 class _HeInitializer(_OneRandomFill):
     """The arguments He (Kaiming) initializers share, checked once, and their standard deviation."""
+
+    negative_slope: float
+    mode: str
+    nonlinearity: str
 
     def __init__(self, negative_slope: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> None:
         # Checked now rather than at the first fill, with the helpers that the fill uses.
@@ -466,6 +481,9 @@ class Sparse(Initializer):
     >>> ms.set_seed(1)
     >>> w = initializer(Sparse(sparsity=0.3, sigma=0.5), (33, 17)).init_data()
     """
+
+    sparsity: float
+    sigma: float
 
     def __init__(self, sparsity: float, sigma: float = 0.01) -> None:
         check_real(sparsity, "sparsity", "Sparse")
@@ -597,6 +615,8 @@ class Orthogonal(Initializer):
     >>> w = initializer(Orthogonal(gain=2.0), (20, 3, 4)).init_data()  # or 'orthogonal'
     """
 
+    gain: float
+
     def __init__(self, gain: float = 1.) -> None:
         check_real(gain, "gain", "Orthogonal")
         super().__init__(gain=gain)
@@ -662,6 +682,10 @@ class VarianceScaling(_OneRandomFill):
     >>> ms.set_seed(1)
     >>> w = initializer(VarianceScaling(2.0, 'fan_avg', 'uniform'), (33, 17)).init_data()
     """
+
+    scale: float
+    mode: str
+    distribution: str
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal") -> None:
         check_real(scale, "scale", "VarianceScaling")
@@ -742,6 +766,11 @@ class TruncatedNormal(_OneRandomFill):
     >>> bool(((w.asnumpy() >= -0.5) & (w.asnumpy() <= 1.5)).all())
     True
     """
+
+    sigma: float
+    mean: float
+    a: float
+    b: float
 
     def __init__(self, sigma: float = 0.01, mean: float = 0.0, a: float = -2.0, b: float = 2.0) -> None:
         for name, value in (("sigma", sigma), ("mean", mean), ("a", a), ("b", b)):

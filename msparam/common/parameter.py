@@ -132,6 +132,7 @@ class Parameter(Tensor):
     _sliced: bool
     _serial: int
     _layout: "tuple[Any, ...] | None"
+    init: "Callable[[npt.NDArray[Any]], object] | None"  # Tensor's; in parallel mode a DeferredFill
     if TYPE_CHECKING:  # set below the class
         _adopt: "Callable[[npt.NDArray[Any], str], Parameter]"
 

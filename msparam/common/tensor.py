@@ -390,7 +390,8 @@ class Tensor:
     def __index__(self) -> int:
         return operator.index(self._values()[()]) if self.shape == () else operator.index(self._values())
 
-    __hash__ = object.__hash__
+    def __hash__(self) -> int:  # by identity, as object's: == compares elementwise
+        return object.__hash__(self)
 
     if TYPE_CHECKING:  # set below the class from operator's functions; declared here for type checkers
         _wrap: "Callable[[npt.NDArray[Any]], Tensor]"

@@ -81,6 +81,8 @@ class LeakyReLU(_Elementwise):
     alpha : float, default 0.2
     """
 
+    alpha: float
+
     def __init__(self, alpha: float = 0.2) -> None:
         super().__init__()
         self.alpha = check_number(alpha, "alpha", "LeakyReLU")
@@ -96,6 +98,8 @@ class ELU(_Elementwise):
     ----------
     alpha : float, default 1.0
     """
+
+    alpha: float
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
@@ -155,6 +159,9 @@ class Hardtanh(_Elementwise):
     min_val, max_val : float, default -1.0, 1.0
     """
 
+    min_val: float
+    max_val: float
+
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
         super().__init__()
         self.min_val = check_number(min_val, "min_val", "Hardtanh")
@@ -177,6 +184,8 @@ class GELU(_Elementwise):
         :math:`0.5 x (1 + \tanh(\sqrt{2/\pi}(x + 0.044715 x^3)))`; otherwise the exact
         :math:`0.5 x (1 + \mathrm{erf}(x / \sqrt{2}))`.
     """
+
+    approximate: bool
 
     def __init__(self, approximate: bool = True) -> None:
         super().__init__()
@@ -220,6 +229,8 @@ class SoftShrink(_Elementwise):
     lambd : float, default 0.5
     """
 
+    lambd: float
+
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = check_number(lambd, "lambd", "SoftShrink")
@@ -237,6 +248,8 @@ class HShrink(_Elementwise):
     ----------
     lambd : float, default 0.5
     """
+
+    lambd: float
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
@@ -260,6 +273,8 @@ class Softmax(_Elementwise):
     ----------
     axis : int or tuple of int, default -1
     """
+
+    axis: "int | tuple[int, ...]"
 
     def __init__(self, axis: "int | tuple[int, ...]" = -1) -> None:
         super().__init__()
@@ -306,6 +321,8 @@ class LogSoftmaxExt(_Elementwise):
         kernel for this cell).
     """
 
+    dim: "int | None"
+
     def __init__(self, dim: "int | None" = None) -> None:
         super().__init__()
         if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)):
@@ -338,6 +355,9 @@ class RReLU(_Elementwise):
     The slopes come from NumPy's global RandomState (which ``set_seed`` seeds), so a seeded run
     repeats, but they are not MindSpore's values (MindSpore draws them with its own operator).
     """
+
+    lower: float
+    upper: float
 
     def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3) -> None:
         super().__init__()
@@ -379,6 +399,8 @@ class PReLU(_Elementwise):
         Initial weights; the Parameter is the attribute ``w``, named ``'a'`` as in MindSpore
         (``activation.w`` inside a Dense).
     """
+
+    w: Parameter
 
     def __init__(self, channel: int = 1, w: "float | list[float] | Tensor" = 0.25) -> None:
         super().__init__()
@@ -424,6 +446,8 @@ class PReLUExt(_Elementwise):
         The weights' dtype (float32 when None).
     """
 
+    weight: Parameter
+
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: "mstype.Type | None" = None) -> None:
         super().__init__()
         num_parameters = check_positive_int(num_parameters, "num_parameters", "PReLUExt")
@@ -442,6 +466,9 @@ class Threshold(_Elementwise):
     threshold, value : float or int
         Both required, as in MindSpore (``get_activation('threshold')`` raises TypeError).
     """
+
+    threshold: float
+    value: float
 
     def __init__(self, threshold: float, value: float) -> None:
         super().__init__()

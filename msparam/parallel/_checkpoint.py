@@ -20,17 +20,22 @@ import math
 import os
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam.common.dtype import dtype_to_nptype, to_dtype
 from msparam.common.parameter import Parameter, parameter_layout, set_parameter_layout
 from msparam.common.tensor import Tensor
+from msparam.communication._world import ProcessGroup
 from msparam.communication.management import world
 from msparam.parallel._context import layout_rank_and_size
 from msparam.parallel._layout import Layout
 from msparam.parallel._slices import slice_of
+
+# The sliced Parameters of a save_obj: name -> (Parameter, its Layout, the full shape).
+_Sliced = dict[str, tuple[Parameter, Layout, tuple[int, ...]]]
 
 if TYPE_CHECKING:
     from msparam.nn.cell import Cell
@@ -44,19 +49,19 @@ _SUFFIX = {"ckpt": ".ckpt", "safetensors": ".safetensors"}
 
 
 # --- what a save_obj holds -------------------------------------------------------------------
-def _named_parameters(save_obj):
+def _named_parameters(save_obj: Any) -> list[tuple[str, Parameter]]:
     """``(name, Parameter)`` of the Parameters in a save_obj (Cell, list or dict)."""
     if hasattr(save_obj, "parameters_and_names"):
         return [(param.name, param) for _, param in save_obj.parameters_and_names()]
     items = save_obj.items() if isinstance(save_obj, dict) else (
         (entry.get("name"), entry.get("data")) if isinstance(entry, dict) else (getattr(entry, "name", None), entry)
         for entry in save_obj)
-    return [(name, value) for name, value in items if isinstance(value, Parameter)]
+    return [(cast(str, name), value) for name, value in items if isinstance(value, Parameter)]
 
 
-def _sliced(save_obj):
+def _sliced(save_obj: Any) -> _Sliced:
     """``{name: (Parameter, Layout, full shape)}`` of the sliced Parameters in ``save_obj``."""
-    found = {}
+    found: _Sliced = {}
     for name, param in _named_parameters(save_obj):
         record = parameter_layout(param)
         if record is not None:
@@ -64,9 +69,9 @@ def _sliced(save_obj):
     return found
 
 
-def _replace_entries(save_obj, replacements):
+def _replace_entries(save_obj: Any, replacements: "dict[str, Tensor]") -> list[dict[str, Any]]:
     """``save_obj`` as a list of ``{'name', 'data'}`` entries, some replaced, order kept."""
-    entries = []
+    entries: list[dict[str, Any]] = []
     for name, value in (save_obj.items() if isinstance(save_obj, dict) else
                         ((param.name, param) for _, param in save_obj.parameters_and_names())
                         if hasattr(save_obj, "parameters_and_names") else
@@ -82,7 +87,16 @@ class ShardedSave:
     what this rank writes (nothing when rank 0 writes the merged file), then agrees with the
     other ranks and, for per-rank files, commits the checkpoint directory."""
 
-    def __init__(self, save_obj, path, integrated_save, format) -> None:
+    group: ProcessGroup
+    format: str
+    save_obj: "list[dict[str, Any]] | None"
+    path: str
+    directory: "str | None"
+    link: str
+    relative: str
+    parameters: dict[str, dict[str, Any]]
+
+    def __init__(self, save_obj: Any, path: str, integrated_save: bool, format: str) -> None:
         self.group = world()
         self.format = format
         sliced = _sliced(save_obj)
@@ -102,10 +116,10 @@ class ShardedSave:
             self.parameters = {}
             for entry in self.save_obj:
                 name, data = entry["name"], entry["data"]
-                layout, full_shape = (sliced[name][1].as_tuple(), sliced[name][2]) if name in sliced else (
+                layout_tuple, full_shape = (sliced[name][1].as_tuple(), sliced[name][2]) if name in sliced else (
                     None, data.shape)
                 self.parameters[name] = {"shape": list(full_shape), "dtype": str(data.dtype),
-                                         "layout": None if layout is None else list(layout)}
+                                         "layout": None if layout_tuple is None else list(layout_tuple)}
 
     def run(self, write: "Callable[[Any, str], object]") -> None:
         """``write(save_obj, path)`` where this rank writes, then ``finish``; returns None."""
@@ -117,10 +131,10 @@ class ShardedSave:
                 error = exc
         self.finish(error)
 
-    def _gathered(self, save_obj, sliced):
+    def _gathered(self, save_obj: Any, sliced: _Sliced) -> "list[dict[str, Any]] | None":
         """Rank 0: the save_obj with every sliced Parameter merged to its full tensor."""
         group = self.group
-        merged = {}
+        merged: dict[str, Tensor] = {}
         for name, (param, layout, full_shape) in sliced.items():
             values = param.asnumpy()
             if group.rank == 0:
@@ -135,7 +149,7 @@ class ShardedSave:
                 group.send_array(values, 0)
         return _replace_entries(save_obj, merged) if group.rank == 0 else None
 
-    def _prepare_directory(self, path) -> None:
+    def _prepare_directory(self, path: str) -> None:
         stem = os.path.splitext(os.path.basename(path))[0]
         parent = os.path.dirname(path)
         generation = self.group.bcast(secrets.token_hex(6) if self.group.rank == 0 else None)
@@ -146,7 +160,7 @@ class ShardedSave:
         os.makedirs(rank_dir, exist_ok=True)
         self.path = os.path.join(self.directory, self.relative)
 
-    def finish(self, error=None) -> None:
+    def finish(self, error: "BaseException | None" = None) -> None:
         """After this rank's write (``error``: what it raised): agree, then commit the directory."""
         self.group.agree(error)
         if self.directory is None:
@@ -156,24 +170,25 @@ class ShardedSave:
             self._commit(files)
         self.group.barrier()
 
-    def _commit(self, files) -> None:
+    def _commit(self, files: "list[str] | None") -> None:
+        directory = cast(str, self.directory)  # set for per-rank files, the only saves that commit
         manifest = {"format": _MANIFEST_FORMAT, "group_size": self.group.size, "ckpt_format": self.format,
                     "files": files, "parameters": self.parameters}
-        _write_durably(os.path.join(self.directory, MANIFEST), json.dumps(manifest, indent=1).encode())
-        temporary = f"{self.link}.{os.path.basename(self.directory)}.link"
-        os.symlink(os.path.basename(self.directory), temporary)
+        _write_durably(os.path.join(directory, MANIFEST), json.dumps(manifest, indent=1).encode())
+        temporary = f"{self.link}.{os.path.basename(directory)}.link"
+        os.symlink(os.path.basename(directory), temporary)
         os.replace(temporary, self.link)
         _fsync_directory(os.path.dirname(self.link) or ".")
         # the previous generation, and any left by a save that crashed before its commit
         parent, prefix = os.path.dirname(self.link), f".{os.path.basename(self.link)}."
-        current = os.path.basename(self.directory)
+        current = os.path.basename(directory)
         for name in os.listdir(parent):
             if name.startswith(prefix) and name != current and len(name) == len(current) and \
                     os.path.isdir(os.path.join(parent, name)):
                 _remove_tree(os.path.join(parent, name))
 
 
-def _write_durably(path, data) -> None:
+def _write_durably(path: str, data: bytes) -> None:
     temporary = path + ".tmp"
     with open(temporary, "wb") as f:
         f.write(data)
@@ -183,7 +198,7 @@ def _write_durably(path, data) -> None:
     _fsync_directory(os.path.dirname(path))
 
 
-def _fsync_directory(path) -> None:
+def _fsync_directory(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -191,7 +206,7 @@ def _fsync_directory(path) -> None:
         os.close(fd)
 
 
-def _remove_tree(path) -> None:
+def _remove_tree(path: str) -> None:
     for root, dirs, files in os.walk(path, topdown=False):
         for name in files:
             os.remove(os.path.join(root, name))
@@ -210,14 +225,14 @@ def sharded_save(save_obj: object, path: str, integrated_save: bool, format: str
 
 
 # --- loading ---------------------------------------------------------------------------------
-def _read_manifest(checkpoint_dir):
+def _read_manifest(checkpoint_dir: str) -> dict[str, Any]:
     path = checkpoint_dir if checkpoint_dir.endswith(MANIFEST) else os.path.join(checkpoint_dir, MANIFEST)
     try:
         with open(path, "rb") as f:
             manifest = json.loads(f.read())
     except FileNotFoundError:
         raise ValueError(f"{checkpoint_dir!r} is not a sharded checkpoint: it has no {MANIFEST}.") from None
-    if manifest.get("format") != _MANIFEST_FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != _MANIFEST_FORMAT:
         raise ValueError(f"{path!r} is not an msparam sharded-checkpoint manifest.")
     root = os.path.dirname(path)
     manifest["files"] = [os.path.join(root, name) for name in manifest["files"]]
@@ -230,11 +245,11 @@ def _read_manifest(checkpoint_dir):
 class _SourceFiles:
     """Reads parts of the tensors of checkpoint files, each file opened once."""
 
-    def __init__(self, ckpt_format) -> None:
+    def __init__(self, ckpt_format: str) -> None:
         self.ckpt_format = ckpt_format
-        self.open = {}
+        self.open: dict[str, Any] = {}
 
-    def read(self, path, name, local_index):
+    def read(self, path: str, name: str, local_index: "tuple[slice, ...]") -> Any:
         """``tensor[local_index]`` of tensor ``name`` in file ``path``."""
         if self.ckpt_format == "safetensors":
             from safetensors import safe_open
@@ -246,12 +261,14 @@ class _SourceFiles:
             return handle.get_slice(name)[local_index]
         from msparam.train.serialization import load_checkpoint
         loaded = load_checkpoint(path, choice_func=lambda candidate: candidate == name)
-        if name not in loaded:
+        value = loaded.get(name)
+        if not isinstance(value, Parameter):  # missing, or a string entry
             raise ValueError(f"The shard {path!r} has no tensor {name!r}.")
-        return loaded[name].asnumpy()[local_index]
+        return value.asnumpy()[local_index]
 
 
-def _read_region(entry, files, sources, bounds, nptype):
+def _read_region(entry: dict[str, Any], files: list[str], sources: _SourceFiles,
+                 bounds: "tuple[tuple[int, int], ...]", nptype: npt.DTypeLike) -> npt.NDArray[Any]:
     """The part ``bounds`` of one tensor of a sharded checkpoint, from the shards that hold it."""
     out = np.empty([stop - start for start, stop in bounds], nptype)
     full_shape = tuple(entry["shape"])
@@ -259,7 +276,7 @@ def _read_region(entry, files, sources, bounds, nptype):
         out[...] = sources.read(files[0], entry["name"], slice_of(bounds))
         return out
     layout = Layout(tuple(entry["layout"]))
-    covered = set()
+    covered: set[tuple[tuple[int, int], ...]] = set()
     for rank, path in enumerate(files):
         source = layout.slice_bounds(full_shape, rank)
         if source in covered:  # a replica of a slice already read
@@ -316,8 +333,9 @@ def load_sharded(checkpoint_dir: str, net: "Cell | None" = None, layouts: "dict[
         for name, entry in manifest["parameters"].items():
             full_shape = tuple(entry["shape"])
             layout = layouts.get(name)
-            if layout is None and name in targets and parameter_layout(targets[name]) is not None:
-                layout = tuple(parameter_layout(targets[name])[0])
+            held = parameter_layout(targets[name]) if name in targets else None
+            if layout is None and held is not None:
+                layout = tuple(held[0])
             record = None
             if layout is None:
                 bounds = tuple((0, size) for size in full_shape)
@@ -345,7 +363,7 @@ def load_sharded(checkpoint_dir: str, net: "Cell | None" = None, layouts: "dict[
     return loaded
 
 
-def _nptype_named(text):
+def _nptype_named(text: str) -> "type[np.generic]":
     """The NumPy type of the msparam dtype named ``text`` in a manifest ('Float32')."""
     return dtype_to_nptype(to_dtype(text, "dtype", "load_distributed_checkpoint"))
 
@@ -497,7 +515,8 @@ def load_distributed_checkpoint(network: "Cell", checkpoint_filenames: "list[str
     return _load_single_file(network, checkpoint_filenames[0], predict_strategy, strict_load, format)
 
 
-def _load_single_file(network, path, predict_strategy, strict_load, format):
+def _load_single_file(network: "Cell", path: str, predict_strategy: "dict[str, tuple[Any, ...]] | None",
+                      strict_load: bool, format: str) -> dict[str, Parameter]:
     group = world()
     error, loaded = None, {}
     targets = {param.name: param for param in network.get_parameters()}
@@ -511,9 +530,10 @@ def _load_single_file(network, path, predict_strategy, strict_load, format):
         sources = _SourceFiles(format)
         for name, target in targets.items():
             layout = layouts.get(name)
-            if layout is None and parameter_layout(target) is not None:
-                layout = tuple(parameter_layout(target)[0])
-            full_shape = tuple(parameter_layout(target)[1]) if parameter_layout(target) else tuple(target.shape)
+            held = parameter_layout(target)
+            if layout is None and held is not None:
+                layout = tuple(held[0])
+            full_shape = tuple(held[1]) if held else tuple(target.shape)
             record = None
             if layout is None:
                 index = tuple(slice(None) for _ in full_shape)

@@ -134,6 +134,9 @@ class SliceRequest:
 
     everyone: "list[tuple[tuple[int, int], ...]] | None"
 
+    bounds: "tuple[tuple[int, int], ...]"
+    shape: "tuple[int, ...]"
+
     def __init__(self, deferred: DeferredFill, layout: "tuple[Any, ...] | None") -> None:
         self.deferred = deferred
         group = world()

@@ -40,7 +40,7 @@ _EntryValue = Union[npt.NDArray[Any], str]
 __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "wait_async_save",
            "async_ckpt_thread_status"]
 
-logger = logging.getLogger("msparam")
+logger: logging.Logger = logging.getLogger("msparam")
 
 _FORMATS = {"ckpt": ".ckpt", "safetensors": ".safetensors"}
 _FLOAT_TYPES = (mstype.float16, mstype.float32, mstype.float64)

@@ -55,6 +55,9 @@ def test_loaders_refuse_what_is_not_a_sharded_checkpoint(tmp_path):
         ms.load_distributed_checkpoint(net, [str(tmp_path / "none.ckpt")])
     with pytest.raises(ValueError, match="single-device destination"):
         ms.transform_checkpoints(str(tmp_path), str(tmp_path / "out"), "x", dst_strategy_file="s.json")
+    (tmp_path / "manifest.json").write_text("[1, 2]")  # JSON, but not an object (AttributeError before)
+    with pytest.raises(ValueError, match="not an msparam sharded-checkpoint manifest"):
+        ms.load_distributed_checkpoint(net, train_strategy_filename=str(tmp_path))
 
 
 def test_one_rank_sharded_save_and_single_file_load(tmp_path):
