@@ -117,7 +117,7 @@ class _MsparamController(threadpoolctl.LibController):  # type: ignore[misc]  # 
     filename_prefixes = ("_storage.",)
     check_symbols = ("msparam_thread_count_controlled_by_msparam_threads",)
 
-    def get_num_threads(self) -> int:
+    def get_num_threads(self) -> int:  # pyright: ignore[reportIncompatibleMethodOverride]  (untyped base)
         return get_num_threads()
 
     def set_num_threads(self, num_threads: int) -> None:
@@ -125,7 +125,7 @@ class _MsparamController(threadpoolctl.LibController):  # type: ignore[misc]  # 
         global _num_threads
         _num_threads = max(1, min(int(num_threads), 1 if _forked_child else max_num_threads()))
 
-    def get_version(self) -> "str | None":
+    def get_version(self) -> "str | None":  # pyright: ignore[reportIncompatibleMethodOverride]
         from importlib.metadata import PackageNotFoundError, version
         try:
             return version("msparam")

@@ -21,9 +21,9 @@ class GlobalComm:
     """World communication information, as MindSpore's: ``BACKEND``, ``WORLD_COMM_GROUP``,
     ``INITED``."""
 
-    BACKEND = "mpi"
-    WORLD_COMM_GROUP = HCCL_WORLD_COMM_GROUP
-    INITED = False
+    BACKEND: str = "mpi"
+    WORLD_COMM_GROUP: str = HCCL_WORLD_COMM_GROUP
+    INITED: bool = False
 
 
 _ONE_RANK = _world.SingleProcess()

@@ -45,7 +45,7 @@ def _relu6(x: _Floats) -> _Floats:
 class _Elementwise(Cell):
     """An activation ``y = f(x)`` computed in NumPy."""
 
-    def _apply(self, values: _Floats) -> _Floats:
+    def _apply(self, x: _Floats) -> _Floats:
         raise NotImplementedError
 
     if TYPE_CHECKING:  # a call runs construct

@@ -325,13 +325,14 @@ def _check_padding(padding: object, pad_mode: str) -> tuple[int, int, int, int]:
         if len(padding) != 4:
             raise ValueError(f"For 'Conv2d', the 'padding' must be an int or a tuple of four ints, "
                              f"but got {padding!r}.")
-        pads = cast("tuple[int, int, int, int]",
-                    tuple(check_non_negative_int(p, "padding item", "Conv2d") for p in padding))
+        pads: tuple[int, int, int, int] = cast("tuple[int, int, int, int]", tuple(
+            check_non_negative_int(p, "padding item", "Conv2d") for p in padding))
     elif isinstance(padding, bool) or not isinstance(padding, int):
         raise TypeError(f"For 'Conv2d', the type of 'padding' must be int or tuple(int), "
                         f"but got {type(padding).__name__}.")
     else:
-        pads = (check_non_negative_int(padding, "padding", "Conv2d"),) * 4
+        side = check_non_negative_int(padding, "padding", "Conv2d")
+        pads = (side, side, side, side)
     if pad_mode != "pad" and any(pads):
         raise ValueError(f"For 'Conv2d', the 'padding' must be 0 or (0, 0, 0, 0) when 'pad_mode' is not 'pad', "
                          f"but got 'padding': {padding} and 'pad_mode': {pad_mode!r}.")
@@ -340,7 +341,7 @@ def _check_padding(padding: object, pad_mode: str) -> tuple[int, int, int, int]:
 
 def _check_data_format(data_format: object) -> str:
     if data_format == "NCHW":
-        return data_format
+        return "NCHW"
     if data_format == "NHWC":
         raise ValueError("For 'Conv2d', the 'data_format' 'NHWC' is only supported on GPU by MindSpore; msparam "
                          "runs on the CPU and takes 'NCHW' (transpose the input to (N, C, H, W)).")

@@ -27,9 +27,11 @@ the reader allocate at most what the file itself holds, and the reader keeps no 
 beyond the tensor it is filling. Nothing is ever unpickled.
 """
 import os
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any, Callable, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam.common import dtype as mstype
 from msparam.train import _tensor_io as io
@@ -52,9 +54,11 @@ _MAX_FIELD = (1 << 29) - 1       # protobuf's largest field number
 _SMALL_CONTENT = 64 * 1024  # tensor bytes copied from the read window rather than read on their own
 _WIRE_VARINT, _WIRE_FIXED64, _WIRE_BYTES, _WIRE_FIXED32 = 0, 1, 2, 5
 _INT64_LIMIT = 1 << 63
+# A TensorProto as read: {"dims": list of int, "type": str or None, "content": (start, length) or None}.
+_Tensor = dict[str, Any]
 
 
-def _varint_bytes(value):
+def _varint_bytes(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -71,14 +75,14 @@ _CRC_MARKER = _varint_bytes(CRC_FIELD << 3 | _WIRE_VARINT) + b"\x01"  # "a CRC e
 class _Parser:
     """Bounds-checked protobuf field reader over a file read through a :class:`RangeReader`."""
 
-    def __init__(self, reader) -> None:
+    def __init__(self, reader: io.RangeReader) -> None:
         self.reader = reader
         self.path = reader.path
 
-    def error(self, what):
+    def error(self, what: str) -> ValueError:
         return io.damaged(self.path, what)
 
-    def varint(self, pos, end, what):
+    def varint(self, pos: int, end: int, what: str) -> tuple[int, int]:
         reader = self.reader
         buf, base = reader.buf, reader.base
         stop = min(end, pos + 10)
@@ -98,7 +102,7 @@ class _Parser:
             raise self.error(f"{what} has a varint longer than 10 bytes at byte {pos}")
         raise self.error(f"{what} is cut off (truncated varint at byte {pos})")
 
-    def fields(self, pos, end, what):
+    def fields(self, pos: int, end: int, what: str) -> Iterator[tuple[int, int, int, int, int]]:
         """Yield ``(field, wire, value, length, key_start)``: for length-delimited and fixed fields
         value is the start of the payload; fields protobuf rejects raise."""
         while pos < end:
@@ -126,17 +130,17 @@ class _Parser:
             else:
                 raise self.error(f"{what} has field {field} with unsupported wire type {wire} at byte {key_start}")
 
-    def text(self, start, length, what):
+    def text(self, start: int, length: int, what: str) -> str:
         try:
             return self.reader.read(start, length).decode("utf-8")
         except UnicodeDecodeError:
             raise self.error(f"{what} at byte {start} is not valid UTF-8") from None
 
-    def expect_bytes(self, field, wire, what):
+    def expect_bytes(self, field: int, wire: int, what: str) -> None:
         if wire != _WIRE_BYTES:
             raise self.error(f"field {field} of {what} has wire type {wire}, expected length-delimited")
 
-    def add_dim(self, tensor, value):
+    def add_dim(self, tensor: _Tensor, value: int) -> None:
         if value >= _INT64_LIMIT:
             value -= 1 << 64
         if value < 0:
@@ -145,7 +149,7 @@ class _Parser:
             raise self.error(f"a tensor has more than {io.MAX_NDIM} dimensions")
         tensor["dims"].append(value)
 
-    def tensor(self, start, end, tensor):
+    def tensor(self, start: int, end: int, tensor: _Tensor) -> None:
         """Merge one TensorProto occurrence into ``tensor`` (dims, type, content), as protobuf merges."""
         for field, wire, value, length, _ in self.fields(start, end, "a TensorProto"):
             if field == 1:
@@ -166,10 +170,10 @@ class _Parser:
                 self.expect_bytes(field, wire, "a TensorProto")
                 tensor["content"] = (value, length)
 
-    def value(self, start, end):
+    def value(self, start: int, end: int) -> tuple[str, _Tensor]:
         """``(tag, tensor)`` of the Checkpoint.Value at ``[start, end)``."""
         tag = None
-        tensor = {"dims": [], "type": None, "content": None}
+        tensor: _Tensor = {"dims": [], "type": None, "content": None}
         seen_tensor = False
         for field, wire, value, length, _ in self.fields(start, end, "a Checkpoint.Value"):
             if field == 1:
@@ -190,17 +194,17 @@ class _Parser:
 class _Crc:
     """The CRC-32 of the file's bytes from 0 up to ``done``, extended in file order."""
 
-    def __init__(self, reader, active) -> None:
+    def __init__(self, reader: io.RangeReader, active: bool) -> None:
         self.reader, self.active = reader, active
         self.value = self.done = 0
 
-    def through(self, end) -> None:
+    def through(self, end: int) -> None:
         """Extend over the file's bytes up to ``end``, reading them."""
         if self.active and end > self.done:
             self.value = self.reader.crc_of(self.done, end, self.value)
         self.done = max(self.done, end)
 
-    def add(self, crc, length) -> None:
+    def add(self, crc: int, length: int) -> None:
         """Extend over the next ``length`` bytes, whose CRC-32 is ``crc`` (they were read elsewhere)."""
         if self.active:
             self.value = io.crc32_combine(self.value, crc, length)
@@ -210,14 +214,16 @@ class _Crc:
 class _Run:
     """The tensor being filled: one record, or the consecutive same-tag slices of a large one."""
 
-    def __init__(self, tag, dims, type_name, start, keep, array=None, nbytes=None, small=None) -> None:
+    def __init__(self, tag: str, dims: list[int], type_name: str, start: int, keep: bool,
+                 array: "npt.NDArray[Any] | None" = None, nbytes: "int | None" = None,
+                 small: "bytearray | None" = None) -> None:
         self.tag, self.dims, self.type_name, self.start, self.keep = tag, dims, type_name, start, keep
         self.array, self.nbytes = array, nbytes  # tensors: the destination (None when skipped), its size
         self.small = small                       # strings and random_op: their bytes (None when skipped)
         self.filled = self.records = 0
 
 
-def _trailer(reader, size):
+def _trailer(reader: io.RangeReader, size: int) -> "tuple[int, int | None, str | None]":
     """``(protobuf_end, stored_crc, kind)`` from the file's tail: MindSpore's trailer, msparam's
     field, or no checksum (kind None)."""
     if size >= _MINDSPORE_TRAILER_BYTES:
@@ -261,7 +267,7 @@ def read_checkpoint(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocat
         The file is damaged, truncated, encrypted, holds the same name in two adjacent records,
         has a CRC that does not match, or is not a checkpoint; the message names the file.
     """
-    allocate = allocate or np.empty
+    make = allocate or np.empty
     with open(path, "rb", buffering=0) as f:
         fd = f.fileno()
         size = os.fstat(fd).st_size
@@ -275,8 +281,9 @@ def read_checkpoint(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocat
                                      f"the file is truncated or damaged")
         verify = stored_crc is not None and (wanted is None or crc_check)
         crc_end = size - _CRC_FIELD_BYTES if crc_kind == "msparam" else end
+        computed: "int | None"
         try:
-            result, computed = _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, allocate)
+            result, computed = _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, make)
         except ValueError as error:
             # a flipped bit usually breaks the framing first: when the CRC disagrees, say so
             computed = reader.crc_of(0, crc_end) if stored_crc is not None else None
@@ -288,11 +295,15 @@ def read_checkpoint(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocat
         return result, crc_kind if verify else None
 
 
-def _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, allocate):
+_Make = Callable[[tuple[int, ...], "np.dtype[Any]"], npt.NDArray[Any]]
+
+
+def _read_records(reader: io.RangeReader, size: int, end: int, crc_end: int, crc_kind: "str | None", verify: bool,
+                  wanted: io.Wanted, allocate: _Make) -> "tuple[list[io.Entry], int]":
     """The records of ``read_checkpoint`` and the CRC-32 of the bytes they span (when ``verify``)."""
     crc = _Crc(reader, verify)
     parser = _Parser(reader)
-    result = []
+    result: list[io.Entry] = []
     run = None
     for field, wire, start, length, key_start in parser.fields(0, end, "the Checkpoint message"):
         if field == CRC_FIELD and wire == _WIRE_FIXED32 and crc_kind == "msparam":
@@ -316,7 +327,7 @@ def _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, allocate
     return result, crc.value
 
 
-def _read_content(reader, crc, run, content) -> None:
+def _read_content(reader: io.RangeReader, crc: _Crc, run: _Run, content: tuple[int, int]) -> None:
     """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
     start, length = content
     crc.through(start)
@@ -338,7 +349,8 @@ def _read_content(reader, crc, run, content) -> None:
     run.records += 1
 
 
-def _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocate):
+def _start_run(parser: _Parser, reader: io.RangeReader, crc: _Crc, tag: str, tensor: _Tensor, key_start: int,
+               end: int, wanted: io.Wanted, allocate: _Make) -> _Run:
     type_name = tensor["type"]
     start, length = tensor["content"]
     keep = wanted is None or wanted(tag)
@@ -359,7 +371,8 @@ def _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocat
     return run
 
 
-def _continue_run(parser, reader, crc, run, tensor, key_start):
+def _continue_run(parser: _Parser, reader: io.RangeReader, crc: _Crc, run: _Run, tensor: _Tensor,
+                  key_start: int) -> None:
     tag = run.tag
     if run.nbytes is not None and run.filled == run.nbytes:
         raise parser.error(f"parameter {tag!r} is stored twice in a row (the records at bytes {run.start} and "
@@ -375,23 +388,24 @@ def _continue_run(parser, reader, crc, run, tensor, key_start):
     _read_content(reader, crc, run, tensor["content"])
 
 
-def _finish_run(parser, run, result):
+def _finish_run(parser: _Parser, run: _Run, result: "list[io.Entry]") -> None:
     if run.nbytes is not None and run.filled != run.nbytes:
         raise parser.error(f"parameter {run.tag!r} of shape {tuple(run.dims)} and type {run.type_name} needs "
                            f"{run.nbytes} bytes, but the file holds {run.filled}")
     if not run.keep:
         return
     if run.tag == RANDOM_OP_TAG:
-        result.append((run.tag, bytes(run.small)))
+        result.append((run.tag, bytes(cast(bytearray, run.small))))
     elif run.type_name == STRING_TYPE:
-        result.append((run.tag, _decode_string(parser, run.tag, bytes(run.small))))
+        result.append((run.tag, _decode_string(parser, run.tag, bytes(cast(bytearray, run.small)))))
     else:
-        if run.array.dtype == np.bool_:
-            io.normalise_bools(run.array)
-        result.append((run.tag, run.array))
+        array = cast("npt.NDArray[Any]", run.array)  # kept tensors have their destination
+        if array.dtype == np.bool_:
+            io.normalise_bools(array)
+        result.append((run.tag, array))
 
 
-def _decode_string(parser, tag, data):
+def _decode_string(parser: _Parser, tag: str, data: bytes) -> str:
     if len(data) % 4:
         raise parser.error(f"string entry {tag!r} has {len(data)} bytes, not a whole number of UTF-32 characters")
     try:
@@ -400,11 +414,12 @@ def _decode_string(parser, tag, data):
         raise parser.error(f"string entry {tag!r} is not valid UTF-32") from None
 
 
-def _length_delimited(field, payload_length):
+def _length_delimited(field: int, payload_length: int) -> bytes:
     return _varint_bytes((field << 3) | _WIRE_BYTES) + _varint_bytes(payload_length)
 
 
-def _write_value(f, tag_field, dims_field, type_field, chunk, crc, num_threads):
+def _write_value(f: "IO[bytes]", tag_field: bytes, dims_field: bytes, type_field: bytes,
+                 chunk: "npt.NDArray[np.uint8] | memoryview", crc: int, num_threads: "int | None") -> int:
     """One ``Checkpoint{value: Value{tag, tensor{dims, tensor_type, tensor_content=chunk}}}``;
     returns ``crc`` extended over its bytes."""
     tensor_head = dims_field + type_field + _length_delimited(3, len(chunk))

@@ -5,10 +5,14 @@ import errno
 import os
 import zlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Union, cast
 
 if TYPE_CHECKING:
+    import numpy as np
     from typing_extensions import Buffer
+
+    # NumPy's stubs make ndarray a Buffer from Python 3.12 only
+    _Bytes = Union[Buffer, np.ndarray[Any, Any]]
 
 __all__ = ["read_into", "write_from", "crc32", "crc32_combine"]
 
@@ -29,9 +33,9 @@ def _at(fd: int, offset: int, move: Callable[[], tuple[int, int]]) -> tuple[int,
         os.lseek(fd, position, os.SEEK_SET)
 
 
-def read_into(fd: int, destination: "Buffer", offset: int, num_threads: int) -> tuple[int, int]:
+def read_into(fd: int, destination: "_Bytes", offset: int, num_threads: int) -> tuple[int, int]:
     """``(0, crc)``, ``(-1, 0)`` when the file ends early, or ``(errno, 0)``."""
-    view = memoryview(destination).cast("B")
+    view = memoryview(cast("Buffer", destination)).cast("B")
 
     def move() -> tuple[int, int]:
         done = 0
@@ -50,9 +54,9 @@ def _read_some(fd: int, view: memoryview) -> int:
     return len(data)
 
 
-def write_from(fd: int, source: "Buffer", offset: int, num_threads: int) -> tuple[int, int]:
+def write_from(fd: int, source: "_Bytes", offset: int, num_threads: int) -> tuple[int, int]:
     """``(0, crc)`` or ``(errno, 0)``."""
-    view = memoryview(source).cast("B")
+    view = memoryview(cast("Buffer", source)).cast("B")
 
     def move() -> tuple[int, int]:
         done = 0
@@ -65,8 +69,8 @@ def write_from(fd: int, source: "Buffer", offset: int, num_threads: int) -> tupl
     return _at(fd, offset, move) if len(view) else (0, 0)
 
 
-def crc32(data: "Buffer", crc: int = 0, num_threads: int = 1) -> int:
-    return zlib.crc32(memoryview(data).cast("B"), crc)
+def crc32(data: "_Bytes", crc: int = 0, num_threads: int = 1) -> int:
+    return zlib.crc32(memoryview(cast("Buffer", data)).cast("B"), crc)
 
 
 def _times(matrix: list[int], vector: int) -> int:

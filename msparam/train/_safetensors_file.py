@@ -11,6 +11,7 @@ ignore metadata.
 """
 import json
 import os
+from collections.abc import Iterable
 from typing import IO, Any
 
 import numpy as np
@@ -37,11 +38,11 @@ HEADER_LIMIT = 100_000_000  # the safetensors package refuses larger headers
 _KIND = "safetensors file"
 
 
-def _error(path, what):
+def _error(path: str, what: str) -> ValueError:
     return io.damaged(path, what, _KIND)
 
 
-def tensors_crc(names_and_crcs):
+def tensors_crc(names_and_crcs: "Iterable[tuple[str, int, int]]") -> int:
     """MindSpore's ``crc_num`` from ``(name, crc32 of its bytes, nbytes)`` in any order."""
     crc = 0
     for name, tensor_crc, nbytes in sorted(names_and_crcs, key=lambda item: item[0]):
@@ -72,7 +73,7 @@ def write_safetensors(f: "IO[bytes]", tensors: "dict[str, npt.NDArray[Any]]", me
         crc = tensors_crc((name, io.crc32(array.reshape(-1).view(np.uint8), 0, crc_threads), array.nbytes)
                           for name, array in ordered)
         metadata = dict(metadata or {}, **{CRC_KEY: str(crc)})
-    header = {} if metadata is None else {METADATA_KEY: metadata}
+    header: dict[str, Any] = {} if metadata is None else {METADATA_KEY: metadata}
     offset = 0
     for name, array in ordered:
         header[name] = {"dtype": _SAFETENSORS_NAMES[array.dtype], "shape": list(array.shape),
@@ -85,7 +86,7 @@ def write_safetensors(f: "IO[bytes]", tensors: "dict[str, npt.NDArray[Any]]", me
         io.write_array_bytes(f, array.reshape(-1).view(np.uint8), threads)
 
 
-def _entry(path, name, info):
+def _entry(path: str, name: str, info: object) -> "tuple[tuple[int, ...], np.dtype[Any], int, int]":
     if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
         raise _error(path, f"tensor {name!r} has a malformed header entry")
     type_name, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
@@ -152,20 +153,21 @@ def read_safetensors(path: str, wanted: "io.Wanted" = None, allocate: "io.Alloca
     carrying ``crc_num`` is verified when it is read whole, or with ``crc_check`` (skipped tensors
     are then read for the CRC); a mismatch raises ValueError.
     """
-    allocate = allocate or np.empty
+    make = allocate or np.empty
     with open(path, "rb", buffering=0) as f:
         fd = f.fileno()
         size = os.fstat(fd).st_size
         metadata, entries, data_start = read_header(fd, size, path)
-        stored = (metadata or {}).get(CRC_KEY)
-        verify = stored is not None and (wanted is None or crc_check)
+        stored = (metadata or {}).get(CRC_KEY, "")
+        verify = CRC_KEY in (metadata or {}) and (wanted is None or crc_check)
         if verify and not (stored.isascii() and stored.isdigit()):
             raise _error(path, f"its crc_num {stored!r} is not a decimal number")
         reader = io.RangeReader(fd, size, path, _KIND)
-        result, crcs = [], []
+        result: list[io.Entry] = []
+        crcs: list[tuple[str, int, int]] = []
         for name, (shape, np_dtype, start, end) in entries.items():
             if wanted is None or wanted(name):
-                array = allocate(shape, np_dtype)
+                array = make(shape, np_dtype)
                 crc = io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND)
                 if np_dtype == np.bool_:
                     io.normalise_bools(array)

@@ -8,7 +8,7 @@ SIGBUS, and a size check before a mapped access cannot help, since the file can 
 import errno
 import os
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import IO, Any, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -38,29 +38,29 @@ _READ_CHUNK = 4 * 1024 * 1024  # bytes read at a time when only their CRC is wan
 ENCRYPTION_MAGICS = {0x7F3A5ED8: "AES-GCM", 0x7F3A5ED9: "AES-CBC", 0x7F3A5EDA: "SM4-CBC"}
 
 
-def damaged(path, what, kind="MindSpore checkpoint"):
+def damaged(path: str, what: str, kind: str = "MindSpore checkpoint") -> ValueError:
     """The ValueError for a file that is not what it claims: names the file and the fault."""
     return ValueError(f"Failed to read the checkpoint file {path}: {what}. "
                       f"The file is damaged, truncated or not a {kind}.")
 
 
-def truncated(path, offset, wanted, kind="MindSpore checkpoint"):
+def truncated(path: str, offset: int, wanted: int, kind: str = "MindSpore checkpoint") -> ValueError:
     return ValueError(f"Failed to read the checkpoint file {path}: it is truncated at byte {offset} "
                       f"({wanted} more bytes were expected there; the file may have been cut short or "
                       f"rewritten while it was read). The file is damaged or not a {kind}.")
 
 
-def crc_mismatch(path, stored, computed):
+def crc_mismatch(path: str, stored: "int | None", computed: "int | None") -> ValueError:
     return ValueError(f"For 'load_checkpoint', the CRC of the checkpoint file {path} does not match: the file "
                       f"records CRC-32 {stored}, its bytes give {computed}. The file is damaged.")
 
 
-def unsupported_dtype(path, name, type_name):
+def unsupported_dtype(path: str, name: str, type_name: str) -> ValueError:
     return ValueError(f"Failed to read the checkpoint file {path}: parameter {name!r} has the unsupported dtype "
                       f"{type_name!r}, which msparam cannot store.")
 
 
-def check_not_encrypted(path, head):
+def check_not_encrypted(path: str, head: bytes) -> None:
     """``head``: the file's first bytes. MindSpore's encrypted files are refused by name."""
     if len(head) >= 4:
         mode = ENCRYPTION_MAGICS.get(int.from_bytes(head[:4], "little"))
@@ -69,7 +69,8 @@ def check_not_encrypted(path, head):
                              f"enc_key); msparam cannot decrypt checkpoints. Decrypt it with MindSpore first.")
 
 
-def check_size(path, name, dims, np_dtype, content_bytes, type_name, kind="MindSpore checkpoint"):
+def check_size(path: str, name: str, dims: "list[int] | tuple[int, ...]", np_dtype: "np.dtype[Any]",
+               content_bytes: "int | None", type_name: str, kind: str = "MindSpore checkpoint") -> int:
     """``content_bytes`` must be exactly what ``dims`` of ``np_dtype`` need; returns that size."""
     count = 1
     for dim in dims:
@@ -84,7 +85,7 @@ def check_size(path, name, dims, np_dtype, content_bytes, type_name, kind="MindS
     return nbytes
 
 
-def read_exact(fd, view, offset, path, kind="MindSpore checkpoint"):
+def read_exact(fd: int, view: npt.NDArray[np.uint8], offset: int, path: str, kind: str = "MindSpore checkpoint") -> int:
     """Fill ``view`` (a writable uint8 array) with the file's bytes from ``offset``; returns their CRC-32."""
     status, crc = read_into(fd, view, offset, get_num_threads())
     if status < 0:
@@ -100,12 +101,12 @@ class RangeReader:
 
     WINDOW = 1 << 20
 
-    def __init__(self, fd, size, path, kind="MindSpore checkpoint") -> None:
+    def __init__(self, fd: int, size: int, path: str, kind: str = "MindSpore checkpoint") -> None:
         self.fd, self.size, self.path, self.kind = fd, size, path, kind
         self.base = 0
         self.buf = b""
 
-    def at(self, pos, need):
+    def at(self, pos: int, need: int) -> tuple[bytes, int]:
         """``(buf, index)`` with ``buf[index:index + need]`` the file's bytes at ``pos``."""
         if pos < self.base or pos + need > self.base + len(self.buf):
             length = max(need, min(self.WINDOW, self.size - pos))
@@ -115,7 +116,7 @@ class RangeReader:
             self.buf, self.base = data, pos
         return self.buf, pos - self.base
 
-    def read(self, pos, length):
+    def read(self, pos: int, length: int) -> bytes:
         """The file's bytes ``[pos, pos + length)`` (the caller checked they are in the file)."""
         if length <= self.WINDOW:
             buf, index = self.at(pos, length)
@@ -125,7 +126,7 @@ class RangeReader:
             raise truncated(self.path, pos + len(data), length - len(data), self.kind)
         return data
 
-    def crc_of(self, start, end, crc=0):
+    def crc_of(self, start: int, end: int, crc: int = 0) -> int:
         """Extend ``crc`` over the file's bytes ``[start, end)``, in bounded pieces."""
         while start < end:
             step = min(end - start, _READ_CHUNK)
@@ -134,7 +135,7 @@ class RangeReader:
         return crc
 
 
-def reserve(fd, offset, length):
+def reserve(fd: int, offset: int, length: int) -> None:
     """Allocate the file's blocks before writing them: the write then only copies (about 1.5x
     faster on ext4), and a full disk fails here, before any tensor byte is written."""
     if not hasattr(os, "posix_fallocate"):  # macOS, Windows
@@ -147,7 +148,7 @@ def reserve(fd, offset, length):
         # file systems without fallocate (EOPNOTSUPP, EINVAL) simply write as usual
 
 
-def write_array_bytes(f, data, num_threads=None):
+def write_array_bytes(f: "IO[bytes]", data: "npt.NDArray[np.uint8] | memoryview", num_threads: "int | None" = None) -> int:
     """Write ``data`` (a C-contiguous uint8 array) at ``f``'s position straight from its buffer
     (parallel ``pwrite``, its blocks reserved first), leave ``f`` just after it and return the
     bytes' CRC-32."""
@@ -163,7 +164,7 @@ def write_array_bytes(f, data, num_threads=None):
     return crc
 
 
-def normalise_bools(array) -> None:
+def normalise_bools(array: npt.NDArray[Any]) -> None:
     """Only 0/1 are valid bools; map any other byte to 1, as a C++ reader would see it."""
     raw = array.reshape(-1).view(np.uint8)
     if raw.size and raw.max() > 1:
