@@ -14,7 +14,8 @@ import zipfile
 
 GENERATED = re.compile(r"\.(c|cpp|so|pyd|o|pyc)$|__pycache__/")
 SDIST_NEEDS = ("LICENSE", "README.md", "CHANGELOG.md", "setup.py", "pyproject.toml", "MANIFEST.in",
-               "msparam/_generated/dtypes.pxd", "msparam/_generated/dtype_table.py", "msparam/py.typed",
+               "msparam/_generated/dtypes.pxd", "msparam/_generated/dtype_table.py",
+               "msparam/_generated/dtype_names.py", "msparam/py.typed",
                "codegen/generate.py")
 
 
