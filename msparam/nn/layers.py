@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from msparam._core._conv import Conv2dPlan
+from msparam._core.conv_plan import Conv2dPlan
 from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter
@@ -168,7 +168,7 @@ class Conv2d(Cell):
     has the input's dtype, the Parameters are used in the input's dtype (float16 accumulates in
     float32, rounded once). Every call reads the Parameters' current values, so a write through
     any alias of their arrays takes effect at the next call. An empty batch gives an empty output
-    of the right shape. The forward pass is the compiled ``msparam._core._conv.Conv2dPlan``;
+    of the right shape. The forward pass is the ``msparam._core.conv_plan.Conv2dPlan``;
     every shape is checked here first.
     """
 

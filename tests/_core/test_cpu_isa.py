@@ -11,7 +11,7 @@ import pytest
 PROBE = """
 import sys
 import numpy as np
-from msparam._core import _conv, _philox_fill
+from msparam._core import conv_plan as _conv, _philox_fill
 rng = np.random.default_rng(5)
 x = rng.standard_normal((2, 5, 9, 11), dtype=np.float32)
 w = rng.standard_normal((7, 5, 3, 3), dtype=np.float32)
