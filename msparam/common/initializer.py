@@ -38,9 +38,6 @@ def _register(*aliases):
 class Initializer:
     """Base class: ``init(arr)`` fills the NumPy array ``arr`` in place."""
 
-    def __init__(self, **kwargs):
-        self._kwargs = kwargs
-
     def _initialize(self, arr):
         raise NotImplementedError
 
@@ -198,7 +195,6 @@ class Constant(Initializer):
     """Fill with ``value``."""
 
     def __init__(self, value):
-        super().__init__(value=value)
         self.value = value
 
     def _initialize(self, arr):
@@ -215,7 +211,6 @@ class Uniform(_OneRandomFill):
     """
 
     def __init__(self, scale=0.07):
-        super().__init__(scale=scale)
         self.scale = scale
 
     def _distribution(self, shape):
@@ -233,7 +228,6 @@ class Normal(_OneRandomFill):
     """
 
     def __init__(self, sigma: float = 0.01, mean: float = 0.0) -> None:
-        super().__init__(sigma=sigma, mean=mean)
         self.sigma, self.mean = sigma, mean
 
     def _distribution(self, shape):
@@ -274,7 +268,6 @@ class XavierUniform(_OneRandomFill):
 
     def __init__(self, gain=1):
         check_real(gain, "gain", "XavierUniform")
-        super().__init__(gain=gain)
         self.gain = gain
 
     def _distribution(self, shape):
@@ -313,7 +306,6 @@ class XavierNormal(_OneRandomFill):
 
     def __init__(self, gain=1):
         check_real(gain, "gain", "XavierNormal")
-        super().__init__(gain=gain)
         self.gain = gain
 
     def _distribution(self, shape):
@@ -353,7 +345,6 @@ class _HeInitializer(_OneRandomFill):
         # Checked now rather than at the first fill, with the helpers that the fill uses.
         _fan_mode(type(self).__name__, mode)
         _calculate_gain(nonlinearity, negative_slope)
-        super().__init__(negative_slope=negative_slope, mode=mode, nonlinearity=nonlinearity)
         self.negative_slope, self.mode, self.nonlinearity = negative_slope, mode, nonlinearity
 
     def _std(self, shape):
@@ -467,7 +458,6 @@ class Sparse(Initializer):
             raise ValueError(f"For 'Sparse', 'sparsity' must be in [0, 1], but got {sparsity}.")
         if sigma < 0:
             raise ValueError(f"For 'Sparse', 'sigma' must be >= 0, but got {sigma}.")
-        super().__init__()
         self.sparsity, self.sigma = sparsity, sigma
 
     def _initialize(self, arr):
@@ -529,7 +519,6 @@ class Dirac(Initializer):
             raise TypeError(f"For 'Dirac', 'groups' must be an int, but got {type(groups).__name__}.")
         if groups < 1:
             raise ValueError(f"For 'Dirac', 'groups' must be >= 1, but got {groups}.")
-        super().__init__()
         self.groups = int(groups)
 
     def _unit_positions(self, shape):
@@ -590,7 +579,6 @@ class Orthogonal(Initializer):
 
     def __init__(self, gain=1.):
         check_real(gain, "gain", "Orthogonal")
-        super().__init__(gain=gain)
         self.gain = gain
 
     def _initialize(self, arr):
@@ -664,7 +652,6 @@ class VarianceScaling(_OneRandomFill):
         if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
             raise ValueError(f"For 'VarianceScaling', 'distribution' must be 'uniform', 'truncated_normal' or "
                              f"'untruncated_normal', but got {distribution!r}.")
-        super().__init__(scale=scale, mode=mode, distribution=distribution)
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def _distribution(self, shape):
@@ -745,7 +732,6 @@ class TruncatedNormal(_OneRandomFill):
             warnings.warn(f"TruncatedNormal(sigma={sigma}, mean={mean}, a={a}, b={b}): the window [a, b] lies "
                           "where MindSpore's inverse-CDF algorithm cannot land (too far in a tail); "
                           "no value will be inside [a, b].", RuntimeWarning, stacklevel=2)
-        super().__init__(sigma=sigma, mean=mean, a=a, b=b)
         self.sigma, self.mean, self.a, self.b = sigma, mean, a, b
 
     def _distribution(self, shape):
