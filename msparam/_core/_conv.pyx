@@ -22,48 +22,45 @@ cdef extern from "conv_kernels.h" nogil:
     ctypedef struct msp_dw_geometry:
         Py_ssize_t H, W, kh, kw, dh, dw, top, left, H_out, W_out
         const void *zeros
-    ctypedef struct msp_conv_kernels_f32:
-        int mr[2]
-        int nr[2]
-        void (*dense_pv)(const float *inp, const Py_ssize_t *koff, Py_ssize_t K, const float *w,
-                         float *dst, Py_ssize_t ld, const float *bias) noexcept nogil
-        void (*dw)(const float *inp, const Py_ssize_t *koff, Py_ssize_t K, const float *w,
-                   float *out, Py_ssize_t n) noexcept nogil
-        void (*dw_plane)(const float *inp, const msp_dw_geometry *g, const float *w, float bias,
-                         float *out) noexcept nogil
-        void (*store)(float *dst, Py_ssize_t plane, const float *tile, Py_ssize_t m_step,
-                      Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
-                      const float *bias) noexcept nogil
-        void (*gather)(const float *src, Py_ssize_t stride, float *dst,
-                       Py_ssize_t n) noexcept nogil
-    ctypedef struct msp_conv_kernels_f64:
-        int mr[2]
-        int nr[2]
-        void (*dense_pv)(const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                         const double *w, double *dst, Py_ssize_t ld,
-                         const double *bias) noexcept nogil
-        void (*dw)(const double *inp, const Py_ssize_t *koff, Py_ssize_t K, const double *w,
-                   double *out, Py_ssize_t n) noexcept nogil
-        void (*dw_plane)(const double *inp, const msp_dw_geometry *g, const double *w,
-                         double bias, double *out) noexcept nogil
-        void (*store)(double *dst, Py_ssize_t plane, const double *tile, Py_ssize_t m_step,
-                      Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
-                      const double *bias) noexcept nogil
-        void (*gather)(const double *src, Py_ssize_t stride, double *dst,
-                       Py_ssize_t n) noexcept nogil
+    ctypedef struct msp_conv_kernels:
+        int mr[2][2]
+        int nr[2][2]
+        void (*dense_pv_f32)(const float *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                             const float *w, float *dst, Py_ssize_t ld,
+                             const float *bias) noexcept nogil
+        void (*dense_pv_f64)(const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                             const double *w, double *dst, Py_ssize_t ld,
+                             const double *bias) noexcept nogil
+        void (*dw_f32)(const float *inp, const Py_ssize_t *koff, Py_ssize_t K, const float *w,
+                       float *out, Py_ssize_t n) noexcept nogil
+        void (*dw_f64)(const double *inp, const Py_ssize_t *koff, Py_ssize_t K,
+                       const double *w, double *out, Py_ssize_t n) noexcept nogil
+        void (*dw_plane_f32)(const float *inp, const msp_dw_geometry *g, const float *w,
+                             float bias, float *out) noexcept nogil
+        void (*dw_plane_f64)(const double *inp, const msp_dw_geometry *g, const double *w,
+                             double bias, double *out) noexcept nogil
+        void (*store_f32)(float *dst, Py_ssize_t plane, const float *tile, Py_ssize_t m_step,
+                          Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
+                          const float *bias) noexcept nogil
+        void (*store_f64)(double *dst, Py_ssize_t plane, const double *tile,
+                          Py_ssize_t m_step, Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
+                          const double *bias) noexcept nogil
+        void (*gather_f32)(const float *src, Py_ssize_t stride, float *dst,
+                           Py_ssize_t n) noexcept nogil
+        void (*gather_f64)(const double *src, Py_ssize_t stride, double *dst,
+                           Py_ssize_t n) noexcept nogil
     ctypedef struct msp_conv_geometry:
         Py_ssize_t N, C_in, H, W, G, Cg_in, Cg_out, K
         Py_ssize_t kh, kw, sh, sw, dh, dw, top, left
         Py_ssize_t H_out, W_out, Hq, Wq
         int channel_vectors, by_row, in_place, nthreads
-    const msp_conv_kernels_f32 *msp_conv_kernels_f32_for(int isa)
-    const msp_conv_kernels_f64 *msp_conv_kernels_f64_for(int isa)
+    const msp_conv_kernels *msp_conv_kernels_for(int isa)
     void msp_barrier()
-    void msp_dense_cv_block_f32(const msp_conv_kernels_f32 *k, const float *inp, Py_ssize_t q0,
+    void msp_dense_cv_block_f32(const msp_conv_kernels *k, const float *inp, Py_ssize_t q0,
                                 Py_ssize_t n, Py_ssize_t w_out, Py_ssize_t wq,
                                 const Py_ssize_t *koff, Py_ssize_t K, const float *w,
                                 float *tile)
-    void msp_dense_cv_block_f64(const msp_conv_kernels_f64 *k, const double *inp, Py_ssize_t q0,
+    void msp_dense_cv_block_f64(const msp_conv_kernels *k, const double *inp, Py_ssize_t q0,
                                 Py_ssize_t n, Py_ssize_t w_out, Py_ssize_t wq,
                                 const Py_ssize_t *koff, Py_ssize_t K, const double *w,
                                 double *tile)
@@ -94,19 +91,15 @@ cdef class ConvKernels:
     """The micro-kernels of one ISA (cpu_isa.h's MSP_ISA_*) and compute dtype, resolved once per
     plan, with their register tiles: ``mr[o]`` output channels by ``nr[o]`` pixels for
     orientation o (0: pixel vectors, 1: channel vectors)."""
-    cdef const msp_conv_kernels_f32 *f32
-    cdef const msp_conv_kernels_f64 *f64
+    cdef const msp_conv_kernels *k
+    cdef bint is_double
     cdef readonly tuple mr, nr
 
     def __cinit__(self, int isa, bint is_double):
-        if is_double:
-            self.f64 = msp_conv_kernels_f64_for(isa)
-            self.mr = (self.f64.mr[0], self.f64.mr[1])
-            self.nr = (self.f64.nr[0], self.f64.nr[1])
-        else:
-            self.f32 = msp_conv_kernels_f32_for(isa)
-            self.mr = (self.f32.mr[0], self.f32.mr[1])
-            self.nr = (self.f32.nr[0], self.f32.nr[1])
+        self.k = msp_conv_kernels_for(isa)
+        self.is_double = is_double
+        self.mr = (self.k.mr[is_double][0], self.k.mr[is_double][1])
+        self.nr = (self.k.nr[is_double][0], self.k.nr[is_double][1])
 
     def pack(self, cnp.ndarray weight, Py_ssize_t group, bint channel_vectors):
         """(group, block, K, mr) panels of C-contiguous weights (C_out, C_in/group, kh, kw),
@@ -118,7 +111,7 @@ cdef class ConvKernels:
         cdef Py_ssize_t nb = (cg_out + mr - 1) // mr
         cdef Py_ssize_t block
         cdef cnp.ndarray panels = np.empty(group * nb * K * mr, weight.dtype)
-        if self.f64 != NULL:
+        if self.is_double:
             with nogil:
                 for block in range(group * nb):
                     msp_pack_panel_f64(<const double *>cnp.PyArray_DATA(weight), cg_out, K, mr,
@@ -133,22 +126,22 @@ cdef class ConvKernels:
     def dense(self, cnp.ndarray x, cnp.ndarray out, cnp.ndarray panels, bias,
               ConvGeometry geometry):
         """Run a dense (pointwise or direct) call into ``out`` with packed ``panels``."""
-        if self.f64 != NULL:
-            _dense(self.f64, <const double *>cnp.PyArray_DATA(x), <double *>cnp.PyArray_DATA(out),
+        if self.is_double:
+            _dense(self.k, <const double *>cnp.PyArray_DATA(x), <double *>cnp.PyArray_DATA(out),
                    panels, bias, geometry, x.dtype)
         else:
-            _dense(self.f32, <const float *>cnp.PyArray_DATA(x), <float *>cnp.PyArray_DATA(out),
+            _dense(self.k, <const float *>cnp.PyArray_DATA(x), <float *>cnp.PyArray_DATA(out),
                    panels, bias, geometry, x.dtype)
 
     def depthwise(self, cnp.ndarray x, cnp.ndarray out, cnp.ndarray weight, bias,
                   ConvGeometry geometry, bint in_place):
         """Run a depthwise call into ``out``: read in place (stride 1; padding handled at the
         borders, padded taps skipped) or from padded stride-phase copies."""
-        if self.f64 != NULL:
-            _depthwise(self.f64, <const double *>cnp.PyArray_DATA(x),
+        if self.is_double:
+            _depthwise(self.k, <const double *>cnp.PyArray_DATA(x),
                        <double *>cnp.PyArray_DATA(out), weight, bias, geometry, in_place, x.dtype)
         else:
-            _depthwise(self.f32, <const float *>cnp.PyArray_DATA(x),
+            _depthwise(self.k, <const float *>cnp.PyArray_DATA(x),
                        <float *>cnp.PyArray_DATA(out), weight, bias, geometry, in_place, x.dtype)
 
 
@@ -172,74 +165,70 @@ def same_bytes(cnp.ndarray a, cnp.ndarray b, int nthreads):
     return differ == 0
 
 
-# The drivers below are written once over ``floating``; they hold the ISA's kernel table entry
-# as ``const void *k``, an msp_conv_kernels_f32 or _f64 after the cast their element type picks.
+# The drivers below are written once over ``floating``; each kernel call picks the entry's
+# float or double kernel by it.
 
-cdef inline void _tile(const void *k, bint cv, Py_ssize_t *mr, Py_ssize_t *nr,
+cdef inline void _tile(const msp_conv_kernels *k, bint cv, Py_ssize_t *mr, Py_ssize_t *nr,
                        const floating *typed) noexcept nogil:
-    """The register tile (mr, nr) of orientation ``cv`` (``typed`` only picks the table)."""
+    """The register tile (mr, nr) of orientation ``cv`` (``typed`` picks the dtype)."""
+    cdef int is_double = floating is double
+    mr[0] = k.mr[is_double][cv]
+    nr[0] = k.nr[is_double][cv]
+
+
+cdef inline void _dense_pv(const msp_conv_kernels *k, const floating *inp,
+                           const Py_ssize_t *koff, Py_ssize_t K, const floating *w,
+                           floating *out, Py_ssize_t ld, const floating *bias) noexcept nogil:
     if floating is float:
-        mr[0] = (<const msp_conv_kernels_f32 *>k).mr[cv]
-        nr[0] = (<const msp_conv_kernels_f32 *>k).nr[cv]
+        k.dense_pv_f32(inp, koff, K, w, out, ld, bias)
     else:
-        mr[0] = (<const msp_conv_kernels_f64 *>k).mr[cv]
-        nr[0] = (<const msp_conv_kernels_f64 *>k).nr[cv]
+        k.dense_pv_f64(inp, koff, K, w, out, ld, bias)
 
 
-cdef inline void _dense_pv(const void *k, const floating *inp, const Py_ssize_t *koff,
-                           Py_ssize_t K, const floating *w, floating *out, Py_ssize_t ld,
-                           const floating *bias) noexcept nogil:
+cdef inline void _dense_cv(const msp_conv_kernels *k, const floating *inp, Py_ssize_t q0,
+                           Py_ssize_t n, Py_ssize_t W_out, Py_ssize_t Wq, const Py_ssize_t *koff,
+                           Py_ssize_t K, const floating *w, floating *tile) noexcept nogil:
     if floating is float:
-        (<const msp_conv_kernels_f32 *>k).dense_pv(inp, koff, K, w, out, ld, bias)
+        msp_dense_cv_block_f32(k, inp, q0, n, W_out, Wq, koff, K, w, tile)
     else:
-        (<const msp_conv_kernels_f64 *>k).dense_pv(inp, koff, K, w, out, ld, bias)
+        msp_dense_cv_block_f64(k, inp, q0, n, W_out, Wq, koff, K, w, tile)
 
 
-cdef inline void _dense_cv(const void *k, const floating *inp, Py_ssize_t q0, Py_ssize_t n,
-                           Py_ssize_t W_out, Py_ssize_t Wq, const Py_ssize_t *koff, Py_ssize_t K,
-                           const floating *w, floating *tile) noexcept nogil:
+cdef inline void _dw(const msp_conv_kernels *k, const floating *inp, const Py_ssize_t *koff,
+                     Py_ssize_t K, const floating *w, floating *out, Py_ssize_t n) noexcept nogil:
     if floating is float:
-        msp_dense_cv_block_f32(<const msp_conv_kernels_f32 *>k, inp, q0, n, W_out, Wq, koff, K,
-                               w, tile)
+        k.dw_f32(inp, koff, K, w, out, n)
     else:
-        msp_dense_cv_block_f64(<const msp_conv_kernels_f64 *>k, inp, q0, n, W_out, Wq, koff, K,
-                               w, tile)
+        k.dw_f64(inp, koff, K, w, out, n)
 
 
-cdef inline void _dw(const void *k, const floating *inp, const Py_ssize_t *koff, Py_ssize_t K,
-                     const floating *w, floating *out, Py_ssize_t n) noexcept nogil:
+cdef inline void _dw_plane(const msp_conv_kernels *k, const floating *inp,
+                           const msp_dw_geometry *plane, const floating *w, floating bias,
+                           floating *out) noexcept nogil:
     if floating is float:
-        (<const msp_conv_kernels_f32 *>k).dw(inp, koff, K, w, out, n)
+        k.dw_plane_f32(inp, plane, w, bias, out)
     else:
-        (<const msp_conv_kernels_f64 *>k).dw(inp, koff, K, w, out, n)
+        k.dw_plane_f64(inp, plane, w, bias, out)
 
 
-cdef inline void _dw_plane(const void *k, const floating *inp, const msp_dw_geometry *plane,
-                           const floating *w, floating bias, floating *out) noexcept nogil:
+cdef inline void _store(const msp_conv_kernels *k, floating *dst, Py_ssize_t plane,
+                        const floating *tile, Py_ssize_t m_step, Py_ssize_t j_step,
+                        Py_ssize_t mr, Py_ssize_t run, const floating *bias) noexcept nogil:
     if floating is float:
-        (<const msp_conv_kernels_f32 *>k).dw_plane(inp, plane, w, bias, out)
+        k.store_f32(dst, plane, tile, m_step, j_step, mr, run, bias)
     else:
-        (<const msp_conv_kernels_f64 *>k).dw_plane(inp, plane, w, bias, out)
+        k.store_f64(dst, plane, tile, m_step, j_step, mr, run, bias)
 
 
-cdef inline void _store(const void *k, floating *dst, Py_ssize_t plane, const floating *tile,
-                        Py_ssize_t m_step, Py_ssize_t j_step, Py_ssize_t mr, Py_ssize_t run,
-                        const floating *bias) noexcept nogil:
+cdef inline void _gather(const msp_conv_kernels *k, const floating *src, Py_ssize_t stride,
+                         floating *dst, Py_ssize_t n) noexcept nogil:
     if floating is float:
-        (<const msp_conv_kernels_f32 *>k).store(dst, plane, tile, m_step, j_step, mr, run, bias)
+        k.gather_f32(src, stride, dst, n)
     else:
-        (<const msp_conv_kernels_f64 *>k).store(dst, plane, tile, m_step, j_step, mr, run, bias)
+        k.gather_f64(src, stride, dst, n)
 
 
-cdef inline void _gather(const void *k, const floating *src, Py_ssize_t stride, floating *dst,
-                         Py_ssize_t n) noexcept nogil:
-    if floating is float:
-        (<const msp_conv_kernels_f32 *>k).gather(src, stride, dst, n)
-    else:
-        (<const msp_conv_kernels_f64 *>k).gather(src, stride, dst, n)
-
-
-cdef _dense(const void *k, const floating *x, floating *out, cnp.ndarray panels, bias,
+cdef _dense(const msp_conv_kernels *k, const floating *x, floating *out, cnp.ndarray panels, bias,
             ConvGeometry geometry, dtype):
     """Allocate the work space of a dense call and run it."""
     cdef const msp_conv_geometry *g = &geometry.c
@@ -266,7 +255,7 @@ cdef _dense(const void *k, const floating *x, floating *out, cnp.ndarray panels,
                        slack, <floating *>cnp.PyArray_DATA(work), per_thread)
 
 
-cdef _depthwise(const void *k, const floating *x, floating *out, cnp.ndarray weight, bias,
+cdef _depthwise(const msp_conv_kernels *k, const floating *x, floating *out, cnp.ndarray weight, bias,
                 ConvGeometry geometry, bint in_place, dtype):
     """Allocate the work space of a depthwise call and run it."""
     cdef const msp_conv_geometry *g = &geometry.c
@@ -293,7 +282,7 @@ cdef _depthwise(const void *k, const floating *x, floating *out, cnp.ndarray wei
                            <floating *>cnp.PyArray_DATA(work), per_thread)
 
 
-cdef inline void _pad_row(const void *k, const floating *src, const msp_conv_geometry *g,
+cdef inline void _pad_row(const msp_conv_kernels *k, const floating *src, const msp_conv_geometry *g,
                           floating *dst, Py_ssize_t row) noexcept nogil:
     """Row ``row`` of the zero-padded copy of one (H, W) plane split into sh*sw stride phases
     of (Hq, Wq): phase (row // Hq) holds input rows a*sh + ph - top, columns b*sw + pw - left."""
@@ -323,7 +312,7 @@ cdef inline void _pad_row(const void *k, const floating *src, const msp_conv_geo
     memset(out + b1, 0, (Wq - b1) * sizeof(floating))
 
 
-cdef inline void _pad_plane(const void *k, const floating *src,
+cdef inline void _pad_plane(const msp_conv_kernels *k, const floating *src,
                             const msp_conv_geometry *g, floating *dst) noexcept nogil:
     """Zero-padded copy of one (H, W) plane split into sh*sw stride phases of (Hq, Wq)."""
     cdef Py_ssize_t row
@@ -331,7 +320,7 @@ cdef inline void _pad_plane(const void *k, const floating *src,
         _pad_row(k, src, g, dst, row)
 
 
-cdef void _dense_forward(const void *k, const msp_conv_geometry *g, const floating *x,
+cdef void _dense_forward(const msp_conv_kernels *k, const msp_conv_geometry *g, const floating *x,
                          floating *buf, floating *out, const floating *wpack,
                          const floating *bias, const Py_ssize_t *koff,
                          const Py_ssize_t *tail_koff, bint private_pad, Py_ssize_t slack,
@@ -453,7 +442,7 @@ cdef void _dense_forward(const void *k, const msp_conv_geometry *g, const floati
                         n = n + 1
 
 
-cdef inline void _pixel_vector_block(const void *k, const msp_conv_geometry *g,
+cdef inline void _pixel_vector_block(const msp_conv_kernels *k, const msp_conv_geometry *g,
                                      const floating *base, const Py_ssize_t *koff,
                                      const Py_ssize_t *tail_koff, const floating *panel,
                                      floating *tile, floating *scratch, floating *out,
@@ -494,7 +483,7 @@ cdef inline void _pixel_vector_block(const void *k, const msp_conv_geometry *g,
         _store_block(k, g, tile, out, bias, p0, skip, limit, n, gi, ob, Wq)
 
 
-cdef inline void _store_block(const void *k, const msp_conv_geometry *g,
+cdef inline void _store_block(const msp_conv_kernels *k, const msp_conv_geometry *g,
                               const floating *tile, floating *out, const floating *bias,
                               Py_ssize_t p0, Py_ssize_t j, Py_ssize_t limit, Py_ssize_t n,
                               Py_ssize_t gi, Py_ssize_t ob, Py_ssize_t Wq) noexcept nogil:
@@ -531,7 +520,7 @@ cdef inline void _store_block(const void *k, const msp_conv_geometry *g,
         j = j + run
 
 
-cdef void _depthwise_in_place(const void *k, const floating *x, floating *out,
+cdef void _depthwise_in_place(const msp_conv_kernels *k, const floating *x, floating *out,
                               const floating *w, const floating *bias,
                               const msp_dw_geometry *plane, Py_ssize_t N, Py_ssize_t C,
                               Py_ssize_t K, int nthreads) noexcept nogil:
@@ -546,7 +535,7 @@ cdef void _depthwise_in_place(const void *k, const floating *x, floating *out,
                    out + i * plane_out)
 
 
-cdef void _depthwise_forward(const void *k, const msp_conv_geometry *g, const floating *x,
+cdef void _depthwise_forward(const msp_conv_kernels *k, const msp_conv_geometry *g, const floating *x,
                              floating *out, const floating *w, const floating *bias,
                              const Py_ssize_t *koff, floating *work,
                              Py_ssize_t work_per_thread) noexcept nogil:

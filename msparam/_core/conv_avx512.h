@@ -5,21 +5,9 @@
 #include "conv_microkernels.h"
 
 #if MSP_X86
-MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 8, 3)
-MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 8, 3)
-MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16, 32, 14)
-MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8, 16, 12)
-MSP_DEFINE_DW(msp_dw_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
-MSP_DEFINE_DW(msp_dw_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
-MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
-MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
-MSP_DEFINE_STORE(msp_store_f32_avx512, MSP_TARGET_AVX512, float, msp_f16, 16)
-MSP_DEFINE_STORE(msp_store_f64_avx512, MSP_TARGET_AVX512, double, msp_d8, 8)
-MSP_DEFINE_GATHER(msp_gather_f32_avx512, MSP_TARGET_AVX512, float)
-MSP_DEFINE_GATHER(msp_gather_f64_avx512, MSP_TARGET_AVX512, double)
-
-MSP_DEFINE_CONV_KERNELS(f32, avx512)
-MSP_DEFINE_CONV_KERNELS(f64, avx512)
+MSP_DEFINE_CONV_ISA(avx512, MSP_TARGET_AVX512, msp_f16, 16, msp_d8, 8,
+                    /* pixel vectors, MR and vectors (float, double): */ 8, 3, 8, 3,
+                    /* channel vectors, MR and NR (float, double): */ 32, 14, 16, 12)
 #endif
 
 #endif

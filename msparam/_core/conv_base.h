@@ -5,20 +5,8 @@
 
 #include "conv_microkernels.h"
 
-MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_base, , float, msp_f4, 4, 4, 2)
-MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_base, , double, msp_d2, 2, 4, 2)
-MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_base, , float, msp_f4, 4, 8, 4)
-MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_base, , double, msp_d2, 2, 4, 4)
-MSP_DEFINE_DW(msp_dw_f32_base, , float, msp_f4, 4)
-MSP_DEFINE_DW(msp_dw_f64_base, , double, msp_d2, 2)
-MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_base, , float, msp_f4, 4)
-MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_base, , double, msp_d2, 2)
-MSP_DEFINE_STORE(msp_store_f32_base, , float, msp_f4, 4)
-MSP_DEFINE_STORE(msp_store_f64_base, , double, msp_d2, 2)
-MSP_DEFINE_GATHER(msp_gather_f32_base, , float)
-MSP_DEFINE_GATHER(msp_gather_f64_base, , double)
-
-MSP_DEFINE_CONV_KERNELS(f32, base)
-MSP_DEFINE_CONV_KERNELS(f64, base)
+MSP_DEFINE_CONV_ISA(base, , msp_f4, 4, msp_d2, 2,
+                    /* pixel vectors, MR and vectors (float, double): */ 4, 2, 4, 2,
+                    /* channel vectors, MR and NR (float, double): */ 8, 4, 4, 4)
 
 #endif

@@ -3,7 +3,7 @@
  *
  * The driver lays the (padded, stride-phase split) input out so that every convolution reduces
  * to unit-stride reads (conv_microkernels.h).  A plan (conv_plan.py) resolves its ISA's entry of
- * the table once, msp_conv_kernels_f32_for / _f64_for: the kernels and the tile shapes they
+ * the table once, msp_conv_kernels_for(): the kernels and the tile shapes they
  * compute travel together.  The ISAs' kernels are instantiated with GCC target attributes
  * (conv_base.h, conv_avx2.h, conv_avx512.h), never -march flags, so the module stays portable.
  */
@@ -20,24 +20,14 @@
 #include "conv_avx512.h"
 
 /* The kernels of an ISA (one of MSP_ISA_*, at most msp_cpu_isa()). */
-static const msp_conv_kernels_f32 *msp_conv_kernels_f32_for(int isa)
+static const msp_conv_kernels *msp_conv_kernels_for(int isa)
 {
 #if MSP_X86
-    if (isa == MSP_ISA_AVX512) return msp_conv_kernels_f32_avx512();
-    if (isa == MSP_ISA_AVX2) return msp_conv_kernels_f32_avx2();
+    if (isa == MSP_ISA_AVX512) return msp_conv_kernels_avx512();
+    if (isa == MSP_ISA_AVX2) return msp_conv_kernels_avx2();
 #endif
     (void)isa;
-    return msp_conv_kernels_f32_base();
-}
-
-static const msp_conv_kernels_f64 *msp_conv_kernels_f64_for(int isa)
-{
-#if MSP_X86
-    if (isa == MSP_ISA_AVX512) return msp_conv_kernels_f64_avx512();
-    if (isa == MSP_ISA_AVX2) return msp_conv_kernels_f64_avx2();
-#endif
-    (void)isa;
-    return msp_conv_kernels_f64_base();
+    return msp_conv_kernels_base();
 }
 
 /* One Conv2d call as planned (conv_plan.py): input (N, C_in, H, W) in G groups of Cg_in
@@ -106,18 +96,18 @@ static int msp_pixel_offsets(ptrdiff_t *pix, int nr, ptrdiff_t q0, ptrdiff_t n,
 }
 
 /* One channel-vector block of the kernels' MR channels and output pixels q0..q0+n-1 (see
- * msp_pixel_offsets) into a pixel-major tile. */
-#define MSP_DEFINE_CV_BLOCK(S, T)                                                             \
-    static void msp_dense_cv_block_##S(const msp_conv_kernels_##S *k, const T *in,          \
-                                       ptrdiff_t q0, ptrdiff_t n, ptrdiff_t w_out,            \
-                                       ptrdiff_t wq, const ptrdiff_t *koff, ptrdiff_t K,      \
-                                       const T *w, T *tile)                                   \
+ * msp_pixel_offsets) into a pixel-major tile; D: 0 float, 1 double. */
+#define MSP_DEFINE_CV_BLOCK(S, T, D)                                                          \
+    static void msp_dense_cv_block_##S(const msp_conv_kernels *k, const T *in, ptrdiff_t q0,  \
+                                       ptrdiff_t n, ptrdiff_t w_out, ptrdiff_t wq,            \
+                                       const ptrdiff_t *koff, ptrdiff_t K, const T *w,        \
+                                       T *tile)                                               \
     {                                                                                        \
         ptrdiff_t pix[MSP_MAX_NR];                                                           \
-        const int contiguous = msp_pixel_offsets(pix, k->nr[1], q0, n, w_out, wq);           \
-        k->dense_cv(in + (contiguous ? pix[0] : 0), pix, contiguous, koff, K, w, tile);       \
+        const int contiguous = msp_pixel_offsets(pix, k->nr[D][1], q0, n, w_out, wq);        \
+        k->dense_cv_##S(in + (contiguous ? pix[0] : 0), pix, contiguous, koff, K, w, tile);   \
     }
-MSP_DEFINE_CV_BLOCK(f32, float)
-MSP_DEFINE_CV_BLOCK(f64, double)
+MSP_DEFINE_CV_BLOCK(f32, float, 0)
+MSP_DEFINE_CV_BLOCK(f64, double, 1)
 
 #endif

@@ -5,8 +5,8 @@
  * Every kernel reads its input at unit stride: the driver (_conv.pyx) lays the padded,
  * stride-phase split input out so that output pixel p reads in[koff[k] + p] for each reduction
  * index k = (input channel, ky, kx).  A dense kernel's instantiation also names its tile
- * (NAME_MR, NAME_NR), and MSP_DEFINE_CONV_KERNELS gathers an ISA's kernels and tiles into one
- * msp_conv_kernels_* entry, so that the tile a plan blocks for is always the one its kernel
+ * (NAME_MR, NAME_NR), and MSP_DEFINE_CONV_ISA gathers an ISA's kernels and tiles into one
+ * msp_conv_kernels entry, so that the tile a plan blocks for is always the one its kernel
  * computes.
  */
 #ifndef MSPARAM_CONV_MICROKERNELS_H
@@ -275,35 +275,64 @@ typedef struct {
             NAME##_rows(in, g, g->kh, g->kw, w, bias, out);                                  \
     }
 
-/* One ISA's kernels for element type T (suffix S: f32, f64), with the dense kernels' tiles
- * indexed by orientation (0: pixel vectors, 1: channel vectors). */
-#define MSP_DEFINE_CONV_KERNELS_TYPE(S, T)                                                    \
-    typedef struct {                                                                         \
-        int mr[2], nr[2];                                                                    \
-        void (*dense_pv)(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w,         \
-                         T *dst, ptrdiff_t ld, const T *bias);                               \
-        void (*dense_cv)(const T *in, const ptrdiff_t *pix, int contiguous,                  \
-                         const ptrdiff_t *koff, ptrdiff_t K, const T *w, T *tile);           \
-        void (*dw)(const T *in, const ptrdiff_t *koff, ptrdiff_t K, const T *w, T *out,        \
-                   ptrdiff_t n);                                                             \
-        void (*dw_plane)(const T *in, const msp_dw_geometry *g, const T *w, T bias, T *out);  \
-        void (*store)(T *dst, ptrdiff_t plane, const T *tile, ptrdiff_t m_step,              \
-                      ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run, const T *bias);         \
-        void (*gather)(const T *src, ptrdiff_t stride, T *dst, ptrdiff_t n);                 \
-    } msp_conv_kernels_##S;
-MSP_DEFINE_CONV_KERNELS_TYPE(f32, float)
-MSP_DEFINE_CONV_KERNELS_TYPE(f64, double)
+/* One ISA's kernels for float (_f32) and double (_f64), with the dense kernels' register tiles
+ * mr[dtype][orientation] x nr[dtype][orientation] (dtype 0 float, 1 double; orientation 0 pixel
+ * vectors, 1 channel vectors). */
+typedef struct {
+    int mr[2][2], nr[2][2];
+    void (*dense_pv_f32)(const float *in, const ptrdiff_t *koff, ptrdiff_t K, const float *w,
+                         float *dst, ptrdiff_t ld, const float *bias);
+    void (*dense_pv_f64)(const double *in, const ptrdiff_t *koff, ptrdiff_t K, const double *w,
+                         double *dst, ptrdiff_t ld, const double *bias);
+    void (*dense_cv_f32)(const float *in, const ptrdiff_t *pix, int contiguous,
+                         const ptrdiff_t *koff, ptrdiff_t K, const float *w, float *tile);
+    void (*dense_cv_f64)(const double *in, const ptrdiff_t *pix, int contiguous,
+                         const ptrdiff_t *koff, ptrdiff_t K, const double *w, double *tile);
+    void (*dw_f32)(const float *in, const ptrdiff_t *koff, ptrdiff_t K, const float *w,
+                   float *out, ptrdiff_t n);
+    void (*dw_f64)(const double *in, const ptrdiff_t *koff, ptrdiff_t K, const double *w,
+                   double *out, ptrdiff_t n);
+    void (*dw_plane_f32)(const float *in, const msp_dw_geometry *g, const float *w, float bias,
+                         float *out);
+    void (*dw_plane_f64)(const double *in, const msp_dw_geometry *g, const double *w,
+                         double bias, double *out);
+    void (*store_f32)(float *dst, ptrdiff_t plane, const float *tile, ptrdiff_t m_step,
+                      ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run, const float *bias);
+    void (*store_f64)(double *dst, ptrdiff_t plane, const double *tile, ptrdiff_t m_step,
+                      ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run, const double *bias);
+    void (*gather_f32)(const float *src, ptrdiff_t stride, float *dst, ptrdiff_t n);
+    void (*gather_f64)(const double *src, ptrdiff_t stride, double *dst, ptrdiff_t n);
+} msp_conv_kernels;
 
-/* msp_conv_kernels_S_ISA(): the entry of the kernels instantiated as msp_*_S_ISA. */
-#define MSP_DEFINE_CONV_KERNELS(S, ISA)                                                       \
-    static const msp_conv_kernels_##S *msp_conv_kernels_##S##_##ISA(void)                     \
-    {                                                                                        \
-        static const msp_conv_kernels_##S entry = {                                          \
-            {msp_dense_pv_##S##_##ISA##_MR, msp_dense_cv_##S##_##ISA##_MR},                  \
-            {msp_dense_pv_##S##_##ISA##_NR, msp_dense_cv_##S##_##ISA##_NR},                  \
-            msp_dense_pv_##S##_##ISA, msp_dense_cv_##S##_##ISA, msp_dw_##S##_##ISA,          \
-            msp_dw_plane_##S##_##ISA, msp_store_##S##_##ISA, msp_gather_##S##_##ISA};         \
-        return &entry;                                                                       \
+/* Every kernel of one ISA (names msp_*_f32_ISA, msp_*_f64_ISA, target attribute ATTR) on float
+ * vectors VF of VLF lanes and double vectors VD of VLD lanes, and msp_conv_kernels_ISA(), their
+ * table entry.  The dense tiles: pixel vectors MR x NV vectors, channel vectors MR x NR pixels. */
+#define MSP_DEFINE_CONV_ISA(ISA, ATTR, VF, VLF, VD, VLD, PV_MR_F32, PV_NV_F32, PV_MR_F64,        \
+                            PV_NV_F64, CV_MR_F32, CV_NR_F32, CV_MR_F64, CV_NR_F64)              \
+    MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_##ISA, ATTR, float, VF, VLF, PV_MR_F32, PV_NV_F32)       \
+    MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_##ISA, ATTR, double, VD, VLD, PV_MR_F64, PV_NV_F64)      \
+    MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_##ISA, ATTR, float, VF, VLF, CV_MR_F32, CV_NR_F32)       \
+    MSP_DEFINE_DENSE_CV(msp_dense_cv_f64_##ISA, ATTR, double, VD, VLD, CV_MR_F64, CV_NR_F64)      \
+    MSP_DEFINE_DW(msp_dw_f32_##ISA, ATTR, float, VF, VLF)                                        \
+    MSP_DEFINE_DW(msp_dw_f64_##ISA, ATTR, double, VD, VLD)                                       \
+    MSP_DEFINE_DW_PLANE(msp_dw_plane_f32_##ISA, ATTR, float, VF, VLF)                            \
+    MSP_DEFINE_DW_PLANE(msp_dw_plane_f64_##ISA, ATTR, double, VD, VLD)                           \
+    MSP_DEFINE_STORE(msp_store_f32_##ISA, ATTR, float, VF, VLF)                                  \
+    MSP_DEFINE_STORE(msp_store_f64_##ISA, ATTR, double, VD, VLD)                                 \
+    MSP_DEFINE_GATHER(msp_gather_f32_##ISA, ATTR, float)                                         \
+    MSP_DEFINE_GATHER(msp_gather_f64_##ISA, ATTR, double)                                        \
+    static const msp_conv_kernels *msp_conv_kernels_##ISA(void)                                  \
+    {                                                                                           \
+        static const msp_conv_kernels entry = {                                                 \
+            {{msp_dense_pv_f32_##ISA##_MR, msp_dense_cv_f32_##ISA##_MR},                        \
+             {msp_dense_pv_f64_##ISA##_MR, msp_dense_cv_f64_##ISA##_MR}},                       \
+            {{msp_dense_pv_f32_##ISA##_NR, msp_dense_cv_f32_##ISA##_NR},                        \
+             {msp_dense_pv_f64_##ISA##_NR, msp_dense_cv_f64_##ISA##_NR}},                       \
+            msp_dense_pv_f32_##ISA, msp_dense_pv_f64_##ISA, msp_dense_cv_f32_##ISA,              \
+            msp_dense_cv_f64_##ISA, msp_dw_f32_##ISA, msp_dw_f64_##ISA, msp_dw_plane_f32_##ISA,  \
+            msp_dw_plane_f64_##ISA, msp_store_f32_##ISA, msp_store_f64_##ISA,                    \
+            msp_gather_f32_##ISA, msp_gather_f64_##ISA};                                        \
+        return &entry;                                                                          \
     }
 
 #endif
