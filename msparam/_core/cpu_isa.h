@@ -62,7 +62,7 @@ typedef int32_t msp_m8 __attribute__((vector_size(32)));
 #endif
 
 /* Widest ISA this CPU (and OS) supports, one of MSP_ISA_*. */
-static int msp_cpu_supported_isa(void)
+static inline int msp_cpu_supported_isa(void)
 {
 #if MSP_X86
     __builtin_cpu_init();
@@ -73,7 +73,7 @@ static int msp_cpu_supported_isa(void)
 }
 
 /* Whether the CPU has carry-less multiply with SSE4.1 (crc32.h's folding path). */
-static int msp_cpu_has_clmul(void)
+static inline int msp_cpu_has_clmul(void)
 {
 #if MSP_X86
     __builtin_cpu_init();
@@ -87,7 +87,7 @@ static int msp_cpu_has_clmul(void)
  * MSPARAM_CPU_ISA = base | avx2 | avx512 (any case), so that a user or a benchmark can run the
  * narrower paths of a wide CPU (like PyTorch's ATEN_CPU_CAPABILITY).  The cap never raises the
  * ISA above what the CPU supports; an unset, empty or unknown value leaves it uncapped. */
-static int msp_cpu_isa(void)
+static inline int msp_cpu_isa(void)
 {
     int isa = msp_cpu_supported_isa();
     const char *cap = getenv("MSPARAM_CPU_ISA");
