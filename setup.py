@@ -28,7 +28,9 @@ POSIX_ONLY = {"_fileio"}
 
 COMPILE_ARGS = ["-O3", "-fno-math-errno", "-Wno-unreachable-code"]
 # Extra flags per module.  The random core reproduces MindSpore's unfused double arithmetic
-# ((b - a) * u + a, mean + r * cos(theta)), so the compiler must not contract it into FMAs.
+# ((b - a) * u + a, mean + r * cos(theta), boost's Horner steps), so the compiler must not contract
+# it into FMAs: this flag is the one mechanism that says so (no pragmas in the headers; the vector
+# code fuses only where it asks to, with MSP_FMA).
 MODULE_COMPILE_ARGS = {
     "msparam._core._philox_fill": ["-ffp-contract=off"],
 }

@@ -72,14 +72,6 @@ NUMPY_TYPENUM = {
 }
 
 
-# PEP 3118 buffer format of each NumPy type, for Storage.__getbuffer__.
-BUFFER_FORMAT = {
-    "bool": "?", "int8": "b", "int16": "h", "int32": "i", "int64": "q", "uint8": "B", "uint16": "H",
-    "uint32": "I", "uint64": "Q", "float16": "e", "float32": "f", "float64": "d", "complex64": "Zf",
-    "complex128": "Zd",
-}
-
-
 def code_name(attr):
     return "DT_" + attr.rstrip("_").upper()
 
@@ -118,11 +110,7 @@ def render_pxd():
     for row in DTYPES:
         lines.append(f"    if code == {code_name(row[0])}:")
         lines.append(f"        return cnp.{NUMPY_TYPENUM[row[2]]}")
-    lines += ["    return -1", "", "", "cdef inline const char* dtype_buffer_format(int code) noexcept nogil:"]
-    for row in DTYPES:
-        lines.append(f"    if code == {code_name(row[0])}:")
-        lines.append(f"        return b{BUFFER_FORMAT[row[2]]!r}")
-    lines += ["    return NULL", ""]
+    lines += ["    return -1", ""]
     return "\n".join(lines)
 
 

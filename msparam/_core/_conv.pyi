@@ -1,51 +1,29 @@
-"""Stub for the compiled Conv2d forward core (msparam/_core/_conv.pyx)."""
+"""Stub for the compiled Conv2d forward core (msparam/_core/_conv.pyx); the planning that calls it
+is msparam/_core/conv_plan.py."""
 from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Conv2dPlan", "conv2d_forward", "available_isas"]
+__all__ = ["ConvKernels", "ConvGeometry", "same_bytes"]
 
-def available_isas() -> list[str]: ...
+class ConvGeometry:
+    koff: npt.NDArray[np.intp]
+    tail_koff: npt.NDArray[np.intp]
+    def __init__(self, fields: dict[str, int], koff: npt.NDArray[np.intp],
+                 tail_koff: npt.NDArray[np.intp]) -> None: ...
 
-class Conv2dPlan:
-    dtype: np.dtype
-    weight_shape: tuple[int, int, int, int]
-    stride: tuple[int, int]
-    dilation: tuple[int, int]
-    padding: tuple[int, int, int, int]
-    group: int
-    path: str
-    isa: str
-    def __init__(
-        self,
-        weight_shape: tuple[int, int, int, int],
-        dtype: npt.DTypeLike,
-        stride: tuple[int, int],
-        dilation: tuple[int, int],
-        padding: tuple[int, int, int, int],
-        group: int,
-        isa: Optional[str] = ...,
-        kernel: Optional[str] = ...,
-    ) -> None: ...
-    def output_shape(self, input_shape: tuple[int, int, int, int]) -> tuple[int, int, int, int]: ...
-    def pixel_blocking(self, h: int, w: int) -> tuple[int, bool, bool]: ...
-    def path_for(self, input_shape: tuple[int, int, int, int]) -> str: ...
-    def __call__(
-        self,
-        x: npt.NDArray[np.floating],
-        weight: npt.NDArray[np.floating],
-        bias: Optional[npt.NDArray[np.floating]],
-        num_threads: int,
-    ) -> npt.NDArray[np.floating]: ...
+class ConvKernels:
+    mr: tuple[int, int]
+    nr: tuple[int, int]
+    def __init__(self, isa: int, is_double: bool) -> None: ...
+    def pack(self, weight: npt.NDArray[np.floating], group: int,
+             channel_vectors: bool) -> npt.NDArray[np.floating]: ...
+    def dense(self, x: npt.NDArray[np.floating], out: npt.NDArray[np.floating],
+              panels: npt.NDArray[np.floating], bias: Optional[npt.NDArray[np.floating]],
+              geometry: ConvGeometry) -> None: ...
+    def depthwise(self, x: npt.NDArray[np.floating], out: npt.NDArray[np.floating],
+                  weight: npt.NDArray[np.floating], bias: Optional[npt.NDArray[np.floating]],
+                  geometry: ConvGeometry, in_place: bool) -> None: ...
 
-def conv2d_forward(
-    x: npt.NDArray[np.floating],
-    weight: npt.NDArray[np.floating],
-    bias: Optional[npt.NDArray[np.floating]],
-    stride: tuple[int, int],
-    dilation: tuple[int, int],
-    padding: tuple[int, int, int, int],
-    group: int,
-    num_threads: int,
-) -> npt.NDArray[np.floating]: ...
+def same_bytes(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic], nthreads: int) -> bool: ...

@@ -13,10 +13,9 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 from cython.parallel cimport prange
 
+from msparam._core._cpu_isa import available_isas, isa_index
+
 cdef extern from "random_kernels.h" nogil:
-    int MSP_ISA_BASE
-    int MSP_ISA_AVX2
-    int MSP_ISA_AVX512
     double MSP_NORMAL_TOLERANCE
     double MSP_TRUNCNORM_TOLERANCE
     double MSP_NORMAL_PART_ERROR
@@ -25,7 +24,6 @@ cdef extern from "random_kernels.h" nogil:
                                       uint32_t *out)
     ctypedef void (*msp_map_fn)(const uint32_t *bits, float *out, Py_ssize_t n,
                                 const void *params)
-    int msp_cpu_isa()
     msp_generator_fn msp_generator_for(int isa)
     msp_map_fn msp_uniform_map_for(int isa)
     msp_map_fn msp_normal_map_for(int isa)
@@ -43,8 +41,6 @@ __all__ = ["fill_uniform", "fill_normal", "fill_truncated_normal", "values_from_
            "stream_numbers", "available_isas", "normal_part_errors", "truncated_normal_erf_inv_error", "NORMAL_TOLERANCE",
            "TRUNCNORM_TOLERANCE", "NORMAL_PART_ERROR", "TRUNCNORM_ERF_INV_ERROR", "CHUNK"]
 
-_ISA_NAMES = {MSP_ISA_BASE: "base", MSP_ISA_AVX2: "avx2", MSP_ISA_AVX512: "avx512"}
-_BEST_ISA = msp_cpu_isa()
 NORMAL_TOLERANCE = MSP_NORMAL_TOLERANCE
 TRUNCNORM_TOLERANCE = MSP_TRUNCNORM_TOLERANCE
 # The error bounds of the vector parts that the exactness arguments assume (random_kernels.h).
@@ -57,21 +53,6 @@ TRUNCNORM_ERF_INV_ERROR = MSP_TRUNCNORM_ERF_INV_ERROR
 cdef enum:
     _CHUNK = 1 << 15
 CHUNK = _CHUNK
-
-
-def available_isas():
-    """Names of the paths this CPU can run, narrowest first; 'base' is the exact scalar one.
-    ``MSPARAM_CPU_ISA`` in the environment caps the list."""
-    return [_ISA_NAMES[i] for i in range(_BEST_ISA + 1)]
-
-
-cdef int _isa_index(isa) except -1:
-    if isa is None:
-        return _BEST_ISA
-    names = available_isas()
-    if isa not in names:
-        raise ValueError(f"'isa' must be one of {names}, but got {isa!r}.")
-    return names.index(isa)
 
 
 cdef int _check_start(uint64_t start) except -1:
@@ -175,7 +156,7 @@ def fill_uniform(uint64_t seed, float[::1] out, float a, float b, int num_thread
         Instead of ``start``: ``out`` holds ``len(starts)`` runs of equal length, run r being
         the fill's elements from ``starts[r]`` on (any index): a slice of a larger tensor.
     """
-    cdef int index = _isa_index(isa)
+    cdef int index = isa_index(isa)
     cdef double params[2]
     params[0] = a
     params[1] = b
@@ -189,7 +170,7 @@ def fill_normal(uint64_t seed, float[::1] out, float mean, float sigma, int num_
 
     Arguments as for fill_uniform; ``mean`` and ``sigma`` are rounded to float32 on the way in.
     """
-    cdef int index = _isa_index(isa)
+    cdef int index = isa_index(isa)
     cdef double params[2]
     params[0] = mean
     params[1] = sigma
@@ -202,7 +183,7 @@ def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma
 
     Arguments as for fill_uniform.
     """
-    cdef int index = _isa_index(isa)
+    cdef int index = isa_index(isa)
     cdef msp_truncnorm_t prepared = msp_truncnorm_prepare(a, b, mean, sigma)
     _fill_checked(index, msp_truncated_normal_map_for(index), &prepared, seed, out, start, num_threads,
                   starts)
@@ -211,7 +192,7 @@ def fill_truncated_normal(uint64_t seed, float[::1] out, float mean, float sigma
 def stream_numbers(uint64_t seed, uint32_t[::1] out, isa=None, uint64_t start=0):
     """The raw uint32 numbers start .. start + len(out) - 1 of stream ``seed`` (what the maps of
     the fills consume), from ``isa``'s generator; len(out) and ``start`` multiples of 4."""
-    cdef int index = _isa_index(isa)
+    cdef int index = isa_index(isa)
     _check_start(start)
     if out.shape[0] % 4:
         raise ValueError(f"len(out) must be a multiple of 4 (whole Philox blocks), but got {out.shape[0]}.")
@@ -240,7 +221,7 @@ def values_from_bits(kind, const uint32_t[::1] bits, float[::1] out, params, isa
     isa : str, optional
         As for fill_uniform.
     """
-    cdef int index = _isa_index(isa)
+    cdef int index = isa_index(isa)
     cdef Py_ssize_t n = out.shape[0]
     if bits.shape[0] != (n + 3) // 4 * 4:
         raise ValueError(f"len(bits) must be len(out) rounded up to a multiple of 4 ({(n + 3) // 4 * 4}), "
@@ -271,7 +252,7 @@ def values_from_bits(kind, const uint32_t[::1] bits, float[::1] out, params, isa
 def normal_part_errors(isa):
     """(radius relative error, cos/sin absolute error) of ``isa``'s fast normal path against the
     C library, maximised over all 2^23 inputs each; (0, 0) for 'base'."""
-    cdef int index = _isa_index(isa)
+    cdef int index = isa_index(isa)
     cdef double radius_rel, trig_abs
     with nogil:
         msp_normal_part_errors(index, &radius_rel, &trig_abs)
@@ -282,7 +263,7 @@ def truncated_normal_erf_inv_error(isa, const double[::1] q):
     """(largest relative difference, lanes flagged unsure) of ``isa``'s vector erf^-1 (the fast
     truncated normal path) against the scalar one, over erf^-1(1 - q) for the given q (len(q) a
     multiple of 32); (0, 0) for 'base'."""
-    cdef int index = _isa_index(isa)
+    cdef int index = isa_index(isa)
     if q.shape[0] % 32:
         raise ValueError(f"len(q) must be a multiple of 32, but got {q.shape[0]}.")
     cdef Py_ssize_t flagged = 0

@@ -6,14 +6,13 @@ storage alive); Cython code sees it through the buffer protocol as a typed memor
 """
 cimport numpy as cnp
 from cython.parallel cimport prange
-from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uintptr_t
 from libc.string cimport memcpy
 
-from msparam._generated.dtypes cimport DT_COUNT, dtype_buffer_format, dtype_itemsize, dtype_numpy_typenum
+from msparam._generated.dtypes cimport DT_COUNT, dtype_itemsize, dtype_numpy_typenum
 
 cdef extern from *:
     """
@@ -113,27 +112,6 @@ cdef class Storage:
     @property
     def shape(self):
         return tuple(self._shape[i] for i in range(self._ndim))
-
-    @property
-    def address(self):
-        """Address of the first element (64-byte aligned)."""
-        return <uintptr_t>self._data
-
-    def __getbuffer__(self, Py_buffer* view, int flags):
-        view.buf = self._data
-        view.obj = self
-        view.len = self.nbytes
-        view.readonly = 0
-        view.itemsize = self.itemsize
-        view.format = <char*>dtype_buffer_format(self.code) if flags & PyBUF_FORMAT else NULL
-        view.ndim = self._ndim
-        view.shape = self._shape if flags & PyBUF_ND else NULL
-        view.strides = self._strides if flags & PyBUF_ND else NULL
-        view.suboffsets = NULL
-        view.internal = NULL
-
-    def __releasebuffer__(self, Py_buffer* view):
-        pass
 
 
 cdef void _copy_blocks(char* destination, const char* source, Py_ssize_t nbytes, bint repeat,

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cpu_isa.h"
+
 #define MSP_CRC32_POLY 0xEDB88320u
 
 static uint32_t msp_crc32_table[8][256];
@@ -59,12 +61,7 @@ static void msp_crc32_init(void)
         }
     msp_crc32_x2n[0] = 1u << 30;  /* x^1 */
     for (int k = 1; k < 64; ++k) msp_crc32_x2n[k] = msp_crc32_multmod(msp_crc32_x2n[k - 1], msp_crc32_x2n[k - 1]);
-#if defined(__GNUC__) && defined(__x86_64__)
-    __builtin_cpu_init();
-    msp_crc32_use_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
-#else
-    msp_crc32_use_clmul = 0;
-#endif
+    msp_crc32_use_clmul = msp_cpu_has_clmul();
 }
 
 /* The raw (not inverted) CRC register after n more bytes, byte table then slicing-by-8. */
@@ -79,8 +76,8 @@ static uint32_t msp_crc32_raw_table(uint32_t state, const unsigned char *p, size
         memcpy(&lo, p, 4);
         memcpy(&hi, p + 4, 4);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        lo = __builtin_bswap32(lo);
-        hi = __builtin_bswap32(hi);
+        lo = MSP_BSWAP32(lo);
+        hi = MSP_BSWAP32(hi);
 #endif
         lo ^= state;
         state = msp_crc32_table[7][lo & 0xFF] ^ msp_crc32_table[6][(lo >> 8) & 0xFF] ^

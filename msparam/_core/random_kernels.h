@@ -38,19 +38,6 @@ typedef void (*msp_generator_fn)(uint64_t seed, uint64_t first, ptrdiff_t nblock
 #if MSP_X86
 #include <immintrin.h>
 
-typedef double msp_d4 __attribute__((vector_size(32)));
-typedef uint64_t msp_u4 __attribute__((vector_size(32)));
-typedef int64_t msp_i4 __attribute__((vector_size(32)));
-typedef float msp_f4 __attribute__((vector_size(16)));
-typedef uint32_t msp_w4 __attribute__((vector_size(16)));
-typedef int32_t msp_m4 __attribute__((vector_size(16)));
-typedef double msp_d8 __attribute__((vector_size(64)));
-typedef uint64_t msp_u8 __attribute__((vector_size(64)));
-typedef int64_t msp_i8 __attribute__((vector_size(64)));
-typedef float msp_f8 __attribute__((vector_size(32)));
-typedef uint32_t msp_w8 __attribute__((vector_size(32)));
-typedef int32_t msp_m8 __attribute__((vector_size(32)));
-
 /* Per-lane lookup in a row of 8 doubles (the truncated normal's interval tables).  AVX2 permutes
  * 8 floats, so a key holds the 32-bit indices (2 k, 2 k + 1) of slot k: they pick slot k mod 4
  * of a half row, bit 3 tells the half.  MSP_LOOKUP_NEAR reads the first half only (one

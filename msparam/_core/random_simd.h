@@ -132,8 +132,8 @@ MSP_TARGET static void MSP_NAME(msp_uniform_map)(const uint32_t *bits, float *ou
     for (; i + MSP_VL <= n; i += MSP_VL) {
         msp_vw w;
         memcpy(&w, bits + i, sizeof w);
-        const msp_vd u = MSP_NAME(msp_to_double)(__builtin_convertvector(w, msp_vu)) * 0x1p-32;
-        const msp_vf y = __builtin_convertvector((b - a) * u + a, msp_vf);
+        const msp_vd u = MSP_NAME(msp_to_double)(MSP_CONVERT(w, msp_vu)) * 0x1p-32;
+        const msp_vf y = MSP_CONVERT((b - a) * u + a, msp_vf);
         memcpy(out + i, &y, sizeof y);
     }
     for (; i < n; ++i) out[i] = msp_uniform_value(bits[i], a, b);
@@ -224,14 +224,14 @@ MSP_TARGET static void MSP_NAME(msp_normal_map)(const uint32_t *bits, float *out
         const msp_vd yc = mean + r * c, ys = mean + r * s;
         const msp_vd tol_c = MSP_NORMAL_TOLERANCE * (MSP_NAME(msp_abs)(r) + MSP_NAME(msp_abs)(yc));
         const msp_vd tol_s = MSP_NORMAL_TOLERANCE * (MSP_NAME(msp_abs)(r) + MSP_NAME(msp_abs)(ys));
-        const msp_vf fc = __builtin_convertvector(yc, msp_vf);
-        const msp_vf fs = __builtin_convertvector(ys, msp_vf);
+        const msp_vf fc = MSP_CONVERT(yc, msp_vf);
+        const msp_vf fs = MSP_CONVERT(ys, msp_vf);
         const msp_vm unsure = (msp_vm)(
-            (__builtin_convertvector(yc - tol_c, msp_vf) != __builtin_convertvector(yc + tol_c, msp_vf))
-            | (__builtin_convertvector(ys - tol_s, msp_vf) != __builtin_convertvector(ys + tol_s, msp_vf)));
+            (MSP_CONVERT(yc - tol_c, msp_vf) != MSP_CONVERT(yc + tol_c, msp_vf))
+            | (MSP_CONVERT(ys - tol_s, msp_vf) != MSP_CONVERT(ys + tol_s, msp_vf)));
         /* Lane j as uint64 = (cos, sin) of pair j: elements 2j and 2j + 1 in memory order. */
-        const msp_vu packed = __builtin_convertvector((msp_vw)fc, msp_vu)
-                              | (__builtin_convertvector((msp_vw)fs, msp_vu) << 32);
+        const msp_vu packed = MSP_CONVERT((msp_vw)fc, msp_vu)
+                              | (MSP_CONVERT((msp_vw)fs, msp_vu) << 32);
         memcpy(out + i, &packed, sizeof packed);
         if (MSP_ANY(unsure))
             for (int j = 0; j < MSP_VL; ++j)
@@ -318,7 +318,7 @@ MSP_TARGET static inline void MSP_NAME(msp_tn_erf_inv)(const msp_tn_tables *t, c
         const msp_vd base = MSP_NAME(msp_select)(centre[g], p[g],
                                                  MSP_NAME(msp_select)(shoulder[g], q[g], root[g]));
         x[g] = base - MSP_LOOKUP(t->shift, key[g]);
-        deep |= MSP_ANY(__builtin_convertvector(interval >= MSP_LOOKUP_NEAR_SLOTS, msp_vm));
+        deep |= MSP_ANY(MSP_CONVERT(interval >= MSP_LOOKUP_NEAR_SLOTS, msp_vm));
     }
     /* Lanes beyond MSP_LOOKUP_NEAR's reach are in the deep tails (x >= 6): rare. */
     if (MSP_LOOKUP_NEAR_SLOTS < MSP_TN_INTERVALS && deep)
@@ -352,7 +352,7 @@ MSP_TARGET static void MSP_NAME(msp_truncated_normal_map)(const uint32_t *bits, 
         for (int g = 0; g < MSP_TN_GROUPS; ++g) {
             msp_vw w;
             memcpy(&w, bits + i + g * MSP_VL, sizeof w);
-            const msp_vd u = MSP_NAME(msp_to_double)(__builtin_convertvector(w, msp_vu)) * 0x1p-32;
+            const msp_vd u = MSP_NAME(msp_to_double)(MSP_CONVERT(w, msp_vu)) * 0x1p-32;
             msp_vd z = 2.0 * (t->cdf_lower + u * t->cdf_span);
             z = MSP_NAME(msp_select)((msp_vi)(z <= 0.0), (msp_vd){0} + MSP_TN_Z_MIN,
                                      MSP_NAME(msp_select)((msp_vi)(z >= 2.0),
@@ -368,10 +368,10 @@ MSP_TARGET static void MSP_NAME(msp_truncated_normal_map)(const uint32_t *bits, 
             const msp_vd y = t->mean + scaled;
             const msp_vd tol = MSP_TRUNCNORM_TOLERANCE * (MSP_NAME(msp_abs)(scaled)
                                                           + MSP_NAME(msp_abs)(y));
-            const msp_vf f = __builtin_convertvector(y, msp_vf);
-            const msp_vm unsure = (msp_vm)(__builtin_convertvector(y - tol, msp_vf)
-                                           != __builtin_convertvector(y + tol, msp_vf))
-                                  | __builtin_convertvector(unsure_inv[g], msp_vm);
+            const msp_vf f = MSP_CONVERT(y, msp_vf);
+            const msp_vm unsure = (msp_vm)(MSP_CONVERT(y - tol, msp_vf)
+                                           != MSP_CONVERT(y + tol, msp_vf))
+                                  | MSP_CONVERT(unsure_inv[g], msp_vm);
             float *dst = out + i + g * MSP_VL;
             memcpy(dst, &f, sizeof f);
             if (MSP_ANY(unsure))

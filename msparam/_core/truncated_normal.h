@@ -12,7 +12,8 @@
  * so a and b are absolute bounds.  erfc_inv is boost's erf_inv_imp: its rational approximations
  * (boost/math/special_functions/detail/erf_inv.hpp, 64-bit coefficient set) evaluated by plain
  * Horner, a[n-1] first, one multiply and one add per step.  Bit-identity needs exactly that
- * order and no fused multiply-add, hence the contraction guards below.  erfc and log are the C
+ * order and no fused multiply-add: every module including this header is built with
+ * -ffp-contract=off (setup.py), as distributions.h explains.  erfc and log are the C
  * library's, as in MindSpore.
  *
  * Use: msp_truncnorm_prepare() once per fill, then msp_truncnorm_sample() for stream value i
@@ -26,20 +27,6 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-
-/* a*b + c must round twice, as in MindSpore's x86-64 build: never contract it into an FMA. */
-#if defined(__clang__)
-#define MSP_NO_FP_CONTRACT _Pragma("STDC FP_CONTRACT OFF")
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC optimize("fp-contract=off")
-#define MSP_NO_FP_CONTRACT
-#elif defined(_MSC_VER)
-#pragma fp_contract(off)
-#define MSP_NO_FP_CONTRACT
-#else
-#define MSP_NO_FP_CONTRACT
-#endif
 
 /* MindSpore's sqrt(2), a float literal widened to double. */
 #define MSP_TN_ROOT_TWO ((double)1.4142135f)
@@ -124,7 +111,6 @@ static const msp_tn_interval msp_tn_intervals[MSP_TN_INTERVALS] = {
 /* c[n-1] x^(n-1) + ... + c[0], Horner from the top coefficient. */
 static inline double msp_tn_horner(const double *c, int n, double x)
 {
-    MSP_NO_FP_CONTRACT
     double sum = c[n - 1];
     for (int i = n - 2; i >= 0; --i) {
         sum *= x;
@@ -144,7 +130,6 @@ static inline double msp_tn_ratio(int k, double t)
  * so x = sqrt(-log q) < sqrt(-log(4.9e-324)) < 27.3 and boost's x >= 44 interval never applies. */
 static inline double msp_tn_erf_inv_imp(double p, double q)
 {
-    MSP_NO_FP_CONTRACT
     if (p <= 0.5) {
         const double y = msp_tn_intervals[MSP_TN_CENTRE].y;
         const double g = p * (p + 10.0);
@@ -168,7 +153,6 @@ static inline double msp_tn_erf_inv_imp(double p, double q)
 /* erfc^-1(z), z first clamped into [float min denormal, nextafterf(2, 0)] as MindSpore does. */
 static inline double msp_tn_erfc_inv(double z)
 {
-    MSP_NO_FP_CONTRACT
     if (z <= 0.0) {
         z = MSP_TN_Z_MIN;
     } else if (z >= 2.0) {
@@ -220,7 +204,6 @@ static inline void msp_tn_fill_tables(msp_tn_tables *t)
 /* Per-fill constants; the caller has checked sigma > 0 and passes float32 parameters. */
 static inline msp_truncnorm_t msp_truncnorm_prepare(float a, float b, float mean, float sigma)
 {
-    MSP_NO_FP_CONTRACT
     msp_truncnorm_t t;
     t.mean = (double)mean;
     t.sigma = (double)sigma;
@@ -235,16 +218,11 @@ static inline msp_truncnorm_t msp_truncnorm_prepare(float a, float b, float mean
 /* The element MindSpore makes from stream value ``bits``. */
 static inline float msp_truncnorm_sample(const msp_truncnorm_t *t, uint32_t bits)
 {
-    MSP_NO_FP_CONTRACT
     const double u = (double)bits / 4294967296.0;
     const double p = t->cdf_lower + u * t->cdf_span;
     const double x = -msp_tn_erfc_inv(2.0 * p) * MSP_TN_ROOT_TWO;
     return (float)(t->mean + x * t->sigma);
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
-#undef MSP_NO_FP_CONTRACT
 
 #endif /* MSPARAM_TRUNCATED_NORMAL_H */

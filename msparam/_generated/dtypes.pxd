@@ -82,35 +82,3 @@ cdef inline int dtype_numpy_typenum(int code) noexcept nogil:
     if code == DT_COMPLEX128:
         return cnp.NPY_COMPLEX128
     return -1
-
-
-cdef inline const char* dtype_buffer_format(int code) noexcept nogil:
-    if code == DT_BOOL:
-        return b'?'
-    if code == DT_INT8:
-        return b'b'
-    if code == DT_INT16:
-        return b'h'
-    if code == DT_INT32:
-        return b'i'
-    if code == DT_INT64:
-        return b'q'
-    if code == DT_UINT8:
-        return b'B'
-    if code == DT_UINT16:
-        return b'H'
-    if code == DT_UINT32:
-        return b'I'
-    if code == DT_UINT64:
-        return b'Q'
-    if code == DT_FLOAT16:
-        return b'e'
-    if code == DT_FLOAT32:
-        return b'f'
-    if code == DT_FLOAT64:
-        return b'd'
-    if code == DT_COMPLEX64:
-        return b'Zf'
-    if code == DT_COMPLEX128:
-        return b'Zd'
-    return NULL

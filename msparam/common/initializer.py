@@ -40,9 +40,6 @@ def _register(*aliases: str) -> Callable[[_InitializerClass], _InitializerClass]
 class Initializer:
     """Base class: ``init(arr)`` fills the NumPy array ``arr`` in place."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        self._kwargs = kwargs
-
     def _initialize(self, arr: npt.NDArray[Any]) -> None:
         raise NotImplementedError
 
@@ -207,7 +204,6 @@ class Constant(Initializer):
     value: complex
 
     def __init__(self, value: complex) -> None:
-        super().__init__(value=value)
         self.value = value
 
     def _initialize(self, arr: npt.NDArray[Any]) -> None:
@@ -226,7 +222,6 @@ class Uniform(_OneRandomFill):
     scale: float
 
     def __init__(self, scale: float = 0.07) -> None:
-        super().__init__(scale=scale)
         self.scale = scale
 
     def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
@@ -247,7 +242,6 @@ class Normal(_OneRandomFill):
     mean: float
 
     def __init__(self, sigma: float = 0.01, mean: float = 0.0) -> None:
-        super().__init__(sigma=sigma, mean=mean)
         self.sigma, self.mean = sigma, mean
 
     def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
@@ -290,7 +284,6 @@ class XavierUniform(_OneRandomFill):
 
     def __init__(self, gain: float = 1) -> None:
         check_real(gain, "gain", "XavierUniform")
-        super().__init__(gain=gain)
         self.gain = gain
 
     def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
@@ -331,7 +324,6 @@ class XavierNormal(_OneRandomFill):
 
     def __init__(self, gain: float = 1) -> None:
         check_real(gain, "gain", "XavierNormal")
-        super().__init__(gain=gain)
         self.gain = gain
 
     def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
@@ -375,7 +367,6 @@ class _HeInitializer(_OneRandomFill):
         # Checked now rather than at the first fill, with the helpers that the fill uses.
         _fan_mode(type(self).__name__, mode)
         _calculate_gain(nonlinearity, negative_slope)
-        super().__init__(negative_slope=negative_slope, mode=mode, nonlinearity=nonlinearity)
         self.negative_slope, self.mode, self.nonlinearity = negative_slope, mode, nonlinearity
 
     def _std(self, shape: tuple[int, ...]) -> float:
@@ -492,7 +483,6 @@ class Sparse(Initializer):
             raise ValueError(f"For 'Sparse', 'sparsity' must be in [0, 1], but got {sparsity}.")
         if sigma < 0:
             raise ValueError(f"For 'Sparse', 'sigma' must be >= 0, but got {sigma}.")
-        super().__init__()
         self.sparsity, self.sigma = sparsity, sigma
 
     def _initialize(self, arr: npt.NDArray[Any]) -> None:
@@ -556,7 +546,6 @@ class Dirac(Initializer):
             raise TypeError(f"For 'Dirac', 'groups' must be an int, but got {type(groups).__name__}.")
         if groups < 1:
             raise ValueError(f"For 'Dirac', 'groups' must be >= 1, but got {groups}.")
-        super().__init__()
         self.groups = int(groups)
 
     def _unit_positions(self, shape: tuple[int, ...]) -> tuple[npt.NDArray[np.intp], ...]:
@@ -619,7 +608,6 @@ class Orthogonal(Initializer):
 
     def __init__(self, gain: float = 1.) -> None:
         check_real(gain, "gain", "Orthogonal")
-        super().__init__(gain=gain)
         self.gain = gain
 
     def _initialize(self, arr: npt.NDArray[Any]) -> None:
@@ -697,7 +685,6 @@ class VarianceScaling(_OneRandomFill):
         if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
             raise ValueError(f"For 'VarianceScaling', 'distribution' must be 'uniform', 'truncated_normal' or "
                              f"'untruncated_normal', but got {distribution!r}.")
-        super().__init__(scale=scale, mode=mode, distribution=distribution)
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":
@@ -783,7 +770,6 @@ class TruncatedNormal(_OneRandomFill):
             warnings.warn(f"TruncatedNormal(sigma={sigma}, mean={mean}, a={a}, b={b}): the window [a, b] lies "
                           "where MindSpore's inverse-CDF algorithm cannot land (too far in a tail); "
                           "no value will be inside [a, b].", RuntimeWarning, stacklevel=2)
-        super().__init__(sigma=sigma, mean=mean, a=a, b=b)
         self.sigma, self.mean, self.a, self.b = sigma, mean, a, b
 
     def _distribution(self, shape: tuple[int, ...]) -> "tuple[Any, ...]":

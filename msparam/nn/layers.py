@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from msparam._core._conv import Conv2dPlan
+from msparam._core.conv_plan import Conv2dPlan, output_length
 from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
 from msparam.common.initializer import InitLike
@@ -183,7 +183,7 @@ class Conv2d(Cell):
     has the input's dtype, the Parameters are used in the input's dtype (float16 accumulates in
     float32, rounded once). Every call reads the Parameters' current values, so a write through
     any alias of their arrays takes effect at the next call. An empty batch gives an empty output
-    of the right shape. The forward pass is the compiled ``msparam._core._conv.Conv2dPlan``;
+    of the right shape. The forward pass is the ``msparam._core.conv_plan.Conv2dPlan``;
     every shape is checked here first.
     """
 
@@ -202,8 +202,9 @@ class Conv2d(Cell):
     bias_init: InitLike
     weight: Parameter
     bias: "Parameter | None"
-    _plan: Conv2dPlan
+    _planned: "tuple[Conv2dPlan, int, int] | None"
     _plan_key: "tuple[Any, ...] | None"
+    _input_key: "tuple[Any, ...] | None"
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: "int | tuple[int, int]",
                  stride: "int | tuple[int, int]" = 1, pad_mode: str = "same",
@@ -231,7 +232,8 @@ class Conv2d(Cell):
             stride=check_int_pair(stride, "stride", "Conv2d"), dilation=check_int_pair(dilation, "dilation", "Conv2d"),
             group=group, pad_mode=pad_mode, padding=padding, _pads=_check_padding(padding, pad_mode),
             data_format=_check_data_format(data_format), has_bias=check_bool(has_bias, "has_bias", "Conv2d"),
-            weight_init=weight_init, bias_init=bias_init, _plan_key=None)
+            weight_init=weight_init, bias_init=bias_init, _plan_key=None, _input_key=None,
+            _planned=None)
         self._register_layer_parameters(
             weight=layer_parameter(weight_init, shape, "weight"),
             bias=layer_parameter(bias_init, (out_channels,), "bias") if has_bias else None)
@@ -245,41 +247,35 @@ class Conv2d(Cell):
         return _same_padding(height, kh, sh, dh) + _same_padding(width, kw, sw, dw)
 
     def _check_input(self, values: npt.NDArray[Any]) -> tuple[tuple[int, int, int, int], int, int]:
-        """(padding, output height, output width) for ``values``, or a ValueError."""
-        if values.ndim != 4:
-            raise ValueError(f"For 'Conv2d', the input 'x' must be 4-D (N, C, H, W), but got shape {values.shape}.")
+        """(padding, output height, output width) for 4-D ``values``, or a ValueError."""
         if values.shape[1] != self.in_channels:
             raise ValueError(f"For 'Conv2d', the input 'x' must have 'in_channels' ({self.in_channels}) channels "
                              f"in dimension 1, but got shape {values.shape}.")
-        top, bottom, left, right = padding = self._padding_for(*values.shape[2:])
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        padding = self._padding_for(*values.shape[2:])
+        (sh, sw) = self.stride
         if self.pad_mode == "same":
             return padding, -(-values.shape[2] // sh), -(-values.shape[3] // sw)
-        padded = (values.shape[2] + top + bottom, values.shape[3] + left + right)
-        spans = (padded[0] - dh * (kh - 1) - 1, padded[1] - dw * (kw - 1) - 1)
+        out_h, out_w = (output_length(size, k, s, d, before, after) for size, k, s, d, before, after in zip(
+            values.shape[2:], self.kernel_size, self.stride, self.dilation, padding[::2], padding[1::2]))
         # As MindSpore 2.10: a padded input that holds the kernel but falls exactly one stride short
         # of the dilated kernel gives 0 pixels, an empty output; any other shortfall is an error.
-        out_h, out_w = (span // stride + 1 for span, stride in zip(spans, (sh, sw)))
-        if padded[0] < kh or padded[1] < kw or any(span < 0 and span != -stride
-                                                   for span, stride in zip(spans, (sh, sw))):
+        if any(size + before + after < k or out < 0
+               or (out == 0 and size + before + after + s != d * (k - 1) + 1)
+               for out, size, k, s, d, before, after in zip(
+                   (out_h, out_w), values.shape[2:], self.kernel_size, self.stride, self.dilation,
+                   padding[::2], padding[1::2])):
             raise ValueError(f"For 'Conv2d', the padded input must hold the dilated kernel, but got an input of "
                              f"{values.shape[2]}x{values.shape[3]} with kernel_size {self.kernel_size}, dilation "
                              f"{self.dilation}, stride {self.stride} and padding {padding}.")
         return padding, out_h, out_w
 
-    if TYPE_CHECKING:  # a call runs construct
-        def __call__(self, x: Tensor) -> Tensor: ...
-
-    def construct(self, x: Tensor) -> Tensor:
-        values = float_input(x, "Conv2d")
+    def _plan_for(self, values: npt.NDArray[Any]) -> tuple[Conv2dPlan, int, int]:
+        """(plan, output height, output width) for ``values``: checked and planned once per input
+        dtype and (C, H, W), the last of which the layer keeps."""
+        key = (values.dtype, values.shape[1:])
+        if key == self._input_key:
+            return cast("tuple[Conv2dPlan, int, int]", self._planned)
         padding, out_h, out_w = self._check_input(values)
-        if out_h == 0 or out_w == 0:
-            return wrap_array(np.empty((values.shape[0], self.out_channels, out_h, out_w), values.dtype))
-        weight, bias = self.weight, self.bias
-        weight_shape = (self.out_channels, self.in_channels // self.group, *self.kernel_size)
-        _check_parameter_shapes(self, weight, bias, weight_shape)
-        # The plan holds geometry only (the weights are read on every call): rebuild it when the
-        # input's dtype or the padding changes.
         # Along an axis with one output pixel any stride past the dilated kernel's last start
         # gives the same pixel, and a one-tap kernel's dilation changes nothing: the smallest
         # such values keep legal but huge ones (2**62) out of the kernels' size arithmetic.
@@ -288,18 +284,35 @@ class Conv2d(Cell):
                            (out_h, out_w), self.stride, values.shape[2:],
                            padding[::2], padding[1::2], self.dilation, self.kernel_size)))
         dilation = cast("tuple[int, int]", tuple(1 if k == 1 else d for k, d in zip(self.kernel_size, self.dilation)))
-        key = (values.dtype, padding, stride, dilation)
-        if key != self._plan_key:
-            self.__dict__["_plan"] = Conv2dPlan(weight_shape, values.dtype, stride, dilation, padding, self.group)
-            self.__dict__["_plan_key"] = key
-        return wrap_array(self._plan(values, _values_in(weight, values.dtype),
-                                       None if bias is None else _values_in(bias, values.dtype), get_num_threads()))
+        # The plan holds geometry only (the weights are read on every call): a new input size
+        # keeps it unless the dtype, the padding or the reduced stride and dilation change.
+        plan_key = (values.dtype, padding, stride, dilation)
+        plan = self._planned[0] if self._planned is not None else None
+        if plan is None or plan_key != self._plan_key:
+            weight_shape = (self.out_channels, self.in_channels // self.group, *self.kernel_size)
+            plan = Conv2dPlan(weight_shape, values.dtype, stride, dilation, padding, self.group)
+        self.__dict__.update(_planned=(plan, out_h, out_w), _plan_key=plan_key, _input_key=key)
+        return cast("tuple[Conv2dPlan, int, int]", self._planned)
+
+    if TYPE_CHECKING:  # a call runs construct
+        def __call__(self, x: Tensor) -> Tensor: ...
+
+    def construct(self, x: Tensor) -> Tensor:
+        values = float_input(x, "Conv2d")
+        if values.ndim != 4:
+            raise ValueError(f"For 'Conv2d', the input 'x' must be 4-D (N, C, H, W), but got shape {values.shape}.")
+        plan, out_h, out_w = self._plan_for(values)
+        if out_h == 0 or out_w == 0:
+            return wrap_array(np.empty((values.shape[0], self.out_channels, out_h, out_w), values.dtype))
+        weight, bias = self.weight, self.bias
+        _check_parameter_shapes(self, weight, bias, plan.weight_shape)
+        return wrap_array(plan(values, _values_in(weight, values.dtype),
+                               None if bias is None else _values_in(bias, values.dtype), get_num_threads()))
 
     def __getstate__(self) -> dict[str, Any]:
         # The compiled plan cannot be pickled or copied; it is rebuilt on the next call.
         state = self.__dict__.copy()
-        state.pop("_plan", None)
-        state["_plan_key"] = None
+        state.update(_plan_key=None, _input_key=None, _planned=None)
         return state
 
     def extend_repr(self) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from msparam._core._conv import Conv2dPlan, available_isas, conv2d_forward
+from msparam._core.conv_plan import Conv2dPlan, available_isas, conv2d_forward
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 KERNELS = ["pixel_vectors", "channel_vectors"]

@@ -11,18 +11,18 @@ import pytest
 PROBE = """
 import sys
 import numpy as np
-from msparam._core import _conv, _philox_fill
+from msparam._core import _philox_fill, conv_plan
 rng = np.random.default_rng(5)
 x = rng.standard_normal((2, 5, 9, 11), dtype=np.float32)
 w = rng.standard_normal((7, 5, 3, 3), dtype=np.float32)
-plan = _conv.Conv2dPlan(w.shape, w.dtype, (1, 1), (1, 1), (1, 1, 1, 1), 1)
-outputs = {f"conv_{isa}": _conv.Conv2dPlan(w.shape, w.dtype, (1, 1), (1, 1), (1, 1, 1, 1), 1,
-                                           isa=isa)(x, w, None, 1)
-           for isa in _conv.available_isas()}
+plan = conv_plan.Conv2dPlan(w.shape, w.dtype, (1, 1), (1, 1), (1, 1, 1, 1), 1)
+outputs = {f"conv_{isa}": conv_plan.Conv2dPlan(w.shape, w.dtype, (1, 1), (1, 1), (1, 1, 1, 1), 1,
+                                               isa=isa)(x, w, None, 1)
+           for isa in conv_plan.available_isas()}
 fill = np.empty(1000, np.float32)
 _philox_fill.fill_normal(7, fill, 0.0, 1.0, 1)
 np.savez(sys.argv[1], conv=plan(x, w, None, 1), fill=fill, **outputs)
-print(",".join(_conv.available_isas()), ",".join(_philox_fill.available_isas()), plan.isa)
+print(",".join(conv_plan.available_isas()), ",".join(_philox_fill.available_isas()), plan.isa)
 """
 
 
