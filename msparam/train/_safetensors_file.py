@@ -59,11 +59,17 @@ def header_crc(metadata, entries):
     """The value of :data:`HEADER_CRC_KEY`: CRC-32 of the canonical JSON ``[metadata items but
     that key, sorted; [name, dtype, shape, data_offsets] per tensor, sorted by name]`` (ASCII),
     as ten decimal digits. ``entries``: name -> (dtype name, shape, data_offsets)."""
-    canonical = [sorted((key, value) for key, value in (metadata or {}).items() if key != HEADER_CRC_KEY),
-                 sorted([name, dtype_name, list(shape), list(offsets)]
-                        for name, (dtype_name, shape, offsets) in entries.items())]
-    text = json.dumps(canonical, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-    return str(io.crc32(text)).zfill(_HEADER_CRC_DIGITS)
+    def text(value):
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+    # the JSON text is fed to the CRC entry by entry: a hostile header of a million entries must
+    # not be held a second time, as one list and one string
+    items = sorted([key, value] for key, value in (metadata or {}).items() if key != HEADER_CRC_KEY)
+    crc = io.crc32(b"[" + text(items) + b",[")
+    for i, name in enumerate(sorted(entries)):  # names are unique: the order of the [name, ...] lists
+        dtype_name, shape, offsets = entries[name]
+        crc = io.crc32((b"," if i else b"") + text([name, dtype_name, list(shape), list(offsets)]), crc)
+    return str(io.crc32(b"]]", crc)).zfill(_HEADER_CRC_DIGITS)
 
 
 def write_safetensors(f, tensors, metadata=None, with_crc=True, num_threads=None):
@@ -124,6 +130,20 @@ def _entry(path, name, info):
     return tuple(shape), np_dtype, offsets[0], offsets[1]
 
 
+class _EntryFields:
+    """name -> (dtype, shape, data_offsets) of a parsed header, without a copy of it."""
+
+    def __init__(self, header):
+        self.header = header
+
+    def __iter__(self):
+        return iter(self.header)
+
+    def __getitem__(self, name):
+        info = self.header[name]
+        return info["dtype"], info["shape"], info["data_offsets"]
+
+
 def _check_header_crc(path, metadata, header):
     """A file carrying :data:`HEADER_CRC_KEY` must carry a decimal ``crc_num`` and a header that
     gives the same CRC."""
@@ -133,8 +153,7 @@ def _check_header_crc(path, metadata, header):
                            f"the {CRC_KEY} key is damaged)")
     if not (metadata[CRC_KEY].isascii() and metadata[CRC_KEY].isdigit()):
         raise _error(path, f"its {CRC_KEY} {metadata[CRC_KEY]!r} is not a decimal number")
-    computed = header_crc(metadata, {name: (info["dtype"], info["shape"], info["data_offsets"])
-                                     for name, info in header.items()})
+    computed = header_crc(metadata, _EntryFields(header))
     if stored != computed:
         raise _error(path, f"its header does not match its {HEADER_CRC_KEY} (the file records {stored!r}, "
                            f"its header gives {computed!r})")
