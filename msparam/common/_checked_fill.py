@@ -6,6 +6,7 @@ GIL; the core rounds distribution parameters to float32 first, as MindSpore does
 take fast paths for the usual types: a small layer's fill should cost little more than the
 stream-seed draw.
 """
+import functools
 import numbers
 from collections.abc import Sequence
 from typing import Any, cast
@@ -149,7 +150,16 @@ def truncated_normal_reaches(mean: float, sigma: float, a: float, b: float) -> b
     argument pins the value at mean + 5.2947 sigma or mean - 14 sigma, at the ends of the k
     range.  So: values on a grid of k (both ends included) either hit the window, or the window
     can only be reached between two neighbours that straddle it, searched by bisection.
+
+    The grid costs about a millisecond and every TruncatedNormal asks, mostly with the same few
+    arguments: answers are cached, keyed by the arguments as doubles (what the core converts
+    them from, so equal doubles share an answer whatever number type carried them).
     """
+    return _reaches(float(mean), float(sigma), float(a), float(b))
+
+
+@functools.lru_cache(maxsize=256)
+def _reaches(mean, sigma, a, b):
     params = (mean, sigma, a, b)
     lower, upper = np.float32(a), np.float32(b)
     ks = np.append(np.arange(0, _LAST_STREAM_NUMBER, _GRID_STEP, dtype=np.uint64), _LAST_STREAM_NUMBER)

@@ -70,6 +70,8 @@ def _varint_bytes(value: int) -> bytes:
 _CRC_KEY = _varint_bytes((CRC_FIELD << 3) | _WIRE_FIXED32)
 _CRC_FIELD_BYTES = len(_CRC_KEY) + 4
 _CRC_MARKER = _varint_bytes(CRC_FIELD << 3 | _WIRE_VARINT) + b"\x01"  # "a CRC ends this file"
+# what precedes msparam's CRC field where MindSpore looks for its trailer (17 bytes from the end)
+_TAIL_BYTES = _MINDSPORE_TRAILER_BYTES - _CRC_FIELD_BYTES
 
 
 class _Parser:
@@ -224,17 +226,22 @@ class _Run:
 
 
 def _trailer(reader: io.RangeReader, size: int) -> "tuple[int, int | None, str | None]":
-    """``(protobuf_end, stored_crc, kind)`` from the file's tail: MindSpore's trailer, msparam's
-    field, or no checksum (kind None)."""
+    """``(protobuf_end, stored_crc, kind)`` from the file's tail: msparam's field, MindSpore's
+    trailer, or no checksum (kind None).
+
+    msparam's field is looked for first: where its key would be, MindSpore's trailer holds the
+    high bytes of a 32-bit CRC in 10 bytes, always zero, so a file ending in msparam's field is
+    never MindSpore's; but the bytes before msparam's field are the last tensor's, which may end
+    in ``crc_num`` and two bytes (a file msparam wrote would otherwise be read wrongly)."""
+    if size >= _CRC_FIELD_BYTES:
+        tail = reader.read(size - _CRC_FIELD_BYTES, _CRC_FIELD_BYTES)
+        if tail[:len(_CRC_KEY)] == _CRC_KEY:
+            return size, int.from_bytes(tail[len(_CRC_KEY):], "little"), "msparam"
     if size >= _MINDSPORE_TRAILER_BYTES:
         tail = reader.read(size - _MINDSPORE_TRAILER_BYTES, _MINDSPORE_TRAILER_BYTES)
         if tail[:len(MINDSPORE_CRC_TRAILER)] == MINDSPORE_CRC_TRAILER:
             return size - _MINDSPORE_TRAILER_BYTES, int.from_bytes(tail[len(MINDSPORE_CRC_TRAILER):], "big"), \
                 "MindSpore"
-    if size >= _CRC_FIELD_BYTES:
-        tail = reader.read(size - _CRC_FIELD_BYTES, _CRC_FIELD_BYTES)
-        if tail[:len(_CRC_KEY)] == _CRC_KEY:
-            return size, int.from_bytes(tail[len(_CRC_KEY):], "little"), "msparam"
     return size, None, None
 
 
@@ -421,7 +428,7 @@ def _length_delimited(field: int, payload_length: int) -> bytes:
 def _write_value(f: "IO[bytes]", tag_field: bytes, dims_field: bytes, type_field: bytes,
                  chunk: "npt.NDArray[np.uint8] | memoryview", crc: int, num_threads: "int | None") -> int:
     """One ``Checkpoint{value: Value{tag, tensor{dims, tensor_type, tensor_content=chunk}}}``;
-    returns ``crc`` extended over its bytes."""
+    returns ``crc`` extended over its bytes, and its last bytes (at most :data:`_TAIL_BYTES`)."""
     tensor_head = dims_field + type_field + _length_delimited(3, len(chunk))
     tensor_length = len(tensor_head) + len(chunk)
     value_head = tag_field + _length_delimited(2, tensor_length)
@@ -429,7 +436,8 @@ def _write_value(f: "IO[bytes]", tag_field: bytes, dims_field: bytes, type_field
     head = _length_delimited(1, value_length) + value_head + tensor_head
     f.write(head)
     crc = io.crc32(head, crc)
-    return io.crc32_combine(crc, io.write_array_bytes(f, chunk, num_threads), len(chunk))
+    tail = (head + chunk[-_TAIL_BYTES:].tobytes())[-_TAIL_BYTES:]
+    return io.crc32_combine(crc, io.write_array_bytes(f, chunk, num_threads), len(chunk)), tail
 
 
 def write_checkpoint(f: "IO[bytes]", items: "list[io.Entry]", mindspore_crc: bool = False,
@@ -444,6 +452,7 @@ def write_checkpoint(f: "IO[bytes]", items: "list[io.Entry]", mindspore_crc: boo
     """
     f.write(_CRC_MARKER)
     crc = io.crc32(_CRC_MARKER)
+    tail = _CRC_MARKER
     for name, value in items:
         encoded_name = name.encode("utf-8")
         tag_field = _length_delimited(1, len(encoded_name)) + encoded_name
@@ -458,10 +467,16 @@ def write_checkpoint(f: "IO[bytes]", items: "list[io.Entry]", mindspore_crc: boo
             data = array.reshape(-1).view(np.uint8)
         encoded_type = type_name.encode("ascii")
         type_field = _length_delimited(2, len(encoded_type)) + encoded_type
-        crc = _write_value(f, tag_field, dims_field, type_field, data[:CHUNK_BYTES], crc, num_threads)
+        crc, tail = _write_value(f, tag_field, dims_field, type_field, data[:CHUNK_BYTES], crc, num_threads)
         for start in range(CHUNK_BYTES, len(data), CHUNK_BYTES):
-            crc = _write_value(f, tag_field, dims_field, type_field, data[start:start + CHUNK_BYTES], crc, num_threads)
+            crc, tail = _write_value(f, tag_field, dims_field, type_field, data[start:start + CHUNK_BYTES], crc,
+                                     num_threads)
     if mindspore_crc:
         f.write(MINDSPORE_CRC_TRAILER + crc.to_bytes(10, "big"))
-    else:
-        f.write(_CRC_KEY + crc.to_bytes(4, "little"))
+        return
+    if tail.startswith(MINDSPORE_CRC_TRAILER):
+        # MindSpore would take "crc_num" 9 bytes before the end for its trailer and fail to parse
+        # the rest: an unknown field (the marker again) moves the bytes it looks at
+        f.write(_CRC_MARKER)
+        crc = io.crc32(_CRC_MARKER, crc)
+    f.write(_CRC_KEY + crc.to_bytes(4, "little"))

@@ -6,12 +6,18 @@ tensor ``dtype``, ``shape``, ``data_offsets`` into the data that follows), padde
 
 Checksums: MindSpore's metadata ``crc_num``, the decimal CRC-32 chained over the sorted names
 (UTF-8), then each tensor's bytes (MindSpore 2.10 writes and checks it with ``crc_check=True``).
-msparam writes it into every file and verifies it whenever a file carries it; other readers
-ignore metadata.
+It leaves the rest of the header unchecked (a dtype ``F32`` damaged into ``I32`` keeps it), and a
+file whose ``crc_num`` key is damaged looks like one written without it. So msparam also writes
+:data:`HEADER_CRC_KEY`, the first metadata key: a CRC-32 of the header's meaning (every other
+metadata entry, ``crc_num`` included, and each tensor's name, dtype, shape and data_offsets), as
+ten decimal digits. A file carrying it must carry a matching header and a decimal ``crc_num``.
+The two keys are 16 bytes of the header apart (``crc_num`` is the last metadata key), so one run
+of damage shorter than 18 bytes cannot remove both. msparam verifies whichever a file carries;
+other readers ignore metadata.
 """
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import numpy as np
@@ -19,8 +25,8 @@ import numpy.typing as npt
 
 from msparam.train import _tensor_io as io
 
-__all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_LIMIT", "read_header", "tensors_crc",
-           "write_safetensors", "read_safetensors"]
+__all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_CRC_KEY", "HEADER_LIMIT", "read_header",
+           "tensors_crc", "header_crc", "write_safetensors", "read_safetensors"]
 
 # safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
 # Dtype enum (increasing alignment): its writer lays tensors out by that order, descending.
@@ -34,6 +40,8 @@ _SAFETENSORS_RANK = {dt: rank for rank, dt in enumerate(SAFETENSORS_TYPES.values
 _ALIGNMENT = 8  # the header is padded with spaces to a multiple of this
 METADATA_KEY = "__metadata__"
 CRC_KEY = "crc_num"
+HEADER_CRC_KEY = "msparam_header_crc32"
+_HEADER_CRC_DIGITS = 10  # fixed width: the value keeps the two CRC keys 16 bytes apart
 HEADER_LIMIT = 100_000_000  # the safetensors package refuses larger headers
 _KIND = "safetensors file"
 
@@ -48,6 +56,23 @@ def tensors_crc(names_and_crcs: "Iterable[tuple[str, int, int]]") -> int:
     for name, tensor_crc, nbytes in sorted(names_and_crcs, key=lambda item: item[0]):
         crc = io.crc32_combine(io.crc32(name.encode("utf-8"), crc), tensor_crc, nbytes)
     return crc
+
+
+def header_crc(metadata: "dict[str, str] | None", entries: "Mapping[str, tuple[Any, ...]]") -> str:
+    """The value of :data:`HEADER_CRC_KEY`: CRC-32 of the canonical JSON ``[metadata items but
+    that key, sorted; [name, dtype, shape, data_offsets] per tensor, sorted by name]`` (ASCII),
+    as ten decimal digits. ``entries``: name -> (dtype name, shape, data_offsets)."""
+    def text(value: object) -> bytes:
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+    # the JSON text is fed to the CRC entry by entry: a hostile header of a million entries must
+    # not be held a second time, as one list and one string
+    items = sorted([key, value] for key, value in (metadata or {}).items() if key != HEADER_CRC_KEY)
+    crc = io.crc32(b"[" + text(items) + b",[")
+    for i, name in enumerate(sorted(entries)):  # names are unique: the order of the [name, ...] lists
+        dtype_name, shape, offsets = entries[name]
+        crc = io.crc32((b"," if i else b"") + text([name, dtype_name, list(shape), list(offsets)]), crc)
+    return str(io.crc32(b"]]", crc)).zfill(_HEADER_CRC_DIGITS)
 
 
 def write_safetensors(f: "IO[bytes]", tensors: "dict[str, npt.NDArray[Any]]", metadata: "dict[str, str] | None" = None,
@@ -72,13 +97,18 @@ def write_safetensors(f: "IO[bytes]", tensors: "dict[str, npt.NDArray[Any]]", me
         crc_threads = get_num_threads() if threads is None else threads
         crc = tensors_crc((name, io.crc32(array.reshape(-1).view(np.uint8), 0, crc_threads), array.nbytes)
                           for name, array in ordered)
-        metadata = dict(metadata or {}, **{CRC_KEY: str(crc)})
-    header: dict[str, Any] = {} if metadata is None else {METADATA_KEY: metadata}
+        metadata = {key: value for key, value in (metadata or {}).items() if key not in (CRC_KEY, HEADER_CRC_KEY)}
+        metadata[CRC_KEY] = str(crc)
+    entries: "dict[str, tuple[Any, ...]]" = {}
     offset = 0
     for name, array in ordered:
-        header[name] = {"dtype": _SAFETENSORS_NAMES[array.dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + array.nbytes]}
+        entries[name] = (_SAFETENSORS_NAMES[array.dtype], array.shape, (offset, offset + array.nbytes))
         offset += array.nbytes
+    if with_crc:
+        metadata = {HEADER_CRC_KEY: header_crc(metadata, entries), **metadata}
+    header: "dict[str, Any]" = {} if metadata is None else {METADATA_KEY: metadata}
+    for name, (dtype_name, shape, offsets) in entries.items():
+        header[name] = {"dtype": dtype_name, "shape": list(shape), "data_offsets": list(offsets)}
     encoded_header = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     encoded_header += b" " * (-len(encoded_header) % _ALIGNMENT)
     f.write(len(encoded_header).to_bytes(8, "little") + encoded_header)
@@ -105,10 +135,40 @@ def _entry(path: str, name: str, info: object) -> "tuple[tuple[int, ...], np.dty
     return tuple(shape), np_dtype, offsets[0], offsets[1]
 
 
+class _EntryFields:
+    """name -> (dtype, shape, data_offsets) of a parsed header, without a copy of it."""
+
+    def __init__(self, header: "dict[str, Any]") -> None:
+        self.header = header
+
+    def __iter__(self) -> "Iterator[str]":
+        return iter(self.header)
+
+    def __getitem__(self, name: str) -> "tuple[Any, ...]":
+        info = self.header[name]
+        return info["dtype"], info["shape"], info["data_offsets"]
+
+
+def _check_header_crc(path: str, metadata: "dict[str, str]", header: "dict[str, Any]") -> None:
+    """A file carrying :data:`HEADER_CRC_KEY` must carry a decimal ``crc_num`` and a header that
+    gives the same CRC."""
+    stored = metadata[HEADER_CRC_KEY]
+    if CRC_KEY not in metadata:
+        raise _error(path, f"it carries msparam's {HEADER_CRC_KEY} but no {CRC_KEY} (msparam writes both: "
+                           f"the {CRC_KEY} key is damaged)")
+    if not (metadata[CRC_KEY].isascii() and metadata[CRC_KEY].isdigit()):
+        raise _error(path, f"its {CRC_KEY} {metadata[CRC_KEY]!r} is not a decimal number")
+    computed = header_crc(metadata, _EntryFields(header))
+    if stored != computed:
+        raise _error(path, f"its header does not match its {HEADER_CRC_KEY} (the file records {stored!r}, "
+                           f"its header gives {computed!r})")
+
+
 def read_header(fd: int, size: int, path: str) -> "tuple[dict[str, str] | None, dict[str, tuple[Any, ...]], int]":
     """Parse and check a safetensors header once: ``(metadata or None, {name: (shape, numpy dtype,
     start, end)} in file order, data_start)``, by the safetensors package's rules (a JSON object
-    of at most 100 MB, tensors tiling the data exactly, no byte left over)."""
+    of at most 100 MB, tensors tiling the data exactly, no byte left over), and msparam's header
+    CRC when the file carries it."""
     reader = io.RangeReader(fd, size, path, _KIND)
     if size < 8:
         raise io.truncated(path, size, 8 - size, _KIND)
@@ -121,7 +181,7 @@ def read_header(fd: int, size: int, path: str) -> "tuple[dict[str, str] | None, 
     raw = reader.read(8, header_length)
     try:
         header = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise _error(path, "the header is not valid JSON") from None
     if not isinstance(header, dict) or not raw.lstrip().startswith(b"{"):
         raise _error(path, "the header is not a JSON object")
@@ -130,6 +190,8 @@ def read_header(fd: int, size: int, path: str) -> "tuple[dict[str, str] | None, 
                                  or not all(isinstance(v, str) for v in metadata.values())):
         raise _error(path, "the __metadata__ is not a map of strings")
     entries = {name: _entry(path, name, info) for name, info in header.items()}
+    if metadata is not None and HEADER_CRC_KEY in metadata:
+        _check_header_crc(path, metadata, header)
     data_start = 8 + header_length
     position = 0
     for name, (_, _, start, end) in sorted(entries.items(), key=lambda item: (item[1][2], item[1][3])):

@@ -355,7 +355,8 @@ def save_checkpoint(save_obj: SaveObj, ckpt_file_name: "str | os.PathLike[str]",
         Every file carries a CRC-32 of its contents. For ``.ckpt`` it is by default a protobuf
         field every MindSpore version skips; True writes MindSpore 2.x's ``crc_num`` trailer
         instead (MindSpore 2.10 verifies it, MindSpore before 2.3 cannot read it). Safetensors
-        files always carry MindSpore's ``crc_num`` metadata.
+        files always carry MindSpore's ``crc_num`` metadata and msparam's
+        ``msparam_header_crc32`` (a CRC of the header: dtypes, shapes, offsets, metadata).
     format : {'ckpt', 'safetensors'}, default 'ckpt'
         MindSpore's protobuf checkpoint, or safetensors with ``{"format": "ms"}`` metadata.
     **kwargs

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import msparam as ms
+from msparam.common import _checked_fill
 from msparam.common import initializer as init_module
 from msparam.common.initializer import Constant, Normal, One, TruncatedNormal, Uniform, Zero, initializer
 from msparam.common.initializer import (Dirac, HeNormal, HeUniform, Identity, Initializer, Orthogonal, Sparse,
@@ -502,6 +503,26 @@ def test_truncated_normal_reachable_windows_do_not_warn(sigma, a, b):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         TruncatedNormal(sigma=sigma, a=a, b=b)
+
+
+def test_truncated_normal_warns_every_time_its_cached_check_says_so(monkeypatch):
+    """The reachability check is cached per arguments: each far-tail construction still warns,
+    a reachable window interleaved with them never does, and repeats skip the 65,537-number grid."""
+    computed = []
+    real = _checked_fill._truncated_normal_values
+    monkeypatch.setattr(_checked_fill, "_truncated_normal_values",
+                        lambda params, ks: computed.append(len(ks)) or real(params, ks))
+    # arguments no other test uses: none is cached yet
+    far, near = dict(sigma=0.021, a=0.19, b=0.2), dict(sigma=0.021, a=-0.04, b=0.04)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for kwargs in (far, near, far, near, far, dict(sigma=np.float32(0.021), a=0.19, b=0.2)):
+            TruncatedNormal(**kwargs)
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 4 and all("cannot land" in m and "a=0.19" in m for m in messages)
+    grids = [n for n in computed if n > 1]
+    # far, near and float32 sigma (0.020999999, another double): three grids for six constructions
+    assert len(grids) == 3
 
 
 def test_truncated_normal_refuses_a_above_b():

@@ -1,5 +1,6 @@
 """save_checkpoint / load_checkpoint arguments as MindSpore 2.10 has them (issue 12 §3-§4), async
 saves, and the checksums every file carries (issue 14 item 5, issue 16 §2)."""
+import json
 import logging
 import threading
 import time
@@ -269,6 +270,14 @@ def test_every_file_msparam_writes_carries_a_crc_it_verifies(tmp_path, fmt, crc_
         for name, value in sorted((p.name, p.asnumpy()) for p in params()):
             crc = zlib.crc32(value.tobytes(), zlib.crc32(name.encode(), crc))
         assert header["crc_num"] == str(crc)
+        # msparam's header CRC: over the metadata but itself and each tensor's entry, in canonical JSON
+        raw = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
+        metadata = raw.pop("__metadata__")
+        canonical = [sorted([key, value] for key, value in metadata.items() if key != "msparam_header_crc32"),
+                     sorted([name, entry["dtype"], entry["shape"], entry["data_offsets"]]
+                            for name, entry in raw.items())]
+        text = json.dumps(canonical, separators=(",", ":")).encode("ascii")
+        assert metadata["msparam_header_crc32"] == "%010d" % zlib.crc32(text)
     # a flipped value byte is caught, whatever crc_check says
     damaged = bytearray(data)
     damaged[data.index(np.float32(5).tobytes())] ^= 1

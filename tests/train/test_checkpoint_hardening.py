@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +112,9 @@ def test_fuzzed_files_without_a_crc_raise_value_error_or_load_within_bounds(tmp_
 
 HOSTILE_HEADERS = [b"", b"\x00" * 8, (2**64 - 1).to_bytes(8, "little"), (7).to_bytes(8, "little") + b"[1,2,3]",
                    (2).to_bytes(8, "little") + b"{}", (4).to_bytes(8, "little") + b'"{}"',
-                   (200_000_000).to_bytes(8, "little") + b"{" + b" " * 64]
+                   (200_000_000).to_bytes(8, "little") + b"{" + b" " * 64,
+                   (200_000).to_bytes(8, "little") + b"[" * 100_000 + b"]" * 100_000,  # deeper than json's stack
+                   (200_001).to_bytes(8, "little") + b'{"a":' + b"[" * 99_998 + b"]" * 99_998 + b"}"]
 
 
 def safetensors_file(header, data=b""):
@@ -141,6 +144,105 @@ def test_hostile_safetensors_files_raise_value_error(tmp_path, payload):
     path.write_bytes(payload)
     with pytest.raises(ValueError, match="hostile.safetensors"):
         ms.load_checkpoint(str(path), format="safetensors")
+
+
+def assert_refused_or_exact(path, fmt, expected, what):
+    """Loading ``path`` raises a ValueError naming it, or gives exactly ``expected``."""
+    try:
+        got = values_of(ms.load_checkpoint(str(path), format=fmt))
+    except ValueError as exc:
+        assert str(path) in str(exc)
+        return False
+    assert got.keys() == expected.keys(), what
+    for name, value in expected.items():
+        assert (got[name].dtype, got[name].shape, got[name].tobytes()) == \
+            (value.dtype, value.shape, value.tobytes()), (what, name)
+    return True
+
+
+def safetensors_header_span(data):
+    return 8, 8 + int.from_bytes(data[:8], "little")
+
+
+def test_printable_bytes_anywhere_in_a_safetensors_header_are_refused_or_harmless(tmp_path):
+    """crc_num covers names and bytes only: 'F32' damaged into 'I32' kept it and loaded the floats
+    as integers. msparam's header CRC covers the rest, and a damaged crc_num key is refused. (Every
+    printable byte at every position is the outside campaign's; here 'I', 'U' and one more per
+    position.)"""
+    source = tmp_path / "source.safetensors"
+    ms.save_checkpoint(sample_params(), str(source), format="safetensors")
+    data = source.read_bytes()
+    expected = values_of(ms.load_checkpoint(str(source), format="safetensors"))
+    start, end = safetensors_header_span(data)
+    path = tmp_path / "damaged.safetensors"
+    rng = random.Random(14)
+    tried = loaded = 0
+    for position in range(start, end):
+        for byte in {ord("I"), ord("U"), rng.randrange(32, 127)} - {data[position]}:
+            path.write_bytes(data[:position] + bytes([byte]) + data[position + 1:])
+            tried += 1
+            loaded += assert_refused_or_exact(path, "safetensors", expected, (position, chr(byte)))
+    # what loads unchanged: a renamed header CRC key (crc_num still verifies), the padding's spaces
+    assert loaded <= 3 * (len("msparam_header_crc32") + 8)
+
+
+@pytest.mark.parametrize("old, new", [
+    (b'"dtype":"F32"', b'"dtype":"I32"'),         # same size, other values: crc_num holds
+    (b'"crc_num"', b'"crc_nuM"'),                  # the file would look written without a CRC
+    (b'"crc_num"', b'"crc_num_"'),
+    (b'"shape":[7,5]', b'"shape":[5,7]'),         # same size, crc_num holds
+    (b'"format":"ms"', b'"format":"mx"'),         # metadata is covered too
+])
+def test_safetensors_header_damage_crc_num_misses_is_refused(tmp_path, old, new):
+    source = tmp_path / "source.safetensors"
+    ms.save_checkpoint(sample_params(), str(source), format="safetensors")
+    data = source.read_bytes()
+    start, end = safetensors_header_span(data)
+    header = data[start:end].replace(old, new, 1)
+    assert header != data[start:end]
+    header += b" " * (-len(header) % 8)
+    path = tmp_path / "damaged.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + data[end:])
+    with pytest.raises(ValueError, match=r"damaged.safetensors: (its header does not match|it carries msparam)"):
+        ms.load_checkpoint(str(path), format="safetensors")
+
+
+def test_a_renamed_header_crc_key_leaves_crc_num_in_charge(tmp_path):
+    """Damage to msparam's header CRC key alone changes no value (crc_num still covers every name
+    and byte): the file loads; with its bytes damaged as well it is refused."""
+    source = tmp_path / "source.safetensors"
+    ms.save_checkpoint(sample_params(), str(source), format="safetensors")
+    data = source.read_bytes().replace(b'"msparam_header_crc32"', b'"msparam_header_crc3X"')
+    path = tmp_path / "renamed.safetensors"
+    path.write_bytes(data)
+    assert assert_refused_or_exact(path, "safetensors", values_of(ms.load_checkpoint(str(source),
+                                                                                       format="safetensors")), "")
+    damaged = bytearray(data)
+    damaged[-1] ^= 1
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(ValueError, match="CRC of the checkpoint file .* does not match"):
+        ms.load_checkpoint(str(path), format="safetensors")
+
+
+@pytest.mark.parametrize("crc_check", [False, True])
+@pytest.mark.parametrize("ending", [b"crc_num\x00\x00", b"abcrc_num\x01\x02", b"xcrc_num\x00\x00\x00"])
+def test_a_last_tensor_ending_in_crc_num_reads_back(tmp_path, crc_check, ending):
+    """MindSpore looks for its trailer's 'crc_num' 17 bytes from the end: msparam's reader looks for
+    its own field first (a file msparam wrote was refused), and its writer keeps those bytes from
+    reading 'crc_num' (MindSpore 2.10 then strips 17 bytes and cannot parse the rest)."""
+    path = tmp_path / "tail.ckpt"
+    value = np.frombuffer(ending, np.uint8)
+    ms.save_checkpoint([{"name": "w", "data": Tensor(value)}], str(path), crc_check=crc_check)
+    data = path.read_bytes()
+    assert (data[-17:-10] == b"crc_num") == crc_check
+    assert ms.load_checkpoint(str(path))["w"].asnumpy().tobytes() == ending
+    if not crc_check and data[-13:-8] == _ckpt_file._CRC_MARKER:
+        # as msparam wrote it before: no marker moving 'crc_num' away from MindSpore's spot
+        old = data[:-13]
+        path.chmod(0o600)
+        path.write_bytes(old + _ckpt_file._CRC_KEY + zlib.crc32(old).to_bytes(4, "little"))
+        assert path.read_bytes()[-17:-10] == b"crc_num"
+        assert ms.load_checkpoint(str(path))["w"].asnumpy().tobytes() == ending
 
 
 def test_the_safetensors_package_accepts_what_msparam_accepts(tmp_path):
@@ -265,6 +367,12 @@ def hostile_many_dims(count):
     return b"".join(value_record(b"d%d" % i, [1] * 64, b"Int8", b"\x01") for i in range(count))
 
 
+def hostile_claims(count):
+    """Records claiming ``count`` float32 elements each (``count`` x 4 bytes) but holding 4 bytes:
+    refused, and nothing allocated on their word."""
+    return b"".join(value_record(b"w%d" % i, [count], b"Float32", b"\0" * 4) for i in range(2))
+
+
 def hostile_safetensors(count):
     import json
 
@@ -281,9 +389,13 @@ MEASURE = """
     ms.load_checkpoint(sys.argv[4], format=fmt)  # warm up imports and caches on a small file
     gc.collect()
     tracemalloc.start()
-    result = ms.load_checkpoint(path, format=fmt, choice_func=choice)
+    try:
+        result = ms.load_checkpoint(path, format=fmt, choice_func=choice)
+    except ValueError:  # a refused file is bound too
+        result = None
     current, peak = tracemalloc.get_traced_memory()
-    print(current, peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, len(result))
+    print(current, peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+          -1 if result is None else len(result))
 """
 
 
@@ -292,6 +404,7 @@ MEASURE = """
     (hostile_many_filtered, 30_000, "ckpt", "keep", True),
     (hostile_many_dims, 3_000, "ckpt", "all", True),
     (hostile_safetensors, 20_000, "safetensors", "keep", False),
+    (hostile_claims, 1 << 26, "ckpt", "all", True),
 ])
 def test_load_memory_stays_within_twice_the_file_plus_the_result(tmp_path, maker, count, fmt, keep, streamed):
     """Peak Python memory of a load minus the result it returns <= 2 x file size + 64 MiB, whatever
@@ -305,7 +418,7 @@ def test_load_memory_stays_within_twice_the_file_plus_the_result(tmp_path, maker
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     current, peak, _, entries = map(int, result.stdout.split())
-    assert entries >= 1
+    assert entries == -1 if maker is hostile_claims else entries >= 1
     size = path.stat().st_size
     assert peak - current <= 2 * size + 64 * MIB, (peak, current, size)
     if streamed:

@@ -143,10 +143,14 @@ def mindspore_crc_num(tensors):
 
 
 def assert_same_safetensors_but_crc(ours, theirs, tensors):
-    """``ours`` is ``theirs`` plus MindSpore's crc_num of ``tensors`` in the metadata."""
+    """``ours`` is ``theirs`` plus msparam's header CRC (first) and MindSpore's crc_num of
+    ``tensors`` (last) in the metadata."""
     our_header, our_data = safetensors_parts(ours)
     their_header, their_data = safetensors_parts(theirs)
-    assert our_header["__metadata__"].pop("crc_num") == mindspore_crc_num(tensors)
+    metadata = our_header["__metadata__"]
+    assert list(metadata)[0] == "msparam_header_crc32" and list(metadata)[-1] == "crc_num"
+    assert metadata.pop("crc_num") == mindspore_crc_num(tensors)
+    metadata.pop("msparam_header_crc32")
     assert our_header == their_header and list(our_header) == list(their_header)
     assert our_data == their_data
 
