@@ -841,6 +841,8 @@ def resolve(init):
     ValueError
         If ``init`` is a str that names no initializer.
     """
+    if isinstance(init, Initializer):  # first: the check against numbers.Number below is slower
+        return init
     if isinstance(init, str):
         try:
             return _REGISTRY[init.lower()]()
