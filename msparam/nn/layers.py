@@ -149,7 +149,9 @@ class Dense(Cell):
         found = _float32_values(self, weight, bias) if dtype is _FLOAT32 else None
         if found is not None:
             weights, biases = found
-            out = values @ weights.T
+            # np.dot reaches the same sgemm as matmul with about 0.7 us less dispatch; it is the
+            # matrix product only for 2-D operands.
+            out = np.dot(values, weights.T) if values.ndim == 2 else values @ weights.T
             if biases is not None:
                 out += biases
         else:
