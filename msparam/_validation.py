@@ -59,6 +59,8 @@ def check_shape(shape: object, minimum: int, type_message: str, range_message: s
     type_error : type, default TypeError
         The class raised for a wrong element: MindSpore's ``initializer`` raises ValueError.
     """
+    if type(shape) is tuple and all(type(d) is int and d >= minimum for d in shape):
+        return shape  # the common case, without the slower checks below
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
     if not isinstance(shape, (list, tuple)) or not all(

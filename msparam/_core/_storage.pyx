@@ -10,7 +10,7 @@ from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uintptr_t
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 from msparam._generated.dtypes cimport DT_COUNT, dtype_itemsize, dtype_numpy_typenum
 
@@ -43,6 +43,9 @@ cdef enum:
     MAX_NDIM = 64       # NumPy 2's NPY_MAXDIMS
     PARALLEL_MIN = 1 << 20  # bytes below which one thread copies or fills faster than a team starts
     BLOCK = 1 << 18     # bytes per parallel piece; a multiple of every itemsize, and stays in L2
+    PATTERN = 64        # bytes of the repeated fill pattern: a multiple of every numeric itemsize
+    PATTERN_SEED = 1 << 12  # bytes a fill stores pattern by pattern before it copies what it has
+    FILL_MIN = 1 << 16  # bytes from which the pattern fill beats NumPy's fill (set-up included)
     HUGE_PAGES_MIN = 4 << 20  # NumPy's threshold for huge-page advice
 
 
@@ -114,10 +117,10 @@ cdef class Storage:
         return tuple(self._shape[i] for i in range(self._ndim))
 
 
-cdef void _copy_blocks(char* destination, const char* source, Py_ssize_t nbytes, bint repeat,
+cdef void _copy_blocks(char* destination, const char* source, Py_ssize_t nbytes,
                        int num_threads) noexcept nogil:
-    """Fill ``nbytes`` of ``destination`` in BLOCK-sized pieces shared by ``num_threads`` threads,
-    from the same offsets of ``source`` (a copy) or, with ``repeat``, from its first BLOCK bytes."""
+    """Copy ``nbytes`` from ``source`` to ``destination`` in BLOCK-sized pieces shared by
+    ``num_threads`` threads."""
     cdef Py_ssize_t blocks = (nbytes + BLOCK - 1) // BLOCK, i, length
     if num_threads > blocks:  # never start threads that would get no block
         num_threads = <int>blocks
@@ -125,7 +128,55 @@ cdef void _copy_blocks(char* destination, const char* source, Py_ssize_t nbytes,
         length = nbytes - i * BLOCK
         if length > BLOCK:
             length = BLOCK
-        memcpy(destination + i * BLOCK, source + (0 if repeat else i * BLOCK), length)
+        memcpy(destination + i * BLOCK, source + i * BLOCK, length)
+
+
+cdef void _fill_run(char* destination, Py_ssize_t nbytes, const char* pattern) noexcept nogil:
+    """Fill ``nbytes`` of ``destination`` with repeats of the PATTERN-byte ``pattern``.
+
+    The first PATTERN_SEED bytes are stored pattern by pattern; the rest is copied from the filled
+    start, in copies doubling up to BLOCK bytes. Large copies write at the cache's full rate (glibc
+    moves them with the widest stores the CPU has), 64-byte stores of portable code do not: on
+    AVX-512 hardware a 4 MB fill takes about half the time of NumPy's ``fill``.
+    """
+    cdef Py_ssize_t filled = 0, seed = min(nbytes, <Py_ssize_t>PATTERN_SEED), length
+    while filled < seed:
+        length = min(<Py_ssize_t>PATTERN, seed - filled)
+        memcpy(destination + filled, pattern, length)
+        filled += length
+    while filled < nbytes:  # filled stays a multiple of PATTERN until the last copy: the phase holds
+        length = min(filled, <Py_ssize_t>BLOCK, nbytes - filled)
+        memcpy(destination + filled, destination, length)
+        filled += length
+
+
+cdef void _fill_pattern(char* destination, Py_ssize_t nbytes, const char* pattern,
+                        int num_threads) noexcept nogil:
+    """Fill ``nbytes`` of ``destination`` with repeats of the PATTERN-byte ``pattern``, split into
+    one contiguous run of whole BLOCKs per thread (a run starts at a multiple of PATTERN, so every
+    run continues the same repetition). A pattern of one repeated byte (zeros above all) is a memset."""
+    cdef Py_ssize_t blocks = (nbytes + BLOCK - 1) // BLOCK, per_thread, start, length
+    cdef int thread, i
+    cdef bint one_byte = True
+    for i in range(1, <int>PATTERN):
+        one_byte = one_byte and pattern[i] == pattern[0]
+    if num_threads > blocks:
+        num_threads = <int>blocks
+    if num_threads <= 1:
+        if one_byte:
+            memset(destination, pattern[0], nbytes)
+        else:
+            _fill_run(destination, nbytes, pattern)
+        return
+    per_thread = (blocks + num_threads - 1) // num_threads * BLOCK
+    for thread in prange(num_threads, num_threads=num_threads, schedule="static"):
+        start = thread * per_thread
+        length = min(per_thread, nbytes - start)
+        if length > 0:
+            if one_byte:
+                memset(destination + start, pattern[0], length)
+            else:
+                _fill_run(destination + start, length, pattern)
 
 
 def array_copy(cnp.ndarray source not None, int code, int num_threads=1):
@@ -144,8 +195,8 @@ def array_copy(cnp.ndarray source not None, int code, int num_threads=1):
 
 cdef bint _plain_bytes(cnp.ndarray array):
     """Values that a byte copy may move: a numeric dtype (no object references, whole items per
-    BLOCK), C-contiguous and writable."""
-    return (array.dtype.kind in "biufc" and BLOCK % array.itemsize == 0
+    PATTERN, and so per BLOCK), C-contiguous and writable."""
+    return (array.dtype.kind in "biufc" and PATTERN % array.itemsize == 0
             and cnp.PyArray_IS_C_CONTIGUOUS(array) and cnp.PyArray_ISWRITEABLE(array))
 
 
@@ -164,22 +215,26 @@ def array_copy_into(cnp.ndarray destination not None, cnp.ndarray source not Non
     target = <char*>cnp.PyArray_DATA(destination)
     data = <const char*>cnp.PyArray_DATA(source)
     with nogil:
-        _copy_blocks(target, data, nbytes, False, num_threads)
+        _copy_blocks(target, data, nbytes, num_threads)
 
 
 def array_fill(cnp.ndarray target not None, value, int num_threads=1):
-    """``target.fill(value)``. A large numeric target (at least PARALLEL_MIN bytes, C-contiguous,
-    writable) is filled by ``num_threads`` threads: NumPy fills the first BLOCK bytes, the threads
-    repeat them. Everything else, errors included, is NumPy's."""
+    """``target.fill(value)``. A numeric target of at least FILL_MIN bytes (C-contiguous, writable)
+    is filled by repeating its first PATTERN bytes, which NumPy's ``fill`` sets (so the value
+    converts, or fails to, exactly as there); from PARALLEL_MIN bytes ``num_threads`` threads share
+    the work. Everything else, errors included, is NumPy's."""
     cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(target)
-    if nbytes < PARALLEL_MIN or num_threads <= 1 or not _plain_bytes(target):
+    cdef char pattern[PATTERN]
+    if nbytes < FILL_MIN or not _plain_bytes(target):
         target.fill(value)
         return
-    flat = target.reshape(-1)
-    flat[:BLOCK // target.itemsize].fill(value)
+    target.reshape(-1)[:PATTERN // target.itemsize].fill(value)
     cdef char* base = <char*>cnp.PyArray_DATA(target)
+    memcpy(pattern, base, PATTERN)
+    if nbytes < PARALLEL_MIN:
+        num_threads = 1
     with nogil:
-        _copy_blocks(base + BLOCK, base, nbytes - BLOCK, True, num_threads)
+        _fill_pattern(base, nbytes, pattern, num_threads)
 
 
 def array_empty(tuple shape, int code, bint zero=False):

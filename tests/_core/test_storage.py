@@ -1,4 +1,5 @@
 """The compiled storage's copy and fill: every dtype, either side of the parallel threshold, any thread count."""
+import re
 import sys
 
 import numpy as np
@@ -9,6 +10,8 @@ from msparam.common import dtype as mstype
 
 PARALLEL_MIN = 1 << 20  # _storage.pyx: below this one thread does the work
 BLOCK = 1 << 18         # _storage.pyx: bytes per parallel piece
+FILL_MIN = 1 << 16      # _storage.pyx: below this NumPy fills
+PATTERN_SEED = 1 << 12  # _storage.pyx: bytes a fill stores before it copies
 DTYPES = [np.dtype(t._nptype) for t in mstype.all_types]
 
 
@@ -66,18 +69,49 @@ def test_array_copy_into_non_contiguous_arrays(num_threads):
         assert np.array_equal(destination, source_view, equal_nan=True)
 
 
+def fill_counts(dtype):
+    """counts() plus the fill's own thresholds: NumPy's fill below FILL_MIN bytes, a run shorter
+    than its seed, a last run of one odd item."""
+    per_fill_min = FILL_MIN // dtype.itemsize
+    return counts(dtype) + [per_fill_min - 1, per_fill_min, per_fill_min + 1,
+                            (FILL_MIN + PATTERN_SEED // 2) // dtype.itemsize,
+                            (2 * PARALLEL_MIN + BLOCK) // dtype.itemsize + 1]
+
+
+def fill_values(dtype):
+    """Values whose bytes differ within an item (the copied pattern) and zero (one repeated byte)."""
+    if dtype == np.bool_:
+        return [True, False]
+    if dtype.kind == "c":
+        return [dtype.type(1 / 3 - 2j), dtype.type(0)]
+    if dtype.kind == "f":
+        return [dtype.type(1 / 3), dtype.type(-0.0), dtype.type(0)]
+    return [dtype.type(3), dtype.type(-1) if dtype.kind == "i" else np.iinfo(dtype).max, dtype.type(0)]
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("num_threads", [1, 2, 3])
 def test_array_fill_equals_numpy_fill(dtype, num_threads):
     code = mstype.dtype_from_numpy(dtype)._code
-    value = True if dtype == np.bool_ else dtype.type(3)
-    for count in counts(dtype):
-        target = array_empty((count,), code)
-        target[...] = random_values(count, dtype)  # stale bytes, so a block left unfilled shows
-        array_fill(target, value, num_threads)
-        expected = np.empty(count, dtype)
-        expected.fill(value)
-        assert target.tobytes() == expected.tobytes()
+    for count in fill_counts(dtype):
+        for value in fill_values(dtype):
+            target = array_empty((count,), code)
+            target[...] = random_values(count, dtype)  # stale bytes, so a block left unfilled shows
+            array_fill(target, value, num_threads)
+            expected = np.empty(count, dtype)
+            expected.fill(value)
+            assert target.tobytes() == expected.tobytes(), (count, value)
+
+
+@pytest.mark.parametrize("dtype, value", [(np.int8, 300), (np.uint16, -1), (np.float32, "one"), (np.int32, 1.5j)])
+def test_array_fill_of_a_value_the_dtype_cannot_hold_fails_as_numpy_and_leaves_the_target(dtype, value):
+    target = np.arange(PARALLEL_MIN, dtype=np.uint8).view(dtype).copy()
+    before = target.copy()
+    with pytest.raises(Exception) as numpy_error:
+        before.copy().fill(value)
+    with pytest.raises(type(numpy_error.value), match=re.escape(str(numpy_error.value))):
+        array_fill(target, value, 2)
+    assert target.tobytes() == before.tobytes()
 
 
 def test_array_fill_of_a_non_contiguous_view_fills_only_the_view():

@@ -325,6 +325,17 @@ def test_variance_scaling_truncated_normal_draws_uniform_as_mindspore():
 def test_identity_values():
     assert np.array_equal(_values("identity", (2, 3)), np.eye(2, 3, dtype=np.float32))
     assert np.array_equal(_values(Identity(), (4, 3), dtype=ms.float16), np.eye(4, 3, dtype=np.float16))
+    for shape in ((1, 1), (1, 5), (5, 1), (7, 6), (6, 7), (300, 400)):
+        assert np.array_equal(_values(Identity(), shape), np.eye(*shape, dtype=np.float32)), shape
+
+
+def test_identity_fills_a_non_contiguous_array_in_place():
+    base = np.full((6, 10), 5.0, np.float32)
+    Identity()(base[:, ::2])
+    assert np.array_equal(base[:, ::2], np.eye(6, 5, dtype=np.float32)) and np.all(base[:, 1::2] == 5.0)
+    tall = np.full((7, 3), 5.0, np.float32)
+    Identity()(tall.T)
+    assert np.array_equal(tall, np.eye(7, 3, dtype=np.float32))
 
 
 @pytest.mark.parametrize("shape, groups, ones", [

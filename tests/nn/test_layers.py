@@ -264,6 +264,24 @@ def test_parameters_reshaped_by_set_data_are_refused(make, x):
     assert net(ms.Tensor(x)).shape[1] == 2
 
 
+def test_dense_reads_weight_and_bias_as_attribute_lookup_does():
+    """Dense reads its Parameters from the Cell's tables; a subclass's own attributes still win."""
+    x = ms.Tensor(np.ones([2, 3], np.float32))
+    fixed = ms.Parameter(ms.Tensor(np.full((2, 3), 2.0, np.float32)), name="fixed")
+
+    class FixedWeight(nn.Dense):
+        @property
+        def weight(self):
+            return fixed
+
+    np.testing.assert_array_equal(FixedWeight(3, 2)(x).asnumpy(), np.full((2, 2), 6.0, np.float32))
+    net = nn.Dense(3, 2, weight_init="ones", has_bias=False)
+    np.testing.assert_array_equal(net(x).asnumpy(), np.full((2, 2), 3.0, np.float32))
+    net.weight.set_data(ms.Tensor(np.zeros((4, 3), np.float32)), slice_shape=True)
+    with pytest.raises(ValueError, match="'weight' Parameter"):
+        net(x)
+
+
 @settings(max_examples=150, deadline=None)
 @given(in_channels=st.integers(1, 40), out_channels=st.integers(1, 6),
        leading=st.lists(st.integers(1, 4), min_size=1, max_size=3), has_bias=st.booleans(),
