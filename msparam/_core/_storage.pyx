@@ -9,11 +9,13 @@ from cython.parallel cimport prange
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uintptr_t
 from libc.string cimport memcpy
 
-from msparam._generated.dtypes cimport DT_COUNT, dtype_buffer_format, dtype_itemsize, dtype_numpy_typenum
+from msparam._generated.dtypes cimport DT_COUNT, dtype_buffer_format, dtype_itemsize
+from msparam._generated.dtype_table import CONCRETE
 
 cdef extern from *:
     """
@@ -37,7 +39,16 @@ cdef extern from *:
     """
     void msparam_advise_huge_pages(char* start, size_t length) nogil
 
+cdef extern from "numpy/arrayobject.h":
+    # Not declared by NumPy's .pxd. Steals a reference to descr.
+    object PyArray_NewFromDescr(PyTypeObject* subtype, PyObject* descr, int nd, cnp.npy_intp* dims,
+                                cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
+
 cnp.import_array()
+
+# The NumPy dtype of each type code. Resolved here, at import, rather than compiled in as NPY_*
+# type numbers: ml_dtypes (bfloat16, float8) gets its type numbers from NumPy when it registers.
+cdef tuple _NUMPY_DTYPES = tuple(cnp.dtype(row[2]) for row in CONCRETE)
 
 cdef enum:
     ALIGNMENT = 64      # a cache line: what SIMD loads and the Conv2d/RNG kernels want
@@ -104,8 +115,11 @@ cdef class Storage:
         The storage does not cache it: an ndarray is invisible to the garbage collector, so a
         storage -> array -> storage cycle would never be freed. Owners cache the view instead.
         """
-        cdef cnp.ndarray arr = cnp.PyArray_SimpleNewFromData(
-            self._ndim, <cnp.npy_intp*>self._shape, dtype_numpy_typenum(self.code), self._data)
+        cdef object descr = _NUMPY_DTYPES[self.code]
+        Py_INCREF(descr)  # PyArray_NewFromDescr steals it
+        cdef cnp.ndarray arr = PyArray_NewFromDescr(
+            <PyTypeObject*>cnp.ndarray, <PyObject*>descr, self._ndim, <cnp.npy_intp*>self._shape, NULL,
+            self._data, cnp.NPY_ARRAY_CARRAY, NULL)
         Py_INCREF(self)
         cnp.PyArray_SetBaseObject(arr, self)
         return arr
@@ -166,8 +180,8 @@ def array_copy(cnp.ndarray source not None, int code, int num_threads=1):
 
 cdef bint _plain_bytes(cnp.ndarray array):
     """Values that a byte copy may move: a numeric dtype (no object references, whole items per
-    BLOCK), C-contiguous and writable."""
-    return (array.dtype.kind in "biufc" and BLOCK % array.itemsize == 0
+    BLOCK; bfloat16 and float8 are kind 'V' to NumPy), C-contiguous and writable."""
+    return ((array.dtype.kind in "biufc" or array.dtype in _NUMPY_DTYPES) and BLOCK % array.itemsize == 0
             and cnp.PyArray_IS_C_CONTIGUOUS(array) and cnp.PyArray_ISWRITEABLE(array))
 
 

@@ -1,6 +1,9 @@
 """MindSpore's data types: singletons such as ``int32`` (prints ``Int32``) and conversions.
 
 The tables come from ``codegen/generate.py``; this module only turns them into objects.
+``bfloat16``, ``float8_e4m3fn`` and ``float8_e5m2`` are NumPy dtypes from ``ml_dtypes`` (the
+extension JAX and TensorFlow use); MindSpore's ``hifloat8`` and ``qint4x2`` have no NumPy type and
+are reported as unsupported.
 """
 import builtins
 from typing import TYPE_CHECKING
@@ -68,8 +71,8 @@ class DtypeLookupError(UnsupportedTypeError, KeyError):
 
 def _publish():
     names = {}
-    for attr, ms_name, np_name, pytype, itemsize, kind, code, aliases in _table.CONCRETE:
-        t = Type(ms_name, attr, np.dtype(np_name).type, pytype, itemsize, kind, code)
+    for attr, ms_name, nptype, pytype, itemsize, kind, code, aliases in _table.CONCRETE:
+        t = Type(ms_name, attr, nptype, pytype, itemsize, kind, code)
         names[attr] = t
         names.update(dict.fromkeys(aliases, t))
     for attr, ms_name, pytype in _table.GENERIC + _table.NON_NUMBER:
@@ -91,7 +94,10 @@ if TYPE_CHECKING:  # the names _publish() makes, declared for type checkers (tes
     float16: Type
     float32: Type
     float64: Type
+    bfloat16: Type
     complex64: Type
+    float8_e4m3fn: Type
+    float8_e5m2: Type
     complex128: Type
     byte: Type
     short: Type
@@ -116,7 +122,8 @@ if TYPE_CHECKING:  # the names _publish() makes, declared for type checkers (tes
     string: Type
     type_none: Type
     __all__ += ["bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                "float16", "float32", "float64", "complex64", "complex128", "byte", "short", "intc",
+                "float16", "float32", "float64", "bfloat16", "complex64", "complex128", "float8_e4m3fn",
+                "float8_e5m2", "byte", "short", "intc",
                 "long", "intp", "ubyte", "ushort", "uintc", "uintp", "half", "single", "double",
                 "cfloat", "cdouble", "number", "int_", "uint", "float_", "list_", "tuple_",
                 "string", "type_none"]
@@ -137,6 +144,63 @@ _BY_PYTYPE.update({t._nptype: t for t in all_types})
 _BY_PYTYPE[np.str_] = globals()["string"]
 _BY_NAME = {name: t for name, t in globals().items() if isinstance(t, Type) and t.is_concrete}
 _BY_NAME.update({t._name.lower(): t for t in all_types})
+_UNSUPPORTED = {name: reason for attr, ms_name, reason in _table.UNSUPPORTED for name in (attr, ms_name.lower())}
+
+
+def missing_attribute(module, name):
+    """Package-internal: the AttributeError for ``module.name``, saying why for MindSpore's dtypes
+    that msparam cannot store (``hifloat8``, ``qint4x2``)."""
+    reason = _UNSUPPORTED.get(name)
+    if reason is not None:
+        return AttributeError(f"msparam does not support MindSpore's dtype {name!r}: {reason}, so msparam "
+                              f"cannot store it.")
+    return AttributeError(f"module {module!r} has no attribute {name!r}")
+
+
+if not TYPE_CHECKING:  # a type checker knows the dtypes above, and reports any other name
+    def __getattr__(name):
+        raise missing_attribute(__name__, name)
+
+
+# NumPy dtype -> (its NaN's bits, whether the NaN keeps the input's sign), for MindSpore's Cast.
+_THROUGH_FLOAT32 = {np.dtype(globals()[attr]._nptype): (nan_bits, keeps_sign)
+                    for attr, nan_bits, keeps_sign in _table.CAST_THROUGH_FLOAT32}
+_FLOAT32 = np.dtype(np.float32)
+
+
+def cast_array(values, nptype, copy=True):
+    """Package-internal: ``values.astype(nptype)`` as MindSpore 2.10's Cast converts.
+
+    Into bfloat16 and float8 every other type goes through float32 first, so a float64 value
+    rounds twice (to float32, then to nearest even in the target), which can differ from ml_dtypes'
+    direct rounding in the last bit; and every NaN becomes MindSpore's one NaN of the type
+    (bfloat16: 0x7FC0 whatever the sign; float8: 0x7F with the input's sign), where ml_dtypes
+    keeps part of the payload.
+    """
+    target = np.dtype(nptype)
+    nan = _THROUGH_FLOAT32.get(target)
+    if nan is None or values.dtype == target:
+        return values.astype(target, copy=copy)
+    if values.dtype != _FLOAT32:
+        values = values.astype(_FLOAT32)
+    with np.errstate(invalid="ignore"):  # ml_dtypes flags each NaN it converts; its bits are set below
+        result = values.astype(target)
+    is_nan = np.isnan(values)
+    if is_nan.any():
+        nan_bits, keeps_sign = nan
+        bits = result.view(f"u{target.itemsize}")
+        bits[is_nan] = nan_bits
+        if keeps_sign:
+            bits[is_nan & np.signbit(values)] |= 1 << (8 * target.itemsize - 1)
+    return result
+
+
+def cast_scalar(value, nptype):
+    """Package-internal: the number ``value`` as MindSpore's Cast stores it in an array of
+    ``nptype`` (for bfloat16 and float8, a 0-d array converted by :func:`cast_array`)."""
+    if np.dtype(nptype) in _THROUGH_FLOAT32:
+        return cast_array(np.asarray(value), nptype)
+    return value
 
 
 def dtype_to_nptype(type_):
@@ -203,6 +267,9 @@ def to_dtype(value, arg_name, func_name):
         found = _BY_NAME.get(value.lower())
         if found is not None:
             return found
+        if value.lower() in _UNSUPPORTED:
+            raise UnsupportedTypeError(f"For '{func_name}', '{arg_name}' {value!r} is not supported: "
+                                       f"{_UNSUPPORTED[value.lower()]}.")
     elif value is not None and not isinstance(value, builtins.bool):
         try:
             return dtype_from_numpy(value)

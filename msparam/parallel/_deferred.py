@@ -9,6 +9,7 @@ its slice and whenever the slice is made.
 """
 import numpy as np
 
+from msparam.common.dtype import cast_scalar
 from msparam.common.initializer import fill_plan
 from msparam.common.seed import next_stream_seed
 from msparam.communication.management import world
@@ -78,7 +79,7 @@ class DeferredFill:
         """Fill ``out`` (C-contiguous, the slice's shape) with ``full[bounds]``, computing only
         the slice where the initializer allows it."""
         if self.kind == "constant":
-            out[...] = self.detail[0]
+            out[...] = cast_scalar(self.detail[0], out.dtype)
         elif self.kind == "random":
             fill, params = self.detail
             fill_random_slice(out, fill, self.seed, params, self.shape, bounds)

@@ -12,6 +12,7 @@ ignore metadata.
 import json
 import os
 
+import ml_dtypes
 import numpy as np
 
 from msparam.train import _tensor_io as io
@@ -20,12 +21,14 @@ __all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_LIMIT", "read
            "write_safetensors", "read_safetensors"]
 
 # safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
-# Dtype enum (increasing alignment): its writer lays tensors out by that order, descending.
+# Dtype enum (increasing alignment): its writer lays tensors out by that order, descending. F8_E4M3
+# is PyTorch's float8_e4m3fn (no infinities), as safetensors.torch maps it.
 SAFETENSORS_TYPES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
+                     "F8_E5M2": np.dtype(ml_dtypes.float8_e5m2), "F8_E4M3": np.dtype(ml_dtypes.float8_e4m3fn),
                      "I16": np.dtype(np.int16), "U16": np.dtype(np.uint16), "F16": np.dtype(np.float16),
-                     "I32": np.dtype(np.int32), "U32": np.dtype(np.uint32), "F32": np.dtype(np.float32),
-                     "C64": np.dtype(np.complex64), "F64": np.dtype(np.float64), "I64": np.dtype(np.int64),
-                     "U64": np.dtype(np.uint64)}
+                     "BF16": np.dtype(ml_dtypes.bfloat16), "I32": np.dtype(np.int32), "U32": np.dtype(np.uint32),
+                     "F32": np.dtype(np.float32), "C64": np.dtype(np.complex64), "F64": np.dtype(np.float64),
+                     "I64": np.dtype(np.int64), "U64": np.dtype(np.uint64)}
 _SAFETENSORS_NAMES = {dt: name for name, dt in SAFETENSORS_TYPES.items()}
 _SAFETENSORS_RANK = {dt: rank for rank, dt in enumerate(SAFETENSORS_TYPES.values())}
 _ALIGNMENT = 8  # the header is padded with spaces to a multiple of this
