@@ -93,18 +93,12 @@ def code_name(attr):
     return "DT_" + attr.rstrip("_").upper()
 
 
-def numpy_modules():
-    """The modules the NumPy scalar types of the spec come from, in first-use order."""
-    return tuple(dict.fromkeys(row[2].split(".")[0] for row in DTYPES))
-
-
 def render_python():
-    lines = [f"# {HEADER}", '"""Dtype tables behind msparam.common.dtype."""']
-    lines += [f"import {module}" for module in numpy_modules()]
-    lines += ["", "# (attribute, MindSpore name, NumPy scalar type, Python type, item size, kind, type code, aliases)",
-              "CONCRETE = ("]
+    lines = [f"# {HEADER}", '"""Dtype tables behind msparam.common.dtype."""', "",
+             "# (attribute, MindSpore name, NumPy scalar type as 'module.name', Python type, item size, kind, type code,",
+             "# aliases)", "CONCRETE = ("]
     for code, (attr, ms_name, np_type, py_type, size, kind, aliases) in enumerate(DTYPES):
-        lines.append(f"    ({attr!r}, {ms_name!r}, {np_type}, {py_type}, {size}, {kind!r}, {code}, {aliases!r}),")
+        lines.append(f"    ({attr!r}, {ms_name!r}, {np_type!r}, {py_type}, {size}, {kind!r}, {code}, {aliases!r}),")
     lines += [")", "", "# (attribute, MindSpore name, reason msparam cannot store it)", "UNSUPPORTED = ("]
     for attr, ms_name, reason in UNSUPPORTED:
         lines.append(f"    ({attr!r}, {ms_name!r}, {reason!r}),")
@@ -129,7 +123,7 @@ def render_python():
 def render_pxd():
     lines = [f"# {HEADER}", "# Type codes shared by msparam's compiled modules; the Python tables number dtypes the same way.",
              "# NumPy's type numbers are not here: ml_dtypes registers its types when it is imported, so the",
-             "# compiled modules take NumPy dtypes from the Python table (dtype_table.CONCRETE) at run time.",
+             "# compiled modules take NumPy dtypes from msparam.common.dtype at run time.",
              "", "cdef enum DTypeCode:"]
     for code, row in enumerate(DTYPES):
         lines.append(f"    {code_name(row[0])} = {code}")

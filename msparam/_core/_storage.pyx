@@ -5,6 +5,7 @@ storage alive); Cython code sees it through the buffer protocol as a typed memor
 ``cdef float[:, ::1] w = storage``. Callers validate dtype codes and shapes before they get here.
 """
 cimport numpy as cnp
+import numpy as np
 from cython.parallel cimport prange
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_WRITABLE
 from cpython.pyport cimport PY_SSIZE_T_MAX
@@ -46,9 +47,30 @@ cdef extern from "numpy/arrayobject.h":
 
 cnp.import_array()
 
-# The NumPy dtype of each type code. Resolved here, at import, rather than compiled in as NPY_*
-# type numbers: ml_dtypes (bfloat16, float8) gets its type numbers from NumPy when it registers.
-cdef tuple _NUMPY_DTYPES = tuple(cnp.dtype(row[2]) for row in CONCRETE)
+# The NumPy dtype of each type code, looked up at run time rather than compiled in as NPY_* type
+# numbers: ml_dtypes (bfloat16, float8) gets its type numbers from NumPy when it registers, and is
+# imported only when first needed. NumPy's own are here from the start; the others (None) come
+# from the resolver msparam.common.dtype registers, which loads ml_dtypes.
+cdef list _NUMPY_DTYPES = [np.dtype(getattr(np, row[2].split(".")[1])) if row[2].startswith("numpy.") else None
+                           for row in CONCRETE]
+cdef object _resolve_dtype = None
+
+
+def set_dtype_resolver(resolver):
+    """Package-internal: ``resolver(code) -> numpy.dtype`` for the codes whose NumPy type is loaded
+    on first use (msparam.common.dtype registers it when imported)."""
+    global _resolve_dtype
+    _resolve_dtype = resolver
+
+
+cdef object _numpy_dtype(int code):
+    descr = _NUMPY_DTYPES[code]
+    if descr is None:
+        if _resolve_dtype is None:
+            raise RuntimeError(f"Storage: the NumPy type of dtype code {code} is loaded by msparam.common.dtype, "
+                               f"which has not been imported")
+        descr = _NUMPY_DTYPES[code] = _resolve_dtype(code)
+    return descr
 
 cdef enum:
     ALIGNMENT = 64      # a cache line: what SIMD loads and the Conv2d/RNG kernels want
@@ -115,7 +137,7 @@ cdef class Storage:
         The storage does not cache it: an ndarray is invisible to the garbage collector, so a
         storage -> array -> storage cycle would never be freed. Owners cache the view instead.
         """
-        cdef object descr = _NUMPY_DTYPES[self.code]
+        cdef object descr = _numpy_dtype(self.code)
         Py_INCREF(descr)  # PyArray_NewFromDescr steals it
         cdef cnp.ndarray arr = PyArray_NewFromDescr(
             <PyTypeObject*>cnp.ndarray, <PyObject*>descr, self._ndim, <cnp.npy_intp*>self._shape, NULL,

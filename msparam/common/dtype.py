@@ -2,14 +2,18 @@
 
 The tables come from ``codegen/generate.py``; this module only turns them into objects.
 ``bfloat16``, ``float8_e4m3fn`` and ``float8_e5m2`` are NumPy dtypes from ``ml_dtypes`` (the
-extension JAX and TensorFlow use); MindSpore's ``hifloat8`` and ``qint4x2`` have no NumPy type and
-are reported as unsupported.
+extension JAX and TensorFlow use), imported when one of them is first needed (ml_dtypes 0.7 takes
+several times NumPy's own import time to load); MindSpore's ``hifloat8`` and ``qint4x2`` have no
+NumPy type and are reported as unsupported.
 """
 import builtins
+import importlib
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from msparam._core import _storage
 from msparam._generated import dtype_table as _table
 
 __all__ = ["Type", "dtype_to_nptype", "dtype_to_pytype", "pytype_to_dtype", "get_py_obj_dtype",
@@ -20,11 +24,18 @@ __all__ = ["Type", "dtype_to_nptype", "dtype_to_pytype", "pytype_to_dtype", "get
 class Type:
     """A MindSpore data type. Each exists once: compare with ``==`` or ``is``; pickles by name."""
 
-    __slots__ = ("_name", "_attr", "_nptype", "_pytype", "_itemsize", "_kind", "_code")
+    __slots__ = ("_name", "_attr", "_numpy_type", "_pytype", "_itemsize", "_kind", "_code")
 
     def __init__(self, name, attr, nptype, pytype, itemsize, kind, code):
-        self._name, self._attr, self._nptype, self._pytype = name, attr, nptype, pytype
+        self._name, self._attr, self._numpy_type, self._pytype = name, attr, nptype, pytype
         self._itemsize, self._kind, self._code = itemsize, kind, code
+
+    @property
+    def _nptype(self):
+        """The NumPy scalar type (None for types without storage); ml_dtypes' load on first use."""
+        if self._numpy_type is None and self._code >= 0:
+            _load_extension_types()
+        return self._numpy_type
 
     def __str__(self):
         return self._name
@@ -72,7 +83,8 @@ class DtypeLookupError(UnsupportedTypeError, KeyError):
 def _publish():
     names = {}
     for attr, ms_name, nptype, pytype, itemsize, kind, code, aliases in _table.CONCRETE:
-        t = Type(ms_name, attr, nptype, pytype, itemsize, kind, code)
+        module, name = nptype.split(".")
+        t = Type(ms_name, attr, getattr(np, name) if module == "numpy" else None, pytype, itemsize, kind, code)
         names[attr] = t
         names.update(dict.fromkeys(aliases, t))
     for attr, ms_name, pytype in _table.GENERIC + _table.NON_NUMBER:
@@ -138,9 +150,10 @@ complex_type = tuple(t for t in all_types if t._kind == "c")
 number_type = int_type + uint_type + float_type + complex_type
 implicit_conversion_seq = {globals()[attr]: i for i, attr in enumerate(_table.IMPLICIT_CONVERSION)}
 
-_BY_NUMPY = {np.dtype(t._nptype): t for t in all_types}
+# NumPy's types now; ml_dtypes' join when it is loaded (_load_extension_types)
+_BY_NUMPY = {np.dtype(t._numpy_type): t for t in all_types if t._numpy_type is not None}
 _BY_PYTYPE = {py: globals()[attr] for py, attr in _table.PYTHON_TYPES.items()}
-_BY_PYTYPE.update({t._nptype: t for t in all_types})
+_BY_PYTYPE.update({t._numpy_type: t for t in all_types if t._numpy_type is not None})
 _BY_PYTYPE[np.str_] = globals()["string"]
 _BY_NAME = {name: t for name, t in globals().items() if isinstance(t, Type) and t.is_concrete}
 _BY_NAME.update({t._name.lower(): t for t in all_types})
@@ -162,10 +175,49 @@ if not TYPE_CHECKING:  # a type checker knows the dtypes above, and reports any 
         raise missing_attribute(__name__, name)
 
 
-# NumPy dtype -> (its NaN's bits, whether the NaN keeps the input's sign), for MindSpore's Cast.
-_THROUGH_FLOAT32 = {np.dtype(globals()[attr]._nptype): (nan_bits, keeps_sign)
-                    for attr, nan_bits, keeps_sign in _table.CAST_THROUGH_FLOAT32}
+# NumPy dtype -> (its NaN's bits, whether the NaN keeps the input's sign), for MindSpore's Cast;
+# filled when ml_dtypes is loaded (an array of those types cannot exist before).
+_THROUGH_FLOAT32 = {}
 _FLOAT32 = np.dtype(np.float32)
+_EXTENSION_MODULE = "ml_dtypes"
+_EXTENSION_LOCK = threading.Lock()
+
+
+def _load_extension_types():
+    """Import ml_dtypes and enter its types in every table (once; a no-op afterwards)."""
+    with _EXTENSION_LOCK:
+        if _THROUGH_FLOAT32:
+            return
+        module = importlib.import_module(_EXTENSION_MODULE)
+        loaded = {}
+        for attr, _, nptype, *_ in _table.CONCRETE:
+            t = globals()[attr]
+            if t._numpy_type is None:
+                object.__setattr__(t, "_numpy_type", getattr(module, nptype.split(".")[1]))
+                loaded[np.dtype(t._numpy_type)] = t
+        _BY_NUMPY.update(loaded)
+        _BY_PYTYPE.update({np_dtype.type: t for np_dtype, t in loaded.items()})
+        _THROUGH_FLOAT32.update({np.dtype(globals()[attr]._numpy_type): (nan_bits, keeps_sign)
+                                 for attr, nan_bits, keeps_sign in _table.CAST_THROUGH_FLOAT32})
+
+
+def knows_numpy_dtype(np_dtype):
+    """Package-internal: whether msparam stores ``np_dtype`` (a ``numpy.dtype``). Callers test
+    ``np_dtype in _BY_NUMPY`` first; this is the slow path, which loads ml_dtypes' types into the
+    tables when ``np_dtype`` is one of them (an array someone else made)."""
+    if np_dtype in _BY_NUMPY:
+        return True
+    if getattr(np_dtype.type, "__module__", None) == _EXTENSION_MODULE:
+        _load_extension_types()
+    return np_dtype in _BY_NUMPY
+
+
+def _numpy_dtype_of_code(code):
+    """The NumPy dtype of a storage code, for the compiled storage (loads ml_dtypes if needed)."""
+    return np.dtype(all_types[code]._nptype)
+
+
+_storage.set_dtype_resolver(_numpy_dtype_of_code)
 
 
 def cast_array(values, nptype, copy=True):
@@ -227,6 +279,8 @@ def pytype_to_dtype(obj):
     if not isinstance(obj, type):
         raise TypeError(f"For 'pytype_to_dtype', the argument 'obj' must be a python type object, "
                         f"such as int, float, bool, but got {type(obj).__name__}.")
+    if obj not in _BY_PYTYPE and getattr(obj, "__module__", None) == _EXTENSION_MODULE:
+        _load_extension_types()
     try:
         return _BY_PYTYPE[obj]
     except KeyError:
@@ -253,7 +307,10 @@ def type_size_in_bytes(dtype):
 def dtype_from_numpy(np_dtype):
     """The msparam dtype of a NumPy dtype; TypeError for types msparam does not store."""
     try:
-        return _BY_NUMPY[np.dtype(np_dtype)]
+        np_dtype = np.dtype(np_dtype)
+        if not knows_numpy_dtype(np_dtype):
+            raise KeyError(np_dtype)
+        return _BY_NUMPY[np_dtype]
     except (KeyError, TypeError):
         raise UnsupportedTypeError(f"msparam has no dtype for NumPy type {np_dtype!r}.") from None
 

@@ -59,7 +59,7 @@ def _to_numpy(input_data, dtype):
             if dtype is not None:
                 raise TypeError(f"For 'Tensor', a String tensor cannot be converted to {dtype}.")
             return array.copy()
-        if array.dtype not in mstype._BY_NUMPY:
+        if array.dtype not in mstype._BY_NUMPY and not mstype.knows_numpy_dtype(array.dtype):
             raise _unsupported_array(array)
     elif isinstance(input_data, (list, tuple)):
         array = _from_sequence(input_data)
@@ -72,7 +72,7 @@ def _to_numpy(input_data, dtype):
             array = np.asarray(input_data)
         except (ValueError, OverflowError) as exc:
             raise ValueError(f"For 'Tensor', 'input_data' cannot be converted to an array: {exc}") from None
-        if array.dtype not in mstype._BY_NUMPY:
+        if array.dtype not in mstype._BY_NUMPY and not mstype.knows_numpy_dtype(array.dtype):
             raise TypeError(f"For 'Tensor', 'input_data' {input_data!r} has a type msparam does not support: "
                             f"{array.dtype}.")
         if dtype is None and array.dtype == np.float64 and not isinstance(input_data, np.generic):
@@ -191,7 +191,8 @@ class Tensor:
         """A Tensor sharing memory with the NumPy array ``array`` (a C-contiguous copy of any other)."""
         if not isinstance(array, np.ndarray):
             raise TypeError(f"For 'Tensor.from_numpy', 'array' must be a numpy.ndarray, but got {type(array).__name__}.")
-        if array.dtype not in mstype._BY_NUMPY and not _is_string_array(array):
+        if (array.dtype not in mstype._BY_NUMPY and not _is_string_array(array)
+                and not mstype.knows_numpy_dtype(array.dtype)):
             raise _unsupported_array(array)
         return Tensor._wrap(np.ascontiguousarray(array))
 

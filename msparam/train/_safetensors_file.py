@@ -12,9 +12,9 @@ ignore metadata.
 import json
 import os
 
-import ml_dtypes
 import numpy as np
 
+from msparam.common.dtype import bfloat16, dtype_to_nptype, float8_e4m3fn, float8_e5m2
 from msparam.train import _tensor_io as io
 
 __all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_LIMIT", "read_header", "tensors_crc",
@@ -24,9 +24,10 @@ __all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_LIMIT", "read
 # Dtype enum (increasing alignment): its writer lays tensors out by that order, descending. F8_E4M3
 # is PyTorch's float8_e4m3fn (no infinities), as safetensors.torch maps it.
 SAFETENSORS_TYPES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
-                     "F8_E5M2": np.dtype(ml_dtypes.float8_e5m2), "F8_E4M3": np.dtype(ml_dtypes.float8_e4m3fn),
+                     "F8_E5M2": np.dtype(dtype_to_nptype(float8_e5m2)),
+                     "F8_E4M3": np.dtype(dtype_to_nptype(float8_e4m3fn)),
                      "I16": np.dtype(np.int16), "U16": np.dtype(np.uint16), "F16": np.dtype(np.float16),
-                     "BF16": np.dtype(ml_dtypes.bfloat16), "I32": np.dtype(np.int32), "U32": np.dtype(np.uint32),
+                     "BF16": np.dtype(dtype_to_nptype(bfloat16)), "I32": np.dtype(np.int32), "U32": np.dtype(np.uint32),
                      "F32": np.dtype(np.float32), "C64": np.dtype(np.complex64), "F64": np.dtype(np.float64),
                      "I64": np.dtype(np.int64), "U64": np.dtype(np.uint64)}
 _SAFETENSORS_NAMES = {dt: name for name, dt in SAFETENSORS_TYPES.items()}

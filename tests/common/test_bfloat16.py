@@ -5,6 +5,8 @@ import copy
 import hashlib
 import json
 import pickle
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -63,6 +65,33 @@ def test_mindspores_dtypes_without_a_numpy_type_are_reported_as_unsupported(name
         ms.Tensor([1.0]).astype(name)
     with pytest.raises(AttributeError, match="has no attribute 'flaot32'"):
         ms.flaot32
+
+
+@pytest.mark.parametrize("first_use, expected", [
+    ("ms.Tensor(dtype=ms.bfloat16, shape=(2,)).dtype", "BFloat16"),
+    ("ms.Tensor(np.zeros(2, np.float32), ms.float8_e5m2).dtype", "Float8E5M2"),
+    ("ms.dtype_to_nptype(ms.float8_e4m3fn).__name__", "float8_e4m3fn"),
+    ("ms.Parameter(__import__('ml_dtypes').bfloat16(1.5), name='w')", "TypeError"),  # a NumPy scalar, as MindSpore
+    ("ms.Parameter(np.ones(2, __import__('ml_dtypes').bfloat16), name='w').dtype", "BFloat16"),
+    ("ms.Tensor.from_numpy(np.ones(2, __import__('ml_dtypes').float8_e4m3fn)).dtype", "Float8E4M3FN"),
+    ("ms.pytype_to_dtype(__import__('ml_dtypes').bfloat16)", "BFloat16"),
+    ("ms.dtype.dtype_from_numpy(np.dtype(__import__('ml_dtypes').float8_e5m2))", "Float8E5M2")])
+def test_ml_dtypes_loads_on_first_use_and_not_with_msparam(first_use, expected):
+    """ml_dtypes 0.7 takes several times NumPy's import time: ``import msparam`` leaves it alone, and
+    whichever use comes first (msparam's or an array someone else made) brings its types in."""
+    script = f"""
+import sys
+import numpy as np
+import msparam as ms
+assert "ml_dtypes" not in sys.modules
+try:
+    print({first_use})
+except TypeError:
+    print("TypeError")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
 
 
 # --- Tensor and Parameter -----------------------------------------------------------------------
