@@ -106,11 +106,11 @@ def _converts_exactly(source, target):
     else:
         values = np.arange(1 << (8 * source.itemsize), dtype=np.uint32).astype(f"u{source.itemsize}").view(source)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")  # NumPy's ComplexWarning and ml_dtypes' overflow warnings
+        warnings.simplefilter("ignore")  # NumPy's ComplexWarning and ml_dtypes' overflow and NaN warnings
         back = values.astype(target).astype(source)
-    if source.kind in "biu":
-        return bool(np.array_equal(values, back))
-    same = (back == values) | (np.isnan(back) & np.isnan(values))
+        if source.kind in "biu":
+            return bool(np.array_equal(values, back))
+        same = (back == values) | (np.isnan(back) & np.isnan(values))
     return bool(same.all())
 
 
