@@ -60,7 +60,7 @@ if not TYPE_CHECKING:  # a type checker sees the names above, and reports any ot
         try:
             module_name, attribute = _LAZY[name]
         except KeyError:
-            raise AttributeError(f"module 'msparam' has no attribute {name!r}") from None
+            raise dtype.missing_attribute("msparam", name) from None
         module = importlib.import_module(module_name)
         value = module if attribute is None else getattr(module, attribute)
         globals()[name] = value

@@ -5,14 +5,17 @@ storage alive); Cython code sees it through the buffer protocol as a typed memor
 ``cdef float[:, ::1] w = storage``. Callers validate dtype codes and shapes before they get here.
 """
 cimport numpy as cnp
+import numpy as np
 from cython.parallel cimport prange
 from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.mem cimport PyMem_RawCalloc, PyMem_RawFree, PyMem_RawMalloc
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport uintptr_t
 from libc.string cimport memcpy, memset
 
-from msparam._generated.dtypes cimport DT_COUNT, dtype_itemsize, dtype_numpy_typenum
+from msparam._generated.dtypes cimport DT_COUNT, dtype_itemsize
+from msparam._generated.dtype_table import CONCRETE
 
 cdef extern from *:
     """
@@ -36,7 +39,37 @@ cdef extern from *:
     """
     void msparam_advise_huge_pages(char* start, size_t length) nogil
 
+cdef extern from "numpy/arrayobject.h":
+    # Not declared by NumPy's .pxd. Steals a reference to descr.
+    object PyArray_NewFromDescr(PyTypeObject* subtype, PyObject* descr, int nd, cnp.npy_intp* dims,
+                                cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
+
 cnp.import_array()
+
+# The NumPy dtype of each type code, looked up at run time rather than compiled in as NPY_* type
+# numbers: ml_dtypes (bfloat16, float8) gets its type numbers from NumPy when it registers, and is
+# imported only when first needed. NumPy's own are here from the start; the others (None) come
+# from the resolver msparam.common.dtype registers, which loads ml_dtypes.
+cdef list _NUMPY_DTYPES = [np.dtype(getattr(np, row[2].split(".")[1])) if row[2].startswith("numpy.") else None
+                           for row in CONCRETE]
+cdef object _resolve_dtype = None
+
+
+def set_dtype_resolver(resolver):
+    """Package-internal: ``resolver(code) -> numpy.dtype`` for the codes whose NumPy type is loaded
+    on first use (msparam.common.dtype registers it when imported)."""
+    global _resolve_dtype
+    _resolve_dtype = resolver
+
+
+cdef object _numpy_dtype(int code):
+    descr = _NUMPY_DTYPES[code]
+    if descr is None:
+        if _resolve_dtype is None:
+            raise RuntimeError(f"Storage: the NumPy type of dtype code {code} is loaded by msparam.common.dtype, "
+                               f"which has not been imported")
+        descr = _NUMPY_DTYPES[code] = _resolve_dtype(code)
+    return descr
 
 cdef enum:
     ALIGNMENT = 64      # a cache line: what SIMD loads and the Conv2d/RNG kernels want
@@ -106,8 +139,11 @@ cdef class Storage:
         The storage does not cache it: an ndarray is invisible to the garbage collector, so a
         storage -> array -> storage cycle would never be freed. Owners cache the view instead.
         """
-        cdef cnp.ndarray arr = cnp.PyArray_SimpleNewFromData(
-            self._ndim, <cnp.npy_intp*>self._shape, dtype_numpy_typenum(self.code), self._data)
+        cdef object descr = _numpy_dtype(self.code)
+        Py_INCREF(descr)  # PyArray_NewFromDescr steals it
+        cdef cnp.ndarray arr = PyArray_NewFromDescr(
+            <PyTypeObject*>cnp.ndarray, <PyObject*>descr, self._ndim, <cnp.npy_intp*>self._shape, NULL,
+            self._data, cnp.NPY_ARRAY_CARRAY, NULL)
         Py_INCREF(self)
         cnp.PyArray_SetBaseObject(arr, self)
         return arr
@@ -195,8 +231,8 @@ def array_copy(cnp.ndarray source not None, int code, int num_threads=1):
 
 cdef bint _plain_bytes(cnp.ndarray array):
     """Values that a byte copy may move: a numeric dtype (no object references, whole items per
-    PATTERN, and so per BLOCK), C-contiguous and writable."""
-    return (array.dtype.kind in "biufc" and PATTERN % array.itemsize == 0
+    PATTERN, and so per BLOCK; bfloat16 and float8 are kind 'V' to NumPy), C-contiguous and writable."""
+    return ((array.dtype.kind in "biufc" or array.dtype in _NUMPY_DTYPES) and PATTERN % array.itemsize == 0
             and cnp.PyArray_IS_C_CONTIGUOUS(array) and cnp.PyArray_ISWRITEABLE(array))
 
 

@@ -20,8 +20,11 @@ __all__ = [
     "float16",
     "float32",
     "float64",
+    "bfloat16",
     "complex64",
     "complex128",
+    "float8_e4m3fn",
+    "float8_e5m2",
     "byte",
     "short",
     "intc",
@@ -58,8 +61,11 @@ uint64: Type
 float16: Type
 float32: Type
 float64: Type
+bfloat16: Type
 complex64: Type
 complex128: Type
+float8_e4m3fn: Type
+float8_e5m2: Type
 byte: Type
 short: Type
 intc: Type

@@ -1,12 +1,19 @@
 """MindSpore's data types: singletons such as ``int32`` (prints ``Int32``) and conversions.
 
 The tables come from ``codegen/generate.py``; this module only turns them into objects.
+``bfloat16``, ``float8_e4m3fn`` and ``float8_e5m2`` are NumPy dtypes from ``ml_dtypes`` (the
+extension JAX and TensorFlow use), imported when one of them is first needed (ml_dtypes 0.7 takes
+several times NumPy's own import time to load); MindSpore's ``hifloat8`` and ``qint4x2`` have no
+NumPy type and are reported as unsupported.
 """
 import builtins
+import importlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from msparam._core import _storage
 from msparam._generated import dtype_names as _names, dtype_table as _table
 
 __all__ = ["Type", "dtype_to_nptype", "dtype_to_pytype", "pytype_to_dtype", "get_py_obj_dtype",
@@ -17,10 +24,10 @@ __all__ = ["Type", "dtype_to_nptype", "dtype_to_pytype", "pytype_to_dtype", "get
 class Type:
     """A MindSpore data type. Each exists once: compare with ``==`` or ``is``; pickles by name."""
 
-    __slots__ = ("_name", "_attr", "_nptype", "_pytype", "_itemsize", "_kind", "_code")
+    __slots__ = ("_name", "_attr", "_numpy_type", "_pytype", "_itemsize", "_kind", "_code")
     _name: str
     _attr: str
-    _nptype: "type[np.generic] | None"
+    _numpy_type: "type[np.generic] | None"
     _pytype: "type | None"
     _itemsize: int
     _kind: "str | None"
@@ -28,8 +35,15 @@ class Type:
 
     def __init__(self, name: str, attr: str, nptype: "type[np.generic] | None", pytype: "type | None",
                  itemsize: int, kind: "str | None", code: int) -> None:
-        self._name, self._attr, self._nptype, self._pytype = name, attr, nptype, pytype
+        self._name, self._attr, self._numpy_type, self._pytype = name, attr, nptype, pytype
         self._itemsize, self._kind, self._code = itemsize, kind, code
+
+    @property
+    def _nptype(self) -> "type[np.generic] | None":
+        """The NumPy scalar type (None for types without storage); ml_dtypes' load on first use."""
+        if self._numpy_type is None and self._code >= 0:
+            _load_extension_types()
+        return self._numpy_type
 
     def __str__(self) -> str:
         return self._name
@@ -76,8 +90,9 @@ class DtypeLookupError(UnsupportedTypeError, KeyError):
 
 def _publish() -> "dict[str, Type]":
     names = {}
-    for attr, ms_name, np_name, pytype, itemsize, kind, code, aliases in _table.CONCRETE:
-        t = Type(ms_name, attr, np.dtype(np_name).type, pytype, itemsize, kind, code)
+    for attr, ms_name, nptype, pytype, itemsize, kind, code, aliases in _table.CONCRETE:
+        module, name = nptype.split(".")
+        t = Type(ms_name, attr, getattr(np, name) if module == "numpy" else None, pytype, itemsize, kind, code)
         names[attr] = t
         names.update(dict.fromkeys(aliases, t))
     typeless: "tuple[tuple[str, str, type | None], ...]" = _table.GENERIC + _table.NON_NUMBER
@@ -99,12 +114,109 @@ complex_type: "tuple[Type, ...]" = tuple(t for t in all_types if t._kind == "c")
 number_type: "tuple[Type, ...]" = int_type + uint_type + float_type + complex_type
 implicit_conversion_seq: "dict[Type, int]" = {globals()[attr]: i for i, attr in enumerate(_table.IMPLICIT_CONVERSION)}
 
-_BY_NUMPY: "dict[np.dtype[Any], Type]" = {np.dtype(t._nptype): t for t in all_types}
+# NumPy's types now; ml_dtypes' join when it is loaded (_load_extension_types)
+_BY_NUMPY: "dict[np.dtype[Any], Type]" = {np.dtype(t._numpy_type): t for t in all_types if t._numpy_type is not None}
 _BY_PYTYPE: "dict[type, Type]" = {py: globals()[attr] for py, attr in _table.PYTHON_TYPES.items()}
-_BY_PYTYPE.update({t._nptype: t for t in all_types if t._nptype is not None})
+_BY_PYTYPE.update({t._numpy_type: t for t in all_types if t._numpy_type is not None})
 _BY_PYTYPE[np.str_] = globals()["string"]
 _BY_NAME: "dict[str, Type]" = {name: t for name, t in globals().items() if isinstance(t, Type) and t.is_concrete}
 _BY_NAME.update({t._name.lower(): t for t in all_types})
+_UNSUPPORTED = {name: reason for attr, ms_name, reason in _table.UNSUPPORTED for name in (attr, ms_name.lower())}
+
+
+def missing_attribute(module, name):
+    """Package-internal: the AttributeError for ``module.name``, saying why for MindSpore's dtypes
+    that msparam cannot store (``hifloat8``, ``qint4x2``)."""
+    reason = _UNSUPPORTED.get(name)
+    if reason is not None:
+        return AttributeError(f"msparam does not support MindSpore's dtype {name!r}: {reason}, so msparam "
+                              f"cannot store it.")
+    return AttributeError(f"module {module!r} has no attribute {name!r}")
+
+
+if not TYPE_CHECKING:  # a type checker knows the dtypes above, and reports any other name
+    def __getattr__(name):
+        raise missing_attribute(__name__, name)
+
+
+# NumPy dtype -> (its NaN's bits, whether the NaN keeps the input's sign), for MindSpore's Cast;
+# filled when ml_dtypes is loaded (an array of those types cannot exist before).
+_THROUGH_FLOAT32 = {}
+_FLOAT32 = np.dtype(np.float32)
+_EXTENSION_MODULE = "ml_dtypes"
+_EXTENSION_LOCK = threading.Lock()
+
+
+def _load_extension_types():
+    """Import ml_dtypes and enter its types in every table (once; a no-op afterwards)."""
+    with _EXTENSION_LOCK:
+        if _THROUGH_FLOAT32:
+            return
+        module = importlib.import_module(_EXTENSION_MODULE)
+        loaded = {}
+        for attr, _, nptype, *_ in _table.CONCRETE:
+            t = globals()[attr]
+            if t._numpy_type is None:
+                object.__setattr__(t, "_numpy_type", getattr(module, nptype.split(".")[1]))
+                loaded[np.dtype(t._numpy_type)] = t
+        _BY_NUMPY.update(loaded)
+        _BY_PYTYPE.update({np_dtype.type: t for np_dtype, t in loaded.items()})
+        _THROUGH_FLOAT32.update({np.dtype(globals()[attr]._numpy_type): (nan_bits, keeps_sign)
+                                 for attr, nan_bits, keeps_sign in _table.CAST_THROUGH_FLOAT32})
+
+
+def knows_numpy_dtype(np_dtype):
+    """Package-internal: whether msparam stores ``np_dtype`` (a ``numpy.dtype``). Callers test
+    ``np_dtype in _BY_NUMPY`` first; this is the slow path, which loads ml_dtypes' types into the
+    tables when ``np_dtype`` is one of them (an array someone else made)."""
+    if np_dtype in _BY_NUMPY:
+        return True
+    if getattr(np_dtype.type, "__module__", None) == _EXTENSION_MODULE:
+        _load_extension_types()
+    return np_dtype in _BY_NUMPY
+
+
+def _numpy_dtype_of_code(code):
+    """The NumPy dtype of a storage code, for the compiled storage (loads ml_dtypes if needed)."""
+    return np.dtype(all_types[code]._nptype)
+
+
+_storage.set_dtype_resolver(_numpy_dtype_of_code)
+
+
+def cast_array(values, nptype, copy=True):
+    """Package-internal: ``values.astype(nptype)`` as MindSpore 2.10's Cast converts.
+
+    Into bfloat16 and float8 every other type goes through float32 first, so a float64 value
+    rounds twice (to float32, then to nearest even in the target), which can differ from ml_dtypes'
+    direct rounding in the last bit; and every NaN becomes MindSpore's one NaN of the type
+    (bfloat16: 0x7FC0 whatever the sign; float8: 0x7F with the input's sign), where ml_dtypes
+    keeps part of the payload.
+    """
+    target = np.dtype(nptype)
+    nan = _THROUGH_FLOAT32.get(target)
+    if nan is None or values.dtype == target:
+        return values.astype(target, copy=copy)
+    if values.dtype != _FLOAT32:
+        values = values.astype(_FLOAT32)
+    with np.errstate(invalid="ignore"):  # ml_dtypes flags each NaN it converts; its bits are set below
+        result = values.astype(target)
+    is_nan = np.isnan(values)
+    if is_nan.any():
+        nan_bits, keeps_sign = nan
+        bits = result.view(f"u{target.itemsize}")
+        bits[is_nan] = nan_bits
+        if keeps_sign:
+            bits[is_nan & np.signbit(values)] |= 1 << (8 * target.itemsize - 1)
+    return result
+
+
+def cast_scalar(value, nptype):
+    """Package-internal: the number ``value`` as MindSpore's Cast stores it in an array of
+    ``nptype`` (for bfloat16 and float8, a 0-d array converted by :func:`cast_array`)."""
+    if np.dtype(nptype) in _THROUGH_FLOAT32:
+        return cast_array(np.asarray(value), nptype)
+    return value
 
 
 def dtype_to_nptype(type_: Type) -> "type[np.generic]":
@@ -131,6 +243,8 @@ def pytype_to_dtype(obj: object) -> Type:
     if not isinstance(obj, type):
         raise TypeError(f"For 'pytype_to_dtype', the argument 'obj' must be a python type object, "
                         f"such as int, float, bool, but got {type(obj).__name__}.")
+    if obj not in _BY_PYTYPE and getattr(obj, "__module__", None) == _EXTENSION_MODULE:
+        _load_extension_types()
     try:
         return _BY_PYTYPE[obj]
     except KeyError:
@@ -158,7 +272,10 @@ def type_size_in_bytes(dtype: Type) -> int:
 def dtype_from_numpy(np_dtype: Any) -> Type:
     """The msparam dtype of a NumPy dtype; TypeError for types msparam does not store."""
     try:
-        return _BY_NUMPY[np.dtype(np_dtype)]
+        np_dtype = np.dtype(np_dtype)
+        if not knows_numpy_dtype(np_dtype):
+            raise KeyError(np_dtype)
+        return _BY_NUMPY[np_dtype]
     except (KeyError, TypeError):
         raise UnsupportedTypeError(f"msparam has no dtype for NumPy type {np_dtype!r}.") from None
 
@@ -172,6 +289,9 @@ def to_dtype(value: object, arg_name: str, func_name: str) -> Type:
         found = _BY_NAME.get(value.lower())
         if found is not None:
             return found
+        if value.lower() in _UNSUPPORTED:
+            raise UnsupportedTypeError(f"For '{func_name}', '{arg_name}' {value!r} is not supported: "
+                                       f"{_UNSUPPORTED[value.lower()]}.")
     elif value is not None and not isinstance(value, builtins.bool):
         try:
             return dtype_from_numpy(value)

@@ -208,7 +208,7 @@ class Constant(Initializer):
         self.value = value
 
     def _initialize(self, arr: npt.NDArray[Any]) -> None:
-        array_fill(arr, self.value, get_num_threads())
+        array_fill(arr, mstype.cast_scalar(self.value, arr.dtype), get_num_threads())
 
 
 @_register()

@@ -1,7 +1,9 @@
 """Parameter (a named, trainable Tensor whose buffer a compiled Storage owns) and ParameterTuple."""
+import functools
 import itertools
 import numbers
 import re
+import warnings
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, Union, cast
@@ -96,6 +98,28 @@ def _storage_for(data: object) -> npt.NDArray[Any]:
         raise TypeError("For 'Parameter', 'default_input' must hold numbers: msparam keeps String tensors out "
                         "of Parameters.")
     return array_copy(values, mstype._BY_NUMPY[values.dtype]._code, get_num_threads())
+
+
+@functools.cache
+def _converts_exactly(source, target):
+    """Whether every value of the NumPy type ``source`` survives conversion to ``target`` and back
+    (NaN stays NaN): tried on every bit pattern of a type of at most 2 bytes. A wider source
+    (int32, float32, ...) never fits into bfloat16 or float8, and casts within the implicit
+    conversion order never get here; other pairs follow NumPy's safe casting."""
+    source, target = np.dtype(source), np.dtype(target)
+    if source.itemsize > 2:
+        return bool(target.itemsize > source.itemsize and np.can_cast(source, target, "safe"))
+    if source.kind == "b":
+        values = np.array([False, True])
+    else:
+        values = np.arange(1 << (8 * source.itemsize), dtype=np.uint32).astype(f"u{source.itemsize}").view(source)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # NumPy's ComplexWarning and ml_dtypes' overflow and NaN warnings
+        back = values.astype(target).astype(source)
+        if source.kind in "biu":
+            return bool(np.array_equal(values, back))
+        same = (back == values) | (np.isnan(back) & np.isnan(values))
+    return bool(same.all())
 
 
 class Parameter(Tensor):
@@ -263,7 +287,8 @@ class Parameter(Tensor):
         ----------
         data : Tensor, int or float
             The new values. A dtype earlier in MindSpore's implicit conversion order is cast
-            to the Parameter's dtype; a later one raises TypeError.
+            to the Parameter's dtype; a later one raises TypeError. Into or out of bfloat16 and
+            float8 (not in that order), only a dtype whose every value converts exactly is cast.
         slice_shape : bool, default False
             Allow ``data`` to have another shape.
 
@@ -286,7 +311,7 @@ class Parameter(Tensor):
             if not self._may_cast_from(incoming_dtype):
                 raise TypeError(f"Can not change the Parameter dtype. Current dtype is {self.dtype}, and incoming "
                                 f"is {incoming_dtype}. Use .set_dtype(xxx) to change the dtype.")
-            incoming = incoming.astype(self.dtype._nptype)
+            incoming = mstype.cast_array(incoming, self.dtype._nptype)
         if self._array is not None and incoming.shape == self._array.shape:
             array_copy_into(self._array, incoming, get_num_threads())
         else:  # a new shape, or a lazy Parameter (parallel mode): its full tensor is never drawn
@@ -298,13 +323,13 @@ class Parameter(Tensor):
         order = mstype.implicit_conversion_seq
         if self.dtype in order and incoming_dtype in order:
             return order[incoming_dtype] < order[self.dtype]
-        return bool(np.can_cast(mstype.dtype_to_nptype(incoming_dtype), mstype.dtype_to_nptype(self.dtype), "safe"))
+        return _converts_exactly(incoming_dtype._nptype, self.dtype._nptype)
 
     # MindSpore's Parameter.set_dtype returns the Parameter, its Tensor.set_dtype the dtype
     def set_dtype(self, dtype: "mstype.Type | npt.DTypeLike") -> "Parameter":  # type: ignore[override]
         """Convert the values to ``dtype`` in place of the old ones; returns the Parameter."""
         target = mstype.to_dtype(dtype, "dtype", "Parameter.set_dtype")
-        self._array = array_copy(self._values().astype(target._nptype), target._code, get_num_threads())
+        self._array = array_copy(mstype.cast_array(self._values(), target._nptype), target._code, get_num_threads())
         return self
 
     def clone(self, init: CloneInit = "same") -> "Parameter":

@@ -34,7 +34,8 @@ def _unsupported_array(array: npt.NDArray[Any]) -> TypeError:
     order = {">": "big-endian ", "<": "little-endian "}.get(array.dtype.byteorder, "")
     return TypeError(f"For 'Tensor', initializing the tensor from the numpy array failed: its data type "
                      f"{array.dtype} ({order}{array.dtype.name}) is not supported. Supported are native-endian "
-                     f"bool, int8-64, uint8-64, float16-64, complex64/128 and str/bytes (String) arrays.")
+                     f"bool, int8-64, uint8-64, float16-64, complex64/128, ml_dtypes' bfloat16, float8_e4m3fn and "
+                     f"float8_e5m2, and str/bytes (String) arrays.")
 
 
 def _from_sequence(input_data: "Sequence[Any]") -> npt.NDArray[Any]:
@@ -62,7 +63,7 @@ def _to_numpy(input_data: object, dtype: "mstype.Type | None") -> npt.NDArray[An
             if dtype is not None:
                 raise TypeError(f"For 'Tensor', a String tensor cannot be converted to {dtype}.")
             return array.copy()
-        if array.dtype not in mstype._BY_NUMPY:
+        if array.dtype not in mstype._BY_NUMPY and not mstype.knows_numpy_dtype(array.dtype):
             raise _unsupported_array(array)
     elif isinstance(input_data, (list, tuple)):
         array = _from_sequence(input_data)
@@ -75,7 +76,7 @@ def _to_numpy(input_data: object, dtype: "mstype.Type | None") -> npt.NDArray[An
             array = np.asarray(input_data)
         except (ValueError, OverflowError) as exc:
             raise ValueError(f"For 'Tensor', 'input_data' cannot be converted to an array: {exc}") from None
-        if array.dtype not in mstype._BY_NUMPY:
+        if array.dtype not in mstype._BY_NUMPY and not mstype.knows_numpy_dtype(array.dtype):
             raise TypeError(f"For 'Tensor', 'input_data' {input_data!r} has a type msparam does not support: "
                             f"{array.dtype}.")
         if dtype is None and array.dtype == np.float64 and not isinstance(input_data, np.generic):
@@ -89,12 +90,26 @@ def _to_numpy(input_data: object, dtype: "mstype.Type | None") -> npt.NDArray[An
         if _is_string_array(array):
             raise TypeError(f"For 'Tensor', a String tensor cannot be converted to {dtype}.")
         try:
-            return array.astype(dtype._nptype)
+            return mstype.cast_array(array, dtype._nptype)
         except (ValueError, OverflowError, TypeError) as exc:
             raise ValueError(f"For 'Tensor', 'input_data' cannot be converted to {dtype}: {exc}") from None
     if _is_string_array(array):
         return array.copy()
     return array_copy(array, mstype._BY_NUMPY[array.dtype]._code, get_num_threads())
+
+
+_PRINT_THRESHOLD, _PRINT_EDGE_ITEMS = 1000, 3
+
+
+def _printed_part(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The elements ``repr`` shows: all, or those at the edges of each axis beyond the threshold."""
+    if values.size <= _PRINT_THRESHOLD:
+        return values
+    for axis, size in enumerate(values.shape):
+        if size > 2 * _PRINT_EDGE_ITEMS:
+            edges = np.r_[:_PRINT_EDGE_ITEMS, size - _PRINT_EDGE_ITEMS:size]
+            values = values.take(edges, axis=axis)
+    return values
 
 
 def _contiguous_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
@@ -184,7 +199,8 @@ class Tensor:
         """A Tensor sharing memory with the NumPy array ``array`` (a C-contiguous copy of any other)."""
         if not isinstance(array, np.ndarray):
             raise TypeError(f"For 'Tensor.from_numpy', 'array' must be a numpy.ndarray, but got {type(array).__name__}.")
-        if array.dtype not in mstype._BY_NUMPY and not _is_string_array(array):
+        if (array.dtype not in mstype._BY_NUMPY and not _is_string_array(array)
+                and not mstype.knows_numpy_dtype(array.dtype)):
             raise _unsupported_array(array)
         return Tensor._wrap(np.ascontiguousarray(array))
 
@@ -267,7 +283,7 @@ class Tensor:
         values = self._values()
         if not copy and values.dtype == target._nptype:
             return self
-        return Tensor._wrap(values.astype(target._nptype))
+        return Tensor._wrap(mstype.cast_array(values, target._nptype))
 
     def copy(self) -> "Tensor":
         return Tensor._wrap(self._values().copy())
@@ -280,7 +296,7 @@ class Tensor:
         values = self._values()
         if _is_string_array(values):
             raise TypeError(f"For 'Tensor.set_dtype', a String tensor cannot be converted to {dtype}.")
-        self._array = array_copy(values.astype(dtype._nptype, copy=False), dtype._code, get_num_threads())
+        self._array = array_copy(mstype.cast_array(values, dtype._nptype, copy=False), dtype._code, get_num_threads())
         return dtype
 
     def assign_value(self, value: "Tensor") -> "Tensor":
@@ -342,11 +358,16 @@ class Tensor:
         if self._array is None:
             return str(self)
         values = self._array
-        if values.dtype.kind in "fc":
+        if values.dtype in mstype._THROUGH_FLOAT32:  # bfloat16, float8: MindSpore prints %g, right-aligned
+            wide = values.astype(np.float32)
+            width = max((len(f"{x:g}") for x in _printed_part(wide).flat), default=0)
+            text = np.array2string(wide, separator=", ", formatter={"float_kind": lambda x: f"{x:g}".rjust(width)},
+                                   threshold=_PRINT_THRESHOLD, edgeitems=_PRINT_EDGE_ITEMS)
+        elif values.dtype.kind in "fc":
             text = np.array2string(values, separator=", ", formatter={"float_kind": "{: .8e}".format},
-                                   threshold=1000, edgeitems=3)
+                                   threshold=_PRINT_THRESHOLD, edgeitems=_PRINT_EDGE_ITEMS)
         else:
-            text = np.array2string(values, separator=", ", threshold=1000, edgeitems=3)
+            text = np.array2string(values, separator=", ", threshold=_PRINT_THRESHOLD, edgeitems=_PRINT_EDGE_ITEMS)
         joiner = " " if values.ndim < 2 else "\n"
         return f"Tensor(shape={list(values.shape)}, dtype={self.dtype}, value={joiner}{text})"
 

@@ -12,6 +12,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from msparam.common.dtype import cast_scalar
 from msparam.common.initializer import Initializer, fill_plan
 from msparam.common.seed import next_stream_seed
 from msparam.communication.management import world
@@ -89,7 +90,7 @@ class DeferredFill:
         """Fill ``out`` (C-contiguous, the slice's shape) with ``full[bounds]``, computing only
         the slice where the initializer allows it."""
         if self.kind == "constant":
-            out[...] = self.detail[0]
+            out[...] = cast_scalar(self.detail[0], out.dtype)
         elif self.kind == "random":
             fill, params = self.detail
             fill_random_slice(out, fill, cast(int, self.seed), params, self.shape, bounds)

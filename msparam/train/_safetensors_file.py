@@ -23,18 +23,22 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from msparam.common.dtype import bfloat16, dtype_to_nptype, float8_e4m3fn, float8_e5m2
 from msparam.train import _tensor_io as io
 
 __all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_CRC_KEY", "HEADER_LIMIT", "read_header",
            "tensors_crc", "header_crc", "write_safetensors", "read_safetensors"]
 
 # safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
-# Dtype enum (increasing alignment): its writer lays tensors out by that order, descending.
+# Dtype enum (increasing alignment): its writer lays tensors out by that order, descending. F8_E4M3
+# is PyTorch's float8_e4m3fn (no infinities), as safetensors.torch maps it.
 SAFETENSORS_TYPES = {"BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8),
+                     "F8_E5M2": np.dtype(dtype_to_nptype(float8_e5m2)),
+                     "F8_E4M3": np.dtype(dtype_to_nptype(float8_e4m3fn)),
                      "I16": np.dtype(np.int16), "U16": np.dtype(np.uint16), "F16": np.dtype(np.float16),
-                     "I32": np.dtype(np.int32), "U32": np.dtype(np.uint32), "F32": np.dtype(np.float32),
-                     "C64": np.dtype(np.complex64), "F64": np.dtype(np.float64), "I64": np.dtype(np.int64),
-                     "U64": np.dtype(np.uint64)}
+                     "BF16": np.dtype(dtype_to_nptype(bfloat16)), "I32": np.dtype(np.int32), "U32": np.dtype(np.uint32),
+                     "F32": np.dtype(np.float32), "C64": np.dtype(np.complex64), "F64": np.dtype(np.float64),
+                     "I64": np.dtype(np.int64), "U64": np.dtype(np.uint64)}
 _SAFETENSORS_NAMES = {dt: name for name, dt in SAFETENSORS_TYPES.items()}
 _SAFETENSORS_RANK = {dt: rank for rank, dt in enumerate(SAFETENSORS_TYPES.values())}
 _ALIGNMENT = 8  # the header is padded with spaces to a multiple of this

@@ -43,7 +43,7 @@ __all__ = ["save_checkpoint", "load_checkpoint", "load_param_into_net", "wait_as
 logger: logging.Logger = logging.getLogger("msparam")
 
 _FORMATS = {"ckpt": ".ckpt", "safetensors": ".safetensors"}
-_FLOAT_TYPES = (mstype.float16, mstype.float32, mstype.float64)
+_FLOAT_TYPES = (mstype.float16, mstype.float32, mstype.float64, mstype.bfloat16)  # MindSpore 2.10's
 _INT_TYPES = (mstype.int8, mstype.int16, mstype.int32, mstype.int64)
 _SAFETENSORS_DTYPES = frozenset(_safetensors_file.SAFETENSORS_TYPES.values())  # it has no complex128
 _SAFETENSORS_FORMAT = {"format": "ms"}  # what MindSpore writes
@@ -632,7 +632,7 @@ def _update_param(param: Parameter, new_param: Parameter, strict_load: bool) -> 
         logger.warning("The type of %s:%s in 'parameter_dict' is different from the type of it in 'net':%s, then "
                        "the type convert from %s to %s in the network.", new_param.name, new_param.dtype,
                        param.dtype, new_param.dtype, param.dtype)
-        values = values.astype(mstype.dtype_to_nptype(param.dtype))
+        values = mstype.cast_array(values, mstype.dtype_to_nptype(param.dtype))
     param.set_data(wrap_array(values))
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import msparam as ms
 from msparam.common.initializer import initializer
 
-from strategies import NUMPY_DTYPES, arrays, msdtype, same_values
+from strategies import DLPACK_DTYPES, NUMPY_DTYPES, arrays, msdtype, same_values
 
 
 @pytest.mark.parametrize("value, dtype, shape", [(2, ms.int32, ()), (2.0, ms.float32, ()),
@@ -166,7 +166,7 @@ def test_pickle_deepcopy_clone_round_trip(array):
         assert other.size == 0 or not np.shares_memory(other.asnumpy(), p.asnumpy())
 
 
-@given(arrays())
+@given(arrays(st.sampled_from(DLPACK_DTYPES)))
 def test_dlpack_shares_the_parameters_memory(array):
     p = ms.Parameter(array)
     back = np.from_dlpack(p)

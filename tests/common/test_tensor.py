@@ -5,11 +5,12 @@ import pickle
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import msparam as ms
 from msparam.common.initializer import One
 
-from strategies import arrays, msdtype, same_values
+from strategies import DLPACK_DTYPES, arrays, msdtype, same_values
 
 
 @pytest.mark.parametrize("value, dtype", [(1, ms.int64), (2.5, ms.float32), (True, ms.bool_),
@@ -150,7 +151,7 @@ def test_pickle_and_deepcopy_round_trip(array):
         assert other.size == 0 or not np.shares_memory(other.asnumpy(), t.asnumpy())
 
 
-@given(arrays())
+@given(arrays(st.sampled_from(DLPACK_DTYPES)))
 def test_dlpack_round_trip_shares_memory(array):
     if array.dtype == np.bool_ and np.lib.NumpyVersion(np.__version__) < "1.25.0":
         return
