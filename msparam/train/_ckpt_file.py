@@ -32,13 +32,15 @@ import numpy as np
 
 from msparam.common import dtype as mstype
 from msparam.train import _tensor_io as io
+from msparam.train._ckpt_scan import fill_from, plain_records
 
 __all__ = ["TYPE_NAMES", "STRING_TYPE", "RANDOM_OP_TAG", "CHUNK_BYTES", "CRC_FIELD", "MINDSPORE_CRC_TRAILER",
-           "write_checkpoint", "read_checkpoint"]
+           "write_checkpoint", "read_checkpoint", "iter_checkpoint", "describe_checkpoint"]
 
 # MindSpore writes str(dtype) as tensor_type: "Float32", "Int8", "UInt8", "Bool", "Complex64", ...
 TYPE_NAMES = {np.dtype(mstype.dtype_to_nptype(t)): str(t) for t in mstype.all_types}
 _NUMPY_BY_NAME = {name: dt for dt, name in TYPE_NAMES.items()}
+_PLAIN_TYPES = {name.encode(): (dt, name) for dt, name in TYPE_NAMES.items()}  # what the compiled scan reads
 STRING_TYPE = "str"          # append_dict strings: UTF-32 bytes of a NumPy '<U' scalar, dims [0]
 RANDOM_OP_TAG = "random_op"  # raw random-generator state MindSpore may append
 
@@ -97,33 +99,36 @@ class _Parser:
             raise self.error(f"{what} has a varint longer than 10 bytes at byte {pos}")
         raise self.error(f"{what} is cut off (truncated varint at byte {pos})")
 
+    def field_at(self, pos, end, what):
+        """``(field, wire, value, length, key_start, next_pos)`` of the field at ``pos``: for
+        length-delimited and fixed fields value is the start of the payload; fields protobuf
+        rejects raise."""
+        key_start = pos
+        key, pos = self.varint(pos, end, f"a field key in {what}")
+        field, wire = key >> 3, key & 7
+        if key >> 32 or field > _MAX_FIELD or field == 0:
+            raise self.error(f"{what} has the invalid field number {field} at byte {key_start}")
+        if wire == _WIRE_VARINT:
+            value, pos = self.varint(pos, end, f"field {field} of {what}")
+            return field, wire, value, 0, key_start, pos
+        if wire == _WIRE_BYTES:
+            length, pos = self.varint(pos, end, f"the length of field {field} of {what}")
+            if length > end - pos:
+                raise self.error(f"field {field} of {what} claims {length} bytes at byte {pos}, "
+                                 f"but only {end - pos} are left")
+            return field, wire, pos, length, key_start, pos + length
+        if wire in (_WIRE_FIXED64, _WIRE_FIXED32):
+            size = 8 if wire == _WIRE_FIXED64 else 4
+            if size > end - pos:
+                raise self.error(f"field {field} of {what} is cut off at byte {pos}")
+            return field, wire, pos, size, key_start, pos + size
+        raise self.error(f"{what} has field {field} with unsupported wire type {wire} at byte {key_start}")
+
     def fields(self, pos, end, what):
-        """Yield ``(field, wire, value, length, key_start)``: for length-delimited and fixed fields
-        value is the start of the payload; fields protobuf rejects raise."""
+        """Yield ``(field, wire, value, length, key_start)`` of every field in ``[pos, end)``."""
         while pos < end:
-            key_start = pos
-            key, pos = self.varint(pos, end, f"a field key in {what}")
-            field, wire = key >> 3, key & 7
-            if key >> 32 or field > _MAX_FIELD or field == 0:
-                raise self.error(f"{what} has the invalid field number {field} at byte {key_start}")
-            if wire == _WIRE_VARINT:
-                value, pos = self.varint(pos, end, f"field {field} of {what}")
-                yield field, wire, value, 0, key_start
-            elif wire == _WIRE_BYTES:
-                length, pos = self.varint(pos, end, f"the length of field {field} of {what}")
-                if length > end - pos:
-                    raise self.error(f"field {field} of {what} claims {length} bytes at byte {pos}, "
-                                     f"but only {end - pos} are left")
-                yield field, wire, pos, length, key_start
-                pos += length
-            elif wire in (_WIRE_FIXED64, _WIRE_FIXED32):
-                size = 8 if wire == _WIRE_FIXED64 else 4
-                if size > end - pos:
-                    raise self.error(f"field {field} of {what} is cut off at byte {pos}")
-                yield field, wire, pos, size, key_start
-                pos += size
-            else:
-                raise self.error(f"{what} has field {field} with unsupported wire type {wire} at byte {key_start}")
+            *field, pos = self.field_at(pos, end, what)
+            yield tuple(field)
 
     def text(self, start, length, what):
         try:
@@ -259,134 +264,202 @@ def read_checkpoint(path, wanted=None, allocate=None, crc_check=False):
         The file is damaged, truncated, encrypted, holds the same name in two adjacent records,
         has a CRC that does not match, or is not a checkpoint; the message names the file.
     """
-    allocate = allocate or np.empty
+    records = iter_checkpoint(path, wanted, allocate, crc_check)
+    result = []
+    while True:
+        try:
+            result.append(next(records))
+        except StopIteration as finished:
+            return result, finished.value
+
+
+def iter_checkpoint(path, wanted=None, allocate=None, crc_check=False):
+    """:func:`read_checkpoint` one entry at a time: a generator of ``(name, value)`` that keeps no
+    entry it has yielded (memory: the largest tensor) and returns the kind of CRC verified. The
+    CRC is verified after the last entry, so a consumer must finish the generator before trusting
+    what it wrote."""
+    return _walk(path, wanted, allocate or np.empty, crc_check, describe=False)
+
+
+def describe_checkpoint(path):
+    """``[(name, type name, shape), ...]`` of the tensors of a ``.ckpt`` file, in file order, from
+    its record headers alone: tensor bytes are skipped, not read (nor is the CRC verified), so a
+    10 GB file takes a few reads per tensor. Strings and ``random_op`` are left out."""
+    records = _walk(path, None, None, False, describe=True)
+    return list(records)
+
+
+_DESCRIBE_WINDOW = 4096  # header reads when describing: a page, not the megabyte of tensor bytes behind it
+
+
+def _walk(path, wanted, allocate, crc_check, describe):
     with open(path, "rb", buffering=0) as f:
         fd = f.fileno()
         size = os.fstat(fd).st_size
-        reader = io.RangeReader(fd, size, path)
+        reader = io.RangeReader(fd, size, path, window=_DESCRIBE_WINDOW if describe else io.RangeReader.WINDOW)
         if size == 0:
-            return [], None
+            return None
         io.check_not_encrypted(path, reader.read(0, min(4, size)))
         end, stored_crc, crc_kind = _trailer(reader, size)
         if crc_kind is None and reader.read(0, min(len(_CRC_MARKER), size)) == _CRC_MARKER:
             raise io.damaged(path, f"it begins with msparam's CRC marker, but its end ({size} bytes) holds no CRC: "
                                      f"the file is truncated or damaged")
-        verify = stored_crc is not None and (wanted is None or crc_check)
+        verify = stored_crc is not None and not describe and (wanted is None or crc_check)
         crc_end = size - _CRC_FIELD_BYTES if crc_kind == "msparam" else end
+        crc = _Crc(reader, verify)
+        walk = _Walk(_Parser(reader), crc, wanted, allocate, describe)
         try:
-            result, computed = _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, allocate)
+            yield from walk.records(size, end, crc_kind)
+            crc.through(crc_end)
         except ValueError as error:
             # a flipped bit usually breaks the framing first: when the CRC disagrees, say so
             computed = reader.crc_of(0, crc_end) if stored_crc is not None else None
             if computed is not None and computed != stored_crc:
                 raise io.crc_mismatch(path, stored_crc, computed) from error
             raise
-        if verify and computed != stored_crc:
-            raise io.crc_mismatch(path, stored_crc, computed)
-        return result, crc_kind if verify else None
+        if verify and crc.value != stored_crc:
+            raise io.crc_mismatch(path, stored_crc, crc.value)
+        return crc_kind if verify else None
 
 
-def _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, allocate):
-    """The records of ``read_checkpoint`` and the CRC-32 of the bytes they span (when ``verify``)."""
-    crc = _Crc(reader, verify)
-    parser = _Parser(reader)
-    result = []
-    run = None
-    for field, wire, start, length, key_start in parser.fields(0, end, "the Checkpoint message"):
-        if field == CRC_FIELD and wire == _WIRE_FIXED32 and crc_kind == "msparam":
-            if start + 4 != size:
-                raise parser.error(f"msparam's CRC field at byte {key_start} is not at the end of the file")
-            break
-        if field != 1:  # an unknown field: protobuf skips it
-            continue
-        parser.expect_bytes(field, wire, "the Checkpoint message")
-        tag, tensor = parser.value(start, start + length)
-        if run is not None and run.tag == tag:
-            _continue_run(parser, reader, crc, run, tensor, key_start)
-        else:
+class _Walk:
+    """One pass over a file's records: the compiled scan takes the plain ones straight out of the
+    read window, the Python parser each one it stops at (with its exact errors). Entries are
+    yielded as their last record is read; only the open run (the tensor being filled) is kept."""
+
+    def __init__(self, parser, crc, wanted, allocate, describe):
+        self.parser, self.reader, self.crc = parser, parser.reader, crc
+        self.wanted, self.allocate, self.describe = wanted, allocate, describe
+        self.scan_ahead = self.reader.window // 16  # the scan re-reads the window when less is left
+
+    def keep(self, tag):
+        return not self.describe and (self.wanted is None or self.wanted(tag))
+
+    def records(self, size, end, crc_kind):
+        parser = self.parser
+        run = None
+        pos = 0
+        while pos < end:
+            run, pos = yield from self.plain_records(pos, end, run)
+            if pos >= end:
+                break
+            field, wire, start, length, key_start, pos = parser.field_at(pos, end, "the Checkpoint message")
+            if field == CRC_FIELD and wire == _WIRE_FIXED32 and crc_kind == "msparam":
+                if start + 4 != size:
+                    raise parser.error(f"msparam's CRC field at byte {key_start} is not at the end of the file")
+                break
+            if field == 1:  # any other field is unknown: protobuf skips it
+                parser.expect_bytes(field, wire, "the Checkpoint message")
+                tag, tensor = parser.value(start, start + length)
+                if run is not None and run.tag == tag:
+                    self.continue_run(run, tensor, key_start)
+                else:
+                    if run is not None:
+                        yield from self.finish_run(run)
+                    run = self.start_run(tag, tensor, key_start, end)
+            self.crc.through(pos)
+        if run is not None:
+            yield from self.finish_run(run)
+
+    def plain_records(self, pos, end, run):
+        """Read the plain records from ``pos`` on (see ``_ckpt_scan``); the CRC then runs through
+        the last of them. Returns the open run and where the scan stopped."""
+        reader = self.reader
+        window, index = reader.at(pos, min(self.scan_ahead, end - pos))  # re-reads only when the window runs low
+        base = pos - index
+        records, scanned_to = plain_records(window, base, pos, end, io.MAX_NDIM, _PLAIN_TYPES,
+                                            None if run is None else run.tag, RANDOM_OP_TAG)
+        for key_start, tag, shape, np_dtype, type_name, content_at, length in records:
             if run is not None:
-                _finish_run(parser, run, result)
-            run = _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocate)
-        crc.through(start + length)
-    if run is not None:
-        _finish_run(parser, run, result)
-    crc.through(crc_end)
-    return result, crc.value
+                yield from self.finish_run(run)
+            array = None
+            if self.keep(tag):
+                array = self.allocate(shape, np_dtype)
+                fill_from(array, window, content_at)
+            run = _Run(tag, list(shape), type_name, key_start, array is not None, array=array, nbytes=length)
+            run.filled, run.records = length, 1
+        self.crc.through(scanned_to)
+        return run, scanned_to
 
-
-def _read_content(reader, crc, run, content):
-    """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
-    start, length = content
-    crc.through(start)
-    if run.array is not None:
-        destination = run.array.reshape(-1).view(np.uint8)[run.filled:run.filled + length]
-        if length <= _SMALL_CONTENT:  # most likely in the window already: no system call
+    def read_content(self, run, content):
+        """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
+        reader, crc = self.reader, self.crc
+        start, length = content
+        crc.through(start)
+        if run.array is not None:
+            destination = run.array.reshape(-1).view(np.uint8)[run.filled:run.filled + length]
+            if length <= _SMALL_CONTENT:  # most likely in the window already: no system call
+                data = reader.read(start, length)
+                destination[:] = np.frombuffer(data, np.uint8)
+                crc.add(io.crc32(data), length)
+            else:
+                crc.add(io.read_exact(reader.fd, destination, start, reader.path), length)
+        elif run.small is not None:
             data = reader.read(start, length)
-            destination[:] = np.frombuffer(data, np.uint8)
+            run.small += data
             crc.add(io.crc32(data), length)
         else:
-            crc.add(io.read_exact(reader.fd, destination, start, reader.path), length)
-    elif run.small is not None:
-        data = reader.read(start, length)
-        run.small += data
-        crc.add(io.crc32(data), length)
-    else:
-        crc.through(start + length)
-    run.filled += length
-    run.records += 1
+            crc.through(start + length)
+        run.filled += length
+        run.records += 1
 
+    def start_run(self, tag, tensor, key_start, end):
+        parser = self.parser
+        type_name = tensor["type"]
+        start, length = tensor["content"]
+        keep = self.keep(tag)
+        if type_name == STRING_TYPE or tag == RANDOM_OP_TAG:
+            run = _Run(tag, tensor["dims"], type_name, key_start, keep, small=bytearray() if keep else None)
+        else:
+            np_dtype = _NUMPY_BY_NAME.get(type_name)
+            if np_dtype is None:
+                raise io.unsupported_dtype(parser.path, tag, type_name)
+            nbytes = io.check_size(parser.path, tag, tensor["dims"], np_dtype, None, type_name)
+            # the slices that follow cannot hold more than the file has left: allocate only that much
+            if nbytes < length or nbytes - length > end - (start + length):
+                raise parser.error(f"parameter {tag!r} of shape {tuple(tensor['dims'])} and type {type_name} needs "
+                                   f"{nbytes} bytes, but the file holds {length}")
+            array = self.allocate(tuple(tensor["dims"]), np_dtype) if keep else None
+            run = _Run(tag, tensor["dims"], type_name, key_start, keep, array=array, nbytes=nbytes)
+        self.read_content(run, tensor["content"])
+        return run
 
-def _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocate):
-    type_name = tensor["type"]
-    start, length = tensor["content"]
-    keep = wanted is None or wanted(tag)
-    if type_name == STRING_TYPE or tag == RANDOM_OP_TAG:
-        run = _Run(tag, tensor["dims"], type_name, key_start, keep, small=bytearray() if keep else None)
-    else:
-        np_dtype = _NUMPY_BY_NAME.get(type_name)
-        if np_dtype is None:
-            raise io.unsupported_dtype(parser.path, tag, type_name)
-        nbytes = io.check_size(parser.path, tag, tensor["dims"], np_dtype, None, type_name)
-        # the slices that follow cannot hold more than the file has left: allocate only that much
-        if nbytes < length or nbytes - length > end - (start + length):
-            raise parser.error(f"parameter {tag!r} of shape {tuple(tensor['dims'])} and type {type_name} needs "
-                               f"{nbytes} bytes, but the file holds {length}")
-        array = allocate(tuple(tensor["dims"]), np_dtype) if keep else None
-        run = _Run(tag, tensor["dims"], type_name, key_start, keep, array=array, nbytes=nbytes)
-    _read_content(reader, crc, run, tensor["content"])
-    return run
+    def continue_run(self, run, tensor, key_start):
+        parser, tag = self.parser, run.tag
+        if run.nbytes is not None and run.filled == run.nbytes:
+            raise parser.error(f"parameter {tag!r} is stored twice in a row (the records at bytes {run.start} and "
+                               f"{key_start} each hold all of its {run.nbytes} bytes): the file holds two "
+                               f"parameters with the same name, which the format cannot tell from the slices of "
+                               f"one large tensor")
+        if tensor["dims"] != run.dims or tensor["type"] != run.type_name:
+            raise parser.error(f"parameter {tag!r} has adjacent records of different shape or type (bytes "
+                               f"{run.start} and {key_start}): the file holds two parameters with the same name")
+        length = tensor["content"][1]
+        if run.nbytes is not None and run.filled + length > run.nbytes:
+            raise parser.error(f"the {run.records + 1} adjacent records of parameter {tag!r} (from byte "
+                               f"{run.start}) hold more than its {run.nbytes} bytes: the file holds the same "
+                               f"name twice")
+        self.read_content(run, tensor["content"])
 
-
-def _continue_run(parser, reader, crc, run, tensor, key_start):
-    tag = run.tag
-    if run.nbytes is not None and run.filled == run.nbytes:
-        raise parser.error(f"parameter {tag!r} is stored twice in a row (the records at bytes {run.start} and "
-                           f"{key_start} each hold all of its {run.nbytes} bytes): the file holds two parameters "
-                           f"with the same name, which the format cannot tell from the slices of one large tensor")
-    if tensor["dims"] != run.dims or tensor["type"] != run.type_name:
-        raise parser.error(f"parameter {tag!r} has adjacent records of different shape or type (bytes {run.start} "
-                           f"and {key_start}): the file holds two parameters with the same name")
-    length = tensor["content"][1]
-    if run.nbytes is not None and run.filled + length > run.nbytes:
-        raise parser.error(f"the {run.records + 1} adjacent records of parameter {tag!r} (from byte {run.start}) "
-                           f"hold more than its {run.nbytes} bytes: the file holds the same name twice")
-    _read_content(reader, crc, run, tensor["content"])
-
-
-def _finish_run(parser, run, result):
-    if run.nbytes is not None and run.filled != run.nbytes:
-        raise parser.error(f"parameter {run.tag!r} of shape {tuple(run.dims)} and type {run.type_name} needs "
-                           f"{run.nbytes} bytes, but the file holds {run.filled}")
-    if not run.keep:
-        return
-    if run.tag == RANDOM_OP_TAG:
-        result.append((run.tag, bytes(run.small)))
-    elif run.type_name == STRING_TYPE:
-        result.append((run.tag, _decode_string(parser, run.tag, bytes(run.small))))
-    else:
-        if run.array.dtype == np.bool_:
-            io.normalise_bools(run.array)
-        result.append((run.tag, run.array))
+    def finish_run(self, run):
+        """Yield the entry ``run`` filled (its description when describing), once it is whole."""
+        parser = self.parser
+        if run.nbytes is not None and run.filled != run.nbytes:
+            raise parser.error(f"parameter {run.tag!r} of shape {tuple(run.dims)} and type {run.type_name} needs "
+                               f"{run.nbytes} bytes, but the file holds {run.filled}")
+        if self.describe:
+            if run.nbytes is not None:
+                yield run.tag, run.type_name, tuple(run.dims)
+        elif not run.keep:
+            return
+        elif run.tag == RANDOM_OP_TAG:
+            yield run.tag, bytes(run.small)
+        elif run.type_name == STRING_TYPE:
+            yield run.tag, _decode_string(parser, run.tag, bytes(run.small))
+        else:
+            if run.array.dtype == np.bool_:
+                io.normalise_bools(run.array)
+            yield run.tag, run.array
 
 
 def _decode_string(parser, tag, data):

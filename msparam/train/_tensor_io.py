@@ -86,19 +86,20 @@ def read_exact(fd, view, offset, path, kind="MindSpore checkpoint"):
 
 class RangeReader:
     """Reads a file's bytes through a window the reader owns (``pread``), so the small fields of
-    a header cost one system call per window, not one per field."""
+    a header cost one system call per window, not one per field. A reader that skips tensor
+    bytes takes a smaller ``window``, so as not to read the bytes behind each header."""
 
     WINDOW = 1 << 20
 
-    def __init__(self, fd, size, path, kind="MindSpore checkpoint"):
-        self.fd, self.size, self.path, self.kind = fd, size, path, kind
+    def __init__(self, fd, size, path, kind="MindSpore checkpoint", window=WINDOW):
+        self.fd, self.size, self.path, self.kind, self.window = fd, size, path, kind, window
         self.base = 0
         self.buf = b""
 
     def at(self, pos, need):
         """``(buf, index)`` with ``buf[index:index + need]`` the file's bytes at ``pos``."""
         if pos < self.base or pos + need > self.base + len(self.buf):
-            length = max(need, min(self.WINDOW, self.size - pos))
+            length = max(need, min(self.window, self.size - pos))
             data = os.pread(self.fd, length, pos)
             if len(data) < need:
                 raise truncated(self.path, pos + len(data), need - len(data), self.kind)
@@ -107,7 +108,7 @@ class RangeReader:
 
     def read(self, pos, length):
         """The file's bytes ``[pos, pos + length)`` (the caller checked they are in the file)."""
-        if length <= self.WINDOW:
+        if length <= self.window:
             buf, index = self.at(pos, length)
             return buf[index:index + length]
         data = os.pread(self.fd, length, pos)
