@@ -35,7 +35,7 @@ from msparam.train import _tensor_io as io
 from msparam.train._ckpt_scan import fill_from, plain_records
 
 __all__ = ["TYPE_NAMES", "STRING_TYPE", "RANDOM_OP_TAG", "CHUNK_BYTES", "CRC_FIELD", "MINDSPORE_CRC_TRAILER",
-           "write_checkpoint", "read_checkpoint", "iter_checkpoint", "describe_checkpoint"]
+           "numpy_dtype", "write_checkpoint", "read_checkpoint", "iter_checkpoint", "describe_checkpoint"]
 
 # MindSpore writes str(dtype) as tensor_type: "Float32", "Int8", "UInt8", "Bool", "Complex64", ...
 TYPE_NAMES = {np.dtype(mstype.dtype_to_nptype(t)): str(t) for t in mstype.all_types}
@@ -53,6 +53,11 @@ _MAX_FIELD = (1 << 29) - 1       # protobuf's largest field number
 _SMALL_CONTENT = 64 * 1024  # tensor bytes copied from the read window rather than read on their own
 _WIRE_VARINT, _WIRE_FIXED64, _WIRE_BYTES, _WIRE_FIXED32 = 0, 1, 2, 5
 _INT64_LIMIT = 1 << 63
+
+
+def numpy_dtype(type_name):
+    """The NumPy dtype of a tensor_type name (``"Float32"``) that :func:`describe_checkpoint` gave."""
+    return _NUMPY_BY_NAME[type_name]
 
 
 def _varint_bytes(value):

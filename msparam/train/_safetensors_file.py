@@ -33,6 +33,7 @@ METADATA_KEY = "__metadata__"
 CRC_KEY = "crc_num"
 HEADER_LIMIT = 100_000_000  # the safetensors package refuses larger headers
 _KIND = "safetensors file"
+_HEADER_WINDOW = 4096  # the first read: small headers in one call, without the tensor bytes behind them
 
 
 def _error(path, what):
@@ -105,7 +106,7 @@ def read_header(fd, size, path):
     """Parse and check a safetensors header once: ``(metadata or None, {name: (shape, numpy dtype,
     start, end)} in file order, data_start)``, by the safetensors package's rules (a JSON object
     of at most 100 MB, tensors tiling the data exactly, no byte left over)."""
-    reader = io.RangeReader(fd, size, path, _KIND)
+    reader = io.RangeReader(fd, size, path, _KIND, window=_HEADER_WINDOW)
     if size < 8:
         raise io.truncated(path, size, 8 - size, _KIND)
     io.check_not_encrypted(path, reader.read(0, 4))

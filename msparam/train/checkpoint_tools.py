@@ -42,8 +42,9 @@ def _entry(name, np_dtype, shape):
 def inspect_checkpoint(path):
     """``[{name, dtype, shape, bytes, count}, ...]`` in file order, for the tensors of ``path``.
 
-    A safetensors file is described from its header alone; a ``.ckpt`` file interleaves its
-    headers with the data, so its records are walked (the bytes are read, none are kept).
+    Only headers are read: a safetensors file's JSON header, a ``.ckpt`` file's record headers
+    (its tensor bytes are skipped), so a file of any size takes a few reads per tensor. The
+    file's framing is checked as a load checks it; its CRC is not (that needs every byte).
     """
     path = os.fspath(path)
     if _sharded.is_index(path):
@@ -58,8 +59,8 @@ def inspect_checkpoint(path):
         return [described[name] for name in sorted(shards)]
     if format_of(path, "FILE") == "safetensors":
         return _inspect_safetensors(path)
-    values, _ = _ckpt_file.read_checkpoint(path)
-    return [_entry(name, value.dtype, value.shape) for name, value in values if isinstance(value, np.ndarray)]
+    return [_entry(name, _ckpt_file.numpy_dtype(type_name), shape)
+            for name, type_name, shape in _ckpt_file.describe_checkpoint(path)]
 
 
 def _inspect_safetensors(path):
