@@ -9,6 +9,7 @@ Checksums: MindSpore's metadata ``crc_num``, the decimal CRC-32 chained over the
 msparam writes it into every file and verifies it whenever a file carries it; other readers
 ignore metadata.
 """
+import contextlib
 import json
 import os
 
@@ -17,7 +18,7 @@ import numpy as np
 from msparam.train import _tensor_io as io
 
 __all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_LIMIT", "read_header", "tensors_crc",
-           "write_safetensors", "read_safetensors"]
+           "write_safetensors", "StreamWriter", "read_safetensors", "iter_placed"]
 
 # safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
 # Dtype enum (increasing alignment): its writer lays tensors out by that order, descending.
@@ -48,6 +49,31 @@ def tensors_crc(names_and_crcs):
     return crc
 
 
+def _layout(specs):
+    """``(ordered names, header dict without metadata)`` for ``{name: (numpy dtype, shape)}``:
+    tensors sorted as the safetensors package sorts them (dtype alignment descending, then the
+    UTF-8 bytes of the name, which is code-point order), offsets tiling the data."""
+    ordered = sorted(specs, key=lambda name: (-_SAFETENSORS_RANK[specs[name][0]], name))
+    header, offset = {}, 0
+    for name in ordered:
+        np_dtype, shape = specs[name]
+        nbytes = int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize
+        header[name] = {"dtype": _SAFETENSORS_NAMES[np_dtype], "shape": list(shape),
+                        "data_offsets": [offset, offset + nbytes]}
+        offset += nbytes
+    return ordered, header
+
+
+def _encoded_header(header, metadata, length=None):
+    """The 8-byte length and the compact JSON header, padded with spaces to a multiple of 8 (or to
+    ``length`` bytes, when given and long enough)."""
+    full = {} if metadata is None else {METADATA_KEY: metadata}
+    full.update(header)
+    encoded = json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    encoded += b" " * ((length - len(encoded)) if length is not None else -len(encoded) % _ALIGNMENT)
+    return len(encoded).to_bytes(8, "little") + encoded
+
+
 def write_safetensors(f, tensors, metadata=None, with_crc=True, num_threads=None):
     """Write ``tensors`` (name other than ``__metadata__`` -> NumPy array of a dtype in
     :data:`SAFETENSORS_TYPES`) to the binary file ``f`` as ``safetensors.numpy.save(tensors,
@@ -61,26 +87,57 @@ def write_safetensors(f, tensors, metadata=None, with_crc=True, num_threads=None
     from the array's own buffer to the file (parallel ``pwrite``); ``f`` must be a real file.
     """
     threads = num_threads
-    # str order is code-point order, which is the UTF-8 byte order Rust compares names in
-    ordered = sorted(((name, np.asarray(array, order="C")) for name, array in tensors.items()),
-                     key=lambda item: (-_SAFETENSORS_RANK[item[1].dtype], item[0]))
+    arrays = {name: np.asarray(array, order="C") for name, array in tensors.items()}
+    ordered, header = _layout({name: (array.dtype, array.shape) for name, array in arrays.items()})
     if with_crc:
         from msparam._threads import get_num_threads
         crc_threads = get_num_threads() if threads is None else threads
-        crc = tensors_crc((name, io.crc32(array.reshape(-1).view(np.uint8), 0, crc_threads), array.nbytes)
-                          for name, array in ordered)
+        crc = tensors_crc((name, io.crc32(arrays[name].reshape(-1).view(np.uint8), 0, crc_threads),
+                           arrays[name].nbytes) for name in ordered)
         metadata = dict(metadata or {}, **{CRC_KEY: str(crc)})
-    header = {} if metadata is None else {METADATA_KEY: metadata}
-    offset = 0
-    for name, array in ordered:
-        header[name] = {"dtype": _SAFETENSORS_NAMES[array.dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + array.nbytes]}
-        offset += array.nbytes
-    encoded_header = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    encoded_header += b" " * (-len(encoded_header) % _ALIGNMENT)
-    f.write(len(encoded_header).to_bytes(8, "little") + encoded_header)
-    for _, array in ordered:
-        io.write_array_bytes(f, array.reshape(-1).view(np.uint8), threads)
+    f.write(_encoded_header(header, metadata))
+    for name in ordered:
+        io.write_array_bytes(f, arrays[name].reshape(-1).view(np.uint8), threads)
+
+
+class StreamWriter:
+    """Write a safetensors file tensor by tensor, in any order, holding none of them.
+
+    The layout follows from ``specs`` (``{name: (numpy dtype, shape)}``) alone, so each tensor
+    goes straight to its place (``pwrite``) as it arrives; MindSpore's ``crc_num`` is combined
+    from the tensors' CRC-32s, and the header is written last. Its room is reserved for a
+    10-digit CRC: a shorter one leaves a few more spaces of padding than :func:`write_safetensors`
+    (the file is the same to every reader).
+    """
+
+    def __init__(self, f, specs, metadata=None):
+        self.f, self.metadata = f, dict(metadata or {})
+        self.ordered, self.header = _layout(specs)
+        self.header_length = len(_encoded_header(self.header, dict(self.metadata, **{CRC_KEY: "0" * 10}))) - 8
+        self.crcs = {}
+        data_bytes = self.header[self.ordered[-1]]["data_offsets"][1] if self.ordered else 0
+        io.reserve(f.fileno(), 0, 8 + self.header_length + data_bytes)
+
+    def write(self, name, array):
+        """Write the tensor ``name`` (a C-contiguous array of the dtype and shape of its spec)."""
+        start, end = self.header[name]["data_offsets"]
+        data = array.reshape(-1).view(np.uint8)
+        if name in self.crcs or len(data) != end - start:
+            raise ValueError(f"safetensors stream: {name!r} is written twice or has {len(data)} bytes, "
+                             f"not {end - start}")
+        self.crcs[name] = io.pwrite_array_bytes(self.f.fileno(), data, 8 + self.header_length + start)
+
+    def finish(self):
+        """Write the header, once every tensor is written; leaves ``f`` at the end of the file."""
+        missing = set(self.ordered) - set(self.crcs)
+        if missing:
+            raise ValueError(f"safetensors stream: {min(missing)!r} was never written")
+        nbytes = {name: info["data_offsets"][1] - info["data_offsets"][0] for name, info in self.header.items()}
+        crc = tensors_crc((name, crc, nbytes[name]) for name, crc in self.crcs.items())
+        head = _encoded_header(self.header, dict(self.metadata, **{CRC_KEY: str(crc)}), self.header_length)
+        self.f.seek(0)
+        self.f.write(head)
+        self.f.seek(0, os.SEEK_END)
 
 
 def _entry(path, name, info):
@@ -177,3 +234,44 @@ def read_safetensors(path, wanted=None, allocate=None, crc_check=False):
             if computed != int(stored):
                 raise io.crc_mismatch(path, int(stored), computed)
         return result, metadata, verify
+
+
+def iter_placed(placement, allocate=None):
+    """Yield ``(name, array)`` for ``placement`` (``{name: safetensors file}``), one tensor at a
+    time in code-point order of the names, keeping none. Every file that carries ``crc_num`` is
+    verified after the last tensor (tensors a file holds but ``placement`` does not name are read
+    for it), so a consumer must finish the generator before trusting what it wrote."""
+    allocate = allocate or np.empty
+    with contextlib.ExitStack() as files:
+        opened = {}
+        for path in sorted(set(placement.values())):
+            fd = files.enter_context(open(path, "rb", buffering=0)).fileno()
+            size = os.fstat(fd).st_size
+            metadata, entries, data_start = read_header(fd, size, path)
+            stored = (metadata or {}).get(CRC_KEY)
+            if stored is not None and not (stored.isascii() and stored.isdigit()):
+                raise _error(path, f"its crc_num {stored!r} is not a decimal number")
+            opened[path] = (fd, size, entries, data_start, stored, [])
+        for name in sorted(placement):
+            path = placement[name]
+            fd, _, entries, data_start, _, crcs = opened[path]
+            if name not in entries:
+                raise ValueError(f"The sharded checkpoint places {name!r} in {os.path.basename(path)}, "
+                                 f"which does not hold it.")
+            shape, np_dtype, start, end = entries[name]
+            array = allocate(shape, np_dtype)
+            crcs.append((name, io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND),
+                         end - start))
+            if np_dtype == np.bool_:
+                io.normalise_bools(array)
+            yield name, array
+        for path, (fd, size, entries, data_start, stored, crcs) in opened.items():
+            if stored is None:
+                continue
+            reader = io.RangeReader(fd, size, path, _KIND)
+            read = {name for name, _, _ in crcs}
+            crcs.extend((name, reader.crc_of(data_start + start, data_start + end), end - start)
+                        for name, (_, _, start, end) in entries.items() if name not in read)
+            computed = tensors_crc(crcs)
+            if computed != int(stored):
+                raise io.crc_mismatch(path, int(stored), computed)

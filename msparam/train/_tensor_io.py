@@ -17,7 +17,7 @@ else:
     from msparam.train._portable_fileio import crc32, crc32_combine, read_into, write_from
 
 __all__ = ["MAX_NDIM", "damaged", "truncated", "crc_mismatch", "unsupported_dtype", "check_size",
-           "read_exact", "write_array_bytes", "reserve", "normalise_bools", "crc32", "crc32_combine",
+           "read_exact", "write_array_bytes", "pwrite_array_bytes", "reserve", "normalise_bools", "crc32", "crc32_combine",
            "RangeReader", "ENCRYPTION_MAGICS", "check_not_encrypted"]
 
 MAX_NDIM = 64
@@ -147,10 +147,19 @@ def write_array_bytes(f, data, num_threads=None):
     f.flush()
     position = f.tell()
     reserve(f.fileno(), position, len(data))
-    status, crc = write_from(f.fileno(), data, position, get_num_threads() if num_threads is None else num_threads)
+    crc = pwrite_array_bytes(f.fileno(), data, position, num_threads)
+    f.seek(position + len(data))
+    return crc
+
+
+def pwrite_array_bytes(fd, data, offset, num_threads=None):
+    """Write ``data`` (a C-contiguous uint8 array) at byte ``offset`` of ``fd`` (parallel
+    ``pwrite``); returns the bytes' CRC-32."""
+    if not len(data):
+        return 0
+    status, crc = write_from(fd, data, offset, get_num_threads() if num_threads is None else num_threads)
     if status:
         raise OSError(status, f"could not write {len(data)} bytes to the checkpoint ({os.strerror(status)})")
-    f.seek(position + len(data))
     return crc
 
 

@@ -12,8 +12,10 @@ import numpy as np
 
 from msparam.common import dtype as mstype
 from msparam.common.tensor import Tensor
-from msparam.train import _ckpt_file, _safetensors_file, _sharded
-from msparam.train.serialization import load_checkpoint, save_checkpoint
+from msparam.train import _ckpt_file, _safetensors_file, _sharded, serialization
+from msparam.train.serialization import load_checkpoint
+
+_SAFETENSORS_DTYPES = frozenset(_safetensors_file.SAFETENSORS_TYPES.values())
 
 __all__ = ["format_of", "inspect_checkpoint", "convert_checkpoint", "diff_checkpoints"]
 
@@ -81,29 +83,161 @@ def _renamer(renames, name_map):
     return rename
 
 
-def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shard_size=None):
+def _source(src):
+    """``(listing, tensors)`` of the checkpoint ``src``: ``[(name, numpy dtype, shape), ...]`` from its
+    headers, in the order ``tensors`` (a generator of ``(name, value)``, one tensor in memory at a
+    time, verifying the CRC at its end) yields them."""
+    if _sharded.is_index(src):
+        placement = _sharded.read_index(src)
+    elif format_of(src, "SRC") == "ckpt":
+        listing = [(name, _ckpt_file.numpy_dtype(type_name), shape)
+                   for name, type_name, shape in _ckpt_file.describe_checkpoint(src)]
+        return listing, _ckpt_file.iter_checkpoint(src)
+    else:
+        with open(src, "rb", buffering=0) as f:
+            _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, src)
+        placement = dict.fromkeys(entries, src)
+    headers = {}
+    for shard in sorted(set(placement.values())):
+        with open(shard, "rb", buffering=0) as f:
+            headers[shard] = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, shard)[1]
+    listing = []
+    for name in sorted(placement):
+        entry = headers[placement[name]].get(name)
+        if entry is None:
+            raise ValueError(f"The sharded checkpoint index {os.path.abspath(src)} places {name!r} in "
+                             f"{os.path.basename(placement[name])}, which does not hold it.")
+        listing.append((name, entry[1], entry[0]))
+    return listing, _safetensors_file.iter_placed(placement)
+
+
+def _progress_bar(total_bytes, quiet):
+    """A tqdm bar over the tensor bytes when tqdm is installed (``msparam[progress]``), else None."""
+    if quiet:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc="convert", leave=False)
+
+
+def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shard_size=None, quiet=True):
     """Write the tensors of ``src`` to ``dst`` (formats from the suffixes), renamed by ``name_map``
     (exact names) or else by the ``(pattern, replacement)`` regular expressions in turn, and cast
     to ``dtype`` (an msparam dtype) when given; a sharded ``dst`` gets shards of at most
-    ``max_shard_size`` bytes. Returns the number of tensors written."""
-    source = load_checkpoint(src, format=format_of(src, "SRC"))
+    ``max_shard_size`` bytes. Returns the number of entries written.
+
+    Streaming: one tensor is read, cast, written and dropped before the next, so memory stays
+    about the largest tensor (two of its size with a cast), whatever the file's size. The names,
+    dtypes and shapes come from the headers first, so a safetensors ``dst`` is laid out before any
+    byte arrives and every check of the names and dtypes happens before anything is written.
+    Each file is written to a temporary and renamed into place once whole (and the source's CRC
+    verified); a sharded ``dst`` gets its index last. MindSpore's ``random_op`` state is not
+    converted (it is no tensor); string entries go to a ``.ckpt`` only. Without ``quiet``, a tqdm
+    progress bar shows on stderr when tqdm is installed.
+    """
     target_format = format_of(dst, "DST")
+    sharded = _sharded.is_index(dst)
+    if max_shard_size is not None and not sharded:
+        raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
+                         f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
+    src, dst = os.fspath(src), os.path.abspath(os.fspath(dst))
+    listing, entries = _source(src)
     rename = _renamer(renames, name_map or {})
-    out, seen = [], set()
-    for name, param in source.items():
+    cast = None if dtype is None else np.dtype(mstype.dtype_to_nptype(dtype))
+    plan, seen = [], set()
+    for name, np_dtype, shape in listing:
         new_name = rename(name)
         if new_name in seen:
             raise ValueError(f"renaming gives two tensors the name {new_name!r}.")
         seen.add(new_name)
-        out.append({"name": new_name, "data": param if dtype is None else Tensor(param.asnumpy(), dtype)})
-    shard_options = {} if max_shard_size is None else {"max_shard_size": max_shard_size}
-    if shard_options and not _sharded.is_index(dst):
-        raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
-                         f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
+        plan.append((new_name, np_dtype if cast is None else cast, tuple(shape)))
+    if not plan:
+        raise ValueError(f"Failed to read the checkpoint file {os.path.abspath(src)}: it holds no parameters.")
+    if target_format == "safetensors":
+        _check_safetensors_plan(plan)
+    bar = _progress_bar(sum(int(np.prod(shape, dtype=np.int64)) * dt.itemsize for _, dt, shape in plan), quiet)
+
+    written = set()
+
+    def stream():
+        names = written
+        for name, value in entries:
+            if name == _ckpt_file.RANDOM_OP_TAG and isinstance(value, bytes):
+                continue
+            new_name = rename(name)
+            if new_name in names or (isinstance(value, str) and new_name in seen):
+                raise ValueError(f"renaming gives two entries the name {new_name!r}.")
+            names.add(new_name)
+            if not isinstance(value, str):
+                if cast is not None:
+                    value = Tensor(value, dtype).asnumpy()
+                if bar is not None:
+                    bar.update(value.nbytes)
+            yield new_name, value
+
     # save_checkpoint refuses a missing directory, as MindSpore; the command makes it, as cp -r would.
-    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    save_checkpoint(out, dst, format=target_format, **shard_options)
-    return len(out)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    try:
+        if target_format == "ckpt":
+            serialization._atomic_save(dst, lambda f: _ckpt_file.write_checkpoint(f, stream()))
+        elif sharded:
+            _write_sharded(dst, plan, stream(), max_shard_size or serialization._MAX_SHARD_SIZE)
+        else:
+            serialization._atomic_save(dst, lambda f: _write_safetensors(f, plan, stream(), exhaust=True))
+        return len(written)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _check_safetensors_plan(plan):
+    for name, np_dtype, _ in plan:
+        if name == _safetensors_file.METADATA_KEY:
+            raise ValueError(f"format 'safetensors' reserves the name {name!r} for its metadata; "
+                             f"rename it (--rename or --map) or convert to .ckpt.")
+        if np_dtype not in _SAFETENSORS_DTYPES:
+            raise TypeError(f"format 'safetensors' has no dtype for {name!r} "
+                            f"({mstype.dtype_from_numpy(np_dtype)}); convert to .ckpt or cast it (--dtype).")
+
+
+def _write_safetensors(f, plan, stream, exhaust):
+    """Write the tensors of ``plan`` as ``stream`` yields them; with ``exhaust``, then finish
+    ``stream`` (which verifies the source's CRC) before the file is complete."""
+    writer = _safetensors_file.StreamWriter(f, {name: (np_dtype, shape) for name, np_dtype, shape in plan})
+    for _ in plan:
+        name, value = next(stream)
+        if isinstance(value, str):
+            raise TypeError(f"format 'safetensors' cannot store the string entry {name!r}; convert to .ckpt.")
+        if name not in writer.header:
+            raise ValueError(f"the source yielded {name!r}, which its headers did not list: it changed while "
+                             f"it was converted.")
+        writer.write(name, np.ascontiguousarray(value))
+    if exhaust:
+        for name, _ in stream:
+            raise ValueError(f"the source yielded {name!r}, which its headers did not list: it changed while "
+                             f"it was converted.")
+    writer.finish()
+
+
+def _write_sharded(index_path, plan, stream, max_shard_size):
+    """Shards in the order the stream fills them (its order is the plan's), each written whole and
+    renamed into place; the index last."""
+    shards = _sharded.plan_shards([(name, int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize)
+                                   for name, np_dtype, shape in plan], max_shard_size)
+    folder = os.path.dirname(index_path)
+    by_name = {name: (name, np_dtype, shape) for name, np_dtype, shape in plan}
+    weight_map = {}
+    for number, (names, shard) in enumerate(zip(shards, _sharded.shard_names(index_path, len(shards)))):
+        part = [by_name[name] for name in names]
+        last = number == len(shards) - 1
+        serialization._atomic_save(os.path.join(folder, shard),
+                                   lambda f: _write_safetensors(f, part, stream, exhaust=last))
+        weight_map.update(dict.fromkeys(names, shard))
+    total = sum(int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize for _, np_dtype, shape in plan)
+    text = _sharded.index_text(weight_map, total).encode()
+    serialization._atomic_save(index_path, lambda f: f.write(text))
 
 
 def diff_checkpoints(a, b):

@@ -1,6 +1,7 @@
 """checkpoint_tools in process: inspect reads headers only, convert streams tensor by tensor."""
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -79,3 +80,123 @@ def test_inspect_of_a_sliced_ckpt_gives_the_whole_tensor(tmp_path, monkeypatch):
                         {"name": "b", "data": ms.Tensor(np.ones(3, np.int8))}], str(path))
     entries = checkpoint_tools.inspect_checkpoint(path)
     assert [(e["name"], e["shape"], e["bytes"]) for e in entries] == [("w", [50, 30], 6000), ("b", [3], 3)]
+
+
+# --- convert streams: memory about the largest tensor, not the file ---------------------------------
+STREAM_TENSORS, STREAM_ELEMENTS = 16, MIB  # 16 float32 tensors of 4 MiB: a 64 MiB file
+
+CONVERT_PEAK = """
+    import sys
+    import msparam as ms
+    from msparam.train import checkpoint_tools
+
+    def status(field):  # VmHWM, not ru_maxrss: that one keeps the forking parent's peak across exec
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
+
+    before = status("VmRSS")
+    dtype = None if sys.argv[3] == "none" else getattr(ms, sys.argv[3])
+    checkpoint_tools.convert_checkpoint(sys.argv[1], sys.argv[2], dtype=dtype, max_shard_size=
+                                        (20 << 20) if sys.argv[2].endswith(".json") else None)
+    print(status("VmHWM") - before)
+"""
+
+
+@pytest.fixture(scope="module")
+def stream_sources(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stream")
+    rng = np.random.default_rng(0)
+    params = [{"name": f"block{i}.weight", "data": ms.Tensor(rng.standard_normal(STREAM_ELEMENTS, np.float32))}
+              for i in range(STREAM_TENSORS)]
+    params.append({"name": "step", "data": ms.Tensor(np.array([3], np.int64))})
+    paths = {"ckpt": folder / "model.ckpt", "safetensors": folder / "model.safetensors",
+             "sharded": folder / "hf" / "model.safetensors.index.json"}
+    paths["sharded"].parent.mkdir()
+    ms.save_checkpoint(params, str(paths["ckpt"]))
+    ms.save_checkpoint(params, str(paths["safetensors"]), format="safetensors")
+    ms.save_checkpoint(params, str(paths["sharded"]), format="safetensors", max_shard_size=20 << 20)
+    return paths, {p["name"]: p["data"].asnumpy() for p in params}
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the resident size from /proc (Linux)")
+@pytest.mark.parametrize("source, target, dtype", [
+    ("ckpt", "out.safetensors", "none"),
+    ("safetensors", "out.ckpt", "none"),
+    ("ckpt", "hf/model.safetensors.index.json", "none"),
+    ("sharded", "out.ckpt", "none"),
+    ("ckpt", "out.safetensors", "float16"),
+])
+def test_convert_peak_memory_is_about_the_largest_tensor(tmp_path, stream_sources, source, target, dtype):
+    import subprocess
+    import sys
+    import textwrap
+
+    paths, expected = stream_sources
+    dst = tmp_path / target
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(CONVERT_PEAK), str(paths[source]), str(dst),
+                             dtype], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    largest, file_bytes = STREAM_ELEMENTS * 4, STREAM_TENSORS * STREAM_ELEMENTS * 4
+    growth = int(result.stdout)
+    # the tensor being moved, its cast, and the reader's 1 MiB window: far below the 64 MiB file
+    assert growth <= 2 * largest + 16 * MIB < file_bytes, growth
+    fmt = "ckpt" if target.endswith(".ckpt") else "safetensors"
+    loaded = ms.load_checkpoint(str(dst), format=fmt)
+    assert sorted(loaded) == sorted(expected)
+    for name, values in expected.items():
+        want = values if dtype == "none" else values.astype(np.float16)
+        np.testing.assert_array_equal(loaded[name].asnumpy(), want)
+
+
+class RecordingBar:
+    """Stands in for tqdm.tqdm (an optional dependency): records what a bar would show."""
+    made = []
+
+    def __init__(self, total, **options):
+        self.total, self.done, self.closed = total, 0, False
+        RecordingBar.made.append(self)
+
+    def update(self, amount):
+        self.done += amount
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_convert_shows_a_tqdm_bar_over_the_tensor_bytes_unless_quiet(tmp_path, monkeypatch, quiet):
+    import types
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=RecordingBar))
+    RecordingBar.made.clear()
+    src = tmp_path / "a.ckpt"
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.ones((3, 5), np.float32))},
+                        {"name": "b", "data": ms.Tensor(np.ones(7, np.int8))}], str(src))
+    checkpoint_tools.convert_checkpoint(src, tmp_path / "a.safetensors", quiet=quiet)
+    if quiet:
+        assert RecordingBar.made == []
+    else:
+        [bar] = RecordingBar.made
+        assert (bar.total, bar.done, bar.closed) == (67, 67, True)
+
+
+def test_convert_without_tqdm_is_silent(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
+    src = tmp_path / "a.ckpt"
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.ones(4, np.float32))}], str(src))
+    assert checkpoint_tools.convert_checkpoint(src, tmp_path / "b.ckpt", quiet=False) == 1
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_crc_mismatch_in_the_source_leaves_no_destination(tmp_path):
+    """The CRC is verified after the last tensor is streamed: the half-written file is removed."""
+    src = tmp_path / "a.ckpt"
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(np.arange(1000, dtype=np.float32))}], str(src))
+    data = bytearray(src.read_bytes())
+    data[len(data) // 2] ^= 0x01  # a tensor byte: the framing stays valid, the CRC does not
+    src.write_bytes(bytes(data))
+    for dst in (tmp_path / "b.safetensors", tmp_path / "b.ckpt", tmp_path / "hf" / "m.safetensors.index.json"):
+        with pytest.raises(ValueError, match="CRC"):
+            checkpoint_tools.convert_checkpoint(src, dst)
+        assert not dst.exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.ckpt", "hf"]
