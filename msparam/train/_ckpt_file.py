@@ -32,7 +32,7 @@ import numpy as np
 
 from msparam.common import dtype as mstype
 from msparam.train import _tensor_io as io
-from msparam.train._ckpt_scan import fill_from, plain_records
+from msparam.train._ckpt_scan import plain_entries
 
 __all__ = ["TYPE_NAMES", "STRING_TYPE", "RANDOM_OP_TAG", "CHUNK_BYTES", "CRC_FIELD", "MINDSPORE_CRC_TRAILER",
            "numpy_dtype", "write_checkpoint", "read_checkpoint", "iter_checkpoint", "describe_checkpoint"]
@@ -224,6 +224,7 @@ class _Run:
         self.array, self.nbytes = array, nbytes  # tensors: the destination (None when skipped), its size
         self.small = small                       # strings and random_op: their bytes (None when skipped)
         self.filled = self.records = 0
+        self.yielded = False  # read by the compiled scan, whose entries are yielded as it returns them
 
 
 def _trailer(reader, size):
@@ -367,22 +368,21 @@ class _Walk:
             yield from self.finish_run(run)
 
     def plain_records(self, pos, end, run):
-        """Read the plain records from ``pos`` on (see ``_ckpt_scan``); the CRC then runs through
-        the last of them. Returns the open run and where the scan stopped."""
-        reader = self.reader
-        window, index = reader.at(pos, min(self.scan_ahead, end - pos))  # re-reads only when the window runs low
+        """Read the plain records from ``pos`` on (see ``_ckpt_scan``) and yield their entries; the
+        CRC then runs through the last of them. Returns the open run (the last record, already
+        yielded, kept to refuse a record with its tag that would follow) and where the scan stopped."""
+        window, index = self.reader.at(pos, min(self.scan_ahead, end - pos))  # re-reads only when the window runs low
         base = pos - index
-        records, scanned_to = plain_records(window, base, pos, end, io.MAX_NDIM, _PLAIN_TYPES,
-                                            None if run is None else run.tag, RANDOM_OP_TAG)
-        for key_start, tag, shape, np_dtype, type_name, content_at, length in records:
+        entries, last, scanned_to = plain_entries(window, base, pos, end, io.MAX_NDIM, _PLAIN_TYPES,
+                                                  None if run is None else run.tag, RANDOM_OP_TAG,
+                                                  self.wanted, self.allocate, self.describe)
+        if last is not None:
             if run is not None:
                 yield from self.finish_run(run)
-            array = None
-            if self.keep(tag):
-                array = self.allocate(shape, np_dtype)
-                fill_from(array, window, content_at)
-            run = _Run(tag, list(shape), type_name, key_start, array is not None, array=array, nbytes=length)
-            run.filled, run.records = length, 1
+            yield from entries
+            key_start, tag, shape, type_name, length = last
+            run = _Run(tag, list(shape), type_name, key_start, keep=False, nbytes=length)
+            run.filled, run.records, run.yielded = length, 1, True
         self.crc.through(scanned_to)
         return run, scanned_to
 
@@ -449,6 +449,8 @@ class _Walk:
     def finish_run(self, run):
         """Yield the entry ``run`` filled (its description when describing), once it is whole."""
         parser = self.parser
+        if run.yielded:
+            return
         if run.nbytes is not None and run.filled != run.nbytes:
             raise parser.error(f"parameter {run.tag!r} of shape {tuple(run.dims)} and type {run.type_name} needs "
                                f"{run.nbytes} bytes, but the file holds {run.filled}")

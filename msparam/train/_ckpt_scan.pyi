@@ -1,7 +1,10 @@
 """Type stub for the compiled module msparam.train._ckpt_scan."""
+from typing import Any, Callable
+
 import numpy as np
 
-def plain_records(window: bytes, base: int, pos: int, end: int, max_ndim: int,
+def plain_entries(window: bytes, base: int, pos: int, end: int, max_ndim: int,
                   types: dict[bytes, tuple[np.dtype, str]], previous_tag: str | None, excluded_tag: str,
-                  ) -> tuple[list[tuple[int, str, tuple[int, ...], np.dtype, str, int, int]], int]: ...
-def fill_from(destination: object, window: bytes, offset: int) -> None: ...
+                  wanted: Callable[[str], bool] | None, allocate: Callable[[tuple[int, ...], np.dtype], Any],
+                  describe: bool) -> tuple[list[tuple[Any, ...]], tuple[int, str, tuple[int, ...], str, int] | None,
+                                           int]: ...

@@ -133,23 +133,49 @@ cdef bint plain_value(const unsigned char* p, Py_ssize_t i, Py_ssize_t stop, Py_
                                                                  max_ndim, record)
 
 
-def plain_records(const unsigned char[::1] window, Py_ssize_t base, Py_ssize_t pos, Py_ssize_t end,
-                  Py_ssize_t max_ndim, dict types, str previous_tag, str excluded_tag):
-    """The plain records from file byte ``pos`` on, in ``window`` (the file's bytes from ``base``)
-    and before file byte ``end``.
+cdef void copy_tensor(object destination, const unsigned char* source, Py_ssize_t length, bint is_bool) except *:
+    """Copy ``length`` bytes into ``destination`` (a C-contiguous writable buffer of exactly that
+    size, as ``allocate`` promises; checked); bools other than 0/1 become 1, as a C++ reader sees them."""
+    cdef Py_buffer view
+    cdef Py_ssize_t k
+    cdef unsigned char* out
+    PyObject_GetBuffer(destination, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+    try:
+        if view.len != length:
+            raise ValueError(f"allocate gave a buffer of {view.len} bytes for a tensor of {length}")
+        if length:
+            memcpy(view.buf, source, length)
+            if is_bool:
+                out = <unsigned char*>view.buf
+                for k in range(length):
+                    out[k] = out[k] != 0
+    finally:
+        PyBuffer_Release(&view)
+
+
+def plain_entries(const unsigned char[::1] window, Py_ssize_t base, Py_ssize_t pos, Py_ssize_t end,
+                  Py_ssize_t max_ndim, dict types, str previous_tag, str excluded_tag,
+                  object wanted, object allocate, bint describe):
+    """Read the plain records from file byte ``pos`` on, in ``window`` (the file's bytes from
+    ``base``) and before file byte ``end``.
 
     ``types`` maps a tensor_type's bytes to ``(numpy dtype, name)``; a record of another type, with
     ``excluded_tag``, or with the tag of the record before it (``previous_tag`` for the first)
-    ends the scan. Returns ``(records, position after the last)``, each record ``(key start, tag,
-    shape, numpy dtype, type name, content start in the window, content length)``.
+    ends the scan. Each tensor ``wanted(tag)`` (all when ``wanted`` is None) is copied into
+    ``allocate(shape, numpy dtype)``.
+
+    Returns ``(entries, last, position after the last record)``: ``entries`` are ``(tag, array)``,
+    or ``(tag, type name, shape)`` when ``describe`` (nothing is allocated then); ``last`` is
+    ``(key start, tag, shape, type name, content length)`` of the last record, or None.
     """
     if max_ndim > 64 or pos < base or end < pos:
-        raise ValueError("plain_records: max_ndim above 64, or pos outside [base, end]")
+        raise ValueError("plain_entries: max_ndim above 64, or pos outside [base, end]")
     cdef const unsigned char* p = &window[0] if window.shape[0] else NULL
     cdef Py_ssize_t stop = min(end - base, window.shape[0])
     cdef Py_ssize_t i = pos - base, d
     cdef Record record
-    records = []
+    entries = []
+    last = None
     while i < stop:
         if not plain_value(p, i, stop, max_ndim, &record):
             break
@@ -167,21 +193,13 @@ def plain_records(const unsigned char[::1] window, Py_ssize_t base, Py_ssize_t p
         if tag == previous_tag or tag == excluded_tag:
             break
         shape = tuple([record.dims[d] for d in range(record.ndim)])
-        records.append((base + i, tag, shape, np_dtype, type_name, record.content_at, record.content_len))
+        if describe:
+            entries.append((tag, type_name, shape))
+        elif wanted is None or wanted(tag):
+            array = allocate(shape, np_dtype)
+            copy_tensor(array, p + record.content_at, record.content_len, np_dtype.kind == "b")
+            entries.append((tag, array))
+        last = (base + i, tag, shape, type_name, record.content_len)
         previous_tag = tag
         i = record.end
-    return records, base + i
-
-
-def fill_from(destination, const unsigned char[::1] window, Py_ssize_t offset):
-    """Copy ``window[offset:offset + n]`` into ``destination`` (a C-contiguous writable buffer of
-    ``n`` bytes)."""
-    cdef Py_buffer view
-    PyObject_GetBuffer(destination, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
-    try:
-        if offset < 0 or view.len > window.shape[0] - offset:
-            raise ValueError("fill_from: the window holds fewer bytes than the destination")
-        if view.len:
-            memcpy(view.buf, &window[offset], view.len)
-    finally:
-        PyBuffer_Release(&view)
+    return entries, last, base + i
