@@ -35,7 +35,8 @@ from msparam.train import _tensor_io as io
 from msparam.train._ckpt_scan import plain_entries
 
 __all__ = ["TYPE_NAMES", "STRING_TYPE", "RANDOM_OP_TAG", "CHUNK_BYTES", "CRC_FIELD", "MINDSPORE_CRC_TRAILER",
-           "numpy_dtype", "write_checkpoint", "read_checkpoint", "iter_checkpoint", "describe_checkpoint"]
+           "numpy_dtype", "write_checkpoint", "read_checkpoint", "iter_checkpoint", "describe_checkpoint",
+           "locate_checkpoint"]
 
 # MindSpore writes str(dtype) as tensor_type: "Float32", "Int8", "UInt8", "Bool", "Complex64", ...
 TYPE_NAMES = {np.dtype(mstype.dtype_to_nptype(t)): str(t) for t in mstype.all_types}
@@ -225,6 +226,7 @@ class _Run:
         self.small = small                       # strings and random_op: their bytes (None when skipped)
         self.filled = self.records = 0
         self.yielded = False  # read by the compiled scan, whose entries are yielded as it returns them
+        self.ranges = self.content_crc = None  # when locating: where its bytes lie, their CRC-32
 
 
 def _trailer(reader, size):
@@ -284,21 +286,31 @@ def iter_checkpoint(path, wanted=None, allocate=None, crc_check=False):
     entry it has yielded (memory: the largest tensor) and returns the kind of CRC verified. The
     CRC is verified after the last entry, so a consumer must finish the generator before trusting
     what it wrote."""
-    return _walk(path, wanted, allocate or np.empty, crc_check, describe=False)
+    return _walk(path, wanted, allocate or np.empty, crc_check, _READ)
+
+
+def locate_checkpoint(path):
+    """:func:`iter_checkpoint` with each tensor as a :class:`~msparam.train._tensor_io.TensorBytes`
+    (where its bytes lie in the file, and their CRC-32) instead of an array: the bytes are read for
+    their CRC through a small window, never held, so they can be copied file to file."""
+    return _walk(path, None, None, False, _LOCATE)
 
 
 def describe_checkpoint(path):
     """``[(name, type name, shape), ...]`` of the tensors of a ``.ckpt`` file, in file order, from
     its record headers alone: tensor bytes are skipped, not read (nor is the CRC verified), so a
     10 GB file takes a few reads per tensor. Strings and ``random_op`` are left out."""
-    records = _walk(path, None, None, False, describe=True)
-    return list(records)
+    return list(_walk(path, None, None, False, _DESCRIBE))
 
 
 _DESCRIBE_WINDOW = 4096  # header reads when describing: a page, not the megabyte of tensor bytes behind it
 
 
-def _walk(path, wanted, allocate, crc_check, describe):
+_READ, _DESCRIBE, _LOCATE = "read", "describe", "locate"  # what a walk does with each tensor's bytes
+
+
+def _walk(path, wanted, allocate, crc_check, mode):
+    describe = mode == _DESCRIBE
     with open(path, "rb", buffering=0) as f:
         fd = f.fileno()
         size = os.fstat(fd).st_size
@@ -313,7 +325,7 @@ def _walk(path, wanted, allocate, crc_check, describe):
         verify = stored_crc is not None and not describe and (wanted is None or crc_check)
         crc_end = size - _CRC_FIELD_BYTES if crc_kind == "msparam" else end
         crc = _Crc(reader, verify)
-        walk = _Walk(_Parser(reader), crc, wanted, allocate, describe)
+        walk = _Walk(_Parser(reader), crc, wanted, allocate, mode)
         try:
             yield from walk.records(size, end, crc_kind)
             crc.through(crc_end)
@@ -333,13 +345,14 @@ class _Walk:
     read window, the Python parser each one it stops at (with its exact errors). Entries are
     yielded as their last record is read; only the open run (the tensor being filled) is kept."""
 
-    def __init__(self, parser, crc, wanted, allocate, describe):
+    def __init__(self, parser, crc, wanted, allocate, mode):
         self.parser, self.reader, self.crc = parser, parser.reader, crc
-        self.wanted, self.allocate, self.describe = wanted, allocate, describe
+        self.wanted, self.allocate, self.mode = wanted, allocate, mode
+        self.describe = mode != _READ  # the scan describes the tensors instead of reading them
         self.scan_ahead = self.reader.window // 16  # the scan re-reads the window when less is left
 
     def keep(self, tag):
-        return not self.describe and (self.wanted is None or self.wanted(tag))
+        return self.mode == _READ and (self.wanted is None or self.wanted(tag))
 
     def records(self, size, end, crc_kind):
         parser = self.parser
@@ -379,12 +392,26 @@ class _Walk:
         if last is not None:
             if run is not None:
                 yield from self.finish_run(run)
-            yield from entries
+            if self.mode == _READ:
+                yield from entries
+            else:
+                yield from self.described(entries, window, base)
             key_start, tag, shape, type_name, length = last
             run = _Run(tag, list(shape), type_name, key_start, keep=False, nbytes=length)
             run.filled, run.records, run.yielded = length, 1, True
         self.crc.through(scanned_to)
         return run, scanned_to
+
+    def described(self, entries, window, index_base):
+        """The scan's descriptions as :func:`describe_checkpoint` or :func:`locate_checkpoint` gives them."""
+        if self.mode == _DESCRIBE:
+            for tag, _, type_name, shape, _, _ in entries:
+                yield tag, type_name, shape
+            return
+        view = memoryview(window)
+        for tag, np_dtype, _, shape, index, length in entries:
+            yield tag, io.TensorBytes(np_dtype, shape, ((index_base + index, length),),
+                                      io.crc32(view[index:index + length]))
 
     def read_content(self, run, content):
         """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
@@ -403,6 +430,11 @@ class _Walk:
             data = reader.read(start, length)
             run.small += data
             crc.add(io.crc32(data), length)
+        elif run.ranges is not None:
+            content_crc = reader.crc_of(start, start + length)
+            run.ranges.append((start, length))
+            run.content_crc = io.crc32_combine(run.content_crc, content_crc, length)
+            crc.add(content_crc, length)
         else:
             crc.through(start + length)
         run.filled += length
@@ -414,6 +446,7 @@ class _Walk:
         start, length = tensor["content"]
         keep = self.keep(tag)
         if type_name == STRING_TYPE or tag == RANDOM_OP_TAG:
+            keep = keep or self.mode == _LOCATE  # located walks give these small entries as values
             run = _Run(tag, tensor["dims"], type_name, key_start, keep, small=bytearray() if keep else None)
         else:
             np_dtype = _NUMPY_BY_NAME.get(type_name)
@@ -426,6 +459,8 @@ class _Walk:
                                    f"{nbytes} bytes, but the file holds {length}")
             array = self.allocate(tuple(tensor["dims"]), np_dtype) if keep else None
             run = _Run(tag, tensor["dims"], type_name, key_start, keep, array=array, nbytes=nbytes)
+            if self.mode == _LOCATE:
+                run.ranges, run.content_crc = [], 0
         self.read_content(run, tensor["content"])
         return run
 
@@ -454,9 +489,12 @@ class _Walk:
         if run.nbytes is not None and run.filled != run.nbytes:
             raise parser.error(f"parameter {run.tag!r} of shape {tuple(run.dims)} and type {run.type_name} needs "
                                f"{run.nbytes} bytes, but the file holds {run.filled}")
-        if self.describe:
+        if self.mode == _DESCRIBE:
             if run.nbytes is not None:
                 yield run.tag, run.type_name, tuple(run.dims)
+        elif run.ranges is not None:
+            yield run.tag, io.TensorBytes(_NUMPY_BY_NAME[run.type_name], tuple(run.dims), tuple(run.ranges),
+                                          run.content_crc)
         elif not run.keep:
             return
         elif run.tag == RANDOM_OP_TAG:

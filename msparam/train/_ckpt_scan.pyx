@@ -165,7 +165,8 @@ def plain_entries(const unsigned char[::1] window, Py_ssize_t base, Py_ssize_t p
     ``allocate(shape, numpy dtype)``.
 
     Returns ``(entries, last, position after the last record)``: ``entries`` are ``(tag, array)``,
-    or ``(tag, type name, shape)`` when ``describe`` (nothing is allocated then); ``last`` is
+    or ``(tag, numpy dtype, type name, shape, content start in the window, content length)`` when
+    ``describe`` (nothing is allocated then); ``last`` is
     ``(key start, tag, shape, type name, content length)`` of the last record, or None.
     """
     if max_ndim > 64 or pos < base or end < pos:
@@ -194,7 +195,7 @@ def plain_entries(const unsigned char[::1] window, Py_ssize_t base, Py_ssize_t p
             break
         shape = tuple([record.dims[d] for d in range(record.ndim)])
         if describe:
-            entries.append((tag, type_name, shape))
+            entries.append((tag, np_dtype, type_name, shape, record.content_at, record.content_len))
         elif wanted is None or wanted(tag):
             array = allocate(shape, np_dtype)
             copy_tensor(array, p + record.content_at, record.content_len, np_dtype.kind == "b")

@@ -127,6 +127,19 @@ class StreamWriter:
                              f"not {end - start}")
         self.crcs[name] = io.pwrite_array_bytes(self.f.fileno(), data, 8 + self.header_length + start)
 
+    def copy(self, name, source_fd, tensor, path):
+        """Write the tensor ``name`` from where its bytes lie in another file (``tensor``, a
+        :class:`~msparam.train._tensor_io.TensorBytes` of ``path``, open as ``source_fd``)."""
+        start, end = self.header[name]["data_offsets"]
+        if name in self.crcs or tensor.nbytes != end - start:
+            raise ValueError(f"safetensors stream: {name!r} is written twice or has {tensor.nbytes} bytes, "
+                             f"not {end - start}")
+        position = 8 + self.header_length + start
+        for offset, length in tensor.ranges:
+            io.copy_range(source_fd, offset, length, self.f.fileno(), position, path)
+            position += length
+        self.crcs[name] = tensor.crc
+
     def finish(self):
         """Write the header, once every tensor is written; leaves ``f`` at the end of the file."""
         missing = set(self.ordered) - set(self.crcs)
@@ -236,11 +249,13 @@ def read_safetensors(path, wanted=None, allocate=None, crc_check=False):
         return result, metadata, verify
 
 
-def iter_placed(placement, allocate=None):
+def iter_placed(placement, allocate=None, locate=False):
     """Yield ``(name, array)`` for ``placement`` (``{name: safetensors file}``), one tensor at a
     time in code-point order of the names, keeping none. Every file that carries ``crc_num`` is
     verified after the last tensor (tensors a file holds but ``placement`` does not name are read
-    for it), so a consumer must finish the generator before trusting what it wrote."""
+    for it), so a consumer must finish the generator before trusting what it wrote. With
+    ``locate``, each tensor is a :class:`~msparam.train._tensor_io.TensorBytes` instead (its bytes
+    read for their CRC through a small window, never held)."""
     allocate = allocate or np.empty
     with contextlib.ExitStack() as files:
         opened = {}
@@ -254,11 +269,16 @@ def iter_placed(placement, allocate=None):
             opened[path] = (fd, size, entries, data_start, stored, [])
         for name in sorted(placement):
             path = placement[name]
-            fd, _, entries, data_start, _, crcs = opened[path]
+            fd, size, entries, data_start, _, crcs = opened[path]
             if name not in entries:
                 raise ValueError(f"The sharded checkpoint places {name!r} in {os.path.basename(path)}, "
                                  f"which does not hold it.")
             shape, np_dtype, start, end = entries[name]
+            if locate:
+                crc = io.RangeReader(fd, size, path, _KIND).crc_of(data_start + start, data_start + end)
+                crcs.append((name, crc, end - start))
+                yield name, io.TensorBytes(np_dtype, shape, ((data_start + start, end - start),), crc)
+                continue
             array = allocate(shape, np_dtype)
             crcs.append((name, io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND),
                          end - start))

@@ -7,6 +7,7 @@ SIGBUS, and a size check before a mapped access cannot help, since the file can 
 """
 import errno
 import os
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,7 +19,7 @@ else:
 
 __all__ = ["MAX_NDIM", "damaged", "truncated", "crc_mismatch", "unsupported_dtype", "check_size",
            "read_exact", "write_array_bytes", "pwrite_array_bytes", "reserve", "normalise_bools", "crc32", "crc32_combine",
-           "RangeReader", "ENCRYPTION_MAGICS", "check_not_encrypted"]
+           "RangeReader", "ENCRYPTION_MAGICS", "check_not_encrypted", "TensorBytes", "copy_range"]
 
 MAX_NDIM = 64
 _INT64_LIMIT = 1 << 63
@@ -123,6 +124,53 @@ class RangeReader:
             crc = crc32(self.read(start, step), crc)
             start += step
         return crc
+
+
+class TensorBytes(NamedTuple):
+    """A tensor left in its file: its dtype and shape, the ``(offset, length)`` pieces its bytes
+    fill in order (one, or MindSpore's slices), and their CRC-32."""
+    dtype: np.dtype
+    shape: tuple
+    ranges: tuple
+    crc: int
+
+    @property
+    def nbytes(self):
+        return sum(length for _, length in self.ranges)
+
+
+_COPY_PIECE = 8 * 1024 * 1024  # bytes moved per call: a reused buffer when the kernel cannot copy
+_NO_KERNEL_COPY = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
+
+
+def copy_range(source_fd, source_offset, length, dest_fd, dest_offset, path):
+    """Copy ``length`` bytes of the file ``path`` (open as ``source_fd``) from ``source_offset`` to
+    ``dest_offset`` of ``dest_fd``: in the kernel (``copy_file_range``, no copy through this
+    process, as ``cp`` does) where it can, else through one reused buffer. A source that ends
+    early is reported as truncated."""
+    done = 0
+    kernel = hasattr(os, "copy_file_range")
+    buffer = None
+    while done < length:
+        step = min(length - done, 1 << 30)
+        if kernel:
+            try:
+                moved = os.copy_file_range(source_fd, dest_fd, step, source_offset + done, dest_offset + done)
+            except OSError as exc:
+                if exc.errno not in _NO_KERNEL_COPY:
+                    raise
+                kernel = False
+                continue
+            if moved == 0:
+                raise truncated(path, source_offset + done, length - done)
+        else:
+            if buffer is None:
+                buffer = np.empty(min(length, _COPY_PIECE), np.uint8)
+            piece = buffer[:min(length - done, len(buffer))]
+            read_exact(source_fd, piece, source_offset + done, path)
+            pwrite_array_bytes(dest_fd, piece, dest_offset + done)
+            moved = len(piece)
+        done += moved
 
 
 def reserve(fd, offset, length):

@@ -13,6 +13,7 @@ import numpy as np
 from msparam.common import dtype as mstype
 from msparam.common.tensor import Tensor
 from msparam.train import _ckpt_file, _safetensors_file, _sharded, serialization
+from msparam.train._tensor_io import TensorBytes
 from msparam.train.serialization import load_checkpoint
 
 _SAFETENSORS_DTYPES = frozenset(_safetensors_file.SAFETENSORS_TYPES.values())
@@ -84,15 +85,17 @@ def _renamer(renames, name_map):
 
 
 def _source(src):
-    """``(listing, tensors)`` of the checkpoint ``src``: ``[(name, numpy dtype, shape), ...]`` from its
-    headers, in the order ``tensors`` (a generator of ``(name, value)``, one tensor in memory at a
-    time, verifying the CRC at its end) yields them."""
+    """``(listing, entries, file_of)`` of the checkpoint ``src``: ``[(name, numpy dtype, shape), ...]``
+    from its headers, in the order ``entries(locate)`` (a generator of ``(name, value)``, one tensor
+    in memory at a time, or with ``locate`` none, each a ``TensorBytes``; it verifies the CRC at its
+    end) yields them; ``file_of(name)`` is the file holding a tensor."""
     if _sharded.is_index(src):
         placement = _sharded.read_index(src)
     elif format_of(src, "SRC") == "ckpt":
         listing = [(name, _ckpt_file.numpy_dtype(type_name), shape)
                    for name, type_name, shape in _ckpt_file.describe_checkpoint(src)]
-        return listing, _ckpt_file.iter_checkpoint(src)
+        return listing, lambda locate: (_ckpt_file.locate_checkpoint(src) if locate
+                                        else _ckpt_file.iter_checkpoint(src)), lambda name: src
     else:
         with open(src, "rb", buffering=0) as f:
             _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, src)
@@ -108,7 +111,7 @@ def _source(src):
             raise ValueError(f"The sharded checkpoint index {os.path.abspath(src)} places {name!r} in "
                              f"{os.path.basename(placement[name])}, which does not hold it.")
         listing.append((name, entry[1], entry[0]))
-    return listing, _safetensors_file.iter_placed(placement)
+    return listing, lambda locate: _safetensors_file.iter_placed(placement, locate=locate), placement.__getitem__
 
 
 def _progress_bar(total_bytes, quiet):
@@ -143,7 +146,7 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
         raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
                          f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
     src, dst = os.fspath(src), os.path.abspath(os.fspath(dst))
-    listing, entries = _source(src)
+    listing, open_entries, file_of = _source(src)
     rename = _renamer(renames, name_map or {})
     cast = None if dtype is None else np.dtype(mstype.dtype_to_nptype(dtype))
     plan, seen = [], set()
@@ -158,12 +161,14 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
     if target_format == "safetensors":
         _check_safetensors_plan(plan)
     bar = _progress_bar(sum(int(np.prod(shape, dtype=np.int64)) * dt.itemsize for _, dt, shape in plan), quiet)
+    # file to file in the kernel when the bytes stay as they are (bools are normalised on the way)
+    locate = target_format == "safetensors" and cast is None and all(dt != np.bool_ for _, dt, _ in listing)
 
     written = set()
 
     def stream():
         names = written
-        for name, value in entries:
+        for name, value in open_entries(locate):
             if name == _ckpt_file.RANDOM_OP_TAG and isinstance(value, bytes):
                 continue
             new_name = rename(name)
@@ -175,17 +180,19 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
                     value = Tensor(value, dtype).asnumpy()
                 if bar is not None:
                     bar.update(value.nbytes)
-            yield new_name, value
+            yield new_name, value, file_of(name)
 
     # save_checkpoint refuses a missing directory, as MindSpore; the command makes it, as cp -r would.
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     try:
-        if target_format == "ckpt":
-            serialization._atomic_save(dst, lambda f: _ckpt_file.write_checkpoint(f, stream()))
-        elif sharded:
-            _write_sharded(dst, plan, stream(), max_shard_size or serialization._MAX_SHARD_SIZE)
-        else:
-            serialization._atomic_save(dst, lambda f: _write_safetensors(f, plan, stream(), exhaust=True))
+        with _SourceFiles() as sources:
+            if target_format == "ckpt":
+                serialization._atomic_save(dst, lambda f: _ckpt_file.write_checkpoint(
+                    f, ((name, value) for name, value, _ in stream())))
+            elif sharded:
+                _write_sharded(dst, plan, stream(), max_shard_size or serialization._MAX_SHARD_SIZE, sources)
+            else:
+                serialization._atomic_save(dst, lambda f: _write_safetensors(f, plan, stream(), True, sources))
         return len(written)
     finally:
         if bar is not None:
@@ -202,26 +209,45 @@ def _check_safetensors_plan(plan):
                             f"({mstype.dtype_from_numpy(np_dtype)}); convert to .ckpt or cast it (--dtype).")
 
 
-def _write_safetensors(f, plan, stream, exhaust):
-    """Write the tensors of ``plan`` as ``stream`` yields them; with ``exhaust``, then finish
-    ``stream`` (which verifies the source's CRC) before the file is complete."""
+class _SourceFiles(dict):
+    """The source files a conversion copies from, each opened once: ``sources[path]`` is its fd."""
+
+    def __missing__(self, path):
+        fd = self[path] = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        return fd
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        for fd in self.values():
+            os.close(fd)
+
+
+def _write_safetensors(f, plan, stream, exhaust, sources):
+    """Write the tensors of ``plan`` as ``stream`` yields them (arrays, or ``TensorBytes`` copied
+    from ``sources``); with ``exhaust``, then finish ``stream`` (which verifies the source's CRC)
+    before the file is complete."""
     writer = _safetensors_file.StreamWriter(f, {name: (np_dtype, shape) for name, np_dtype, shape in plan})
     for _ in plan:
-        name, value = next(stream)
+        name, value, path = next(stream)
         if isinstance(value, str):
             raise TypeError(f"format 'safetensors' cannot store the string entry {name!r}; convert to .ckpt.")
         if name not in writer.header:
             raise ValueError(f"the source yielded {name!r}, which its headers did not list: it changed while "
                              f"it was converted.")
-        writer.write(name, np.ascontiguousarray(value))
+        if isinstance(value, TensorBytes):
+            writer.copy(name, sources[path], value, path)
+        else:
+            writer.write(name, np.ascontiguousarray(value))
     if exhaust:
-        for name, _ in stream:
+        for name, _, _ in stream:
             raise ValueError(f"the source yielded {name!r}, which its headers did not list: it changed while "
                              f"it was converted.")
     writer.finish()
 
 
-def _write_sharded(index_path, plan, stream, max_shard_size):
+def _write_sharded(index_path, plan, stream, max_shard_size, sources):
     """Shards in the order the stream fills them (its order is the plan's), each written whole and
     renamed into place; the index last."""
     shards = _sharded.plan_shards([(name, int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize)
@@ -233,7 +259,7 @@ def _write_sharded(index_path, plan, stream, max_shard_size):
         part = [by_name[name] for name in names]
         last = number == len(shards) - 1
         serialization._atomic_save(os.path.join(folder, shard),
-                                   lambda f: _write_safetensors(f, part, stream, exhaust=last))
+                                   lambda f: _write_safetensors(f, part, stream, last, sources))
         weight_map.update(dict.fromkeys(names, shard))
     total = sum(int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize for _, np_dtype, shape in plan)
     text = _sharded.index_text(weight_map, total).encode()

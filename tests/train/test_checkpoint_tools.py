@@ -200,3 +200,30 @@ def test_a_crc_mismatch_in_the_source_leaves_no_destination(tmp_path):
             checkpoint_tools.convert_checkpoint(src, dst)
         assert not dst.exists()
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.ckpt", "hf"]
+
+
+@pytest.mark.parametrize("kernel_copy", ["copy_file_range", "EXDEV", "absent"])
+def test_convert_copies_tensor_bytes_file_to_file_with_or_without_the_kernel(tmp_path, monkeypatch, kernel_copy):
+    """Without a cast, tensor bytes go file to file (copy_file_range, else a reused buffer):
+    every slice of a sliced .ckpt tensor lands in order, and the CRC the copy records is right."""
+    import errno
+
+    if kernel_copy == "EXDEV":
+        def refuse(*args):
+            raise OSError(errno.EXDEV, "cross-device")
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    elif kernel_copy == "absent":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    monkeypatch.setattr(_ckpt_file, "CHUNK_BYTES", 1000)  # the 6000-byte tensor is written as 6 slices
+    rng = np.random.default_rng(1)
+    params = {"w": rng.standard_normal((50, 30)).astype(np.float32), "b": np.arange(5, dtype=np.int16)}
+    src = tmp_path / "a.ckpt"
+    ms.save_checkpoint([{"name": k, "data": ms.Tensor(v)} for k, v in params.items()], str(src))
+    for dst in (tmp_path / "a.safetensors", tmp_path / "hf" / "m.safetensors.index.json"):
+        checkpoint_tools.convert_checkpoint(src, dst, max_shard_size=100 if dst.name.endswith(".json") else None)
+        loaded = ms.load_checkpoint(str(dst), format="safetensors", crc_check=True)
+        for name, values in params.items():
+            np.testing.assert_array_equal(loaded[name].asnumpy(), values)
+    back = tmp_path / "b.safetensors"
+    checkpoint_tools.convert_checkpoint(tmp_path / "a.safetensors", back)
+    assert back.read_bytes() == (tmp_path / "a.safetensors").read_bytes()
