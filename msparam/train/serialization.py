@@ -456,8 +456,14 @@ def _selector(specify_prefix, filter_prefix, choice_func):
     return wanted
 
 
+_STORAGE_CODES = {}  # NumPy dtype -> msparam storage code: a load of many tiny tensors asks once per dtype
+
+
 def _allocate(shape, np_dtype):
-    return array_empty(shape, mstype.dtype_from_numpy(np_dtype).storage_code)
+    code = _STORAGE_CODES.get(np_dtype)
+    if code is None:
+        code = _STORAGE_CODES[np_dtype] = mstype.dtype_from_numpy(np_dtype).storage_code
+    return array_empty(shape, code)
 
 
 def _check_remove_redundancy_metadata(metadata, remove_redundancy):
