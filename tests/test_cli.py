@@ -141,3 +141,9 @@ def test_a_bad_shard_index_is_an_error_not_a_traceback(tmp_path, content, messag
 def test_max_shard_size_needs_a_sharded_destination(ckpt, tmp_path):
     result = run("convert", ckpt, tmp_path / "one.safetensors", "--max-shard-size", "1GB")
     assert result.returncode == 1 and "needs a sharded DST" in result.stderr
+
+
+def test_convert_quiet_prints_nothing(ckpt, tmp_path):
+    result = run("convert", ckpt, tmp_path / "q.safetensors", "--quiet")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert run("diff", ckpt, tmp_path / "q.safetensors").returncode == 0
