@@ -411,7 +411,7 @@ class _Walk:
         view = memoryview(window)
         for tag, np_dtype, _, shape, index, length in entries:
             yield tag, io.TensorBytes(np_dtype, shape, ((index_base + index, length),),
-                                      io.crc32(view[index:index + length]))
+                                      io.crc32(view[index:index + length]), self.parser.path)
 
     def read_content(self, run, content):
         """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
@@ -494,7 +494,7 @@ class _Walk:
                 yield run.tag, run.type_name, tuple(run.dims)
         elif run.ranges is not None:
             yield run.tag, io.TensorBytes(_NUMPY_BY_NAME[run.type_name], tuple(run.dims), tuple(run.ranges),
-                                          run.content_crc)
+                                          run.content_crc, self.parser.path)
         elif not run.keep:
             return
         elif run.tag == RANDOM_OP_TAG:
@@ -520,33 +520,72 @@ def _length_delimited(field, payload_length):
     return _varint_bytes((field << 3) | _WIRE_BYTES) + _varint_bytes(payload_length)
 
 
-def _write_value(f, tag_field, dims_field, type_field, chunk, crc, num_threads):
-    """One ``Checkpoint{value: Value{tag, tensor{dims, tensor_type, tensor_content=chunk}}}``;
-    returns ``crc`` extended over its bytes."""
-    tensor_head = dims_field + type_field + _length_delimited(3, len(chunk))
-    tensor_length = len(tensor_head) + len(chunk)
+def _value_head(tag_field, dims_field, type_field, content_length):
+    """The bytes of ``Checkpoint{value: Value{tag, tensor{dims, tensor_type, tensor_content}}}``
+    up to the content itself."""
+    tensor_head = dims_field + type_field + _length_delimited(3, content_length)
+    tensor_length = len(tensor_head) + content_length
     value_head = tag_field + _length_delimited(2, tensor_length)
-    value_length = len(value_head) + tensor_length
-    head = _length_delimited(1, value_length) + value_head + tensor_head
+    return _length_delimited(1, len(value_head) + tensor_length) + value_head + tensor_head
+
+
+def _write_value(f, tag_field, dims_field, type_field, chunk, crc, num_threads):
+    """One record holding ``chunk``; returns ``crc`` extended over its bytes."""
+    head = _value_head(tag_field, dims_field, type_field, len(chunk))
     f.write(head)
     crc = io.crc32(head, crc)
     return io.crc32_combine(crc, io.write_array_bytes(f, chunk, num_threads), len(chunk))
 
 
-def write_checkpoint(f, items, mindspore_crc=False, num_threads=None):
+def _copy_value(f, tag_field, dims_field, type_field, tensor, source_fd, crc):
+    """One record whose content is copied from another file (``tensor``, a ``TensorBytes``)."""
+    head = _value_head(tag_field, dims_field, type_field, tensor.nbytes)
+    f.write(head)
+    f.flush()
+    position = f.tell()
+    io.reserve(f.fileno(), position, tensor.nbytes)
+    tensor.copy_to(source_fd, f.fileno(), position)
+    f.seek(position + tensor.nbytes)
+    return io.crc32_combine(io.crc32(head, crc), tensor.crc, tensor.nbytes)
+
+
+def _read_whole(tensor, source_fd):
+    array = np.empty(tensor.shape, tensor.dtype)
+    data, filled = array.reshape(-1).view(np.uint8), 0
+    for start, length in tensor.ranges:
+        io.read_exact(source_fd, data[filled:filled + length], start, tensor.path)
+        filled += length
+    return array
+
+
+def _dims_field(shape):
+    return b"".join(b"\x08" + _varint_bytes(dim) for dim in shape)
+
+
+def write_checkpoint(f, items, mindspore_crc=False, num_threads=None, sources=None):
     """Write ``(name, value)`` pairs to the binary file ``f`` as MindSpore does, then the CRC.
 
     ``value`` is a NumPy array of a dtype in :data:`TYPE_NAMES` or a ``str``. Array bytes go from
     the array's own buffer to the file (parallel ``pwrite``, their CRC-32 computed on the way;
     no copy for C-contiguous arrays), cut into MindSpore's 512 MiB slices. The file ends with
     msparam's CRC field, or with MindSpore's ``crc_num`` trailer when ``mindspore_crc``. ``f``
-    must be a real file (it needs a file descriptor).
+    must be a real file (it needs a file descriptor). A ``value`` may also be a
+    :class:`~msparam.train._tensor_io.TensorBytes` whose file is open as ``sources[value.path]``:
+    its bytes are copied file to file (read whole first when they need more than one slice).
     """
     f.write(_CRC_MARKER)
     crc = io.crc32(_CRC_MARKER)
     for name, value in items:
         encoded_name = name.encode("utf-8")
         tag_field = _length_delimited(1, len(encoded_name)) + encoded_name
+        if isinstance(value, io.TensorBytes):
+            encoded_type = TYPE_NAMES[value.dtype].encode("ascii")
+            type_field = _length_delimited(2, len(encoded_type)) + encoded_type
+            if value.nbytes <= CHUNK_BYTES:
+                crc = _copy_value(f, tag_field, _dims_field(value.shape), type_field, value,
+                                  sources[value.path], crc)
+                continue
+            value = _read_whole(value, sources[value.path])
         if isinstance(value, str):
             data = np.frombuffer(np.array(value).tobytes(), np.uint8)
             dims_field = b"\x08\x00"
@@ -554,7 +593,7 @@ def write_checkpoint(f, items, mindspore_crc=False, num_threads=None):
         else:
             array = np.asarray(value, order="C")
             type_name = TYPE_NAMES[array.dtype]
-            dims_field = b"".join(b"\x08" + _varint_bytes(dim) for dim in array.shape)
+            dims_field = _dims_field(array.shape)
             data = array.reshape(-1).view(np.uint8)
         encoded_type = type_name.encode("ascii")
         type_field = _length_delimited(2, len(encoded_type)) + encoded_type

@@ -127,17 +127,14 @@ class StreamWriter:
                              f"not {end - start}")
         self.crcs[name] = io.pwrite_array_bytes(self.f.fileno(), data, 8 + self.header_length + start)
 
-    def copy(self, name, source_fd, tensor, path):
+    def copy(self, name, tensor, source_fd):
         """Write the tensor ``name`` from where its bytes lie in another file (``tensor``, a
-        :class:`~msparam.train._tensor_io.TensorBytes` of ``path``, open as ``source_fd``)."""
+        :class:`~msparam.train._tensor_io.TensorBytes`, its file open as ``source_fd``)."""
         start, end = self.header[name]["data_offsets"]
         if name in self.crcs or tensor.nbytes != end - start:
             raise ValueError(f"safetensors stream: {name!r} is written twice or has {tensor.nbytes} bytes, "
                              f"not {end - start}")
-        position = 8 + self.header_length + start
-        for offset, length in tensor.ranges:
-            io.copy_range(source_fd, offset, length, self.f.fileno(), position, path)
-            position += length
+        tensor.copy_to(source_fd, self.f.fileno(), 8 + self.header_length + start)
         self.crcs[name] = tensor.crc
 
     def finish(self):
@@ -277,7 +274,7 @@ def iter_placed(placement, allocate=None, locate=False):
             if locate:
                 crc = io.RangeReader(fd, size, path, _KIND).crc_of(data_start + start, data_start + end)
                 crcs.append((name, crc, end - start))
-                yield name, io.TensorBytes(np_dtype, shape, ((data_start + start, end - start),), crc)
+                yield name, io.TensorBytes(np_dtype, shape, ((data_start + start, end - start),), crc, path)
                 continue
             array = allocate(shape, np_dtype)
             crcs.append((name, io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND),

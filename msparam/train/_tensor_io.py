@@ -127,12 +127,19 @@ class RangeReader:
 
 
 class TensorBytes(NamedTuple):
-    """A tensor left in its file: its dtype and shape, the ``(offset, length)`` pieces its bytes
-    fill in order (one, or MindSpore's slices), and their CRC-32."""
+    """A tensor left in its file: its dtype and shape, the ``(offset, length)`` pieces of ``path``
+    its bytes fill in order (one, or MindSpore's slices), and their CRC-32."""
     dtype: np.dtype
     shape: tuple
     ranges: tuple
     crc: int
+    path: str
+
+    def copy_to(self, source_fd, dest_fd, offset):
+        """Copy the bytes (``path`` open as ``source_fd``) to ``offset`` of ``dest_fd``, in order."""
+        for start, length in self.ranges:
+            copy_range(source_fd, start, length, dest_fd, offset, self.path)
+            offset += length
 
     @property
     def nbytes(self):

@@ -85,17 +85,17 @@ def _renamer(renames, name_map):
 
 
 def _source(src):
-    """``(listing, entries, file_of)`` of the checkpoint ``src``: ``[(name, numpy dtype, shape), ...]``
-    from its headers, in the order ``entries(locate)`` (a generator of ``(name, value)``, one tensor
-    in memory at a time, or with ``locate`` none, each a ``TensorBytes``; it verifies the CRC at its
-    end) yields them; ``file_of(name)`` is the file holding a tensor."""
+    """``(listing, entries)`` of the checkpoint ``src``: ``[(name, numpy dtype, shape), ...]`` from
+    its headers, in the order ``entries(locate)`` (a generator of ``(name, value)``, one tensor in
+    memory at a time, or with ``locate`` none, each a ``TensorBytes``; it verifies the CRC at its
+    end) yields them."""
     if _sharded.is_index(src):
         placement = _sharded.read_index(src)
     elif format_of(src, "SRC") == "ckpt":
         listing = [(name, _ckpt_file.numpy_dtype(type_name), shape)
                    for name, type_name, shape in _ckpt_file.describe_checkpoint(src)]
         return listing, lambda locate: (_ckpt_file.locate_checkpoint(src) if locate
-                                        else _ckpt_file.iter_checkpoint(src)), lambda name: src
+                                        else _ckpt_file.iter_checkpoint(src))
     else:
         with open(src, "rb", buffering=0) as f:
             _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, src)
@@ -111,7 +111,7 @@ def _source(src):
             raise ValueError(f"The sharded checkpoint index {os.path.abspath(src)} places {name!r} in "
                              f"{os.path.basename(placement[name])}, which does not hold it.")
         listing.append((name, entry[1], entry[0]))
-    return listing, lambda locate: _safetensors_file.iter_placed(placement, locate=locate), placement.__getitem__
+    return listing, lambda locate: _safetensors_file.iter_placed(placement, locate=locate)
 
 
 def _progress_bar(total_bytes, quiet):
@@ -135,8 +135,10 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
     about the largest tensor (two of its size with a cast), whatever the file's size. The names,
     dtypes and shapes come from the headers first, so a safetensors ``dst`` is laid out before any
     byte arrives and every check of the names and dtypes happens before anything is written.
-    Each file is written to a temporary and renamed into place once whole (and the source's CRC
-    verified); a sharded ``dst`` gets its index last. MindSpore's ``random_op`` state is not
+    Without a cast, tensor bytes go file to file (``copy_file_range``: in the kernel, as ``cp``),
+    the source read only for their CRCs through a small window. Each file is written to a
+    temporary and renamed into place once whole (and the source's CRC verified); a sharded
+    ``dst`` gets its index last. MindSpore's ``random_op`` state is not
     converted (it is no tensor); string entries go to a ``.ckpt`` only. Without ``quiet``, a tqdm
     progress bar shows on stderr when tqdm is installed.
     """
@@ -146,7 +148,7 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
         raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
                          f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
     src, dst = os.fspath(src), os.path.abspath(os.fspath(dst))
-    listing, open_entries, file_of = _source(src)
+    listing, open_entries = _source(src)
     rename = _renamer(renames, name_map or {})
     cast = None if dtype is None else np.dtype(mstype.dtype_to_nptype(dtype))
     plan, seen = [], set()
@@ -162,7 +164,7 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
         _check_safetensors_plan(plan)
     bar = _progress_bar(sum(int(np.prod(shape, dtype=np.int64)) * dt.itemsize for _, dt, shape in plan), quiet)
     # file to file in the kernel when the bytes stay as they are (bools are normalised on the way)
-    locate = target_format == "safetensors" and cast is None and all(dt != np.bool_ for _, dt, _ in listing)
+    locate = cast is None and all(dt != np.bool_ for _, dt, _ in listing)
 
     written = set()
 
@@ -180,15 +182,14 @@ def convert_checkpoint(src, dst, renames=(), name_map=None, dtype=None, max_shar
                     value = Tensor(value, dtype).asnumpy()
                 if bar is not None:
                     bar.update(value.nbytes)
-            yield new_name, value, file_of(name)
+            yield new_name, value
 
     # save_checkpoint refuses a missing directory, as MindSpore; the command makes it, as cp -r would.
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     try:
         with _SourceFiles() as sources:
             if target_format == "ckpt":
-                serialization._atomic_save(dst, lambda f: _ckpt_file.write_checkpoint(
-                    f, ((name, value) for name, value, _ in stream())))
+                serialization._atomic_save(dst, lambda f: _ckpt_file.write_checkpoint(f, stream(), sources=sources))
             elif sharded:
                 _write_sharded(dst, plan, stream(), max_shard_size or serialization._MAX_SHARD_SIZE, sources)
             else:
@@ -230,18 +231,18 @@ def _write_safetensors(f, plan, stream, exhaust, sources):
     before the file is complete."""
     writer = _safetensors_file.StreamWriter(f, {name: (np_dtype, shape) for name, np_dtype, shape in plan})
     for _ in plan:
-        name, value, path = next(stream)
+        name, value = next(stream)
         if isinstance(value, str):
             raise TypeError(f"format 'safetensors' cannot store the string entry {name!r}; convert to .ckpt.")
         if name not in writer.header:
             raise ValueError(f"the source yielded {name!r}, which its headers did not list: it changed while "
                              f"it was converted.")
         if isinstance(value, TensorBytes):
-            writer.copy(name, sources[path], value, path)
+            writer.copy(name, value, sources[value.path])
         else:
             writer.write(name, np.ascontiguousarray(value))
     if exhaust:
-        for name, _, _ in stream:
+        for name, _ in stream:
             raise ValueError(f"the source yielded {name!r}, which its headers did not list: it changed while "
                              f"it was converted.")
     writer.finish()

@@ -125,6 +125,7 @@ def stream_sources(tmp_path_factory):
     ("ckpt", "hf/model.safetensors.index.json", "none"),
     ("sharded", "out.ckpt", "none"),
     ("ckpt", "out.safetensors", "float16"),
+    ("sharded", "out.ckpt", "float16"),
 ])
 def test_convert_peak_memory_is_about_the_largest_tensor(tmp_path, stream_sources, source, target, dtype):
     import subprocess
@@ -205,7 +206,8 @@ def test_a_crc_mismatch_in_the_source_leaves_no_destination(tmp_path):
 @pytest.mark.parametrize("kernel_copy", ["copy_file_range", "EXDEV", "absent"])
 def test_convert_copies_tensor_bytes_file_to_file_with_or_without_the_kernel(tmp_path, monkeypatch, kernel_copy):
     """Without a cast, tensor bytes go file to file (copy_file_range, else a reused buffer):
-    every slice of a sliced .ckpt tensor lands in order, and the CRC the copy records is right."""
+    every slice of a sliced .ckpt tensor lands in order, and the CRC the copy records is right;
+    into a .ckpt, a tensor of more than one slice is read whole and written as slices again."""
     import errno
 
     if kernel_copy == "EXDEV":
@@ -219,11 +221,15 @@ def test_convert_copies_tensor_bytes_file_to_file_with_or_without_the_kernel(tmp
     params = {"w": rng.standard_normal((50, 30)).astype(np.float32), "b": np.arange(5, dtype=np.int16)}
     src = tmp_path / "a.ckpt"
     ms.save_checkpoint([{"name": k, "data": ms.Tensor(v)} for k, v in params.items()], str(src))
-    for dst in (tmp_path / "a.safetensors", tmp_path / "hf" / "m.safetensors.index.json"):
+    for dst in (tmp_path / "a.safetensors", tmp_path / "hf" / "m.safetensors.index.json", tmp_path / "c.ckpt"):
         checkpoint_tools.convert_checkpoint(src, dst, max_shard_size=100 if dst.name.endswith(".json") else None)
-        loaded = ms.load_checkpoint(str(dst), format="safetensors", crc_check=True)
+        fmt = "ckpt" if dst.suffix == ".ckpt" else "safetensors"
+        loaded = ms.load_checkpoint(str(dst), format=fmt, crc_check=True)
         for name, values in params.items():
             np.testing.assert_array_equal(loaded[name].asnumpy(), values)
     back = tmp_path / "b.safetensors"
     checkpoint_tools.convert_checkpoint(tmp_path / "a.safetensors", back)
     assert back.read_bytes() == (tmp_path / "a.safetensors").read_bytes()
+    again = tmp_path / "d.ckpt"
+    checkpoint_tools.convert_checkpoint(tmp_path / "c.ckpt", again)
+    assert again.read_bytes() == (tmp_path / "c.ckpt").read_bytes() == src.read_bytes()
