@@ -18,8 +18,8 @@ else:
     from msparam.train._portable_fileio import crc32, crc32_combine, read_into, write_from
 
 __all__ = ["MAX_NDIM", "damaged", "truncated", "crc_mismatch", "unsupported_dtype", "check_size",
-           "read_exact", "write_array_bytes", "pwrite_array_bytes", "reserve", "normalise_bools", "crc32", "crc32_combine",
-           "RangeReader", "ENCRYPTION_MAGICS", "check_not_encrypted", "TensorBytes", "copy_range"]
+           "read_exact", "write_array_bytes", "pwrite_array_bytes", "reserve", "normalise_bools", "crc32",
+           "crc32_combine", "RangeReader", "ENCRYPTION_MAGICS", "check_not_encrypted", "TensorBytes", "copy_range"]
 
 MAX_NDIM = 64
 _INT64_LIMIT = 1 << 63
