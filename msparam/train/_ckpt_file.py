@@ -272,11 +272,11 @@ def read_checkpoint(path, wanted=None, allocate=None, crc_check=False):
         The file is damaged, truncated, encrypted, holds the same name in two adjacent records,
         has a CRC that does not match, or is not a checkpoint; the message names the file.
     """
-    records = iter_checkpoint(path, wanted, allocate, crc_check)
+    batches = _walk(path, wanted, allocate or np.empty, crc_check, _READ)
     result = []
     while True:
         try:
-            result.append(next(records))
+            result.extend(next(batches))
         except StopIteration as finished:
             return result, finished.value
 
@@ -286,21 +286,31 @@ def iter_checkpoint(path, wanted=None, allocate=None, crc_check=False):
     entry it has yielded (memory: the largest tensor) and returns the kind of CRC verified. The
     CRC is verified after the last entry, so a consumer must finish the generator before trusting
     what it wrote."""
-    return _walk(path, wanted, allocate or np.empty, crc_check, _READ)
+    return _one_by_one(_walk(path, wanted, allocate or np.empty, crc_check, _READ))
 
 
 def locate_checkpoint(path):
     """:func:`iter_checkpoint` with each tensor as a :class:`~msparam.train._tensor_io.TensorBytes`
     (where its bytes lie in the file, and their CRC-32) instead of an array: the bytes are read for
     their CRC through a small window, never held, so they can be copied file to file."""
-    return _walk(path, None, None, False, _LOCATE)
+    return _one_by_one(_walk(path, None, None, False, _LOCATE))
 
 
 def describe_checkpoint(path):
     """``[(name, type name, shape), ...]`` of the tensors of a ``.ckpt`` file, in file order, from
     its record headers alone: tensor bytes are skipped, not read (nor is the CRC verified), so a
     10 GB file takes a few reads per tensor. Strings and ``random_op`` are left out."""
-    return list(_walk(path, None, None, False, _DESCRIBE))
+    return list(_one_by_one(_walk(path, None, None, False, _DESCRIBE)))
+
+
+def _one_by_one(batches):
+    """The entries of a walk's batches one at a time; returns what the walk returns."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration as finished:
+            return finished.value
+        yield from batch
 
 
 _DESCRIBE_WINDOW = 4096  # header reads when describing: a page, not the megabyte of tensor bytes behind it
@@ -343,7 +353,8 @@ def _walk(path, wanted, allocate, crc_check, mode):
 class _Walk:
     """One pass over a file's records: the compiled scan takes the plain ones straight out of the
     read window, the Python parser each one it stops at (with its exact errors). Entries are
-    yielded as their last record is read; only the open run (the tensor being filled) is kept."""
+    yielded in lists (a scan's batch, or one entry) as their last record is read; only the open
+    run (the tensor being filled) is kept."""
 
     def __init__(self, parser, crc, wanted, allocate, mode):
         self.parser, self.reader, self.crc = parser, parser.reader, crc
@@ -374,28 +385,26 @@ class _Walk:
                     self.continue_run(run, tensor, key_start)
                 else:
                     if run is not None:
-                        yield from self.finish_run(run)
+                        yield list(self.finish_run(run))
                     run = self.start_run(tag, tensor, key_start, end)
             self.crc.through(pos)
         if run is not None:
-            yield from self.finish_run(run)
+            yield list(self.finish_run(run))
 
     def plain_records(self, pos, end, run):
-        """Read the plain records from ``pos`` on (see ``_ckpt_scan``) and yield their entries; the
-        CRC then runs through the last of them. Returns the open run (the last record, already
-        yielded, kept to refuse a record with its tag that would follow) and where the scan stopped."""
+        """Read the plain records from ``pos`` on (see ``_ckpt_scan``) and yield their entries (one
+        list); the CRC then runs through the last of them. Returns the open run (the last record,
+        already yielded, kept to refuse a record with its tag that would follow) and where the
+        scan stopped."""
         window, index = self.reader.at(pos, min(self.scan_ahead, end - pos))  # re-reads only when the window runs low
         base = pos - index
         entries, last, scanned_to = plain_entries(window, base, pos, end, io.MAX_NDIM, _PLAIN_TYPES,
                                                   None if run is None else run.tag, RANDOM_OP_TAG,
                                                   self.wanted, self.allocate, self.describe)
         if last is not None:
-            if run is not None:
-                yield from self.finish_run(run)
-            if self.mode == _READ:
-                yield from entries
-            else:
-                yield from self.described(entries, window, base)
+            batch = [] if run is None else list(self.finish_run(run))
+            batch.extend(entries if self.mode == _READ else self.described(entries, window, base))
+            yield batch
             key_start, tag, shape, type_name, length = last
             run = _Run(tag, list(shape), type_name, key_start, keep=False, nbytes=length)
             run.filled, run.records, run.yielded = length, 1, True
