@@ -225,7 +225,7 @@ class _Run:
         self.array, self.nbytes = array, nbytes  # tensors: the destination (None when skipped), its size
         self.small = small                       # strings and random_op: their bytes (None when skipped)
         self.filled = self.records = 0
-        self.yielded = False  # read by the compiled scan, whose entries are yielded as it returns them
+        self.yielded = False  # a record the compiled scan read: its entry is out already
         self.ranges = self.content_crc = None  # when locating: where its bytes lie, their CRC-32
 
 
@@ -320,6 +320,8 @@ _READ, _DESCRIBE, _LOCATE = "read", "describe", "locate"  # what a walk does wit
 
 
 def _walk(path, wanted, allocate, crc_check, mode):
+    """The one pass every reader of a ``.ckpt`` file makes: a generator of entry batches that
+    returns the kind of CRC verified (a described file's CRC is not: that needs every byte)."""
     describe = mode == _DESCRIBE
     with open(path, "rb", buffering=0) as f:
         fd = f.fileno()
@@ -341,7 +343,7 @@ def _walk(path, wanted, allocate, crc_check, mode):
             crc.through(crc_end)
         except ValueError as error:
             # a flipped bit usually breaks the framing first: when the CRC disagrees, say so
-            computed = reader.crc_of(0, crc_end) if stored_crc is not None else None
+            computed = reader.crc_of(0, crc_end) if stored_crc is not None and not describe else None
             if computed is not None and computed != stored_crc:
                 raise io.crc_mismatch(path, stored_crc, computed) from error
             raise
