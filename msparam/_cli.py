@@ -70,8 +70,10 @@ def _byte_size(text: str) -> int:
 
 def _convert(args: argparse.Namespace) -> None:
     count = checkpoint_tools.convert_checkpoint(args.src, args.dst, renames=args.rename, name_map=args.map,
-                                                dtype=args.dtype, max_shard_size=args.max_shard_size)
-    print(f"wrote {count} tensors to {args.dst}")
+                                                dtype=args.dtype, max_shard_size=args.max_shard_size,
+                                                quiet=args.quiet)
+    if not args.quiet:
+        print(f"wrote {count} tensors to {args.dst}")
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -106,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--dtype", type=_dtype, help="cast every tensor to this dtype")
     convert.add_argument("--max-shard-size", type=_byte_size, metavar="SIZE",
                          help="for a sharded DST: bytes of tensor data per shard (default 5GB)")
+    convert.add_argument("--quiet", action="store_true",
+                         help="no progress bar (shown on stderr when tqdm is installed) and no summary line")
     convert.set_defaults(run=_convert)
     diff = commands.add_parser("diff", help="compare two checkpoints tensor by tensor (exit 1 if they differ)")
     diff.add_argument("a")

@@ -158,3 +158,9 @@ def test_string_entries_are_diffed_as_text_and_kept_by_convert(tmp_path):
     assert run("convert", a, converted, "--dtype", "float16").returncode == 0
     loaded = ms.load_checkpoint(str(converted))
     assert loaded["note"] == "first" and loaded["w"].dtype == ms.float16
+
+
+def test_convert_quiet_prints_nothing(ckpt, tmp_path):
+    result = run("convert", ckpt, tmp_path / "q.safetensors", "--quiet")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert run("diff", ckpt, tmp_path / "q.safetensors").returncode == 0

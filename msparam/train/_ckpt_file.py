@@ -27,7 +27,7 @@ the reader allocate at most what the file itself holds, and the reader keeps no 
 beyond the tensor it is filling. Nothing is ever unpickled.
 """
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any, Callable, cast
 
 import numpy as np
@@ -35,13 +35,16 @@ import numpy.typing as npt
 
 from msparam.common import dtype as mstype
 from msparam.train import _tensor_io as io
+from msparam.train._ckpt_scan import plain_entries
 
 __all__ = ["TYPE_NAMES", "STRING_TYPE", "RANDOM_OP_TAG", "CHUNK_BYTES", "CRC_FIELD", "MINDSPORE_CRC_TRAILER",
-           "write_checkpoint", "read_checkpoint"]
+           "numpy_dtype", "write_checkpoint", "read_checkpoint", "iter_checkpoint", "describe_checkpoint",
+           "locate_checkpoint"]
 
 # MindSpore writes str(dtype) as tensor_type: "Float32", "Int8", "UInt8", "Bool", "Complex64", ...
 TYPE_NAMES = {np.dtype(mstype.dtype_to_nptype(t)): str(t) for t in mstype.all_types}
 _NUMPY_BY_NAME = {name: dt for dt, name in TYPE_NAMES.items()}
+_PLAIN_TYPES = {name.encode(): (dt, name) for dt, name in TYPE_NAMES.items()}  # what the compiled scan reads
 STRING_TYPE = "str"          # append_dict strings: UTF-32 bytes of a NumPy '<U' scalar, dims [0]
 RANDOM_OP_TAG = "random_op"  # raw random-generator state MindSpore may append
 
@@ -58,7 +61,12 @@ _INT64_LIMIT = 1 << 63
 _Tensor = dict[str, Any]
 
 
-def _varint_bytes(value: int) -> bytes:
+def numpy_dtype(type_name):
+    """The NumPy dtype of a tensor_type name (``"Float32"``) that :func:`describe_checkpoint` gave."""
+    return _NUMPY_BY_NAME[type_name]
+
+
+def _varint_bytes(value):
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -104,33 +112,36 @@ class _Parser:
             raise self.error(f"{what} has a varint longer than 10 bytes at byte {pos}")
         raise self.error(f"{what} is cut off (truncated varint at byte {pos})")
 
-    def fields(self, pos: int, end: int, what: str) -> Iterator[tuple[int, int, int, int, int]]:
-        """Yield ``(field, wire, value, length, key_start)``: for length-delimited and fixed fields
-        value is the start of the payload; fields protobuf rejects raise."""
+    def field_at(self, pos, end, what):
+        """``(field, wire, value, length, key_start, next_pos)`` of the field at ``pos``: for
+        length-delimited and fixed fields value is the start of the payload; fields protobuf
+        rejects raise."""
+        key_start = pos
+        key, pos = self.varint(pos, end, f"a field key in {what}")
+        field, wire = key >> 3, key & 7
+        if key >> 32 or field > _MAX_FIELD or field == 0:
+            raise self.error(f"{what} has the invalid field number {field} at byte {key_start}")
+        if wire == _WIRE_VARINT:
+            value, pos = self.varint(pos, end, f"field {field} of {what}")
+            return field, wire, value, 0, key_start, pos
+        if wire == _WIRE_BYTES:
+            length, pos = self.varint(pos, end, f"the length of field {field} of {what}")
+            if length > end - pos:
+                raise self.error(f"field {field} of {what} claims {length} bytes at byte {pos}, "
+                                 f"but only {end - pos} are left")
+            return field, wire, pos, length, key_start, pos + length
+        if wire in (_WIRE_FIXED64, _WIRE_FIXED32):
+            size = 8 if wire == _WIRE_FIXED64 else 4
+            if size > end - pos:
+                raise self.error(f"field {field} of {what} is cut off at byte {pos}")
+            return field, wire, pos, size, key_start, pos + size
+        raise self.error(f"{what} has field {field} with unsupported wire type {wire} at byte {key_start}")
+
+    def fields(self, pos, end, what):
+        """Yield ``(field, wire, value, length, key_start)`` of every field in ``[pos, end)``."""
         while pos < end:
-            key_start = pos
-            key, pos = self.varint(pos, end, f"a field key in {what}")
-            field, wire = key >> 3, key & 7
-            if key >> 32 or field > _MAX_FIELD or field == 0:
-                raise self.error(f"{what} has the invalid field number {field} at byte {key_start}")
-            if wire == _WIRE_VARINT:
-                value, pos = self.varint(pos, end, f"field {field} of {what}")
-                yield field, wire, value, 0, key_start
-            elif wire == _WIRE_BYTES:
-                length, pos = self.varint(pos, end, f"the length of field {field} of {what}")
-                if length > end - pos:
-                    raise self.error(f"field {field} of {what} claims {length} bytes at byte {pos}, "
-                                     f"but only {end - pos} are left")
-                yield field, wire, pos, length, key_start
-                pos += length
-            elif wire in (_WIRE_FIXED64, _WIRE_FIXED32):
-                size = 8 if wire == _WIRE_FIXED64 else 4
-                if size > end - pos:
-                    raise self.error(f"field {field} of {what} is cut off at byte {pos}")
-                yield field, wire, pos, size, key_start
-                pos += size
-            else:
-                raise self.error(f"{what} has field {field} with unsupported wire type {wire} at byte {key_start}")
+            *field, pos = self.field_at(pos, end, what)
+            yield tuple(field)
 
     def text(self, start: int, length: int, what: str) -> str:
         try:
@@ -223,6 +234,8 @@ class _Run:
         self.array, self.nbytes = array, nbytes  # tensors: the destination (None when skipped), its size
         self.small = small                       # strings and random_op: their bytes (None when skipped)
         self.filled = self.records = 0
+        self.yielded = False  # a record the compiled scan read: its entry is out already
+        self.ranges = self.content_crc = None  # when locating: where its bytes lie, their CRC-32
 
 
 def _trailer(reader: io.RangeReader, size: int) -> "tuple[int, int | None, str | None]":
@@ -274,142 +287,250 @@ def read_checkpoint(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocat
         The file is damaged, truncated, encrypted, holds the same name in two adjacent records,
         has a CRC that does not match, or is not a checkpoint; the message names the file.
     """
-    make = allocate or np.empty
+    batches = _walk(path, wanted, allocate or np.empty, crc_check, _READ)
+    result = []
+    while True:
+        try:
+            result.extend(next(batches))
+        except StopIteration as finished:
+            return result, finished.value
+
+
+def iter_checkpoint(path, wanted=None, allocate=None, crc_check=False):
+    """:func:`read_checkpoint` one entry at a time: a generator of ``(name, value)`` that keeps no
+    entry it has yielded (memory: the largest tensor) and returns the kind of CRC verified. The
+    CRC is verified after the last entry, so a consumer must finish the generator before trusting
+    what it wrote."""
+    return _one_by_one(_walk(path, wanted, allocate or np.empty, crc_check, _READ))
+
+
+def locate_checkpoint(path):
+    """:func:`iter_checkpoint` with each tensor as a :class:`~msparam.train._tensor_io.TensorBytes`
+    (where its bytes lie in the file, and their CRC-32) instead of an array: the bytes are read for
+    their CRC through a small window, never held, so they can be copied file to file."""
+    return _one_by_one(_walk(path, None, None, False, _LOCATE))
+
+
+def describe_checkpoint(path):
+    """``[(name, type name, shape), ...]`` of the tensors of a ``.ckpt`` file, in file order, from
+    its record headers alone: tensor bytes are skipped, not read (nor is the CRC verified), so a
+    10 GB file takes a few reads per tensor. Strings and ``random_op`` are left out."""
+    return list(_one_by_one(_walk(path, None, None, False, _DESCRIBE)))
+
+
+def _one_by_one(batches):
+    """The entries of a walk's batches one at a time; returns what the walk returns."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration as finished:
+            return finished.value
+        yield from batch
+
+
+_DESCRIBE_WINDOW = 4096  # header reads when describing: a page, not the megabyte of tensor bytes behind it
+
+
+_READ, _DESCRIBE, _LOCATE = "read", "describe", "locate"  # what a walk does with each tensor's bytes
+
+
+def _walk(path, wanted, allocate, crc_check, mode):
+    """The one pass every reader of a ``.ckpt`` file makes: a generator of entry batches that
+    returns the kind of CRC verified (a described file's CRC is not: that needs every byte)."""
+    describe = mode == _DESCRIBE
     with open(path, "rb", buffering=0) as f:
         fd = f.fileno()
         size = os.fstat(fd).st_size
-        reader = io.RangeReader(fd, size, path)
+        reader = io.RangeReader(fd, size, path, window=_DESCRIBE_WINDOW if describe else io.RangeReader.WINDOW)
         if size == 0:
-            return [], None
+            return None
         io.check_not_encrypted(path, reader.read(0, min(4, size)))
         end, stored_crc, crc_kind = _trailer(reader, size)
         if crc_kind is None and reader.read(0, min(len(_CRC_MARKER), size)) == _CRC_MARKER:
             raise io.damaged(path, f"it begins with msparam's CRC marker, but its end ({size} bytes) holds no CRC: "
                                      f"the file is truncated or damaged")
-        verify = stored_crc is not None and (wanted is None or crc_check)
+        verify = stored_crc is not None and not describe and (wanted is None or crc_check)
         crc_end = size - _CRC_FIELD_BYTES if crc_kind == "msparam" else end
-        computed: "int | None"
+        crc = _Crc(reader, verify)
+        walk = _Walk(_Parser(reader), crc, wanted, allocate, mode)
         try:
-            result, computed = _read_records(reader, size, end, crc_end, crc_kind, verify, wanted, make)
+            yield from walk.records(size, end, crc_kind)
+            crc.through(crc_end)
         except ValueError as error:
             # a flipped bit usually breaks the framing first: when the CRC disagrees, say so
-            computed = reader.crc_of(0, crc_end) if stored_crc is not None else None
+            computed = reader.crc_of(0, crc_end) if stored_crc is not None and not describe else None
             if computed is not None and computed != stored_crc:
                 raise io.crc_mismatch(path, stored_crc, computed) from error
             raise
-        if verify and computed != stored_crc:
-            raise io.crc_mismatch(path, stored_crc, computed)
-        return result, crc_kind if verify else None
+        if verify and crc.value != stored_crc:
+            raise io.crc_mismatch(path, stored_crc, crc.value)
+        return crc_kind if verify else None
 
 
-_Make = Callable[[tuple[int, ...], "np.dtype[Any]"], npt.NDArray[Any]]
+class _Walk:
+    """One pass over a file's records: the compiled scan takes the plain ones straight out of the
+    read window, the Python parser each one it stops at (with its exact errors). Entries are
+    yielded in lists (a scan's batch, or one entry) as their last record is read; only the open
+    run (the tensor being filled) is kept."""
 
+    def __init__(self, parser, crc, wanted, allocate, mode):
+        self.parser, self.reader, self.crc = parser, parser.reader, crc
+        self.wanted, self.allocate, self.mode = wanted, allocate, mode
+        self.describe = mode != _READ  # the scan describes the tensors instead of reading them
+        self.scan_ahead = self.reader.window // 16  # the scan re-reads the window when less is left
 
-def _read_records(reader: io.RangeReader, size: int, end: int, crc_end: int, crc_kind: "str | None", verify: bool,
-                  wanted: io.Wanted, allocate: _Make) -> "tuple[list[io.Entry], int]":
-    """The records of ``read_checkpoint`` and the CRC-32 of the bytes they span (when ``verify``)."""
-    crc = _Crc(reader, verify)
-    parser = _Parser(reader)
-    result: list[io.Entry] = []
-    run = None
-    for field, wire, start, length, key_start in parser.fields(0, end, "the Checkpoint message"):
-        if field == CRC_FIELD and wire == _WIRE_FIXED32 and crc_kind == "msparam":
-            if start + 4 != size:
-                raise parser.error(f"msparam's CRC field at byte {key_start} is not at the end of the file")
-            break
-        if field != 1:  # an unknown field: protobuf skips it
-            continue
-        parser.expect_bytes(field, wire, "the Checkpoint message")
-        tag, tensor = parser.value(start, start + length)
-        if run is not None and run.tag == tag:
-            _continue_run(parser, reader, crc, run, tensor, key_start)
-        else:
-            if run is not None:
-                _finish_run(parser, run, result)
-            run = _start_run(parser, reader, crc, tag, tensor, key_start, end, wanted, allocate)
-        crc.through(start + length)
-    if run is not None:
-        _finish_run(parser, run, result)
-    crc.through(crc_end)
-    return result, crc.value
+    def keep(self, tag):
+        return self.mode == _READ and (self.wanted is None or self.wanted(tag))
 
+    def records(self, size, end, crc_kind):
+        parser = self.parser
+        run = None
+        pos = 0
+        while pos < end:
+            run, pos = yield from self.plain_records(pos, end, run)
+            if pos >= end:
+                break
+            field, wire, start, length, key_start, pos = parser.field_at(pos, end, "the Checkpoint message")
+            if field == CRC_FIELD and wire == _WIRE_FIXED32 and crc_kind == "msparam":
+                if start + 4 != size:
+                    raise parser.error(f"msparam's CRC field at byte {key_start} is not at the end of the file")
+                break
+            if field == 1:  # any other field is unknown: protobuf skips it
+                parser.expect_bytes(field, wire, "the Checkpoint message")
+                tag, tensor = parser.value(start, start + length)
+                if run is not None and run.tag == tag:
+                    self.continue_run(run, tensor, key_start)
+                else:
+                    if run is not None:
+                        yield list(self.finish_run(run))
+                    run = self.start_run(tag, tensor, key_start, end)
+            self.crc.through(pos)
+        if run is not None:
+            yield list(self.finish_run(run))
 
-def _read_content(reader: io.RangeReader, crc: _Crc, run: _Run, content: tuple[int, int]) -> None:
-    """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
-    start, length = content
-    crc.through(start)
-    if run.array is not None:
-        destination = run.array.reshape(-1).view(np.uint8)[run.filled:run.filled + length]
-        if length <= _SMALL_CONTENT:  # most likely in the window already: no system call
+    def plain_records(self, pos, end, run):
+        """Read the plain records from ``pos`` on (see ``_ckpt_scan``) and yield their entries (one
+        list); the CRC then runs through the last of them. Returns the open run (the last record,
+        already yielded, kept to refuse a record with its tag that would follow) and where the
+        scan stopped."""
+        window, index = self.reader.at(pos, min(self.scan_ahead, end - pos))  # re-reads only when the window runs low
+        base = pos - index
+        entries, last, scanned_to = plain_entries(window, base, pos, end, io.MAX_NDIM, _PLAIN_TYPES,
+                                                  None if run is None else run.tag, RANDOM_OP_TAG,
+                                                  self.wanted, self.allocate, self.describe)
+        if last is not None:
+            batch = [] if run is None else list(self.finish_run(run))
+            batch.extend(entries if self.mode == _READ else self.described(entries, window, base))
+            yield batch
+            key_start, tag, shape, type_name, length = last
+            run = _Run(tag, list(shape), type_name, key_start, keep=False, nbytes=length)
+            run.filled, run.records, run.yielded = length, 1, True
+        self.crc.through(scanned_to)
+        return run, scanned_to
+
+    def described(self, entries, window, index_base):
+        """The scan's descriptions as :func:`describe_checkpoint` or :func:`locate_checkpoint` gives them."""
+        if self.mode == _DESCRIBE:
+            for tag, _, type_name, shape, _, _ in entries:
+                yield tag, type_name, shape
+            return
+        view = memoryview(window)
+        for tag, np_dtype, _, shape, index, length in entries:
+            yield tag, io.TensorBytes(np_dtype, shape, ((index_base + index, length),),
+                                      io.crc32(view[index:index + length]), self.parser.path)
+
+    def read_content(self, run, content):
+        """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
+        reader, crc = self.reader, self.crc
+        start, length = content
+        crc.through(start)
+        if run.array is not None:
+            destination = run.array.reshape(-1).view(np.uint8)[run.filled:run.filled + length]
+            if length <= _SMALL_CONTENT:  # most likely in the window already: no system call
+                data = reader.read(start, length)
+                destination[:] = np.frombuffer(data, np.uint8)
+                crc.add(io.crc32(data), length)
+            else:
+                crc.add(io.read_exact(reader.fd, destination, start, reader.path), length)
+        elif run.small is not None:
             data = reader.read(start, length)
-            destination[:] = np.frombuffer(data, np.uint8)
+            run.small += data
             crc.add(io.crc32(data), length)
+        elif run.ranges is not None:
+            content_crc = reader.crc_of(start, start + length)
+            run.ranges.append((start, length))
+            run.content_crc = io.crc32_combine(run.content_crc, content_crc, length)
+            crc.add(content_crc, length)
         else:
-            crc.add(io.read_exact(reader.fd, destination, start, reader.path), length)
-    elif run.small is not None:
-        data = reader.read(start, length)
-        run.small += data
-        crc.add(io.crc32(data), length)
-    else:
-        crc.through(start + length)
-    run.filled += length
-    run.records += 1
+            crc.through(start + length)
+        run.filled += length
+        run.records += 1
 
+    def start_run(self, tag, tensor, key_start, end):
+        parser = self.parser
+        type_name = tensor["type"]
+        start, length = tensor["content"]
+        keep = self.keep(tag)
+        if type_name == STRING_TYPE or tag == RANDOM_OP_TAG:
+            keep = keep or self.mode == _LOCATE  # located walks give these small entries as values
+            run = _Run(tag, tensor["dims"], type_name, key_start, keep, small=bytearray() if keep else None)
+        else:
+            np_dtype = _NUMPY_BY_NAME.get(type_name)
+            if np_dtype is None:
+                raise io.unsupported_dtype(parser.path, tag, type_name)
+            nbytes = io.check_size(parser.path, tag, tensor["dims"], np_dtype, None, type_name)
+            # the slices that follow cannot hold more than the file has left: allocate only that much
+            if nbytes < length or nbytes - length > end - (start + length):
+                raise parser.error(f"parameter {tag!r} of shape {tuple(tensor['dims'])} and type {type_name} needs "
+                                   f"{nbytes} bytes, but the file holds {length}")
+            array = self.allocate(tuple(tensor["dims"]), np_dtype) if keep else None
+            run = _Run(tag, tensor["dims"], type_name, key_start, keep, array=array, nbytes=nbytes)
+            if self.mode == _LOCATE:
+                run.ranges, run.content_crc = [], 0
+        self.read_content(run, tensor["content"])
+        return run
 
-def _start_run(parser: _Parser, reader: io.RangeReader, crc: _Crc, tag: str, tensor: _Tensor, key_start: int,
-               end: int, wanted: io.Wanted, allocate: _Make) -> _Run:
-    type_name = tensor["type"]
-    start, length = tensor["content"]
-    keep = wanted is None or wanted(tag)
-    if type_name == STRING_TYPE or tag == RANDOM_OP_TAG:
-        run = _Run(tag, tensor["dims"], type_name, key_start, keep, small=bytearray() if keep else None)
-    else:
-        np_dtype = _NUMPY_BY_NAME.get(type_name)
-        if np_dtype is None:
-            raise io.unsupported_dtype(parser.path, tag, type_name)
-        nbytes = io.check_size(parser.path, tag, tensor["dims"], np_dtype, None, type_name)
-        # the slices that follow cannot hold more than the file has left: allocate only that much
-        if nbytes < length or nbytes - length > end - (start + length):
-            raise parser.error(f"parameter {tag!r} of shape {tuple(tensor['dims'])} and type {type_name} needs "
-                               f"{nbytes} bytes, but the file holds {length}")
-        array = allocate(tuple(tensor["dims"]), np_dtype) if keep else None
-        run = _Run(tag, tensor["dims"], type_name, key_start, keep, array=array, nbytes=nbytes)
-    _read_content(reader, crc, run, tensor["content"])
-    return run
+    def continue_run(self, run, tensor, key_start):
+        parser, tag = self.parser, run.tag
+        if run.nbytes is not None and run.filled == run.nbytes:
+            raise parser.error(f"parameter {tag!r} is stored twice in a row (the records at bytes {run.start} and "
+                               f"{key_start} each hold all of its {run.nbytes} bytes): the file holds two "
+                               f"parameters with the same name, which the format cannot tell from the slices of "
+                               f"one large tensor")
+        if tensor["dims"] != run.dims or tensor["type"] != run.type_name:
+            raise parser.error(f"parameter {tag!r} has adjacent records of different shape or type (bytes "
+                               f"{run.start} and {key_start}): the file holds two parameters with the same name")
+        length = tensor["content"][1]
+        if run.nbytes is not None and run.filled + length > run.nbytes:
+            raise parser.error(f"the {run.records + 1} adjacent records of parameter {tag!r} (from byte "
+                               f"{run.start}) hold more than its {run.nbytes} bytes: the file holds the same "
+                               f"name twice")
+        self.read_content(run, tensor["content"])
 
-
-def _continue_run(parser: _Parser, reader: io.RangeReader, crc: _Crc, run: _Run, tensor: _Tensor,
-                  key_start: int) -> None:
-    tag = run.tag
-    if run.nbytes is not None and run.filled == run.nbytes:
-        raise parser.error(f"parameter {tag!r} is stored twice in a row (the records at bytes {run.start} and "
-                           f"{key_start} each hold all of its {run.nbytes} bytes): the file holds two parameters "
-                           f"with the same name, which the format cannot tell from the slices of one large tensor")
-    if tensor["dims"] != run.dims or tensor["type"] != run.type_name:
-        raise parser.error(f"parameter {tag!r} has adjacent records of different shape or type (bytes {run.start} "
-                           f"and {key_start}): the file holds two parameters with the same name")
-    length = tensor["content"][1]
-    if run.nbytes is not None and run.filled + length > run.nbytes:
-        raise parser.error(f"the {run.records + 1} adjacent records of parameter {tag!r} (from byte {run.start}) "
-                           f"hold more than its {run.nbytes} bytes: the file holds the same name twice")
-    _read_content(reader, crc, run, tensor["content"])
-
-
-def _finish_run(parser: _Parser, run: _Run, result: "list[io.Entry]") -> None:
-    if run.nbytes is not None and run.filled != run.nbytes:
-        raise parser.error(f"parameter {run.tag!r} of shape {tuple(run.dims)} and type {run.type_name} needs "
-                           f"{run.nbytes} bytes, but the file holds {run.filled}")
-    if not run.keep:
-        return
-    if run.tag == RANDOM_OP_TAG:
-        result.append((run.tag, bytes(cast(bytearray, run.small))))
-    elif run.type_name == STRING_TYPE:
-        result.append((run.tag, _decode_string(parser, run.tag, bytes(cast(bytearray, run.small)))))
-    else:
-        array = cast("npt.NDArray[Any]", run.array)  # kept tensors have their destination
-        if array.dtype == np.bool_:
-            io.normalise_bools(array)
-        result.append((run.tag, array))
+    def finish_run(self, run):
+        """Yield the entry ``run`` filled (its description when describing), once it is whole."""
+        parser = self.parser
+        if run.yielded:
+            return
+        if run.nbytes is not None and run.filled != run.nbytes:
+            raise parser.error(f"parameter {run.tag!r} of shape {tuple(run.dims)} and type {run.type_name} needs "
+                               f"{run.nbytes} bytes, but the file holds {run.filled}")
+        if self.mode == _DESCRIBE:
+            if run.nbytes is not None:
+                yield run.tag, run.type_name, tuple(run.dims)
+        elif run.ranges is not None:
+            yield run.tag, io.TensorBytes(_NUMPY_BY_NAME[run.type_name], tuple(run.dims), tuple(run.ranges),
+                                          run.content_crc, self.parser.path)
+        elif not run.keep:
+            return
+        elif run.tag == RANDOM_OP_TAG:
+            yield run.tag, bytes(run.small)
+        elif run.type_name == STRING_TYPE:
+            yield run.tag, _decode_string(parser, run.tag, bytes(run.small))
+        else:
+            if run.array.dtype == np.bool_:
+                io.normalise_bools(run.array)
+            yield run.tag, run.array
 
 
 def _decode_string(parser: _Parser, tag: str, data: bytes) -> str:
@@ -425,30 +546,76 @@ def _length_delimited(field: int, payload_length: int) -> bytes:
     return _varint_bytes((field << 3) | _WIRE_BYTES) + _varint_bytes(payload_length)
 
 
-def _write_value(f: "IO[bytes]", tag_field: bytes, dims_field: bytes, type_field: bytes,
-                 chunk: "npt.NDArray[np.uint8] | memoryview", crc: int, num_threads: "int | None") -> int:
-    """One ``Checkpoint{value: Value{tag, tensor{dims, tensor_type, tensor_content=chunk}}}``;
-    returns ``crc`` extended over its bytes, and its last bytes (at most :data:`_TAIL_BYTES`)."""
-    tensor_head = dims_field + type_field + _length_delimited(3, len(chunk))
-    tensor_length = len(tensor_head) + len(chunk)
+def _value_head(tag_field: bytes, dims_field: bytes, type_field: bytes, content_length: int) -> bytes:
+    """The bytes of ``Checkpoint{value: Value{tag, tensor{dims, tensor_type, tensor_content}}}``
+    up to the content itself."""
+    tensor_head = dims_field + type_field + _length_delimited(3, content_length)
+    tensor_length = len(tensor_head) + content_length
     value_head = tag_field + _length_delimited(2, tensor_length)
-    value_length = len(value_head) + tensor_length
-    head = _length_delimited(1, value_length) + value_head + tensor_head
+    return _length_delimited(1, len(value_head) + tensor_length) + value_head + tensor_head
+
+
+def _write_value(f: "IO[bytes]", tag_field: bytes, dims_field: bytes, type_field: bytes,
+                 chunk: "npt.NDArray[np.uint8]", crc: int, num_threads: "int | None") -> "tuple[int, bytes]":
+    """One record holding ``chunk``; returns ``crc`` extended over its bytes, and its last bytes
+    (at most :data:`_TAIL_BYTES`)."""
+    head = _value_head(tag_field, dims_field, type_field, len(chunk))
     f.write(head)
     crc = io.crc32(head, crc)
     tail = (head + chunk[-_TAIL_BYTES:].tobytes())[-_TAIL_BYTES:]
     return io.crc32_combine(crc, io.write_array_bytes(f, chunk, num_threads), len(chunk)), tail
 
 
-def write_checkpoint(f: "IO[bytes]", items: "list[io.Entry]", mindspore_crc: bool = False,
-                     num_threads: "int | None" = None) -> None:
+def _copy_value(f: "IO[bytes]", tag_field: bytes, dims_field: bytes, type_field: bytes, tensor: io.TensorBytes,
+                source_fd: int, crc: int) -> "tuple[int, bytes]":
+    """One record whose content is copied from another file (``tensor``, a ``TensorBytes``);
+    returns ``crc`` extended over its bytes, and its last bytes (at most :data:`_TAIL_BYTES`)."""
+    head = _value_head(tag_field, dims_field, type_field, tensor.nbytes)
+    f.write(head)
+    f.flush()
+    position = f.tell()
+    io.reserve(f.fileno(), position, tensor.nbytes)
+    tensor.copy_to(source_fd, f.fileno(), position)
+    f.seek(position + tensor.nbytes)
+    tail = (head + _last_bytes(tensor, source_fd, _TAIL_BYTES))[-_TAIL_BYTES:]
+    return io.crc32_combine(io.crc32(head, crc), tensor.crc, tensor.nbytes), tail
+
+
+def _last_bytes(tensor: io.TensorBytes, source_fd: int, count: int) -> bytes:
+    """The last ``count`` bytes of ``tensor`` (fewer when it is shorter), read from its file."""
+    last = b""
+    for start, length in reversed(tensor.ranges):
+        take = min(count - len(last), length)
+        last = os.pread(source_fd, take, start + length - take) + last
+        if len(last) >= count:
+            break
+    return last
+
+
+def _read_whole(tensor: io.TensorBytes, source_fd: int) -> npt.NDArray[Any]:
+    array = np.empty(tensor.shape, tensor.dtype)
+    data, filled = array.reshape(-1).view(np.uint8), 0
+    for start, length in tensor.ranges:
+        io.read_exact(source_fd, data[filled:filled + length], start, tensor.path)
+        filled += length
+    return array
+
+
+def _dims_field(shape: "tuple[int, ...]") -> bytes:
+    return b"".join(b"\x08" + _varint_bytes(dim) for dim in shape)
+
+
+def write_checkpoint(f: "IO[bytes]", items: "Iterable[tuple[str, Any]]", mindspore_crc: bool = False,
+                     num_threads: "int | None" = None, sources: "dict[str, int] | None" = None) -> None:
     """Write ``(name, value)`` pairs to the binary file ``f`` as MindSpore does, then the CRC.
 
     ``value`` is a NumPy array of a dtype in :data:`TYPE_NAMES` or a ``str``. Array bytes go from
     the array's own buffer to the file (parallel ``pwrite``, their CRC-32 computed on the way;
     no copy for C-contiguous arrays), cut into MindSpore's 512 MiB slices. The file ends with
     msparam's CRC field, or with MindSpore's ``crc_num`` trailer when ``mindspore_crc``. ``f``
-    must be a real file (it needs a file descriptor).
+    must be a real file (it needs a file descriptor). A ``value`` may also be a
+    :class:`~msparam.train._tensor_io.TensorBytes` whose file is open as ``sources[value.path]``:
+    its bytes are copied file to file (read whole first when they need more than one slice).
     """
     f.write(_CRC_MARKER)
     crc = io.crc32(_CRC_MARKER)
@@ -456,6 +623,14 @@ def write_checkpoint(f: "IO[bytes]", items: "list[io.Entry]", mindspore_crc: boo
     for name, value in items:
         encoded_name = name.encode("utf-8")
         tag_field = _length_delimited(1, len(encoded_name)) + encoded_name
+        if isinstance(value, io.TensorBytes):
+            encoded_type = TYPE_NAMES[value.dtype].encode("ascii")
+            type_field = _length_delimited(2, len(encoded_type)) + encoded_type
+            if value.nbytes <= CHUNK_BYTES:
+                crc, tail = _copy_value(f, tag_field, _dims_field(value.shape), type_field, value,
+                                        sources[value.path], crc)
+                continue
+            value = _read_whole(value, sources[value.path])
         if isinstance(value, str):
             data = np.frombuffer(np.array(value).tobytes(), np.uint8)
             dims_field = b"\x08\x00"
@@ -463,7 +638,7 @@ def write_checkpoint(f: "IO[bytes]", items: "list[io.Entry]", mindspore_crc: boo
         else:
             array = np.asarray(value, order="C")
             type_name = TYPE_NAMES[array.dtype]
-            dims_field = b"".join(b"\x08" + _varint_bytes(dim) for dim in array.shape)
+            dims_field = _dims_field(array.shape)
             data = array.reshape(-1).view(np.uint8)
         encoded_type = type_name.encode("ascii")
         type_field = _length_delimited(2, len(encoded_type)) + encoded_type

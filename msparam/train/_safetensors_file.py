@@ -15,6 +15,7 @@ The two keys are 16 bytes of the header apart (``crc_num`` is the last metadata 
 of damage shorter than 18 bytes cannot remove both. msparam verifies whichever a file carries;
 other readers ignore metadata.
 """
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,7 +28,7 @@ from msparam.common.dtype import bfloat16, dtype_to_nptype, float8_e4m3fn, float
 from msparam.train import _tensor_io as io
 
 __all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_CRC_KEY", "HEADER_LIMIT", "read_header",
-           "tensors_crc", "header_crc", "write_safetensors", "read_safetensors"]
+           "tensors_crc", "header_crc", "write_safetensors", "StreamWriter", "read_safetensors", "iter_placed"]
 
 # safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
 # Dtype enum (increasing alignment): its writer lays tensors out by that order, descending. F8_E4M3
@@ -48,6 +49,7 @@ HEADER_CRC_KEY = "msparam_header_crc32"
 _HEADER_CRC_DIGITS = 10  # fixed width: the value keeps the two CRC keys 16 bytes apart
 HEADER_LIMIT = 100_000_000  # the safetensors package refuses larger headers
 _KIND = "safetensors file"
+_HEADER_WINDOW = 4096  # the first read: small headers in one call, without the tensor bytes behind them
 
 
 def _error(path: str, what: str) -> ValueError:
@@ -79,6 +81,40 @@ def header_crc(metadata: "dict[str, str] | None", entries: "Mapping[str, tuple[A
     return str(io.crc32(b"]]", crc)).zfill(_HEADER_CRC_DIGITS)
 
 
+def _layout(specs: "dict[str, tuple[np.dtype[Any], tuple[int, ...]]]") -> "tuple[list[str], dict[str, Any]]":
+    """``(ordered names, header dict without metadata)`` for ``{name: (numpy dtype, shape)}``:
+    tensors sorted as the safetensors package sorts them (dtype alignment descending, then the
+    UTF-8 bytes of the name, which is code-point order), offsets tiling the data."""
+    ordered = sorted(specs, key=lambda name: (-_SAFETENSORS_RANK[specs[name][0]], name))
+    header: "dict[str, Any]" = {}
+    offset = 0
+    for name in ordered:
+        np_dtype, shape = specs[name]
+        nbytes = int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize
+        header[name] = {"dtype": _SAFETENSORS_NAMES[np_dtype], "shape": list(shape),
+                        "data_offsets": [offset, offset + nbytes]}
+        offset += nbytes
+    return ordered, header
+
+
+def _encoded_header(header: "dict[str, Any]", metadata: "dict[str, str] | None", length: "int | None" = None) -> bytes:
+    """The 8-byte length and the compact JSON header, padded with spaces to a multiple of 8 (or to
+    ``length`` bytes, when given and long enough)."""
+    full: "dict[str, Any]" = {} if metadata is None else {METADATA_KEY: metadata}
+    full.update(header)
+    encoded = json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    encoded += b" " * ((length - len(encoded)) if length is not None else -len(encoded) % _ALIGNMENT)
+    return len(encoded).to_bytes(8, "little") + encoded
+
+
+def _with_crcs(metadata: "dict[str, str] | None", header: "dict[str, Any]", crc: int) -> "dict[str, str]":
+    """``metadata`` with MindSpore's ``crc_num`` (``crc``, the tensors' CRC) and, first,
+    msparam's :data:`HEADER_CRC_KEY` over the rest of the header (``header`` without metadata)."""
+    checked = {key: value for key, value in (metadata or {}).items() if key not in (CRC_KEY, HEADER_CRC_KEY)}
+    checked[CRC_KEY] = str(crc)
+    return {HEADER_CRC_KEY: header_crc(checked, _EntryFields(header)), **checked}
+
+
 def write_safetensors(f: "IO[bytes]", tensors: "dict[str, npt.NDArray[Any]]", metadata: "dict[str, str] | None" = None,
                       with_crc: bool = True, num_threads: "int | None" = None) -> None:
     """Write ``tensors`` (name other than ``__metadata__`` -> NumPy array of a dtype in
@@ -93,31 +129,69 @@ def write_safetensors(f: "IO[bytes]", tensors: "dict[str, npt.NDArray[Any]]", me
     from the array's own buffer to the file (parallel ``pwrite``); ``f`` must be a real file.
     """
     threads = num_threads
-    # str order is code-point order, which is the UTF-8 byte order Rust compares names in
-    ordered = sorted(((name, np.asarray(array, order="C")) for name, array in tensors.items()),
-                     key=lambda item: (-_SAFETENSORS_RANK[item[1].dtype], item[0]))
+    arrays = {name: np.asarray(array, order="C") for name, array in tensors.items()}
+    ordered, header = _layout({name: (array.dtype, array.shape) for name, array in arrays.items()})
     if with_crc:
         from msparam._threads import get_num_threads
         crc_threads = get_num_threads() if threads is None else threads
-        crc = tensors_crc((name, io.crc32(array.reshape(-1).view(np.uint8), 0, crc_threads), array.nbytes)
-                          for name, array in ordered)
-        metadata = {key: value for key, value in (metadata or {}).items() if key not in (CRC_KEY, HEADER_CRC_KEY)}
-        metadata[CRC_KEY] = str(crc)
-    entries: "dict[str, tuple[Any, ...]]" = {}
-    offset = 0
-    for name, array in ordered:
-        entries[name] = (_SAFETENSORS_NAMES[array.dtype], array.shape, (offset, offset + array.nbytes))
-        offset += array.nbytes
-    if with_crc:
-        metadata = {HEADER_CRC_KEY: header_crc(metadata, entries), **metadata}
-    header: "dict[str, Any]" = {} if metadata is None else {METADATA_KEY: metadata}
-    for name, (dtype_name, shape, offsets) in entries.items():
-        header[name] = {"dtype": dtype_name, "shape": list(shape), "data_offsets": list(offsets)}
-    encoded_header = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    encoded_header += b" " * (-len(encoded_header) % _ALIGNMENT)
-    f.write(len(encoded_header).to_bytes(8, "little") + encoded_header)
-    for _, array in ordered:
-        io.write_array_bytes(f, array.reshape(-1).view(np.uint8), threads)
+        crc = tensors_crc((name, io.crc32(arrays[name].reshape(-1).view(np.uint8), 0, crc_threads),
+                           arrays[name].nbytes) for name in ordered)
+        metadata = _with_crcs(metadata, header, crc)
+    f.write(_encoded_header(header, metadata))
+    for name in ordered:
+        io.write_array_bytes(f, arrays[name].reshape(-1).view(np.uint8), threads)
+
+
+class StreamWriter:
+    """Write a safetensors file tensor by tensor, in any order, holding none of them.
+
+    The layout follows from ``specs`` (``{name: (numpy dtype, shape)}``) alone, so each tensor
+    goes straight to its place (``pwrite``) as it arrives; MindSpore's ``crc_num`` is combined
+    from the tensors' CRC-32s, and the header is written last. Its room is reserved for a
+    10-digit CRC: a shorter one leaves a few more spaces of padding than :func:`write_safetensors`
+    (the file is the same to every reader).
+    """
+
+    def __init__(self, f: "IO[bytes]", specs: "dict[str, tuple[np.dtype[Any], tuple[int, ...]]]",
+                 metadata: "dict[str, str] | None" = None) -> None:
+        self.f, self.metadata = f, dict(metadata or {})
+        self.ordered, self.header = _layout(specs)
+        # room for the widest CRC values: crc_num has up to 10 digits, the header CRC always 10
+        self.header_length = len(_encoded_header(self.header, _with_crcs(self.metadata, self.header, 4294967295))) - 8
+        self.crcs: "dict[str, int]" = {}
+        data_bytes = self.header[self.ordered[-1]]["data_offsets"][1] if self.ordered else 0
+        io.reserve(f.fileno(), 0, 8 + self.header_length + data_bytes)
+
+    def write(self, name: str, array: npt.NDArray[Any]) -> None:
+        """Write the tensor ``name`` (a C-contiguous array of the dtype and shape of its spec)."""
+        start, end = self.header[name]["data_offsets"]
+        data = array.reshape(-1).view(np.uint8)
+        if name in self.crcs or len(data) != end - start:
+            raise ValueError(f"safetensors stream: {name!r} is written twice or has {len(data)} bytes, "
+                             f"not {end - start}")
+        self.crcs[name] = io.pwrite_array_bytes(self.f.fileno(), data, 8 + self.header_length + start)
+
+    def copy(self, name: str, tensor: io.TensorBytes, source_fd: int) -> None:
+        """Write the tensor ``name`` from where its bytes lie in another file (``tensor``, a
+        :class:`~msparam.train._tensor_io.TensorBytes`, its file open as ``source_fd``)."""
+        start, end = self.header[name]["data_offsets"]
+        if name in self.crcs or tensor.nbytes != end - start:
+            raise ValueError(f"safetensors stream: {name!r} is written twice or has {tensor.nbytes} bytes, "
+                             f"not {end - start}")
+        tensor.copy_to(source_fd, self.f.fileno(), 8 + self.header_length + start)
+        self.crcs[name] = tensor.crc
+
+    def finish(self) -> None:
+        """Write the header, once every tensor is written; leaves ``f`` at the end of the file."""
+        missing = set(self.ordered) - set(self.crcs)
+        if missing:
+            raise ValueError(f"safetensors stream: {min(missing)!r} was never written")
+        nbytes = {name: info["data_offsets"][1] - info["data_offsets"][0] for name, info in self.header.items()}
+        crc = tensors_crc((name, crc, nbytes[name]) for name, crc in self.crcs.items())
+        head = _encoded_header(self.header, _with_crcs(self.metadata, self.header, crc), self.header_length)
+        self.f.seek(0)
+        self.f.write(head)
+        self.f.seek(0, os.SEEK_END)
 
 
 def _entry(path: str, name: str, info: object) -> "tuple[tuple[int, ...], np.dtype[Any], int, int]":
@@ -173,7 +247,7 @@ def read_header(fd: int, size: int, path: str) -> "tuple[dict[str, str] | None, 
     start, end)} in file order, data_start)``, by the safetensors package's rules (a JSON object
     of at most 100 MB, tensors tiling the data exactly, no byte left over), and msparam's header
     CRC when the file carries it."""
-    reader = io.RangeReader(fd, size, path, _KIND)
+    reader = io.RangeReader(fd, size, path, _KIND, window=_HEADER_WINDOW)
     if size < 8:
         raise io.truncated(path, size, 8 - size, _KIND)
     io.check_not_encrypted(path, reader.read(0, 4))
@@ -248,3 +322,51 @@ def read_safetensors(path: str, wanted: "io.Wanted" = None, allocate: "io.Alloca
             if computed != int(stored):
                 raise io.crc_mismatch(path, int(stored), computed)
         return result, metadata, verify
+
+
+def iter_placed(placement, allocate=None, locate=False):
+    """Yield ``(name, array)`` for ``placement`` (``{name: safetensors file}``), one tensor at a
+    time in code-point order of the names, keeping none. Every file that carries ``crc_num`` is
+    verified after the last tensor (tensors a file holds but ``placement`` does not name are read
+    for it), so a consumer must finish the generator before trusting what it wrote. With
+    ``locate``, each tensor is a :class:`~msparam.train._tensor_io.TensorBytes` instead (its bytes
+    read for their CRC through a small window, never held)."""
+    allocate = allocate or np.empty
+    with contextlib.ExitStack() as files:
+        opened = {}
+        for path in sorted(set(placement.values())):
+            fd = files.enter_context(open(path, "rb", buffering=0)).fileno()
+            size = os.fstat(fd).st_size
+            metadata, entries, data_start = read_header(fd, size, path)
+            stored = (metadata or {}).get(CRC_KEY)
+            if stored is not None and not (stored.isascii() and stored.isdigit()):
+                raise _error(path, f"its crc_num {stored!r} is not a decimal number")
+            opened[path] = (fd, size, entries, data_start, stored, [])
+        for name in sorted(placement):
+            path = placement[name]
+            fd, size, entries, data_start, _, crcs = opened[path]
+            if name not in entries:
+                raise ValueError(f"The sharded checkpoint places {name!r} in {os.path.basename(path)}, "
+                                 f"which does not hold it.")
+            shape, np_dtype, start, end = entries[name]
+            if locate:
+                crc = io.RangeReader(fd, size, path, _KIND).crc_of(data_start + start, data_start + end)
+                crcs.append((name, crc, end - start))
+                yield name, io.TensorBytes(np_dtype, shape, ((data_start + start, end - start),), crc, path)
+                continue
+            array = allocate(shape, np_dtype)
+            crcs.append((name, io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND),
+                         end - start))
+            if np_dtype == np.bool_:
+                io.normalise_bools(array)
+            yield name, array
+        for path, (fd, size, entries, data_start, stored, crcs) in opened.items():
+            if stored is None:
+                continue
+            reader = io.RangeReader(fd, size, path, _KIND)
+            read = {name for name, _, _ in crcs}
+            crcs.extend((name, reader.crc_of(data_start + start, data_start + end), end - start)
+                        for name, (_, _, start, end) in entries.items() if name not in read)
+            computed = tensors_crc(crcs)
+            if computed != int(stored):
+                raise io.crc_mismatch(path, int(stored), computed)

@@ -8,7 +8,7 @@ SIGBUS, and a size check before a mapped access cannot help, since the file can 
 import errno
 import os
 from collections.abc import Callable
-from typing import IO, Any, Optional
+from typing import IO, Any, NamedTuple, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -20,8 +20,8 @@ else:
     from msparam.train._portable_fileio import crc32, crc32_combine, read_into, write_from
 
 __all__ = ["MAX_NDIM", "damaged", "truncated", "crc_mismatch", "unsupported_dtype", "check_size",
-           "read_exact", "write_array_bytes", "reserve", "normalise_bools", "crc32", "crc32_combine",
-           "RangeReader", "ENCRYPTION_MAGICS", "check_not_encrypted"]
+           "read_exact", "write_array_bytes", "pwrite_array_bytes", "reserve", "normalise_bools", "crc32",
+           "crc32_combine", "RangeReader", "ENCRYPTION_MAGICS", "check_not_encrypted", "TensorBytes", "copy_range"]
 
 # A reader's filter, ``wanted(name) -> bool`` (None: every tensor), and its destination maker,
 # ``allocate(shape, numpy dtype) -> C-contiguous writable array`` (None: numpy.empty).
@@ -97,19 +97,20 @@ def read_exact(fd: int, view: npt.NDArray[np.uint8], offset: int, path: str, kin
 
 class RangeReader:
     """Reads a file's bytes through a window the reader owns (``pread``), so the small fields of
-    a header cost one system call per window, not one per field."""
+    a header cost one system call per window, not one per field. A reader that skips tensor
+    bytes takes a smaller ``window``, so as not to read the bytes behind each header."""
 
     WINDOW = 1 << 20
 
-    def __init__(self, fd: int, size: int, path: str, kind: str = "MindSpore checkpoint") -> None:
-        self.fd, self.size, self.path, self.kind = fd, size, path, kind
+    def __init__(self, fd: int, size: int, path: str, kind: str = "MindSpore checkpoint", window: int = WINDOW) -> None:
+        self.fd, self.size, self.path, self.kind, self.window = fd, size, path, kind, window
         self.base = 0
         self.buf = b""
 
     def at(self, pos: int, need: int) -> tuple[bytes, int]:
         """``(buf, index)`` with ``buf[index:index + need]`` the file's bytes at ``pos``."""
         if pos < self.base or pos + need > self.base + len(self.buf):
-            length = max(need, min(self.WINDOW, self.size - pos))
+            length = max(need, min(self.window, self.size - pos))
             data = os.pread(self.fd, length, pos)
             if len(data) < need:
                 raise truncated(self.path, pos + len(data), need - len(data), self.kind)
@@ -118,7 +119,7 @@ class RangeReader:
 
     def read(self, pos: int, length: int) -> bytes:
         """The file's bytes ``[pos, pos + length)`` (the caller checked they are in the file)."""
-        if length <= self.WINDOW:
+        if length <= self.window:
             buf, index = self.at(pos, length)
             return buf[index:index + length]
         data = os.pread(self.fd, length, pos)
@@ -133,6 +134,60 @@ class RangeReader:
             crc = crc32(self.read(start, step), crc)
             start += step
         return crc
+
+
+class TensorBytes(NamedTuple):
+    """A tensor left in its file: its dtype and shape, the ``(offset, length)`` pieces of ``path``
+    its bytes fill in order (one, or MindSpore's slices), and their CRC-32."""
+    dtype: np.dtype
+    shape: tuple
+    ranges: tuple
+    crc: int
+    path: str
+
+    def copy_to(self, source_fd, dest_fd, offset):
+        """Copy the bytes (``path`` open as ``source_fd``) to ``offset`` of ``dest_fd``, in order."""
+        for start, length in self.ranges:
+            copy_range(source_fd, start, length, dest_fd, offset, self.path)
+            offset += length
+
+    @property
+    def nbytes(self):
+        return sum(length for _, length in self.ranges)
+
+
+_COPY_PIECE = 8 * 1024 * 1024  # bytes moved per call: a reused buffer when the kernel cannot copy
+_NO_KERNEL_COPY = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
+
+
+def copy_range(source_fd, source_offset, length, dest_fd, dest_offset, path):
+    """Copy ``length`` bytes of the file ``path`` (open as ``source_fd``) from ``source_offset`` to
+    ``dest_offset`` of ``dest_fd``: in the kernel (``copy_file_range``, no copy through this
+    process, as ``cp`` does) where it can, else through one reused buffer. A source that ends
+    early is reported as truncated."""
+    done = 0
+    kernel = hasattr(os, "copy_file_range")
+    buffer = None
+    while done < length:
+        step = min(length - done, 1 << 30)
+        if kernel:
+            try:
+                moved = os.copy_file_range(source_fd, dest_fd, step, source_offset + done, dest_offset + done)
+            except OSError as exc:
+                if exc.errno not in _NO_KERNEL_COPY:
+                    raise
+                kernel = False
+                continue
+            if moved == 0:
+                raise truncated(path, source_offset + done, length - done)
+        else:
+            if buffer is None:
+                buffer = np.empty(min(length, _COPY_PIECE), np.uint8)
+            piece = buffer[:min(length - done, len(buffer))]
+            read_exact(source_fd, piece, source_offset + done, path)
+            pwrite_array_bytes(dest_fd, piece, dest_offset + done)
+            moved = len(piece)
+        done += moved
 
 
 def reserve(fd: int, offset: int, length: int) -> None:
@@ -157,10 +212,19 @@ def write_array_bytes(f: "IO[bytes]", data: "npt.NDArray[np.uint8] | memoryview"
     f.flush()
     position = f.tell()
     reserve(f.fileno(), position, len(data))
-    status, crc = write_from(f.fileno(), data, position, get_num_threads() if num_threads is None else num_threads)
+    crc = pwrite_array_bytes(f.fileno(), data, position, num_threads)
+    f.seek(position + len(data))
+    return crc
+
+
+def pwrite_array_bytes(fd, data, offset, num_threads=None):
+    """Write ``data`` (a C-contiguous uint8 array) at byte ``offset`` of ``fd`` (parallel
+    ``pwrite``); returns the bytes' CRC-32."""
+    if not len(data):
+        return 0
+    status, crc = write_from(fd, data, offset, get_num_threads() if num_threads is None else num_threads)
     if status:
         raise OSError(status, f"could not write {len(data)} bytes to the checkpoint ({os.strerror(status)})")
-    f.seek(position + len(data))
     return crc
 
 

@@ -16,8 +16,11 @@ import numpy.typing as npt
 from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor
-from msparam.train import _ckpt_file, _safetensors_file, _sharded
-from msparam.train.serialization import load_checkpoint, save_checkpoint
+from msparam.train import _ckpt_file, _safetensors_file, _sharded, serialization
+from msparam.train._tensor_io import TensorBytes
+from msparam.train.serialization import load_checkpoint
+
+_SAFETENSORS_DTYPES = frozenset(_safetensors_file.SAFETENSORS_TYPES.values())
 
 __all__ = ["format_of", "inspect_checkpoint", "convert_checkpoint", "diff_checkpoints"]
 
@@ -46,8 +49,9 @@ def _entry(name: str, np_dtype: npt.DTypeLike, shape: Sequence[int]) -> dict[str
 def inspect_checkpoint(path: "str | os.PathLike[str]") -> list[dict[str, Any]]:
     """``[{name, dtype, shape, bytes, count}, ...]`` in file order, for the tensors of ``path``.
 
-    A safetensors file is described from its header alone; a ``.ckpt`` file interleaves its
-    headers with the data, so its records are walked (the bytes are read, none are kept).
+    Only headers are read: a safetensors file's JSON header, a ``.ckpt`` file's record headers
+    (its tensor bytes are skipped), so a file of any size takes a few reads per tensor. The
+    file's framing is checked as a load checks it; its CRC is not (that needs every byte).
     """
     path = os.fspath(path)
     if _sharded.is_index(path):
@@ -62,8 +66,8 @@ def inspect_checkpoint(path: "str | os.PathLike[str]") -> list[dict[str, Any]]:
         return [described[name] for name in sorted(shards)]
     if format_of(path, "FILE") == "safetensors":
         return _inspect_safetensors(path)
-    values, _ = _ckpt_file.read_checkpoint(path)
-    return [_entry(name, value.dtype, value.shape) for name, value in values if isinstance(value, np.ndarray)]
+    return [_entry(name, _ckpt_file.numpy_dtype(type_name), shape)
+            for name, type_name, shape in _ckpt_file.describe_checkpoint(path)]
 
 
 def _inspect_safetensors(path: str) -> list[dict[str, Any]]:
@@ -84,36 +88,190 @@ def _renamer(renames: Sequence[tuple[str, str]], name_map: dict[str, str]) -> Ca
     return rename
 
 
+def _source(src):
+    """``(listing, entries)`` of the checkpoint ``src``: ``[(name, numpy dtype, shape), ...]`` from
+    its headers, in the order ``entries(locate)`` (a generator of ``(name, value)``, one tensor in
+    memory at a time, or with ``locate`` none, each a ``TensorBytes``; it verifies the CRC at its
+    end) yields them."""
+    if _sharded.is_index(src):
+        placement = _sharded.read_index(src)
+    elif format_of(src, "SRC") == "ckpt":
+        listing = [(name, _ckpt_file.numpy_dtype(type_name), shape)
+                   for name, type_name, shape in _ckpt_file.describe_checkpoint(src)]
+        return listing, lambda locate: (_ckpt_file.locate_checkpoint(src) if locate
+                                        else _ckpt_file.iter_checkpoint(src))
+    else:
+        with open(src, "rb", buffering=0) as f:
+            _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, src)
+        placement = dict.fromkeys(entries, src)
+    headers = {}
+    for shard in sorted(set(placement.values())):
+        with open(shard, "rb", buffering=0) as f:
+            headers[shard] = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, shard)[1]
+    listing = []
+    for name in sorted(placement):
+        entry = headers[placement[name]].get(name)
+        if entry is None:
+            raise ValueError(f"The sharded checkpoint index {os.path.abspath(src)} places {name!r} in "
+                             f"{os.path.basename(placement[name])}, which does not hold it.")
+        listing.append((name, entry[1], entry[0]))
+    return listing, lambda locate: _safetensors_file.iter_placed(placement, locate=locate)
+
+
+def _progress_bar(total_bytes, quiet):
+    """A tqdm bar over the tensor bytes when tqdm is installed (``msparam[progress]``), else None."""
+    if quiet:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc="convert", leave=False)
+
+
 def convert_checkpoint(src: "str | os.PathLike[str]", dst: "str | os.PathLike[str]",
                        renames: Sequence[tuple[str, str]] = (), name_map: "dict[str, str] | None" = None,
-                       dtype: "mstype.Type | None" = None, max_shard_size: "int | None" = None) -> int:
+                       dtype: "mstype.Type | None" = None, max_shard_size: "int | None" = None,
+                       quiet: bool = True) -> int:
     """Write the tensors of ``src`` to ``dst`` (formats from the suffixes), renamed by ``name_map``
     (exact names) or else by the ``(pattern, replacement)`` regular expressions in turn, and cast
     to ``dtype`` (an msparam dtype) when given; a sharded ``dst`` gets shards of at most
-    ``max_shard_size`` bytes. Returns the number of tensors written."""
-    source = load_checkpoint(src, format=format_of(src, "SRC"))
+    ``max_shard_size`` bytes. Returns the number of entries written.
+
+    Streaming: one tensor is read, cast, written and dropped before the next, so memory stays
+    about the largest tensor (two of its size with a cast), whatever the file's size. The names,
+    dtypes and shapes come from the headers first, so a safetensors ``dst`` is laid out before any
+    byte arrives and every check of the names and dtypes happens before anything is written.
+    Without a cast, tensor bytes go file to file (``copy_file_range``: in the kernel, as ``cp``),
+    the source read only for their CRCs through a small window. Each file is written to a
+    temporary and renamed into place once whole (and the source's CRC verified); a sharded
+    ``dst`` gets its index last. MindSpore's ``random_op`` state is not
+    converted (it is no tensor); string entries go to a ``.ckpt`` only. Without ``quiet``, a tqdm
+    progress bar shows on stderr when tqdm is installed.
+    """
     target_format = format_of(dst, "DST")
+    sharded = _sharded.is_index(dst)
+    if max_shard_size is not None and not sharded:
+        raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
+                         f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
+    src, dst = os.fspath(src), os.path.abspath(os.fspath(dst))
+    listing, open_entries = _source(src)
     rename = _renamer(renames, name_map or {})
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for name, param in source.items():
+    cast = None if dtype is None else np.dtype(mstype.dtype_to_nptype(dtype))
+    plan, seen = [], set()
+    for name, np_dtype, shape in listing:
         new_name = rename(name)
         if new_name in seen:
             raise ValueError(f"renaming gives two tensors the name {new_name!r}.")
         seen.add(new_name)
-        # a string entry (MindSpore's append_dict) is copied as it is: dtype casts tensors
-        if dtype is not None and isinstance(param, Parameter):
-            out.append({"name": new_name, "data": Tensor(param.asnumpy(), dtype)})
-        else:
-            out.append({"name": new_name, "data": param})
-    shard_options: dict[str, Any] = {} if max_shard_size is None else {"max_shard_size": max_shard_size}
-    if shard_options and not _sharded.is_index(dst):
-        raise ValueError(f"--max-shard-size needs a sharded DST (an index named {_sharded.MINDSPORE_INDEX} or "
-                         f"ending with {_sharded.HF_INDEX_SUFFIX}), but got {os.fspath(dst)!r}.")
+        plan.append((new_name, np_dtype if cast is None else cast, tuple(shape)))
+    if not plan:
+        raise ValueError(f"Failed to read the checkpoint file {os.path.abspath(src)}: it holds no parameters.")
+    if target_format == "safetensors":
+        _check_safetensors_plan(plan)
+    bar = _progress_bar(sum(int(np.prod(shape, dtype=np.int64)) * dt.itemsize for _, dt, shape in plan), quiet)
+    # file to file in the kernel when the bytes stay as they are (bools are normalised on the way)
+    locate = cast is None and all(dt != np.bool_ for _, dt, _ in listing)
+
+    written = set()
+
+    def stream():
+        names = written
+        for name, value in open_entries(locate):
+            if name == _ckpt_file.RANDOM_OP_TAG and isinstance(value, bytes):
+                continue
+            new_name = rename(name)
+            if new_name in names or (isinstance(value, str) and new_name in seen):
+                raise ValueError(f"renaming gives two entries the name {new_name!r}.")
+            names.add(new_name)
+            if not isinstance(value, str):
+                if cast is not None:
+                    value = Tensor(value, dtype).asnumpy()
+                if bar is not None:
+                    bar.update(value.nbytes)
+            yield new_name, value
+
     # save_checkpoint refuses a missing directory, as MindSpore; the command makes it, as cp -r would.
-    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    save_checkpoint(out, dst, format=target_format, **shard_options)
-    return len(out)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    try:
+        with _SourceFiles() as sources:
+            if target_format == "ckpt":
+                serialization._atomic_save(dst, lambda f: _ckpt_file.write_checkpoint(f, stream(), sources=sources))
+            elif sharded:
+                _write_sharded(dst, plan, stream(), max_shard_size or serialization._MAX_SHARD_SIZE, sources)
+            else:
+                serialization._atomic_save(dst, lambda f: _write_safetensors(f, plan, stream(), True, sources))
+        return len(written)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _check_safetensors_plan(plan):
+    for name, np_dtype, _ in plan:
+        if name == _safetensors_file.METADATA_KEY:
+            raise ValueError(f"format 'safetensors' reserves the name {name!r} for its metadata; "
+                             f"rename it (--rename or --map) or convert to .ckpt.")
+        if np_dtype not in _SAFETENSORS_DTYPES:
+            raise TypeError(f"format 'safetensors' has no dtype for {name!r} "
+                            f"({mstype.dtype_from_numpy(np_dtype)}); convert to .ckpt or cast it (--dtype).")
+
+
+class _SourceFiles(dict):
+    """The source files a conversion copies from, each opened once: ``sources[path]`` is its fd."""
+
+    def __missing__(self, path):
+        fd = self[path] = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        return fd
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        for fd in self.values():
+            os.close(fd)
+
+
+def _write_safetensors(f, plan, stream, exhaust, sources):
+    """Write the tensors of ``plan`` as ``stream`` yields them (arrays, or ``TensorBytes`` copied
+    from ``sources``); with ``exhaust``, then finish ``stream`` (which verifies the source's CRC)
+    before the file is complete."""
+    writer = _safetensors_file.StreamWriter(f, {name: (np_dtype, shape) for name, np_dtype, shape in plan})
+    for _ in plan:
+        name, value = next(stream)
+        if isinstance(value, str):
+            raise TypeError(f"format 'safetensors' cannot store the string entry {name!r}; convert to .ckpt.")
+        if name not in writer.header:
+            raise ValueError(f"the source yielded {name!r}, which its headers did not list: it changed while "
+                             f"it was converted.")
+        if isinstance(value, TensorBytes):
+            writer.copy(name, value, sources[value.path])
+        else:
+            writer.write(name, np.ascontiguousarray(value))
+    if exhaust:
+        for name, _ in stream:
+            raise ValueError(f"the source yielded {name!r}, which its headers did not list: it changed while "
+                             f"it was converted.")
+    writer.finish()
+
+
+def _write_sharded(index_path, plan, stream, max_shard_size, sources):
+    """Shards in the order the stream fills them (its order is the plan's), each written whole and
+    renamed into place; the index last."""
+    shards = _sharded.plan_shards([(name, int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize)
+                                   for name, np_dtype, shape in plan], max_shard_size)
+    folder = os.path.dirname(index_path)
+    by_name = {name: (name, np_dtype, shape) for name, np_dtype, shape in plan}
+    weight_map = {}
+    for number, (names, shard) in enumerate(zip(shards, _sharded.shard_names(index_path, len(shards)))):
+        part = [by_name[name] for name in names]
+        last = number == len(shards) - 1
+        serialization._atomic_save(os.path.join(folder, shard),
+                                   lambda f: _write_safetensors(f, part, stream, last, sources))
+        weight_map.update(dict.fromkeys(names, shard))
+    total = sum(int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize for _, np_dtype, shape in plan)
+    text = _sharded.index_text(weight_map, total).encode()
+    serialization._atomic_save(index_path, lambda f: f.write(text))
 
 
 def _described(value: "Parameter | str") -> str:

@@ -475,8 +475,14 @@ def _selector(specify_prefix: "tuple[str, ...] | None", filter_prefix: "tuple[st
     return wanted
 
 
+_STORAGE_CODES: "dict[Any, int]" = {}  # NumPy dtype -> msparam storage code: a load of many tiny tensors asks once per dtype
+
+
 def _allocate(shape: tuple[int, ...], np_dtype: npt.DTypeLike) -> npt.NDArray[Any]:
-    return array_empty(shape, mstype.dtype_from_numpy(np_dtype).storage_code)
+    code = _STORAGE_CODES.get(np_dtype)
+    if code is None:
+        code = _STORAGE_CODES[np_dtype] = mstype.dtype_from_numpy(np_dtype).storage_code
+    return array_empty(shape, code)
 
 
 def _check_remove_redundancy_metadata(metadata: "dict[str, str] | None", remove_redundancy: bool) -> bool:
