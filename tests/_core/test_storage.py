@@ -84,7 +84,7 @@ def fill_values(dtype):
         return [True, False]
     if dtype.kind == "c":
         return [dtype.type(1 / 3 - 2j), dtype.type(0)]
-    if dtype.kind == "f":
+    if mstype.dtype_from_numpy(dtype)._kind == "f":  # also bfloat16 and float8 (NumPy kind 'V')
         return [dtype.type(1 / 3), dtype.type(-0.0), dtype.type(0)]
     return [dtype.type(3), dtype.type(-1) if dtype.kind == "i" else np.iinfo(dtype).max, dtype.type(0)]
 
