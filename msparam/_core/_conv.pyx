@@ -12,6 +12,8 @@ from cython.parallel cimport parallel, prange, threadid
 from openmp cimport omp_get_num_threads
 from libc.string cimport memcmp, memcpy, memset
 
+from msparam._core._winograd import winograd_for
+
 cnp.import_array()
 
 ctypedef fused floating:
@@ -447,6 +449,11 @@ cdef class Conv2dPlan:
     kernel : {'pixel_vectors', 'channel_vectors'} or None
         Force the dense kernel's vector orientation (tests); None picks, per input size, the
         one with the least estimated work.
+    algorithm : {'direct', 'winograd_f2', 'winograd_f4'} or None
+        None: 3x3 stride-1 layers of one group (float16/float32) may run Winograd, chosen per
+        input shape (``_winograd.WinogradConv``), unless the environment variable
+        ``MSPARAM_CONV_ALGORITHM`` is ``direct`` when the plan is built; 'direct' never does
+        (the direct convolution's rounding); a Winograd tile size forces it (such layers only).
 
     Notes
     -----
@@ -484,9 +491,10 @@ cdef class Conv2dPlan:
     cdef dict _tap_cache
     cdef dict _call_cache
     cdef Py_ssize_t _macs_per_output
+    cdef object _winograd
 
     def __init__(self, weight_shape, dtype, stride, dilation, padding, group, isa=None,
-                 kernel=None):
+                 kernel=None, algorithm=None):
         weight_shape = _pair(weight_shape, "weight_shape")
         if len(weight_shape) != 4 or min(weight_shape) < 1:
             raise ValueError(f"For 'Conv2dPlan', 'weight_shape' must be four positive ints "
@@ -553,6 +561,8 @@ cdef class Conv2dPlan:
             self.path = "pointwise"
         else:
             self.path = "direct"
+        self._winograd = winograd_for(weight_shape, dtype, stride, dilation, group, self._isa,
+                                      algorithm)
 
     def output_shape(self, input_shape):
         """(N, C_out, H_out, W_out) for an input of shape (N, C_in, H, W) (no validation)."""
@@ -567,7 +577,10 @@ cdef class Conv2dPlan:
         """The path an input of this shape takes: ``path``, plus ``'-tiny'`` if single-threaded."""
         n, c_out, h_out, w_out = self.output_shape(input_shape)
         macs = n * c_out * h_out * w_out * self._macs_per_output
-        return self.path + ("-tiny" if macs < _TINY_MACS else "")
+        path = self.path
+        if self._winograd is not None and self._winograd.tile_size(input_shape, self.padding):
+            path = f"winograd_f{self._winograd.tile_size(input_shape, self.padding)}"
+        return path + ("-tiny" if macs < _TINY_MACS else "")
 
     def __call__(self, x, weight, bias, num_threads):
         """The convolution of ``x`` (N, C_in, H, W) with ``weight`` (``weight_shape``) and
@@ -612,6 +625,9 @@ cdef class Conv2dPlan:
         weight = _kernel_ready(weight, self._compute_dtype)
         if bias is not None:
             bias = _kernel_ready(bias, self._compute_dtype)
+        if (self._winograd is not None and self._winograd.tile_size(x.shape, self.padding)
+                and self._winograd(xc, weight, bias, out, self.padding, call[1])):
+            return out if out.dtype == self.dtype else out.astype(self.dtype)
         panels = None if self.path == "depthwise" else self._panels_for(weight, call[8], call[1])
         if self._compute_dtype == np.float64:
             _run(self, <double *>cnp.PyArray_DATA(xc), <double *>cnp.PyArray_DATA(out),
