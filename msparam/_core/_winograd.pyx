@@ -145,6 +145,7 @@ cdef class WinogradConv:
     cdef object _forced
     cdef tuple _packed
     cdef dict _schedules
+    cdef object _spare
 
     def __init__(self, weight_shape, int isa, tile_size=None):
         self.weight_shape = tuple(weight_shape)
@@ -152,6 +153,7 @@ cdef class WinogradConv:
         self._forced = tile_size
         self._packed = (None, {})
         self._schedules = {}
+        self._spare = None
 
     def tile_size(self, input_shape, padding):
         """m of the F(m x m, 3 x 3) an (N, C_in, H, W) input with ``padding`` runs, or 0 for the
@@ -205,7 +207,7 @@ cdef class WinogradConv:
                     groups = n * (full + (rest > 0))
                     cost = (n * blocks * nr * a2 * cout_p * (c_in + _STORE_MACS[cv]) + transforms
                             + groups * a2 * cout_p * c_in * _WEIGHT_MACS)
-                    group_size = a2 * (c_in + cout_p) * ts
+                    group_size = a2 * (c_in + mr) * ts
                     if group_size * 4 > _GROUP_BYTES:
                         cost += groups * group_size * _SPILL_MACS
                     estimates.append((cost, (m, cv, rows, ts)))
@@ -238,24 +240,28 @@ cdef class WinogradConv:
         g.Ts = ts
         g.NB = (g.C_out + g.MR - 1) // g.MR
         g.v_size = g.A2 * g.C_in * ts
-        g.m_size = g.A2 * g.NB * g.MR * ts
+        g.m_size = g.A2 * g.MR * ts
         g.phase_size = msp_wino_phase_size(self._isa, g.m, g.R, g.TW)
         u = self._transformed(weight, m, cv, g.MR)
         if u is None:
             return False
         koff = np.arange(g.C_in, dtype=np.intp) * ts
         private_groups = g.groups >= 4 * nthreads or (g.groups >= nthreads and g.groups % nthreads == 0)
-        per_thread = g.phase_size + g.MR * g.NR + 64 + (g.v_size + g.m_size if private_groups else 0)
-        shared_size = 1 if private_groups else g.v_size + g.m_size
+        per_thread = g.phase_size + g.MR * g.NR + 64 + g.m_size + (g.v_size if private_groups else 0)
+        shared_size = 1 if private_groups else g.v_size
         # Python integers: a work space the kernels' offsets could not address is refused here.
         if per_thread * nthreads + shared_size + u.size > _MAX_ELEMENTS:
             raise ValueError(f"For 'Conv2dPlan', an input of shape {(<object>x).shape} needs a "
                              f"Winograd work space of {per_thread * nthreads + shared_size} "
                              f"elements, more than the {_MAX_ELEMENTS} the kernels can address.")
-        # Zeroed: the tiles past a group's last one are computed and dropped, and must stay
-        # finite (calloc'ed pages cost no more than empty ones).
-        shared = np.zeros(shared_size, np.float32)
-        work = np.zeros(nthreads * per_thread, np.float32)
+        # The work space of the last call that met only finite values, if large enough (a call
+        # running concurrently takes none and allocates its own); new ones are zeroed: the tiles
+        # past a group's last one are computed from and into them and dropped, and must stay
+        # finite.
+        spare, self._spare = self._spare, None
+        if spare is None or spare[0].size < shared_size or spare[1].size < nthreads * per_thread:
+            spare = (np.zeros(shared_size, np.float32), np.zeros(nthreads * per_thread, np.float32))
+        shared, work = spare
         poisoned = np.zeros(nthreads, np.intc)
         poison_flags = <int *>cnp.PyArray_DATA(<cnp.ndarray>poisoned)
         cdef const float *b = NULL
@@ -268,7 +274,10 @@ cdef class WinogradConv:
                      <float *>cnp.PyArray_DATA(<cnp.ndarray>shared),
                      <float *>cnp.PyArray_DATA(<cnp.ndarray>work), per_thread, private_groups,
                      poison_flags, nthreads)
-        return not poisoned.any()
+        if poisoned.any():
+            return False
+        self._spare = spare
+        return True
 
     def _transformed(self, cnp.ndarray weight, int m, int cv, int mr):
         """Panels (xi, channel block, C_in, mr) of the transformed weights G g G^T for tile size
@@ -328,48 +337,52 @@ cdef inline int _input_item(const float *x, const WinoGeometry *g, Py_ssize_t gi
                                g.C_in * g.Ts)
 
 
-cdef inline void _product_item(const float *u, const Py_ssize_t *koff, const WinoGeometry *g,
-                               Py_ssize_t gi, Py_ssize_t item, const float *V, float *M,
-                               float *tile) noexcept nogil:
-    """M[xi] = U[xi] V[xi] for (transform position xi, output channel block) ``item``."""
-    cdef Py_ssize_t n, ty
-    cdef Py_ssize_t tiles = _group_rows(g, gi, &n, &ty) * g.TW
-    cdef Py_ssize_t xi = item // g.NB
-    cdef Py_ssize_t cb = item - xi * g.NB
-    cdef const float *panel = u + item * g.C_in * g.MR
-    cdef const float *src = V + xi * g.C_in * g.Ts
-    cdef float *dst = M + (xi * g.NB + cb) * g.MR * g.Ts
-    cdef Py_ssize_t p0 = 0, count
-    while p0 < tiles:
-        if g.cv:
-            count = tiles - p0 if tiles - p0 < g.NR else g.NR
-            msp_dense_cv_f32(g.isa, src, p0, count, g.Ts, g.Ts, koff, g.C_in, panel, tile)
-            msp_store_f32(g.isa, dst + p0, g.Ts, tile, 1, g.MR, g.MR, count, NULL)
-        else:
-            msp_dense_pv_f32(g.isa, src + p0, koff, g.C_in, panel, dst + p0, g.Ts, NULL)
-        p0 = p0 + g.NR
-
-
-cdef inline int _output_item(float *out, const float *bias, const WinoGeometry *g,
-                             Py_ssize_t gi, Py_ssize_t co, const float *M) noexcept nogil:
-    """Output transform of output channel ``co`` of tile group ``gi``; 1 if a value is not
-    finite."""
+cdef inline int _block_item(const float *u, const Py_ssize_t *koff, float *out,
+                            const float *bias, const WinoGeometry *g, Py_ssize_t gi,
+                            Py_ssize_t cb, const float *V, float *M, float *tile) noexcept nogil:
+    """Output channel block ``cb`` of tile group ``gi``: the products M[xi] = U[xi] V[xi] of its
+    MR channels for every xi (into the thread's M, which stays in cache), then their output
+    transforms; 1 if an output value is not finite."""
     cdef Py_ssize_t n, ty
     cdef Py_ssize_t rows = _group_rows(g, gi, &n, &ty)
-    return msp_wino_output_rows(g.isa, g.m, M + co * g.Ts, g.NB * g.MR * g.Ts, rows, g.TW,
-                                bias[co] if bias != NULL else 0,
-                                out + ((n * g.C_out + co) * g.H_out + ty * g.m) * g.W_out,
-                                g.W_out, g.H_out - ty * g.m)
+    cdef Py_ssize_t tiles = rows * g.TW
+    cdef Py_ssize_t xi, p0, count, co, last
+    cdef const float *panel
+    cdef const float *src
+    cdef float *dst
+    cdef int poisoned = 0
+    for xi in range(g.A2):
+        panel = u + (xi * g.NB + cb) * g.C_in * g.MR
+        src = V + xi * g.C_in * g.Ts
+        dst = M + xi * g.MR * g.Ts
+        p0 = 0
+        while p0 < tiles:
+            if g.cv:
+                count = tiles - p0 if tiles - p0 < g.NR else g.NR
+                msp_dense_cv_f32(g.isa, src, p0, count, g.Ts, g.Ts, koff, g.C_in, panel, tile)
+                msp_store_f32(g.isa, dst + p0, g.Ts, tile, 1, g.MR, g.MR, count, NULL)
+            else:
+                msp_dense_pv_f32(g.isa, src + p0, koff, g.C_in, panel, dst + p0, g.Ts, NULL)
+            p0 = p0 + g.NR
+    last = g.C_out - cb * g.MR if g.C_out - cb * g.MR < g.MR else g.MR
+    for co in range(last):
+        poisoned |= msp_wino_output_rows(
+            g.isa, g.m, M + co * g.Ts, g.MR * g.Ts, rows, g.TW,
+            bias[cb * g.MR + co] if bias != NULL else 0,
+            out + ((n * g.C_out + cb * g.MR + co) * g.H_out + ty * g.m) * g.W_out, g.W_out,
+            g.H_out - ty * g.m)
+    return poisoned
 
 
 cdef void _forward(const float *x, float *out, const float *u, const float *bias,
                    const Py_ssize_t *koff, const WinoGeometry *g, float *shared, float *work,
                    Py_ssize_t per_thread, bint private_groups, int *poisoned,
                    int nthreads) noexcept nogil:
-    """The three phases per tile group: each thread runs whole groups of its own (with its own
-    V and M) when there are enough to share out, otherwise all threads share each phase of
-    every group, with a barrier after each.  poisoned[thread] becomes nonzero if the thread met
-    a value that is not finite."""
+    """Per tile group, the input transform of every input channel into V, then the output
+    channel blocks (products and output transform).  Each thread runs whole groups of its own
+    (with its own V) when there are enough to share out; otherwise all threads share each
+    group's input channels, then (after a barrier) its output channel blocks.
+    poisoned[thread] becomes nonzero if the thread met a value that is not finite."""
     cdef Py_ssize_t gi, item, job, first, last
     cdef float *own
     cdef float *phases
@@ -380,28 +393,25 @@ cdef void _forward(const float *x, float *out, const float *u, const float *bias
         own = work + threadid() * per_thread
         phases = own
         tile = own + g.phase_size
+        M = tile + g.MR * g.NR + 64
         if private_groups:
-            V = tile + g.MR * g.NR + 64
-            M = V + g.v_size
+            V = M + g.m_size
             first = g.groups * threadid() // omp_get_num_threads()
             last = g.groups * (threadid() + 1) // omp_get_num_threads()
             for gi in range(first, last):
                 for item in range(g.C_in):
                     poisoned[threadid()] |= _input_item(x, g, gi, item, phases, V)
-                for item in range(g.A2 * g.NB):
-                    _product_item(u, koff, g, gi, item, V, M, tile)
-                for item in range(g.C_out):
-                    poisoned[threadid()] |= _output_item(out, bias, g, gi, item, M)
+                for item in range(g.NB):
+                    poisoned[threadid()] |= _block_item(u, koff, out, bias, g, gi, item, V, M,
+                                                        tile)
         else:
             V = shared
-            M = shared + g.v_size
             for gi in range(g.groups):
                 for job in prange(g.C_in, schedule="static"):
                     poisoned[threadid()] |= _input_item(x, g, gi, job, phases, V)
                 msp_barrier()
-                for job in prange(g.A2 * g.NB, schedule="static"):
-                    _product_item(u, koff, g, gi, job, V, M, tile)
-                msp_barrier()
-                for job in prange(g.C_out, schedule="static"):
-                    poisoned[threadid()] |= _output_item(out, bias, g, gi, job, M)
-                msp_barrier()
+                for job in prange(g.NB, schedule="static"):
+                    poisoned[threadid()] |= _block_item(u, koff, out, bias, g, gi, job, V, M,
+                                                        tile)
+                if gi + 1 < g.groups:
+                    msp_barrier()

@@ -27,12 +27,96 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
     return (ntiles + vl - 1) / vl * vl + 3;
 }
 
+typedef float msp_wino_f4 __attribute__((vector_size(16)));
+typedef int msp_wino_i4 __attribute__((vector_size(16)));
+
+/* The 4x4 transpose of rows a, b, c, d into o0..o3 (o0 = a0 b0 c0 d0, ...). */
+#define MSP_WINO_TRANSPOSE4(a, b, c, d, o0, o1, o2, o3)                                       \
+    do {                                                                                     \
+        const msp_wino_f4 ab01_ = MSP_SHUFFLE2(msp_wino_i4, a, b, 0, 4, 1, 5);               \
+        const msp_wino_f4 ab23_ = MSP_SHUFFLE2(msp_wino_i4, a, b, 2, 6, 3, 7);               \
+        const msp_wino_f4 cd01_ = MSP_SHUFFLE2(msp_wino_i4, c, d, 0, 4, 1, 5);               \
+        const msp_wino_f4 cd23_ = MSP_SHUFFLE2(msp_wino_i4, c, d, 2, 6, 3, 7);               \
+        o0 = MSP_SHUFFLE2(msp_wino_i4, ab01_, cd01_, 0, 1, 4, 5);                            \
+        o1 = MSP_SHUFFLE2(msp_wino_i4, ab01_, cd01_, 2, 3, 6, 7);                            \
+        o2 = MSP_SHUFFLE2(msp_wino_i4, ab23_, cd23_, 0, 1, 4, 5);                            \
+        o3 = MSP_SHUFFLE2(msp_wino_i4, ab23_, cd23_, 2, 3, 6, 7);                            \
+    } while (0)
+
+/* dst[p*len + q] = src[q*M + p] for qa <= q < qb, p < M: four groups of M at a time split by
+ * shuffles (a 4x4 transpose for M = 4), the rest one by one. */
+#define MSP_WINO_SPLIT2(src, dst, len, qa, qb)                                                \
+    do {                                                                                     \
+        ptrdiff_t q = (qa);                                                                  \
+        for (; q + 4 <= (qb); q += 4) {                                                      \
+            msp_wino_f4 a, b;                                                                \
+            memcpy(&a, (src) + 2 * q, sizeof a);                                             \
+            memcpy(&b, (src) + 2 * q + 4, sizeof b);                                         \
+            const msp_wino_f4 even = MSP_SHUFFLE2(msp_wino_i4, a, b, 0, 2, 4, 6);            \
+            const msp_wino_f4 odd = MSP_SHUFFLE2(msp_wino_i4, a, b, 1, 3, 5, 7);             \
+            memcpy((dst) + q, &even, sizeof even);                                           \
+            memcpy((dst) + (len) + q, &odd, sizeof odd);                                     \
+        }                                                                                    \
+        for (; q < (qb); ++q) {                                                              \
+            (dst)[q] = (src)[2 * q];                                                         \
+            (dst)[(len) + q] = (src)[2 * q + 1];                                             \
+        }                                                                                    \
+    } while (0)
+#define MSP_WINO_SPLIT4(src, dst, len, qa, qb)                                                \
+    do {                                                                                     \
+        ptrdiff_t q = (qa);                                                                  \
+        for (; q + 4 <= (qb); q += 4) {                                                      \
+            msp_wino_f4 a, b, c, d;                                                          \
+            memcpy(&a, (src) + 4 * q, sizeof a);                                             \
+            memcpy(&b, (src) + 4 * q + 4, sizeof b);                                         \
+            memcpy(&c, (src) + 4 * q + 8, sizeof c);                                         \
+            memcpy(&d, (src) + 4 * q + 12, sizeof d);                                        \
+            msp_wino_f4 p0, p1, p2, p3;                                                      \
+            MSP_WINO_TRANSPOSE4(a, b, c, d, p0, p1, p2, p3);                                 \
+            memcpy((dst) + q, &p0, sizeof p0);                                               \
+            memcpy((dst) + (len) + q, &p1, sizeof p1);                                       \
+            memcpy((dst) + 2 * (len) + q, &p2, sizeof p2);                                   \
+            memcpy((dst) + 3 * (len) + q, &p3, sizeof p3);                                   \
+        }                                                                                    \
+        for (; q < (qb); ++q)                                                                \
+            for (int p = 0; p < 4; ++p) (dst)[p * (len) + q] = (src)[4 * q + p];             \
+    } while (0)
+
+/* dst[t*M + j] = src[j*vl + t] for t < vl (a multiple of 4), j < M: the columns of output
+ * tiles (src: column j of vl tiles) interleaved into an output row. */
+#define MSP_WINO_MERGE2(src, dst, vl)                                                         \
+    do {                                                                                     \
+        for (int c = 0; c < (vl); c += 4) {                                                  \
+            msp_wino_f4 a, b;                                                                \
+            memcpy(&a, (src) + c, sizeof a);                                                 \
+            memcpy(&b, (src) + (vl) + c, sizeof b);                                          \
+            const msp_wino_f4 lo = MSP_SHUFFLE2(msp_wino_i4, a, b, 0, 4, 1, 5);              \
+            const msp_wino_f4 hi = MSP_SHUFFLE2(msp_wino_i4, a, b, 2, 6, 3, 7);              \
+            memcpy((dst) + 2 * c, &lo, sizeof lo);                                           \
+            memcpy((dst) + 2 * c + 4, &hi, sizeof hi);                                       \
+        }                                                                                    \
+    } while (0)
+#define MSP_WINO_MERGE4(src, dst, vl)                                                         \
+    do {                                                                                     \
+        for (int c = 0; c < (vl); c += 4) {                                                  \
+            msp_wino_f4 a, b, c_, d, o0, o1, o2, o3;                                         \
+            memcpy(&a, (src) + c, sizeof a);                                                 \
+            memcpy(&b, (src) + (vl) + c, sizeof b);                                          \
+            memcpy(&c_, (src) + 2 * (vl) + c, sizeof c_);                                    \
+            memcpy(&d, (src) + 3 * (vl) + c, sizeof d);                                      \
+            MSP_WINO_TRANSPOSE4(a, b, c_, d, o0, o1, o2, o3);                                \
+            memcpy((dst) + 4 * c, &o0, sizeof o0);                                           \
+            memcpy((dst) + 4 * c + 4, &o1, sizeof o1);                                       \
+            memcpy((dst) + 4 * c + 8, &o2, sizeof o2);                                       \
+            memcpy((dst) + 4 * c + 12, &o3, sizeof o3);                                      \
+        }                                                                                    \
+    } while (0)
+
 /* NAME(plane, H, W, y0, nrows, left, len, phases): input rows y0 .. y0+nrows-1 of a plane (H, W),
  * zero-padded (rows outside 0..H-1, columns outside 0..W-1) and split into M column phases:
- * phases[(i*M + p)*len + q] = row y0+i, column q*M + p - left.  The columns inside the row go
- * in groups of M (one load of M, one store per phase: an interleaved access the vectoriser
- * handles), the padded ones one at a time. */
-#define MSP_DEFINE_WINO_PHASES(NAME, ATTR, M)                                                 \
+ * phases[(i*M + p)*len + q] = row y0+i, column q*M + p - left.  The columns inside the row are
+ * split by SPLIT (MSP_WINO_SPLIT2 or 4), the padded ones one at a time. */
+#define MSP_DEFINE_WINO_PHASES(NAME, ATTR, M, SPLIT)                                          \
     ATTR static void NAME(const float *plane, ptrdiff_t H, ptrdiff_t W, ptrdiff_t y0,         \
                           ptrdiff_t nrows, ptrdiff_t left, ptrdiff_t len, float *phases)     \
     {                                                                                        \
@@ -59,10 +143,7 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
                     dst[p * len + q] = (x >= 0 && x < W) ? row[x] : 0.0f;                    \
                 }                                                                            \
             }                                                                                \
-            const float *src = row - left;                                                   \
-            for (ptrdiff_t q = qa; q < qb; ++q)                                              \
-                _Pragma("GCC unroll 4") for (int p = 0; p < (M); ++p)                        \
-                    dst[p * len + q] = src[q * (M) + p];                                     \
+            SPLIT(row - left, dst, len, qa, qb);                                             \
         }                                                                                    \
     }
 
@@ -163,7 +244,7 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
  * leaves room), plus bias, into output rows out[(r*M + i)*W_out ...] for r*M + i < H_rest,
  * columns < W_out.  1 if a value is not finite (the lanes past the last tile included: the
  * driver keeps them finite unless a valid tile's input is not), else 0. */
-#define MSP_DEFINE_WINO_OUTPUT(NAME, ATTR, VT, VL, M, AT)                                    \
+#define MSP_DEFINE_WINO_OUTPUT(NAME, ATTR, VT, VL, M, AT, MERGE)                             \
     ATTR static int NAME(const float *in, ptrdiff_t xi_stride, ptrdiff_t rows, ptrdiff_t ntiles, \
                          float bias, float *out, ptrdiff_t W_out, ptrdiff_t H_rest)          \
     {                                                                                        \
@@ -180,8 +261,8 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
                         memcpy(&s[l], src + (k * A + l) * xi_stride + t0, sizeof(VT));       \
                     AT(VT, half[k], s);                                                      \
                 }                                                                            \
-                /* lanes[i][t][j]: output row i, column (t0 + t)*M + j */                    \
-                float lanes[M][VL][M];                                                       \
+                /* columns[i][j][t]: output row i, column (t0 + t)*M + j */                  \
+                float columns[M][M][VL];                                                     \
                 _Pragma("GCC unroll 4") for (int j = 0; j < (M); ++j) {                      \
                     VT col[A], y[M];                                                         \
                     _Pragma("GCC unroll 6") for (int k = 0; k < A; ++k) col[k] = half[k][j]; \
@@ -189,44 +270,47 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
                     _Pragma("GCC unroll 4") for (int i = 0; i < (M); ++i) {                  \
                         const VT v = y[i] + bias;                                            \
                         poison += v * 0.0f;                                                  \
-                        float flat[VL];                                                      \
-                        memcpy(flat, &v, sizeof(VT));                                        \
-                        _Pragma("GCC unroll 16") for (int t = 0; t < (VL); ++t)              \
-                            lanes[i][t][j] = flat[t];                                        \
+                        memcpy(columns[i][j], &v, sizeof(VT));                               \
                     }                                                                        \
                 }                                                                            \
                 const ptrdiff_t x0 = t0 * (M);                                               \
                 const ptrdiff_t run = W_out - x0 < (VL) * (M) ? W_out - x0 : (VL) * (M);     \
-                for (ptrdiff_t i = 0; i < height; ++i)                                       \
-                    memcpy(out + (r * (M) + i) * W_out + x0, lanes[i], (size_t)run * sizeof(float)); \
+                for (ptrdiff_t i = 0; i < height; ++i) {                                     \
+                    float row[(VL) * (M)];                                                   \
+                    MERGE(&columns[i][0][0], row, (VL));                                     \
+                    float *dst = out + (r * (M) + i) * W_out + x0;                           \
+                    if (run == (VL) * (M))                                                   \
+                        memcpy(dst, row, sizeof row);                                        \
+                    else                                                                     \
+                        for (ptrdiff_t x = 0; x < run; ++x) dst[x] = row[x];                 \
+                }                                                                            \
             }                                                                                \
         }                                                                                    \
         MSP_WINO_POISONED(VT, VL, poison);                                                   \
     }
 
-typedef float msp_wino_f4 __attribute__((vector_size(16)));
-MSP_DEFINE_WINO_PHASES(msp_wino_phases2_base, , 2)
-MSP_DEFINE_WINO_PHASES(msp_wino_phases4_base, , 4)
+MSP_DEFINE_WINO_PHASES(msp_wino_phases2_base, , 2, MSP_WINO_SPLIT2)
+MSP_DEFINE_WINO_PHASES(msp_wino_phases4_base, , 4, MSP_WINO_SPLIT4)
 MSP_DEFINE_WINO_INPUT(msp_wino_input2_base, , msp_wino_f4, 4, 2, MSP_WINO_BT2)
 MSP_DEFINE_WINO_INPUT(msp_wino_input4_base, , msp_wino_f4, 4, 4, MSP_WINO_BT4)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_base, , msp_wino_f4, 4, 2, MSP_WINO_AT2)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_base, , msp_wino_f4, 4, 4, MSP_WINO_AT4)
+MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_base, , msp_wino_f4, 4, 2, MSP_WINO_AT2, MSP_WINO_MERGE2)
+MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_base, , msp_wino_f4, 4, 4, MSP_WINO_AT4, MSP_WINO_MERGE4)
 
 #if MSP_X86
 typedef float msp_wino_f8 __attribute__((vector_size(32)));
 typedef float msp_wino_f16 __attribute__((vector_size(64)));
-MSP_DEFINE_WINO_PHASES(msp_wino_phases2_avx2, MSP_TARGET_AVX2, 2)
-MSP_DEFINE_WINO_PHASES(msp_wino_phases4_avx2, MSP_TARGET_AVX2, 4)
-MSP_DEFINE_WINO_PHASES(msp_wino_phases2_avx512, MSP_TARGET_AVX512, 2)
-MSP_DEFINE_WINO_PHASES(msp_wino_phases4_avx512, MSP_TARGET_AVX512, 4)
+MSP_DEFINE_WINO_PHASES(msp_wino_phases2_avx2, MSP_TARGET_AVX2, 2, MSP_WINO_SPLIT2)
+MSP_DEFINE_WINO_PHASES(msp_wino_phases4_avx2, MSP_TARGET_AVX2, 4, MSP_WINO_SPLIT4)
+MSP_DEFINE_WINO_PHASES(msp_wino_phases2_avx512, MSP_TARGET_AVX512, 2, MSP_WINO_SPLIT2)
+MSP_DEFINE_WINO_PHASES(msp_wino_phases4_avx512, MSP_TARGET_AVX512, 4, MSP_WINO_SPLIT4)
 MSP_DEFINE_WINO_INPUT(msp_wino_input2_avx2, MSP_TARGET_AVX2, msp_wino_f8, 8, 2, MSP_WINO_BT2)
 MSP_DEFINE_WINO_INPUT(msp_wino_input4_avx2, MSP_TARGET_AVX2, msp_wino_f8, 8, 4, MSP_WINO_BT4)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_avx2, MSP_TARGET_AVX2, msp_wino_f8, 8, 2, MSP_WINO_AT2)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_avx2, MSP_TARGET_AVX2, msp_wino_f8, 8, 4, MSP_WINO_AT4)
+MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_avx2, MSP_TARGET_AVX2, msp_wino_f8, 8, 2, MSP_WINO_AT2, MSP_WINO_MERGE2)
+MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_avx2, MSP_TARGET_AVX2, msp_wino_f8, 8, 4, MSP_WINO_AT4, MSP_WINO_MERGE4)
 MSP_DEFINE_WINO_INPUT(msp_wino_input2_avx512, MSP_TARGET_AVX512, msp_wino_f16, 16, 2, MSP_WINO_BT2)
 MSP_DEFINE_WINO_INPUT(msp_wino_input4_avx512, MSP_TARGET_AVX512, msp_wino_f16, 16, 4, MSP_WINO_BT4)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_avx512, MSP_TARGET_AVX512, msp_wino_f16, 16, 2, MSP_WINO_AT2)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_avx512, MSP_TARGET_AVX512, msp_wino_f16, 16, 4, MSP_WINO_AT4)
+MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_avx512, MSP_TARGET_AVX512, msp_wino_f16, 16, 2, MSP_WINO_AT2, MSP_WINO_MERGE2)
+MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_avx512, MSP_TARGET_AVX512, msp_wino_f16, 16, 4, MSP_WINO_AT4, MSP_WINO_MERGE4)
 #define MSP_WINO_DISPATCH(ISA, STEM, ARGS)                                                   \
     ((ISA) == MSP_ISA_AVX512 ? STEM##_avx512 ARGS                                            \
      : (ISA) == MSP_ISA_AVX2 ? STEM##_avx2 ARGS : STEM##_base ARGS)
