@@ -58,16 +58,20 @@ _G = {2: np.array([[2, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 2]]) / 2.0,
 # bound the direct convolution is tested against ((9*C_in + 1) u sum|x w|), and shrinks with
 # more channels; fewer channels keep the direct convolution.  A forced tile size has no minimum.
 MIN_CHANNELS = {2: 16, 4: 32}
-# Cost model (in multiply-adds of the dense kernels) of each transform, per tile and channel,
-# for vectors of whole tile rows; and the size of one tile group's transformed input and output,
-# so that a group stays in one core's L2 cache between the phases.  Measured (bench/
-# test_bench_conv.py shapes and a sweep of channel counts and sizes on AVX-512, AVX2 and base).
-_INPUT_MACS = {2: 40, 4: 140}
-_OUTPUT_MACS = {2: 40, 4: 110}
-_STORE_MACS = (2, 32)  # per transformed product, as Conv2dPlan's estimate of its kernels
+# Cost model, in multiply-adds of the dense kernels (one AVX-512 cycle is 32 of them).  The
+# transforms per tile and channel, for vectors of whole tile rows, were timed in a C loop on
+# cached data (AVX-512 and AVX2 give about the same figures in these units); the rest was fitted
+# so that the plan's choice is the fastest schedule, or near it, when every schedule of the
+# bench's res3x3 and deep3x3 and of four other layers (32 to 512 channels, 7x7 to 56x56) was
+# timed on one thread (CPU time) with AVX-512 and AVX2.
+_INPUT_MACS = {2: 500, 4: 1200}
+_OUTPUT_MACS = {2: 200, 4: 800}
+_STORE_MACS = (0, 2)  # per product stored, by kernel orientation (channel vectors: transposed)
 _WEIGHT_MACS = 4  # per transformed weight read (from L3) by each tile group
 _SPILL_MACS = 8  # per element of V and M of a group larger than _GROUP_BYTES
 _GROUP_BYTES = 1 << 20
+# Weight sizes (bytes) from which the change check is split across the threads.
+_PARALLEL_COMPARE_BYTES = 1 << 18
 # Element counts beyond this could overflow a byte size or an offset sum in Py_ssize_t.
 _MAX_ELEMENTS = (1 << 62) // 16
 
@@ -242,7 +246,7 @@ cdef class WinogradConv:
         g.v_size = g.A2 * g.C_in * ts
         g.m_size = g.A2 * g.MR * ts
         g.phase_size = msp_wino_phase_size(self._isa, g.m, g.R, g.TW)
-        u = self._transformed(weight, m, cv, g.MR)
+        u = self._transformed(weight, m, cv, g.MR, nthreads)
         if u is None:
             return False
         koff = np.arange(g.C_in, dtype=np.intp) * ts
@@ -279,13 +283,13 @@ cdef class WinogradConv:
         self._spare = spare
         return True
 
-    def _transformed(self, cnp.ndarray weight, int m, int cv, int mr):
+    def _transformed(self, cnp.ndarray weight, int m, int cv, int mr, int nthreads):
         """Panels (xi, channel block, C_in, mr) of the transformed weights G g G^T for tile size
         m, output channels zero-padded to whole blocks; cached until the weights' bytes change
         (a new (copy, panels) pair, as Conv2dPlan's packed panels); None if one is not
         finite."""
         snapshot, panels = self._packed
-        if snapshot is None or not _same_bytes(snapshot, weight):
+        if snapshot is None or not _same_bytes(snapshot, weight, nthreads):
             snapshot = weight.copy()
             panels = {}
             self._packed = (snapshot, panels)
@@ -307,14 +311,19 @@ cdef class WinogradConv:
         raise TypeError("WinogradConv cannot be pickled; rebuild it from its arguments.")
 
 
-cdef bint _same_bytes(cnp.ndarray a, cnp.ndarray b):
-    """Whether two C-contiguous arrays of one shape and dtype hold the same bytes."""
-    cdef const void *pa = cnp.PyArray_DATA(a)
-    cdef const void *pb = cnp.PyArray_DATA(b)
-    cdef size_t nbytes = a.nbytes
-    cdef int differ
-    with nogil:
-        differ = memcmp(pa, pb, nbytes)
+cdef bint _same_bytes(cnp.ndarray a, cnp.ndarray b, int nthreads):
+    """Whether two C-contiguous arrays of one shape and dtype hold the same bytes, compared in
+    ``nthreads`` slices when large (as Conv2dPlan's check of its packed weights)."""
+    cdef const char *pa = <const char *>cnp.PyArray_DATA(a)
+    cdef const char *pb = <const char *>cnp.PyArray_DATA(b)
+    cdef Py_ssize_t nbytes = a.nbytes
+    cdef Py_ssize_t slices = nthreads if nbytes >= _PARALLEL_COMPARE_BYTES else 1
+    cdef Py_ssize_t i, lo, hi
+    cdef int differ = 0
+    for i in prange(slices, nogil=True, num_threads=slices, schedule="static"):
+        lo = nbytes * i // slices
+        hi = nbytes * (i + 1) // slices
+        differ += memcmp(pa + lo, pb + lo, hi - lo) != 0
     return differ == 0
 
 
@@ -381,9 +390,11 @@ cdef void _forward(const float *x, float *out, const float *u, const float *bias
     """Per tile group, the input transform of every input channel into V, then the output
     channel blocks (products and output transform).  Each thread runs whole groups of its own
     (with its own V) when there are enough to share out; otherwise all threads share each
-    group's input channels, then (after a barrier) its output channel blocks.
+    group's input channels, then (after a barrier) its output channel blocks.  Work is handed
+    out as threads come free (a thread the machine delays holds up no fixed share); which
+    thread computes an output never changes its arithmetic.
     poisoned[thread] becomes nonzero if the thread met a value that is not finite."""
-    cdef Py_ssize_t gi, item, job, first, last
+    cdef Py_ssize_t gi, group, item, job
     cdef float *own
     cdef float *phases
     cdef float *tile
@@ -396,21 +407,19 @@ cdef void _forward(const float *x, float *out, const float *u, const float *bias
         M = tile + g.MR * g.NR + 64
         if private_groups:
             V = M + g.m_size
-            first = g.groups * threadid() // omp_get_num_threads()
-            last = g.groups * (threadid() + 1) // omp_get_num_threads()
-            for gi in range(first, last):
+            for group in prange(g.groups, schedule="dynamic"):
                 for item in range(g.C_in):
-                    poisoned[threadid()] |= _input_item(x, g, gi, item, phases, V)
+                    poisoned[threadid()] |= _input_item(x, g, group, item, phases, V)
                 for item in range(g.NB):
-                    poisoned[threadid()] |= _block_item(u, koff, out, bias, g, gi, item, V, M,
+                    poisoned[threadid()] |= _block_item(u, koff, out, bias, g, group, item, V, M,
                                                         tile)
         else:
             V = shared
             for gi in range(g.groups):
-                for job in prange(g.C_in, schedule="static"):
+                for job in prange(g.C_in, schedule="dynamic", chunksize=8):
                     poisoned[threadid()] |= _input_item(x, g, gi, job, phases, V)
                 msp_barrier()
-                for job in prange(g.NB, schedule="static"):
+                for job in prange(g.NB, schedule="dynamic"):
                     poisoned[threadid()] |= _block_item(u, koff, out, bias, g, gi, job, V, M,
                                                         tile)
                 if gi + 1 < g.groups:

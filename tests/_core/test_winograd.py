@@ -123,7 +123,7 @@ def test_few_channels_keep_the_direct_path():
 
 def test_auto_plan_on_a_random_layer_within_the_direct_tolerance():
     rng = np.random.default_rng(4)
-    x, w, b = random_case(rng, (2, 64, 30, 26), 40)
+    x, w, b = random_case(rng, (2, 64, 32, 36), 64)
     for isa in available_isas():
         plan = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa)
         assert plan.path_for(x.shape).startswith("winograd_f")
@@ -144,7 +144,7 @@ def test_direct_switches(monkeypatch, algorithm):
 
 def test_direct_switch_reproduces_the_direct_bits(monkeypatch):
     rng = np.random.default_rng(2)
-    x, w, b = random_case(rng, (2, 32, 16, 16), 32)
+    x, w, b = random_case(rng, (2, 64, 32, 36), 64)
     direct = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1, algorithm="direct")
     winograd = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1)
     assert winograd.path_for(x.shape).startswith("winograd")
