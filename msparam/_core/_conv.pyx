@@ -577,10 +577,8 @@ cdef class Conv2dPlan:
         """The path an input of this shape takes: ``path``, plus ``'-tiny'`` if single-threaded."""
         n, c_out, h_out, w_out = self.output_shape(input_shape)
         macs = n * c_out * h_out * w_out * self._macs_per_output
-        path = self.path
-        if self._winograd is not None and self._winograd.tile_size(input_shape, self.padding):
-            path = f"winograd_f{self._winograd.tile_size(input_shape, self.padding)}"
-        return path + ("-tiny" if macs < _TINY_MACS else "")
+        tile = 0 if self._winograd is None else self._winograd.tile_size(input_shape, self.padding)
+        return (f"winograd_f{tile}" if tile else self.path) + ("-tiny" if macs < _TINY_MACS else "")
 
     def __call__(self, x, weight, bias, num_threads):
         """The convolution of ``x`` (N, C_in, H, W) with ``weight`` (``weight_shape``) and

@@ -230,6 +230,7 @@ cdef class WinogradConv:
         cdef bint private_groups
         cdef Py_ssize_t per_thread
         m, cv, rows, ts = self._schedule((<object>x).shape, tuple(padding))
+        self._check_work_size((<object>x).shape, (<object>out).shape, m, cv, rows, ts, nthreads)
         g.N, g.C_in, g.H, g.W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
         g.C_out, g.H_out, g.W_out = out.shape[1], out.shape[2], out.shape[3]
         g.top, g.left = padding[0], padding[2]
@@ -253,11 +254,6 @@ cdef class WinogradConv:
         private_groups = g.groups >= 4 * nthreads or (g.groups >= nthreads and g.groups % nthreads == 0)
         per_thread = g.phase_size + g.MR * g.NR + 64 + g.m_size + (g.v_size if private_groups else 0)
         shared_size = 1 if private_groups else g.v_size
-        # Python integers: a work space the kernels' offsets could not address is refused here.
-        if per_thread * nthreads + shared_size + u.size > _MAX_ELEMENTS:
-            raise ValueError(f"For 'Conv2dPlan', an input of shape {(<object>x).shape} needs a "
-                             f"Winograd work space of {per_thread * nthreads + shared_size} "
-                             f"elements, more than the {_MAX_ELEMENTS} the kernels can address.")
         # The work space of the last call that met only finite values, if large enough (a call
         # running concurrently takes none and allocates its own); new ones are zeroed: the tiles
         # past a group's last one are computed from and into them and dropped, and must stay
@@ -282,6 +278,20 @@ cdef class WinogradConv:
             return False
         self._spare = spare
         return True
+
+    def _check_work_size(self, shape, out_shape, m, cv, rows, ts, nthreads):
+        """Refuse, before any C size is formed, a call whose work space or offsets would not fit
+        in Py_ssize_t elements (bounds computed in Python integers, which cannot wrap)."""
+        n, c_in, h, w = shape
+        a2, mr = (m + 2) ** 2, msp_conv_mr(self._isa, 0, cv)
+        tw = (out_shape[3] + m - 1) // m
+        per_thread = (rows * m + 2) * m * (tw + 35) + mr * 64 + 64 + a2 * (mr + c_in) * ts
+        elements = (nthreads * per_thread + a2 * c_in * ts + a2 * (out_shape[1] + mr) * c_in
+                    + n * c_in * h * w + math.prod(out_shape))
+        if elements > _MAX_ELEMENTS:
+            raise ValueError(f"For 'Conv2dPlan', an input of shape {tuple(shape)} needs a "
+                             f"Winograd work space of {elements} elements, more than the "
+                             f"{_MAX_ELEMENTS} the kernels can address.")
 
     def _transformed(self, cnp.ndarray weight, int m, int cv, int mr, int nthreads):
         """Panels (xi, channel block, C_in, mr) of the transformed weights G g G^T for tile size
