@@ -13,6 +13,7 @@ import numpy as np
 
 from msparam._core import _conv
 from msparam._core._cpu_isa import available_isas, isa_index
+from msparam._core._winograd import winograd_for
 
 __all__ = ["Conv2dPlan", "conv2d_forward", "available_isas", "output_length"]
 
@@ -72,6 +73,11 @@ class Conv2dPlan:
     kernel : {'pixel_vectors', 'channel_vectors'} or None
         Force the dense kernel's vector orientation (tests); None picks, per input size, the
         one with the least estimated work.
+    algorithm : {'direct', 'winograd_f2', 'winograd_f4'} or None
+        None: 3x3 stride-1 layers of one group (float16/float32) may run Winograd, chosen per
+        input shape (``_winograd.WinogradConv``), unless the environment variable
+        ``MSPARAM_CONV_ALGORITHM`` is ``direct`` when the plan is built; 'direct' never does
+        (the direct convolution's rounding); a Winograd tile size forces it (such layers only).
 
     Notes
     -----
@@ -95,7 +101,7 @@ class Conv2dPlan:
     summed in a fixed order, so results do not depend on the thread count.
     """
     def __init__(self, weight_shape, dtype, stride, dilation, padding, group, isa=None,
-                 kernel=None):
+                 kernel=None, algorithm=None):
         weight_shape = _pair(weight_shape, "weight_shape")
         if len(weight_shape) != 4 or min(weight_shape) < 1:
             raise ValueError(f"For 'Conv2dPlan', 'weight_shape' must be four positive ints "
@@ -152,6 +158,8 @@ class Conv2dPlan:
             self.path = "pointwise"
         else:
             self.path = "direct"
+        self._winograd = winograd_for(weight_shape, dtype, stride, dilation, group, isa_number,
+                                      algorithm)
 
     def output_shape(self, input_shape):
         """(N, C_out, H_out, W_out) for an input of shape (N, C_in, H, W) (no validation)."""
@@ -166,7 +174,8 @@ class Conv2dPlan:
         """The path an input of this shape takes: ``path``, plus ``'-tiny'`` if single-threaded."""
         n, c_out, h_out, w_out = self.output_shape(input_shape)
         macs = n * c_out * h_out * w_out * self._macs_per_output
-        return self.path + ("-tiny" if macs < _TINY_MACS else "")
+        tile = 0 if self._winograd is None else self._winograd.tile_size(input_shape, self.padding)
+        return (f"winograd_f{tile}" if tile else self.path) + ("-tiny" if macs < _TINY_MACS else "")
 
     def __call__(self, x, weight, bias, num_threads):
         """The convolution of ``x`` (N, C_in, H, W) with ``weight`` (``weight_shape``) and
@@ -212,6 +221,9 @@ class Conv2dPlan:
         weight = _kernel_ready(weight, self._compute_dtype)
         if bias is not None:
             bias = _kernel_ready(bias, self._compute_dtype)
+        if (self._winograd is not None and self._winograd.tile_size(x.shape, self.padding)
+                and self._winograd(xc, weight, bias, out, self.padding, nthreads)):
+            return out if out.dtype == self.dtype else out.astype(self.dtype)
         if self.path == "depthwise":
             # The in-place kernel skips padded taps; a non-finite weight there must still give
             # NaN (0 * inf) as on every other path, so such weights take the padded-copy kernel.
