@@ -10,10 +10,10 @@ import os
 
 import numpy as np
 
+from msparam._core._conv import same_bytes
+
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange, threadid
-from openmp cimport omp_get_num_threads
-from libc.string cimport memcmp
 
 from msparam._core.conv_kernels cimport (
     msp_barrier, msp_conv_kernels, msp_conv_kernels_for, msp_dense_cv_block_f32)
@@ -60,8 +60,6 @@ _STORE_MACS = (0, 2)  # per product stored, by kernel orientation (channel vecto
 _WEIGHT_MACS = 4  # per transformed weight read (from L3) by each tile group
 _SPILL_MACS = 8  # per element of V and M of a group larger than _GROUP_BYTES
 _GROUP_BYTES = 1 << 20
-# Weight sizes (bytes) from which the change check is split across the threads.
-_PARALLEL_COMPARE_BYTES = 1 << 18
 # Element counts beyond this could overflow a byte size or an offset sum in Py_ssize_t.
 _MAX_ELEMENTS = (1 << 62) // 16
 
@@ -297,7 +295,7 @@ cdef class WinogradConv:
         (a new (copy, panels) pair, as Conv2dPlan's packed panels); None if one is not
         finite."""
         snapshot, panels = self._packed
-        if snapshot is None or not _same_bytes(snapshot, weight, nthreads):
+        if snapshot is None or not same_bytes(snapshot, weight, nthreads):
             snapshot = weight.copy()
             panels = {}
             self._packed = (snapshot, panels)
@@ -317,22 +315,6 @@ cdef class WinogradConv:
 
     def __reduce__(self):
         raise TypeError("WinogradConv cannot be pickled; rebuild it from its arguments.")
-
-
-cdef bint _same_bytes(cnp.ndarray a, cnp.ndarray b, int nthreads):
-    """Whether two C-contiguous arrays of one shape and dtype hold the same bytes, compared in
-    ``nthreads`` slices when large (as Conv2dPlan's check of its packed weights)."""
-    cdef const char *pa = <const char *>cnp.PyArray_DATA(a)
-    cdef const char *pb = <const char *>cnp.PyArray_DATA(b)
-    cdef Py_ssize_t nbytes = a.nbytes
-    cdef Py_ssize_t slices = nthreads if nbytes >= _PARALLEL_COMPARE_BYTES else 1
-    cdef Py_ssize_t i, lo, hi
-    cdef int differ = 0
-    for i in prange(slices, nogil=True, num_threads=slices, schedule="static"):
-        lo = nbytes * i // slices
-        hi = nbytes * (i + 1) // slices
-        differ += memcmp(pa + lo, pb + lo, hi - lo) != 0
-    return differ == 0
 
 
 cdef inline Py_ssize_t _group_rows(const WinoGeometry *g, Py_ssize_t gi,
