@@ -8,11 +8,14 @@ then checks its arrays and hands them to the compiled core (msparam/_core/_conv.
 them.  ``msparam.nn.Conv2d`` resolves ``pad_mode`` into explicit paddings and calls the plan.
 """
 import math
+from typing import Any, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._core import _conv
 from msparam._core._cpu_isa import available_isas, isa_index
+from msparam._core._winograd import WinogradConv, winograd_for
 
 __all__ = ["Conv2dPlan", "conv2d_forward", "available_isas", "output_length"]
 
@@ -26,15 +29,23 @@ _KERNELS = ("pixel_vectors", "channel_vectors")
 # Element counts beyond this could overflow a byte size or an offset sum in Py_ssize_t.
 _MAX_ELEMENTS = (1 << 62) // 16
 
+Shape4 = tuple[int, int, int, int]
+# A prepared call: (output shape, threads, channel-vector orientation, geometry), or the output
+# shape alone when it is empty.
+_Call = Union[tuple[Shape4], tuple[Shape4, int, bool, _conv.ConvGeometry]]
+# Per input size: (Hq, Wq, koff, tail_koff, nr, by_row, channel_vectors) (see Conv2dPlan._taps).
+_Taps = tuple[int, int, npt.NDArray[np.intp], npt.NDArray[np.intp], int, bool, bool]
 
-def output_length(size, kernel, stride, dilation, before, after):
+
+def output_length(size: int, kernel: int, stride: int, dilation: int, before: int,
+                  after: int) -> int:
     """Output pixels along one axis of ``size`` input pixels, ``before`` + ``after`` zeros of
     padding: the starts of the dilated kernel, ``stride`` apart, inside the padded input (zero or
     less when the padded input is shorter than the dilated kernel)."""
     return (size + before + after - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _pair(value, name):
+def _pair(value: Any, name: str) -> tuple[int, ...]:
     try:
         items = tuple(value)
     except TypeError:
@@ -72,6 +83,11 @@ class Conv2dPlan:
     kernel : {'pixel_vectors', 'channel_vectors'} or None
         Force the dense kernel's vector orientation (tests); None picks, per input size, the
         one with the least estimated work.
+    algorithm : {'direct', 'winograd_f2', 'winograd_f4'} or None
+        None: 3x3 stride-1 layers of one group (float16/float32) may run Winograd, chosen per
+        input shape (``_winograd.WinogradConv``), unless the environment variable
+        ``MSPARAM_CONV_ALGORITHM`` is ``direct`` when the plan is built; 'direct' never does
+        (the direct convolution's rounding); a Winograd tile size forces it (such layers only).
 
     Notes
     -----
@@ -94,12 +110,23 @@ class Conv2dPlan:
     blocks of any pixel count, e.g. one 14-pixel row).  Every output value is one dot product
     summed in a fixed order, so results do not depend on the thread count.
     """
-    def __init__(self, weight_shape, dtype, stride, dilation, padding, group, isa=None,
-                 kernel=None):
-        weight_shape = _pair(weight_shape, "weight_shape")
-        if len(weight_shape) != 4 or min(weight_shape) < 1:
+    isa: str
+    dtype: np.dtype[Any]
+    weight_shape: Shape4
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    padding: Shape4
+    group: int
+    path: str
+
+    def __init__(self, weight_shape: tuple[int, ...], dtype: npt.DTypeLike,
+                 stride: tuple[int, ...], dilation: tuple[int, ...], padding: tuple[int, ...],
+                 group: int, isa: Optional[str] = None, kernel: Optional[str] = None,
+                 algorithm: Optional[str] = None) -> None:
+        shape = _pair(weight_shape, "weight_shape")
+        if len(shape) != 4 or min(shape) < 1:
             raise ValueError(f"For 'Conv2dPlan', 'weight_shape' must be four positive ints "
-                             f"(C_out, C_in/group, kh, kw), but got {weight_shape}.")
+                             f"(C_out, C_in/group, kh, kw), but got {shape}.")
         try:
             dtype = np.dtype(dtype)
         except TypeError:
@@ -114,46 +141,49 @@ class Conv2dPlan:
         group = int(group)
         if group < 1:
             raise ValueError(f"For 'Conv2dPlan', 'group' must be positive, but got {group}.")
-        c_out = weight_shape[0]
+        c_out = shape[0]
         if c_out % group:
             raise ValueError(f"For 'Conv2dPlan', 'group' ({group}) must divide the weight's "
                              f"output channels ({c_out}).")
-        stride = _pair(stride, "stride")
-        dilation = _pair(dilation, "dilation")
-        padding = _pair(padding, "padding")
-        if len(stride) != 2 or min(stride) < 1:
+        steps = _pair(stride, "stride")
+        spacing = _pair(dilation, "dilation")
+        pads = _pair(padding, "padding")
+        if len(steps) != 2 or min(steps) < 1:
             raise ValueError(f"For 'Conv2dPlan', 'stride' must be two positive ints, but got "
-                             f"{stride}.")
-        if len(dilation) != 2 or min(dilation) < 1:
+                             f"{steps}.")
+        if len(spacing) != 2 or min(spacing) < 1:
             raise ValueError(f"For 'Conv2dPlan', 'dilation' must be two positive ints, but "
-                             f"got {dilation}.")
-        if len(padding) != 4 or min(padding) < 0:
+                             f"got {spacing}.")
+        if len(pads) != 4 or min(pads) < 0:
             raise ValueError(f"For 'Conv2dPlan', 'padding' must be four non-negative ints "
-                             f"(top, bottom, left, right), but got {padding}.")
+                             f"(top, bottom, left, right), but got {pads}.")
         isa_number = isa_index(isa, "For 'Conv2dPlan', ")
         self.isa = available_isas()[isa_number]
         if kernel is not None and kernel not in _KERNELS:
             raise ValueError(f"For 'Conv2dPlan', 'kernel' must be one of {list(_KERNELS)} or "
                              f"None, but got {kernel!r}.")
         self._orientations = (0, 1) if kernel is None else (_KERNELS.index(kernel),)
-        self._tap_cache = {}
-        self._call_cache = {}
-        self._packed = (None, [None, None])
-        self._macs_per_output = int(np.prod(weight_shape[1:]))
+        self._tap_cache: dict[tuple[int, int], _Taps] = {}
+        self._call_cache: dict[tuple[tuple[int, ...], int], _Call] = {}
+        self._packed: tuple[Optional[npt.NDArray[np.floating]],
+                            list[Optional[npt.NDArray[np.floating]]]] = (None, [None, None])
+        self._macs_per_output = math.prod(shape[1:])
         self.dtype = dtype
-        self.weight_shape = weight_shape
-        self.stride, self.dilation, self.padding, self.group = stride, dilation, padding, group
+        self.weight_shape, self.stride, self.dilation, self.padding = shape, steps, spacing, pads
+        self.group = group
         self._compute_dtype = np.dtype(np.float64 if dtype == np.float64 else np.float32)
         self._kernels = _conv.ConvKernels(isa_number, self._compute_dtype == np.float64)
-        _, cg_in, kh, kw = weight_shape
+        _, cg_in, kh, kw = self.weight_shape
         if cg_in == 1 and c_out == group:
             self.path = "depthwise"
-        elif kh == 1 and kw == 1 and stride == (1, 1) and padding == (0, 0, 0, 0):
+        elif kh == 1 and kw == 1 and steps == (1, 1) and pads == (0, 0, 0, 0):
             self.path = "pointwise"
         else:
             self.path = "direct"
+        self._winograd: Optional[WinogradConv] = winograd_for(
+            self.weight_shape, dtype, self.stride, self.dilation, group, isa_number, algorithm)
 
-    def output_shape(self, input_shape):
+    def output_shape(self, input_shape: tuple[int, ...]) -> Shape4:
         """(N, C_out, H_out, W_out) for an input of shape (N, C_in, H, W) (no validation)."""
         n, _, h, w = input_shape
         kh, kw = self.weight_shape[2:]
@@ -162,13 +192,15 @@ class Conv2dPlan:
         return (n, self.weight_shape[0], output_length(h, kh, sh, dh, top, bottom),
                 output_length(w, kw, sw, dw, left, right))
 
-    def path_for(self, input_shape):
+    def path_for(self, input_shape: tuple[int, ...]) -> str:
         """The path an input of this shape takes: ``path``, plus ``'-tiny'`` if single-threaded."""
         n, c_out, h_out, w_out = self.output_shape(input_shape)
         macs = n * c_out * h_out * w_out * self._macs_per_output
-        return self.path + ("-tiny" if macs < _TINY_MACS else "")
+        tile = 0 if self._winograd is None else self._winograd.tile_size(input_shape, self.padding)
+        return (f"winograd_f{tile}" if tile else self.path) + ("-tiny" if macs < _TINY_MACS else "")
 
-    def __call__(self, x, weight, bias, num_threads):
+    def __call__(self, x: npt.NDArray[Any], weight: npt.NDArray[Any],
+                 bias: Optional[npt.NDArray[Any]], num_threads: int) -> npt.NDArray[Any]:
         """The convolution of ``x`` (N, C_in, H, W) with ``weight`` (``weight_shape``) and
         ``bias`` (C_out,) or None, all of the plan's dtype, on up to ``num_threads`` threads."""
         if not isinstance(x, np.ndarray):
@@ -204,14 +236,17 @@ class Conv2dPlan:
         call = self._call_cache.get((x.shape, num_threads))
         if call is None:
             call = self._prepare_call(x.shape, int(num_threads))
-        out = np.empty(call[0], self._compute_dtype)
-        if out.size == 0:
-            return out.astype(self.dtype, copy=False)
-        _, nthreads, channel_vectors, geometry = call
+        if len(call) == 1:
+            return np.empty(call[0], self.dtype)
+        out_shape, nthreads, channel_vectors, geometry = call
+        out = np.empty(out_shape, self._compute_dtype)
         xc = _kernel_ready(x, self._compute_dtype)
         weight = _kernel_ready(weight, self._compute_dtype)
         if bias is not None:
             bias = _kernel_ready(bias, self._compute_dtype)
+        if (self._winograd is not None and self._winograd.tile_size(x.shape, self.padding)
+                and self._winograd(xc, weight, bias, out, self.padding, nthreads)):
+            return out if out.dtype == self.dtype else out.astype(self.dtype)
         if self.path == "depthwise":
             # The in-place kernel skips padded taps; a non-finite weight there must still give
             # NaN (0 * inf) as on every other path, so such weights take the padded-copy kernel.
@@ -223,7 +258,8 @@ class Conv2dPlan:
             self._kernels.dense(xc, out, panels, bias, geometry)
         return out if out.dtype == self.dtype else out.astype(self.dtype)
 
-    def _panels_for(self, weight, channel_vectors, nthreads):
+    def _panels_for(self, weight: npt.NDArray[np.floating], channel_vectors: bool,
+                    nthreads: int) -> npt.NDArray[np.floating]:
         """The dense kernel's packed panels of ``weight`` (compute dtype, C-contiguous), packed
         again only if its bytes differ from those the cached panels were packed from.  A change
         installs a new (copy, panels) pair rather than writing over the old one, which calls
@@ -233,11 +269,13 @@ class Conv2dPlan:
             snapshot = weight.copy()
             panels = [None, None]
             self._packed = (snapshot, panels)
-        if panels[channel_vectors] is None:
-            panels[channel_vectors] = self._kernels.pack(snapshot, self.group, channel_vectors)
-        return panels[channel_vectors]
+        packed = panels[channel_vectors]
+        if packed is None:
+            packed = self._kernels.pack(snapshot, self.group, channel_vectors)
+            panels[channel_vectors] = packed
+        return packed
 
-    def _prepare_call(self, shape, num_threads):
+    def _prepare_call(self, shape: tuple[int, ...], num_threads: int) -> _Call:
         """Validate an input shape; (output shape, threads, kernel orientation, geometry) for it,
         cached (the output shape alone for an empty output)."""
         c_in = self.weight_shape[1] * self.group
@@ -254,6 +292,7 @@ class Conv2dPlan:
                              f"{self.weight_shape[2:]}, stride {self.stride}, dilation "
                              f"{self.dilation}, padding {self.padding}); it must be at least "
                              f"{smallest}x{smallest}.")
+        call: _Call
         if 0 in out_shape:
             call = (out_shape,)
         else:
@@ -265,7 +304,8 @@ class Conv2dPlan:
         self._call_cache[(shape, num_threads)] = call
         return call
 
-    def _geometry(self, shape, out_shape, nthreads):
+    def _geometry(self, shape: tuple[int, ...], out_shape: Shape4,
+                  nthreads: int) -> tuple[bool, _conv.ConvGeometry]:
         """(kernel orientation, the kernels' ConvGeometry) of an input shape."""
         n, c_in, h, w = shape
         hq, wq, koff, tail_koff, _, by_row, channel_vectors = self._taps(h, w)
@@ -278,7 +318,8 @@ class Conv2dPlan:
                       by_row=by_row, in_place=self.path == "pointwise", nthreads=nthreads)
         return channel_vectors, _conv.ConvGeometry(fields, koff, tail_koff)
 
-    def _check_work_size(self, shape, out_shape, num_threads):
+    def _check_work_size(self, shape: tuple[int, ...], out_shape: Shape4,
+                         num_threads: int) -> None:
         """Refuse, before any array or C size is formed, an input whose stride-phase planes, tap
         offsets or work space would not fit in Py_ssize_t elements (computed here in Python
         integers, which cannot wrap)."""
@@ -301,13 +342,13 @@ class Conv2dPlan:
                              f"{tuple(shape)} need a work space of {elements} elements, more "
                              f"than the {_MAX_ELEMENTS} the kernels can address; reduce them.")
 
-    def pixel_blocking(self, h, w):
+    def pixel_blocking(self, h: int, w: int) -> tuple[int, bool, bool]:
         """(pixels per register block, whether blocks follow output rows, whether the kernel
         holds output channels in vectors) for an (h, w) input.  Channel-vector blocks never
         follow rows: they take consecutive output pixels across row ends."""
         return self._taps(h, w)[4:]
 
-    def _taps(self, h, w):
+    def _taps(self, h: int, w: int) -> _Taps:
         """Phase-plane size and per-tap offsets for an (h, w) input, cached per input size."""
         key = (h, w)
         cached = self._tap_cache.get(key)
@@ -335,7 +376,7 @@ class Conv2dPlan:
         self._tap_cache[key] = cached = (hq, wq, koff, tail_koff, nr, by_row, cv)
         return cached
 
-    def _shared_padding_width(self, w):
+    def _shared_padding_width(self, w: int) -> int:
         """Narrowest stride-phase row for an input w wide, given that rows may share their
         padding columns: reads past a row's end wrap into the next row's left zeros (the last
         row's into the zeroed slack after the planes).  Fewer computed-and-dropped pixels."""
@@ -354,7 +395,7 @@ class Conv2dPlan:
             width = max(width, w_out + kx // sw - zeros)
         return width
 
-    def _blocking(self, h, w, wq):
+    def _blocking(self, h: int, w: int, wq: int) -> tuple[int, bool, bool]:
         """Kernel orientation and pixel blocking with the least estimated work: multiply-adds
         computed (dropped pixels and padded channels included) plus the cost of storing each
         output, which is higher for the transposed blocks of the channel-vector kernel.  That
@@ -362,22 +403,25 @@ class Conv2dPlan:
         _, _, h_out, w_out = self.output_shape((1, 1, h, w))
         cg_out = self.weight_shape[0] // self.group
         flat_pixels = (h_out - 1) * wq + w_out
-        best = None
+        options: list[tuple[int, int, bool, int]] = []
         for cv in self._orientations:
             mr, nr = self._kernels.mr[cv], self._kernels.nr[cv]
             per_pixel = -(-cg_out // mr) * mr * (self._macs_per_output + _STORE_MACS[cv])
             candidates = [(-(-(h_out * w_out if cv else flat_pixels) // nr) * nr, False)]
             if self.path != "pointwise" and not cv:
                 candidates.append((h_out * -(-w_out // nr) * nr, True))
-            for pixels, by_row in candidates:
-                best = min(best or (math.inf,), (pixels * per_pixel, nr, by_row, cv))
-        return best[1], best[2], bool(best[3])
+            options += [(pixels * per_pixel, nr, by_row, cv) for pixels, by_row in candidates]
+        _, nr, by_row, cv = min(options)
+        return nr, by_row, bool(cv)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         raise TypeError("Conv2dPlan cannot be pickled; rebuild it from its arguments.")
 
 
-def conv2d_forward(x, weight, bias, stride, dilation, padding, group, num_threads):
+def conv2d_forward(x: npt.NDArray[Any], weight: npt.NDArray[Any],
+                   bias: Optional[npt.NDArray[Any]], stride: tuple[int, ...],
+                   dilation: tuple[int, ...], padding: tuple[int, ...], group: int,
+                   num_threads: int) -> npt.NDArray[Any]:
     """``Conv2dPlan(weight.shape, weight.dtype, stride, dilation, padding, group)(x, weight,
     bias, num_threads)``."""
     if not isinstance(weight, np.ndarray):
@@ -389,7 +433,7 @@ def conv2d_forward(x, weight, bias, stride, dilation, padding, group, num_thread
 
 
 
-def _kernel_ready(values, dtype):
+def _kernel_ready(values: npt.NDArray[Any], dtype: np.dtype[Any]) -> npt.NDArray[Any]:
     """``values`` as the kernels read them: C-contiguous and aligned, of ``dtype`` (a fresh copy
     unless it already is)."""
     if values.dtype == dtype and values.flags.c_contiguous and values.flags.aligned:
