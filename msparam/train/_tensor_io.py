@@ -26,7 +26,8 @@ __all__ = ["MAX_NDIM", "damaged", "truncated", "crc_mismatch", "unsupported_dtyp
 # A reader's filter, ``wanted(name) -> bool`` (None: every tensor), and its destination maker,
 # ``allocate(shape, numpy dtype) -> C-contiguous writable array`` (None: numpy.empty).
 Wanted = Optional[Callable[[str], bool]]
-Allocate = Optional[Callable[[tuple[int, ...], npt.DTypeLike], npt.NDArray[Any]]]
+Allocator = Callable[[tuple[int, ...], npt.DTypeLike], npt.NDArray[Any]]
+Allocate = Optional[Allocator]
 # What a reader returns per entry: the tensor's array, or a string entry's text.
 Entry = tuple[str, Any]
 
