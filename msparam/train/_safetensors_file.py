@@ -344,7 +344,9 @@ def iter_placed(placement: "Mapping[str, str]", allocate: "io.Allocate" = None,
     read for their CRC through a small window, never held)."""
     allocate = allocate or np.empty
     with contextlib.ExitStack() as files:
-        opened: "dict[str, tuple[int, int, dict[str, tuple[Any, ...]], int, str | None, list[tuple[str, int, int]]]]" = {}
+        # path -> (fd, size, entries, data start, stored crc_num, (name, crc, nbytes) of the tensors read)
+        opened: "dict[str, tuple[int, int, dict[str, tuple[Any, ...]], int, str | None, list[tuple[str, int, int]]]]"
+        opened = {}
         for path in sorted(set(placement.values())):
             fd = files.enter_context(open(path, "rb", buffering=0)).fileno()
             size = os.fstat(fd).st_size

@@ -161,7 +161,8 @@ _COPY_PIECE = 8 * 1024 * 1024  # bytes moved per call: a reused buffer when the 
 _NO_KERNEL_COPY = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
 
 
-def copy_range(source_fd: int, source_offset: int, length: int, dest_fd: int, dest_offset: int, path: str) -> None:
+def copy_range(source_fd: int, source_offset: int, length: int, dest_fd: int, dest_offset: int,
+               path: str) -> None:
     """Copy ``length`` bytes of the file ``path`` (open as ``source_fd``) from ``source_offset`` to
     ``dest_offset`` of ``dest_fd``: in the kernel (``copy_file_range``, no copy through this
     process, as ``cp`` does) where it can, else through one reused buffer. A source that ends
