@@ -159,7 +159,7 @@ def truncated_normal_reaches(mean: float, sigma: float, a: float, b: float) -> b
 
 
 @functools.lru_cache(maxsize=256)
-def _reaches(mean, sigma, a, b):
+def _reaches(mean: float, sigma: float, a: float, b: float) -> bool:
     params = (mean, sigma, a, b)
     lower, upper = np.float32(a), np.float32(b)
     ks = np.append(np.arange(0, _LAST_STREAM_NUMBER, _GRID_STEP, dtype=np.uint64), _LAST_STREAM_NUMBER)

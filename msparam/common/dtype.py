@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from msparam._core import _storage
 from msparam._generated import dtype_names as _names, dtype_table as _table
@@ -124,7 +125,7 @@ _BY_NAME.update({t._name.lower(): t for t in all_types})
 _UNSUPPORTED = {name: reason for attr, ms_name, reason in _table.UNSUPPORTED for name in (attr, ms_name.lower())}
 
 
-def missing_attribute(module, name):
+def missing_attribute(module: str, name: str) -> AttributeError:
     """Package-internal: the AttributeError for ``module.name``, saying why for MindSpore's dtypes
     that msparam cannot store (``hifloat8``, ``qint4x2``)."""
     reason = _UNSUPPORTED.get(name)
@@ -135,25 +136,25 @@ def missing_attribute(module, name):
 
 
 if not TYPE_CHECKING:  # a type checker knows the dtypes above, and reports any other name
-    def __getattr__(name):
+    def __getattr__(name: str) -> Any:
         raise missing_attribute(__name__, name)
 
 
 # NumPy dtype -> (its NaN's bits, whether the NaN keeps the input's sign), for MindSpore's Cast;
 # filled when ml_dtypes is loaded (an array of those types cannot exist before).
-_THROUGH_FLOAT32 = {}
+_THROUGH_FLOAT32: "dict[np.dtype[Any], tuple[int, bool]]" = {}
 _FLOAT32 = np.dtype(np.float32)
 _EXTENSION_MODULE = "ml_dtypes"
 _EXTENSION_LOCK = threading.Lock()
 
 
-def _load_extension_types():
+def _load_extension_types() -> None:
     """Import ml_dtypes and enter its types in every table (once; a no-op afterwards)."""
     with _EXTENSION_LOCK:
         if _THROUGH_FLOAT32:
             return
         module = importlib.import_module(_EXTENSION_MODULE)
-        loaded = {}
+        loaded: "dict[np.dtype[Any], Type]" = {}
         for attr, _, nptype, *_ in _table.CONCRETE:
             t = globals()[attr]
             if t._numpy_type is None:
@@ -165,7 +166,7 @@ def _load_extension_types():
                                  for attr, nan_bits, keeps_sign in _table.CAST_THROUGH_FLOAT32})
 
 
-def knows_numpy_dtype(np_dtype):
+def knows_numpy_dtype(np_dtype: "np.dtype[Any]") -> bool:
     """Package-internal: whether msparam stores ``np_dtype`` (a ``numpy.dtype``). Callers test
     ``np_dtype in _BY_NUMPY`` first; this is the slow path, which loads ml_dtypes' types into the
     tables when ``np_dtype`` is one of them (an array someone else made)."""
@@ -176,7 +177,7 @@ def knows_numpy_dtype(np_dtype):
     return np_dtype in _BY_NUMPY
 
 
-def _numpy_dtype_of_code(code):
+def _numpy_dtype_of_code(code: int) -> "np.dtype[Any]":
     """The NumPy dtype of a storage code, for the compiled storage (loads ml_dtypes if needed)."""
     return np.dtype(all_types[code]._nptype)
 
@@ -184,7 +185,7 @@ def _numpy_dtype_of_code(code):
 _storage.set_dtype_resolver(_numpy_dtype_of_code)
 
 
-def cast_array(values, nptype, copy=True):
+def cast_array(values: "npt.NDArray[Any]", nptype: "npt.DTypeLike | None", copy: bool = True) -> "npt.NDArray[Any]":
     """Package-internal: ``values.astype(nptype)`` as MindSpore 2.10's Cast converts.
 
     Into bfloat16 and float8 every other type goes through float32 first, so a float64 value
@@ -211,7 +212,7 @@ def cast_array(values, nptype, copy=True):
     return result
 
 
-def cast_scalar(value, nptype):
+def cast_scalar(value: object, nptype: "npt.DTypeLike | None") -> object:
     """Package-internal: the number ``value`` as MindSpore's Cast stores it in an array of
     ``nptype`` (for bfloat16 and float8, a 0-d array converted by :func:`cast_array`)."""
     if np.dtype(nptype) in _THROUGH_FLOAT32:

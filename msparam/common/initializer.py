@@ -12,6 +12,8 @@ from typing import Any, TypeVar, Union, cast
 
 import numpy as np
 import numpy.typing as npt
+# numpy.random's __all__ leaves the legacy generator's accessor out; mtrand, its home, exports it
+from numpy.random.mtrand import get_bit_generator
 
 from msparam._core._legacy_shuffle import zero_permuted_rows
 from msparam._core._storage import array_fill
@@ -504,7 +506,7 @@ class Sparse(Initializer):
         compiled code under its lock (msparam._core._legacy_shuffle: the same numbers as those
         ``rows``-long permutations, without 1000 calls' overhead for 1000 columns)."""
         rows, cols = shape
-        zero_permuted_rows(np.random.get_bit_generator(), rows, cols, int(np.ceil(self.sparsity * rows)), values)
+        zero_permuted_rows(get_bit_generator(), rows, cols, int(np.ceil(self.sparsity * rows)), values)
 
     def _skip_draws(self, shape: tuple[int, ...]) -> None:
         """Consume exactly the global draws a fill of ``shape`` makes, without filling."""

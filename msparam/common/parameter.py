@@ -101,12 +101,11 @@ def _storage_for(data: object) -> npt.NDArray[Any]:
 
 
 @functools.cache
-def _converts_exactly(source, target):
-    """Whether every value of the NumPy type ``source`` survives conversion to ``target`` and back
+def _converts_exactly(source: "np.dtype[Any]", target: "np.dtype[Any]") -> bool:
+    """Whether every value of the NumPy dtype ``source`` survives conversion to ``target`` and back
     (NaN stays NaN): tried on every bit pattern of a type of at most 2 bytes. A wider source
     (int32, float32, ...) never fits into bfloat16 or float8, and casts within the implicit
     conversion order never get here; other pairs follow NumPy's safe casting."""
-    source, target = np.dtype(source), np.dtype(target)
     if source.itemsize > 2:
         return bool(target.itemsize > source.itemsize and np.can_cast(source, target, "safe"))
     if source.kind == "b":
@@ -323,7 +322,7 @@ class Parameter(Tensor):
         order = mstype.implicit_conversion_seq
         if self.dtype in order and incoming_dtype in order:
             return order[incoming_dtype] < order[self.dtype]
-        return _converts_exactly(incoming_dtype._nptype, self.dtype._nptype)
+        return _converts_exactly(np.dtype(incoming_dtype._nptype), np.dtype(self.dtype._nptype))
 
     # MindSpore's Parameter.set_dtype returns the Parameter, its Tensor.set_dtype the dtype
     def set_dtype(self, dtype: "mstype.Type | npt.DTypeLike") -> "Parameter":  # type: ignore[override]

@@ -27,7 +27,7 @@ the reader allocate at most what the file itself holds, and the reader keeps no 
 beyond the tensor it is filling. Nothing is ever unpickled.
 """
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import IO, Any, Callable, cast
 
 import numpy as np
@@ -59,14 +59,17 @@ _WIRE_VARINT, _WIRE_FIXED64, _WIRE_BYTES, _WIRE_FIXED32 = 0, 1, 2, 5
 _INT64_LIMIT = 1 << 63
 # A TensorProto as read: {"dims": list of int, "type": str or None, "content": (start, length) or None}.
 _Tensor = dict[str, Any]
+# A walk's batch of entries, as its mode gives them: (name, value), or (name, type name, shape)
+# when describing.
+_Batch = list[Any]
 
 
-def numpy_dtype(type_name):
+def numpy_dtype(type_name: str) -> "np.dtype[Any]":
     """The NumPy dtype of a tensor_type name (``"Float32"``) that :func:`describe_checkpoint` gave."""
     return _NUMPY_BY_NAME[type_name]
 
 
-def _varint_bytes(value):
+def _varint_bytes(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -112,7 +115,7 @@ class _Parser:
             raise self.error(f"{what} has a varint longer than 10 bytes at byte {pos}")
         raise self.error(f"{what} is cut off (truncated varint at byte {pos})")
 
-    def field_at(self, pos, end, what):
+    def field_at(self, pos: int, end: int, what: str) -> tuple[int, int, int, int, int, int]:
         """``(field, wire, value, length, key_start, next_pos)`` of the field at ``pos``: for
         length-delimited and fixed fields value is the start of the payload; fields protobuf
         rejects raise."""
@@ -137,11 +140,11 @@ class _Parser:
             return field, wire, pos, size, key_start, pos + size
         raise self.error(f"{what} has field {field} with unsupported wire type {wire} at byte {key_start}")
 
-    def fields(self, pos, end, what):
+    def fields(self, pos: int, end: int, what: str) -> Iterator[tuple[int, int, int, int, int]]:
         """Yield ``(field, wire, value, length, key_start)`` of every field in ``[pos, end)``."""
         while pos < end:
-            *field, pos = self.field_at(pos, end, what)
-            yield tuple(field)
+            field, wire, value, length, key_start, pos = self.field_at(pos, end, what)
+            yield field, wire, value, length, key_start
 
     def text(self, start: int, length: int, what: str) -> str:
         try:
@@ -235,7 +238,9 @@ class _Run:
         self.small = small                       # strings and random_op: their bytes (None when skipped)
         self.filled = self.records = 0
         self.yielded = False  # a record the compiled scan read: its entry is out already
-        self.ranges = self.content_crc = None  # when locating: where its bytes lie, their CRC-32
+        # when locating: where its bytes lie, their CRC-32
+        self.ranges: "list[tuple[int, int]] | None" = None
+        self.content_crc = 0
 
 
 def _trailer(reader: io.RangeReader, size: int) -> "tuple[int, int | None, str | None]":
@@ -296,7 +301,8 @@ def read_checkpoint(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocat
             return result, finished.value
 
 
-def iter_checkpoint(path, wanted=None, allocate=None, crc_check=False):
+def iter_checkpoint(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocate" = None,
+                    crc_check: bool = False) -> "Generator[io.Entry, None, str | None]":
     """:func:`read_checkpoint` one entry at a time: a generator of ``(name, value)`` that keeps no
     entry it has yielded (memory: the largest tensor) and returns the kind of CRC verified. The
     CRC is verified after the last entry, so a consumer must finish the generator before trusting
@@ -304,27 +310,28 @@ def iter_checkpoint(path, wanted=None, allocate=None, crc_check=False):
     return _one_by_one(_walk(path, wanted, allocate or np.empty, crc_check, _READ))
 
 
-def locate_checkpoint(path):
+def locate_checkpoint(path: str) -> "Generator[io.Entry, None, str | None]":
     """:func:`iter_checkpoint` with each tensor as a :class:`~msparam.train._tensor_io.TensorBytes`
     (where its bytes lie in the file, and their CRC-32) instead of an array: the bytes are read for
     their CRC through a small window, never held, so they can be copied file to file."""
-    return _one_by_one(_walk(path, None, None, False, _LOCATE))
+    return _one_by_one(_walk(path, None, np.empty, False, _LOCATE))
 
 
-def describe_checkpoint(path):
+def describe_checkpoint(path: str) -> "list[tuple[str, str, tuple[int, ...]]]":
     """``[(name, type name, shape), ...]`` of the tensors of a ``.ckpt`` file, in file order, from
     its record headers alone: tensor bytes are skipped, not read (nor is the CRC verified), so a
     10 GB file takes a few reads per tensor. Strings and ``random_op`` are left out."""
-    return list(_one_by_one(_walk(path, None, None, False, _DESCRIBE)))
+    return list(_one_by_one(_walk(path, None, np.empty, False, _DESCRIBE)))
 
 
-def _one_by_one(batches):
+def _one_by_one(batches: "Generator[_Batch, None, str | None]") -> "Generator[Any, None, str | None]":
     """The entries of a walk's batches one at a time; returns what the walk returns."""
     while True:
         try:
             batch = next(batches)
         except StopIteration as finished:
-            return finished.value
+            crc_kind: "str | None" = finished.value
+            return crc_kind
         yield from batch
 
 
@@ -334,9 +341,11 @@ _DESCRIBE_WINDOW = 4096  # header reads when describing: a page, not the megabyt
 _READ, _DESCRIBE, _LOCATE = "read", "describe", "locate"  # what a walk does with each tensor's bytes
 
 
-def _walk(path, wanted, allocate, crc_check, mode):
+def _walk(path: str, wanted: "io.Wanted", allocate: "io.Allocator", crc_check: bool,
+          mode: str) -> "Generator[_Batch, None, str | None]":
     """The one pass every reader of a ``.ckpt`` file makes: a generator of entry batches that
-    returns the kind of CRC verified (a described file's CRC is not: that needs every byte)."""
+    returns the kind of CRC verified (a described file's CRC is not: that needs every byte).
+    ``allocate`` is called only when reading (located and described tensors are left in the file)."""
     describe = mode == _DESCRIBE
     with open(path, "rb", buffering=0) as f:
         fd = f.fileno()
@@ -373,16 +382,16 @@ class _Walk:
     yielded in lists (a scan's batch, or one entry) as their last record is read; only the open
     run (the tensor being filled) is kept."""
 
-    def __init__(self, parser, crc, wanted, allocate, mode):
+    def __init__(self, parser: _Parser, crc: _Crc, wanted: "io.Wanted", allocate: "io.Allocator", mode: str) -> None:
         self.parser, self.reader, self.crc = parser, parser.reader, crc
         self.wanted, self.allocate, self.mode = wanted, allocate, mode
         self.describe = mode != _READ  # the scan describes the tensors instead of reading them
         self.scan_ahead = self.reader.window // 16  # the scan re-reads the window when less is left
 
-    def keep(self, tag):
+    def keep(self, tag: str) -> bool:
         return self.mode == _READ and (self.wanted is None or self.wanted(tag))
 
-    def records(self, size, end, crc_kind):
+    def records(self, size: int, end: int, crc_kind: "str | None") -> "Generator[_Batch, None, None]":
         parser = self.parser
         run = None
         pos = 0
@@ -408,7 +417,8 @@ class _Walk:
         if run is not None:
             yield list(self.finish_run(run))
 
-    def plain_records(self, pos, end, run):
+    def plain_records(self, pos: int, end: int,
+                      run: "_Run | None") -> "Generator[_Batch, None, tuple[_Run | None, int]]":
         """Read the plain records from ``pos`` on (see ``_ckpt_scan``) and yield their entries (one
         list); the CRC then runs through the last of them. Returns the open run (the last record,
         already yielded, kept to refuse a record with its tag that would follow) and where the
@@ -428,7 +438,8 @@ class _Walk:
         self.crc.through(scanned_to)
         return run, scanned_to
 
-    def described(self, entries, window, index_base):
+    def described(self, entries: "list[tuple[Any, ...]]", window: bytes,
+                  index_base: int) -> "Iterator[tuple[Any, ...]]":
         """The scan's descriptions as :func:`describe_checkpoint` or :func:`locate_checkpoint` gives them."""
         if self.mode == _DESCRIBE:
             for tag, _, type_name, shape, _, _ in entries:
@@ -439,7 +450,7 @@ class _Walk:
             yield tag, io.TensorBytes(np_dtype, shape, ((index_base + index, length),),
                                       io.crc32(view[index:index + length]), self.parser.path)
 
-    def read_content(self, run, content):
+    def read_content(self, run: _Run, content: tuple[int, int]) -> None:
         """Read one record's tensor_content into ``run`` (or only its CRC when the tensor is skipped)."""
         reader, crc = self.reader, self.crc
         start, length = content
@@ -466,7 +477,7 @@ class _Walk:
         run.filled += length
         run.records += 1
 
-    def start_run(self, tag, tensor, key_start, end):
+    def start_run(self, tag: str, tensor: _Tensor, key_start: int, end: int) -> _Run:
         parser = self.parser
         type_name = tensor["type"]
         start, length = tensor["content"]
@@ -490,7 +501,7 @@ class _Walk:
         self.read_content(run, tensor["content"])
         return run
 
-    def continue_run(self, run, tensor, key_start):
+    def continue_run(self, run: _Run, tensor: _Tensor, key_start: int) -> None:
         parser, tag = self.parser, run.tag
         if run.nbytes is not None and run.filled == run.nbytes:
             raise parser.error(f"parameter {tag!r} is stored twice in a row (the records at bytes {run.start} and "
@@ -507,7 +518,7 @@ class _Walk:
                                f"name twice")
         self.read_content(run, tensor["content"])
 
-    def finish_run(self, run):
+    def finish_run(self, run: _Run) -> "Iterator[tuple[Any, ...]]":
         """Yield the entry ``run`` filled (its description when describing), once it is whole."""
         parser = self.parser
         if run.yielded:
@@ -521,13 +532,10 @@ class _Walk:
         elif run.ranges is not None:
             yield run.tag, io.TensorBytes(_NUMPY_BY_NAME[run.type_name], tuple(run.dims), tuple(run.ranges),
                                           run.content_crc, self.parser.path)
-        elif not run.keep:
-            return
-        elif run.tag == RANDOM_OP_TAG:
-            yield run.tag, bytes(run.small)
-        elif run.type_name == STRING_TYPE:
-            yield run.tag, _decode_string(parser, run.tag, bytes(run.small))
-        else:
+        elif run.small is not None:  # a kept string or random_op
+            data = bytes(run.small)
+            yield run.tag, data if run.tag == RANDOM_OP_TAG else _decode_string(parser, run.tag, data)
+        elif run.array is not None:  # a kept tensor
             if run.array.dtype == np.bool_:
                 io.normalise_bools(run.array)
             yield run.tag, run.array
@@ -624,6 +632,9 @@ def write_checkpoint(f: "IO[bytes]", items: "Iterable[tuple[str, Any]]", mindspo
         encoded_name = name.encode("utf-8")
         tag_field = _length_delimited(1, len(encoded_name)) + encoded_name
         if isinstance(value, io.TensorBytes):
+            if sources is None:
+                raise TypeError(f"write_checkpoint: {name!r} is a TensorBytes, which needs 'sources' (the "
+                                f"descriptor its file is open as)")
             encoded_type = TYPE_NAMES[value.dtype].encode("ascii")
             type_field = _length_delimited(2, len(encoded_type)) + encoded_type
             if value.nbytes <= CHUNK_BYTES:

@@ -19,7 +19,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +28,8 @@ from msparam.common.dtype import bfloat16, dtype_to_nptype, float8_e4m3fn, float
 from msparam.train import _tensor_io as io
 
 __all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_CRC_KEY", "HEADER_LIMIT", "read_header",
-           "tensors_crc", "header_crc", "write_safetensors", "StreamWriter", "read_safetensors", "iter_placed"]
+           "tensors_crc", "EntryTable", "header_crc", "write_safetensors", "StreamWriter", "read_safetensors",
+           "iter_placed"]
 
 # safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
 # Dtype enum (increasing alignment): its writer lays tensors out by that order, descending. F8_E4M3
@@ -64,7 +65,16 @@ def tensors_crc(names_and_crcs: "Iterable[tuple[str, int, int]]") -> int:
     return crc
 
 
-def header_crc(metadata: "dict[str, str] | None", entries: "Mapping[str, tuple[Any, ...]]") -> str:
+class EntryTable(Protocol):
+    """What :func:`header_crc` reads of its entries: their names, and each one's fields (a dict,
+    or a parsed header's view that copies nothing)."""
+
+    def __iter__(self) -> "Iterator[str]": ...
+
+    def __getitem__(self, name: str, /) -> "tuple[Any, ...]": ...
+
+
+def header_crc(metadata: "dict[str, str] | None", entries: EntryTable) -> str:
     """The value of :data:`HEADER_CRC_KEY`: CRC-32 of the canonical JSON ``[metadata items but
     that key, sorted; [name, dtype, shape, data_offsets] per tensor, sorted by name]`` (ASCII),
     as ten decimal digits. ``entries``: name -> (dtype name, shape, data_offsets)."""
@@ -324,7 +334,8 @@ def read_safetensors(path: str, wanted: "io.Wanted" = None, allocate: "io.Alloca
         return result, metadata, verify
 
 
-def iter_placed(placement, allocate=None, locate=False):
+def iter_placed(placement: "Mapping[str, str]", allocate: "io.Allocate" = None,
+                locate: bool = False) -> "Iterator[io.Entry]":
     """Yield ``(name, array)`` for ``placement`` (``{name: safetensors file}``), one tensor at a
     time in code-point order of the names, keeping none. Every file that carries ``crc_num`` is
     verified after the last tensor (tensors a file holds but ``placement`` does not name are read
@@ -333,6 +344,8 @@ def iter_placed(placement, allocate=None, locate=False):
     read for their CRC through a small window, never held)."""
     allocate = allocate or np.empty
     with contextlib.ExitStack() as files:
+        # path -> (fd, size, entries, data start, stored crc_num, (name, crc, nbytes) of the tensors read)
+        opened: "dict[str, tuple[int, int, dict[str, tuple[Any, ...]], int, str | None, list[tuple[str, int, int]]]]"
         opened = {}
         for path in sorted(set(placement.values())):
             fd = files.enter_context(open(path, "rb", buffering=0)).fileno()

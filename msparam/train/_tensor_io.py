@@ -26,7 +26,8 @@ __all__ = ["MAX_NDIM", "damaged", "truncated", "crc_mismatch", "unsupported_dtyp
 # A reader's filter, ``wanted(name) -> bool`` (None: every tensor), and its destination maker,
 # ``allocate(shape, numpy dtype) -> C-contiguous writable array`` (None: numpy.empty).
 Wanted = Optional[Callable[[str], bool]]
-Allocate = Optional[Callable[[tuple[int, ...], npt.DTypeLike], npt.NDArray[Any]]]
+Allocator = Callable[[tuple[int, ...], npt.DTypeLike], npt.NDArray[Any]]
+Allocate = Optional[Allocator]
 # What a reader returns per entry: the tensor's array, or a string entry's text.
 Entry = tuple[str, Any]
 
@@ -139,20 +140,20 @@ class RangeReader:
 class TensorBytes(NamedTuple):
     """A tensor left in its file: its dtype and shape, the ``(offset, length)`` pieces of ``path``
     its bytes fill in order (one, or MindSpore's slices), and their CRC-32."""
-    dtype: np.dtype
-    shape: tuple
-    ranges: tuple
+    dtype: "np.dtype[Any]"
+    shape: tuple[int, ...]
+    ranges: tuple[tuple[int, int], ...]
     crc: int
     path: str
 
-    def copy_to(self, source_fd, dest_fd, offset):
+    def copy_to(self, source_fd: int, dest_fd: int, offset: int) -> None:
         """Copy the bytes (``path`` open as ``source_fd``) to ``offset`` of ``dest_fd``, in order."""
         for start, length in self.ranges:
             copy_range(source_fd, start, length, dest_fd, offset, self.path)
             offset += length
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         return sum(length for _, length in self.ranges)
 
 
@@ -160,7 +161,8 @@ _COPY_PIECE = 8 * 1024 * 1024  # bytes moved per call: a reused buffer when the 
 _NO_KERNEL_COPY = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF, errno.EPERM}
 
 
-def copy_range(source_fd, source_offset, length, dest_fd, dest_offset, path):
+def copy_range(source_fd: int, source_offset: int, length: int, dest_fd: int, dest_offset: int,
+               path: str) -> None:
     """Copy ``length`` bytes of the file ``path`` (open as ``source_fd``) from ``source_offset`` to
     ``dest_offset`` of ``dest_fd``: in the kernel (``copy_file_range``, no copy through this
     process, as ``cp`` does) where it can, else through one reused buffer. A source that ends
@@ -217,7 +219,8 @@ def write_array_bytes(f: "IO[bytes]", data: "npt.NDArray[np.uint8] | memoryview"
     return crc
 
 
-def pwrite_array_bytes(fd, data, offset, num_threads=None):
+def pwrite_array_bytes(fd: int, data: "npt.NDArray[np.uint8] | memoryview", offset: int,
+                       num_threads: "int | None" = None) -> int:
     """Write ``data`` (a C-contiguous uint8 array) at byte ``offset`` of ``fd`` (parallel
     ``pwrite``); returns the bytes' CRC-32."""
     if not len(data):

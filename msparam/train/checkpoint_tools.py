@@ -7,8 +7,8 @@ does), as the command promises; the Python API (``load_checkpoint``/``save_check
 """
 import os
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import IO, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +17,7 @@ from msparam.common import dtype as mstype
 from msparam.common.parameter import Parameter
 from msparam.common.tensor import Tensor
 from msparam.train import _ckpt_file, _safetensors_file, _sharded, serialization
-from msparam.train._tensor_io import TensorBytes
+from msparam.train._tensor_io import Entry, TensorBytes
 from msparam.train.serialization import load_checkpoint
 
 _SAFETENSORS_DTYPES = frozenset(_safetensors_file.SAFETENSORS_TYPES.values())
@@ -25,6 +25,10 @@ _SAFETENSORS_DTYPES = frozenset(_safetensors_file.SAFETENSORS_TYPES.values())
 __all__ = ["format_of", "inspect_checkpoint", "convert_checkpoint", "diff_checkpoints"]
 
 _SUFFIXES = {".ckpt": "ckpt", ".safetensors": "safetensors"}
+# A tensor as the headers list it, or as a conversion plans it: (name, numpy dtype, shape).
+_Listed = tuple[str, "np.dtype[Any]", tuple[int, ...]]
+# ``entries(locate)`` of a source: its (name, value) pairs, each value a TensorBytes with locate.
+_Entries = Callable[[bool], Iterator[Entry]]
 
 
 def format_of(path: "str | os.PathLike[str]", arg_name: str) -> str:
@@ -88,7 +92,7 @@ def _renamer(renames: Sequence[tuple[str, str]], name_map: dict[str, str]) -> Ca
     return rename
 
 
-def _source(src):
+def _source(src: str) -> "tuple[list[_Listed], _Entries]":
     """``(listing, entries)`` of the checkpoint ``src``: ``[(name, numpy dtype, shape), ...]`` from
     its headers, in the order ``entries(locate)`` (a generator of ``(name, value)``, one tensor in
     memory at a time, or with ``locate`` none, each a ``TensorBytes``; it verifies the CRC at its
@@ -96,15 +100,15 @@ def _source(src):
     if _sharded.is_index(src):
         placement = _sharded.read_index(src)
     elif format_of(src, "SRC") == "ckpt":
-        listing = [(name, _ckpt_file.numpy_dtype(type_name), shape)
-                   for name, type_name, shape in _ckpt_file.describe_checkpoint(src)]
+        listing: "list[_Listed]" = [(name, _ckpt_file.numpy_dtype(type_name), shape)
+                                    for name, type_name, shape in _ckpt_file.describe_checkpoint(src)]
         return listing, lambda locate: (_ckpt_file.locate_checkpoint(src) if locate
                                         else _ckpt_file.iter_checkpoint(src))
     else:
         with open(src, "rb", buffering=0) as f:
             _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, src)
         placement = dict.fromkeys(entries, src)
-    headers = {}
+    headers: "dict[str, dict[str, tuple[Any, ...]]]" = {}
     for shard in sorted(set(placement.values())):
         with open(shard, "rb", buffering=0) as f:
             headers[shard] = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, shard)[1]
@@ -118,7 +122,15 @@ def _source(src):
     return listing, lambda locate: _safetensors_file.iter_placed(placement, locate=locate)
 
 
-def _progress_bar(total_bytes, quiet):
+class _Progress(Protocol):
+    """What a conversion uses of a tqdm bar."""
+
+    def update(self, n: int) -> object: ...
+
+    def close(self) -> None: ...
+
+
+def _progress_bar(total_bytes: int, quiet: bool) -> "_Progress | None":
     """A tqdm bar over the tensor bytes when tqdm is installed (``msparam[progress]``), else None."""
     if quiet:
         return None
@@ -126,7 +138,9 @@ def _progress_bar(total_bytes, quiet):
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc="convert", leave=False)
+    bar: _Progress = tqdm(total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc="convert",
+                          leave=False)
+    return bar
 
 
 def convert_checkpoint(src: "str | os.PathLike[str]", dst: "str | os.PathLike[str]",
@@ -173,9 +187,9 @@ def convert_checkpoint(src: "str | os.PathLike[str]", dst: "str | os.PathLike[st
     # file to file in the kernel when the bytes stay as they are (bools are normalised on the way)
     locate = cast is None and all(dt != np.bool_ for _, dt, _ in listing)
 
-    written = set()
+    written: "set[str]" = set()
 
-    def stream():
+    def stream() -> "Iterator[Entry]":
         names = written
         for name, value in open_entries(locate):
             if name == _ckpt_file.RANDOM_OP_TAG and isinstance(value, bytes):
@@ -207,7 +221,7 @@ def convert_checkpoint(src: "str | os.PathLike[str]", dst: "str | os.PathLike[st
             bar.close()
 
 
-def _check_safetensors_plan(plan):
+def _check_safetensors_plan(plan: "list[_Listed]") -> None:
     for name, np_dtype, _ in plan:
         if name == _safetensors_file.METADATA_KEY:
             raise ValueError(f"format 'safetensors' reserves the name {name!r} for its metadata; "
@@ -217,22 +231,23 @@ def _check_safetensors_plan(plan):
                             f"({mstype.dtype_from_numpy(np_dtype)}); convert to .ckpt or cast it (--dtype).")
 
 
-class _SourceFiles(dict):
+class _SourceFiles(dict[str, int]):
     """The source files a conversion copies from, each opened once: ``sources[path]`` is its fd."""
 
-    def __missing__(self, path):
+    def __missing__(self, path: str) -> int:
         fd = self[path] = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         return fd
 
-    def __enter__(self):
+    def __enter__(self) -> "_SourceFiles":
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         for fd in self.values():
             os.close(fd)
 
 
-def _write_safetensors(f, plan, stream, exhaust, sources):
+def _write_safetensors(f: "IO[bytes]", plan: "list[_Listed]", stream: "Iterator[Entry]", exhaust: bool,
+                       sources: "Mapping[str, int]") -> None:
     """Write the tensors of ``plan`` as ``stream`` yields them (arrays, or ``TensorBytes`` copied
     from ``sources``); with ``exhaust``, then finish ``stream`` (which verifies the source's CRC)
     before the file is complete."""
@@ -255,7 +270,8 @@ def _write_safetensors(f, plan, stream, exhaust, sources):
     writer.finish()
 
 
-def _write_sharded(index_path, plan, stream, max_shard_size, sources):
+def _write_sharded(index_path: str, plan: "list[_Listed]", stream: "Iterator[Entry]", max_shard_size: int,
+                   sources: "Mapping[str, int]") -> None:
     """Shards in the order the stream fills them (its order is the plan's), each written whole and
     renamed into place; the index last."""
     shards = _sharded.plan_shards([(name, int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize)

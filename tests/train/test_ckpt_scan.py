@@ -59,3 +59,20 @@ def test_describe_gives_the_records_without_their_bytes(tmp_path):
     path = tmp_path / "m.ckpt"
     path.write_bytes(record(b"a", [2, 3], b"Float32", bytes(24)) + record(b"s", [0], b"str", b"x\0\0\0"))
     assert _ckpt_file.describe_checkpoint(str(path)) == [("a", "Float32", (2, 3))]
+
+
+def test_locate_gives_strings_and_random_op_as_values_and_tensors_where_they_lie(tmp_path):
+    path = tmp_path / "m.ckpt"
+    path.write_bytes(record(b"a", [2], b"Int8", b"\x01\x02") + record(b"s", [0], b"str", b"x\0\0\0")
+                     + record(b"random_op", [3], b"UInt8", b"\x07\x08\x09"))
+    located = dict(_ckpt_file.locate_checkpoint(str(path)))
+    assert located["s"] == "x" and located["random_op"] == b"\x07\x08\x09"
+    assert located["a"].shape == (2,) and located["a"].nbytes == 2
+
+
+def test_writing_located_bytes_without_their_files_descriptor_names_sources(tmp_path):
+    path = tmp_path / "m.ckpt"
+    path.write_bytes(record(b"a", [2], b"Int8", b"\x01\x02"))
+    located = list(_ckpt_file.locate_checkpoint(str(path)))
+    with open(tmp_path / "out.ckpt", "wb") as f, pytest.raises(TypeError, match="'sources'"):
+        _ckpt_file.write_checkpoint(f, located)
