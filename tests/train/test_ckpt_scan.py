@@ -6,15 +6,8 @@ import pytest
 from msparam.train import _ckpt_file
 
 
-def varint(value):
-    return _ckpt_file._varint_bytes(value)
-
-
-def record(tag, dims, type_name, content):
-    tensor = b"".join(b"\x08" + varint(d) for d in dims) + b"\x12" + varint(len(type_name)) + type_name
-    tensor += b"\x1a" + varint(len(content)) + content
-    value = b"\x0a" + varint(len(tag)) + tag + b"\x12" + varint(len(tensor)) + tensor
-    return b"\x0a" + varint(len(value)) + value
+# one record's bytes, built the way the hardening tests build their hostile files
+from test_checkpoint_hardening import value_record as record, varint
 
 
 def read(tmp_path, data):
