@@ -159,7 +159,8 @@ def convert_checkpoint(src: "str | os.PathLike[str]", dst: "str | os.PathLike[st
     Without a cast, tensor bytes go file to file (``copy_file_range``: in the kernel, as ``cp``),
     the source read only for their CRCs through a small window. Each file is written to a
     temporary and renamed into place once whole (and the source's CRC verified); a sharded
-    ``dst`` gets its index last. MindSpore's ``random_op`` state is not
+    ``dst``'s shards and index are renamed only once all are whole, the index last, and a failed
+    rename puts back what was there. MindSpore's ``random_op`` state is not
     converted (it is no tensor); string entries go to a ``.ckpt`` only. Without ``quiet``, a tqdm
     progress bar shows on stderr when tqdm is installed.
     """
@@ -272,22 +273,25 @@ def _write_safetensors(f: "IO[bytes]", plan: "list[_Listed]", stream: "Iterator[
 
 def _write_sharded(index_path: str, plan: "list[_Listed]", stream: "Iterator[Entry]", max_shard_size: int,
                    sources: "Mapping[str, int]") -> None:
-    """Shards in the order the stream fills them (its order is the plan's), each written whole and
-    renamed into place; the index last."""
+    """Shards in the order the stream fills them (its order is the plan's) and the index, saved as
+    one: nothing lands at the destination unless every shard is whole."""
     shards = _sharded.plan_shards([(name, int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize)
                                    for name, np_dtype, shape in plan], max_shard_size)
+    shard_files = _sharded.shard_names(index_path, len(shards))
     folder = os.path.dirname(index_path)
     by_name = {name: (name, np_dtype, shape) for name, np_dtype, shape in plan}
-    weight_map = {}
-    for number, (names, shard) in enumerate(zip(shards, _sharded.shard_names(index_path, len(shards)))):
+
+    def shard_writer(names: "list[str]", last: bool) -> "Callable[[IO[bytes]], None]":
         part = [by_name[name] for name in names]
-        last = number == len(shards) - 1
-        serialization._atomic_save(os.path.join(folder, shard),
-                                   lambda f: _write_safetensors(f, part, stream, last, sources))
-        weight_map.update(dict.fromkeys(names, shard))
+        return lambda f: _write_safetensors(f, part, stream, last, sources)
+
+    weight_map = {name: shard for names, shard in zip(shards, shard_files) for name in names}
     total = sum(int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize for _, np_dtype, shape in plan)
     text = _sharded.index_text(weight_map, total).encode()
-    serialization._atomic_save(index_path, lambda f: f.write(text))
+    serialization._atomic_save_all(
+        [(os.path.join(folder, shard), shard_writer(names, number == len(shards) - 1))
+         for number, (names, shard) in enumerate(zip(shards, shard_files))]
+        + [(index_path, lambda f: f.write(text))])
 
 
 def _described(value: "Parameter | str") -> str:

@@ -7,6 +7,7 @@ a broken checkpoint where a good one was; the next save to the same path removes
 files of writers that died. Every file carries a CRC-32 of its contents, verified on load. A
 damaged, truncated or hostile file raises ValueError naming the file; nothing is unpickled.
 """
+import contextlib
 import fcntl
 import glob
 import logging
@@ -238,26 +239,84 @@ def _process_alive(pid: int) -> bool:
 def _atomic_save(path: str, write: "Callable[[IO[bytes]], object]") -> None:
     """Run ``write(file)`` on a locked temporary file, fsync, then rename it over ``path``; on
     failure keep the old file."""
-    directory = os.path.dirname(path) or "."
-    _remove_stale_temporaries(path)
-    fd, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=_TEMPORARY_SUFFIX, dir=directory)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # held until the file is closed: marks this writer as alive
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-            os.chmod(temporary, stat.S_IRUSR)  # MindSpore leaves checkpoints read-only for their owner
-            os.replace(temporary, path)
-    except BaseException:
+    _atomic_save_all([(path, write)])
+
+
+def _atomic_save_all(files: "Sequence[tuple[str, Callable[[IO[bytes]], object]]]") -> None:
+    """Save several files as one (a sharded checkpoint: its shards, then the index): each
+    ``write(file)`` fills a locked temporary, fsynced; only when all are whole are they renamed
+    into place, in order. POSIX renames one file at a time, so each file but the last keeps its
+    older version under a hard link until the end; a failure among the renames puts back every
+    file already renamed (the older version, or nothing where there was none). Only a crash in
+    the middle of the renames can leave a mix, and the next save removes its leftovers."""
+    temporaries: list[str] = []
+    replaced: list[tuple[str, "str | None"]] = []  # (path, its older version's hard link or None)
+    with contextlib.ExitStack() as open_files:  # each lock held until the end: marks this writer as alive
         try:
-            os.unlink(temporary)
-        except FileNotFoundError:
+            for path, write in files:
+                _remove_stale_temporaries(path)
+                fd, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=_TEMPORARY_SUFFIX,
+                                                 dir=os.path.dirname(path) or ".")
+                temporaries.append(temporary)
+                f = open_files.enter_context(os.fdopen(fd, "wb"))
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                write(f)
+                f.flush()
+                os.fsync(fd)
+                os.chmod(temporary, stat.S_IRUSR)  # MindSpore leaves checkpoints read-only for their owner
+            for number, ((path, _), temporary) in enumerate(zip(files, temporaries)):
+                older = None if number == len(files) - 1 else _keep_older_version(path, temporary)
+                try:
+                    os.replace(temporary, path)
+                except BaseException:
+                    if older is not None:
+                        _put_back(path, older)
+                    raise
+                replaced.append((path, older))
+        except BaseException:
+            for path, older in reversed(replaced):
+                _put_back(path, older)
+            for temporary in temporaries:
+                _remove_if_present(temporary)
+            raise
+    for _, older in replaced:
+        if older is not None:
+            _remove_if_present(older)
+    for directory in sorted({os.path.dirname(path) or "." for path, _ in files}):
+        try:
+            _fsync_path(directory, os.O_RDONLY)
+        except OSError:  # some file systems cannot fsync a directory; the files themselves are durable
             pass
-        raise
+
+
+def _keep_older_version(path: str, temporary: str) -> "str | None":
+    """A hard link to the file at ``path`` (named as a temporary of this writer, so a crash leaves
+    it for the next save to remove), or None when there is none."""
+    older = temporary[:-len(_TEMPORARY_SUFFIX)] + ".older" + _TEMPORARY_SUFFIX
     try:
-        _fsync_path(directory, os.O_RDONLY)
-    except OSError:  # some file systems cannot fsync a directory; the file itself is already durable
+        os.link(path, older)
+    except FileNotFoundError:
+        return None
+    except OSError:  # no hard links here: move it aside (``path`` is missing until the rename)
+        try:
+            os.replace(path, older)
+        except FileNotFoundError:
+            return None
+    return older
+
+
+def _put_back(path: str, older: "str | None") -> None:
+    if older is None:
+        _remove_if_present(path)
+    else:
+        os.replace(older, path)
+        _remove_if_present(older)  # still there when it is a hard link to ``path`` itself: rename does nothing then
+
+
+def _remove_if_present(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
         pass
 
 
@@ -287,19 +346,21 @@ def _safetensors_tensors(entries: Sequence[tuple[str, _EntryValue]]) -> "dict[st
 
 def _save_sharded(index_path: str, tensors: "dict[str, npt.NDArray[Any]]", metadata: "dict[str, str]",
                   max_shard_size: int, num_threads: "int | None") -> None:
-    """Shards of at most ``max_shard_size`` bytes of tensor data, each saved atomically, then the
-    index (last, so a reader never sees an index naming a shard not yet written)."""
+    """Shards of at most ``max_shard_size`` bytes of tensor data and their index, saved as one
+    (the index renamed last, so a reader never sees an index naming a shard not yet written)."""
     plan = _sharded.plan_shards([(name, array.nbytes) for name, array in tensors.items()], max_shard_size)
     folder = os.path.dirname(index_path)
     os.makedirs(folder, exist_ok=True)  # a sharded checkpoint is a folder of its own
-    weight_map: dict[str, str] = {}
-    for names, shard in zip(plan, _sharded.shard_names(index_path, len(plan))):
-        part = {name: tensors[name] for name in names}
-        _atomic_save(os.path.join(folder, shard),
-                     lambda f: _safetensors_file.write_safetensors(f, part, metadata, num_threads=num_threads))
-        weight_map.update(dict.fromkeys(names, shard))
+    shards = _sharded.shard_names(index_path, len(plan))
+    weight_map = {name: shard for names, shard in zip(plan, shards) for name in names}
     text = _sharded.index_text(weight_map, sum(array.nbytes for array in tensors.values())).encode()
-    _atomic_save(index_path, lambda f: f.write(text))
+
+    def shard_writer(names: "list[str]") -> "Callable[[IO[bytes]], None]":
+        part = {name: tensors[name] for name in names}
+        return lambda f: _safetensors_file.write_safetensors(f, part, metadata, num_threads=num_threads)
+
+    _atomic_save_all([(os.path.join(folder, shard), shard_writer(names)) for names, shard in zip(plan, shards)]
+                     + [(index_path, lambda f: f.write(text))])
 
 
 def _checked_save_path(ckpt_file_name: object, format: str) -> str:

@@ -8,6 +8,7 @@ import pytest
 import safetensors.numpy
 
 import msparam as ms
+from msparam.train import _sharded, checkpoint_tools
 
 NAMES = ["b", "a", "Z", "é", "c", "a.b"]
 
@@ -101,3 +102,54 @@ def test_max_shard_size_must_be_a_positive_int(tmp_path, size):
     with pytest.raises(ValueError, match="max_shard_size"):
         ms.save_checkpoint(tensors(), tmp_path / "model.safetensors.index.json", format="safetensors",
                            max_shard_size=size)
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _save_sharded(path, offset, tmp_path=None):
+    ms.save_checkpoint([{"name": name, "data": ms.Tensor(np.full(100, i + offset, np.float32))}
+                        for i, name in enumerate(NAMES)], path, format="safetensors", max_shard_size=800)
+
+
+def _convert_sharded(path, offset, tmp_path):
+    source = tmp_path / f"source{offset}.safetensors"
+    ms.save_checkpoint([{"name": name, "data": ms.Tensor(np.full(100, i + offset, np.float32))}
+                        for i, name in enumerate(NAMES)], source, format="safetensors")
+    checkpoint_tools.convert_checkpoint(source, path, max_shard_size=800)
+
+
+@pytest.mark.parametrize("hard_links", [True, False], ids=["hard_links", "no_hard_links"])
+@pytest.mark.parametrize("older", [True, False], ids=["over_an_older_checkpoint", "into_an_empty_folder"])
+@pytest.mark.parametrize("index", ["model.safetensors.index.json", "param_name_map.json"])
+@pytest.mark.parametrize("writer", [_save_sharded, _convert_sharded], ids=["save_checkpoint", "convert"])
+def test_a_failed_rename_of_the_second_shard_leaves_the_destination_as_it_was(tmp_path, monkeypatch, writer,
+                                                                             index, older, hard_links):
+    path = tmp_path / "ckpt" / index
+    path.parent.mkdir()
+    if older:
+        _save_sharded(path, 100)
+    before = _snapshot(path.parent)
+    second_shard = _sharded.shard_names(path, 3)[1]
+    real_replace = os.replace
+
+    def replace(src, dst, **kwargs):  # the new second shard cannot land (a full disk, a quota, ...)
+        if os.path.basename(dst) == second_shard and os.path.basename(src).startswith(f".{second_shard}.") \
+                and ".older" not in os.path.basename(src):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst, **kwargs)
+
+    def no_link(src, dst, **kwargs):  # a file system without hard links: the older shard is moved aside
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "replace", replace)
+    if not hard_links:
+        monkeypatch.setattr(os, "link", no_link)
+    with pytest.raises(OSError, match="No space left"):
+        writer(path, 0, tmp_path)
+    assert _snapshot(path.parent) == before  # no new shard, no older shard lost, no temporary left
+    monkeypatch.setattr(os, "replace", real_replace)
+    writer(path, 0, tmp_path)  # and the next save goes through
+    loaded = ms.load_checkpoint(path, format="safetensors")
+    assert [float(loaded[name].asnumpy()[0]) for name in NAMES] == list(range(6))
