@@ -85,8 +85,11 @@ def _diff(args: argparse.Namespace) -> int:
     for name, what in result["mismatched"]:
         print(f"mismatch:  {name}: {what}")
     for name, diff in result["max_abs_diff"].items():
-        print(f"{name}: max |A-B| = {diff:g}")
-    differs = result["only_a"] or result["only_b"] or result["mismatched"] or any(result["max_abs_diff"].values())
+        nan_count = result["nan_in_one"].get(name)
+        nan_note = f", NaN in only one at {nan_count} position{'s' * (nan_count != 1)}" if nan_count else ""
+        print(f"{name}: max |A-B| = {diff:g}{nan_note}")
+    differs = (result["only_a"] or result["only_b"] or result["mismatched"] or any(result["max_abs_diff"].values())
+               or result["nan_in_one"])
     return 1 if differs else 0
 
 

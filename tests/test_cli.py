@@ -164,3 +164,17 @@ def test_convert_quiet_prints_nothing(ckpt, tmp_path):
     result = run("convert", ckpt, tmp_path / "q.safetensors", "--quiet")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert run("diff", ckpt, tmp_path / "q.safetensors").returncode == 0
+
+
+def test_diff_counts_nans_at_the_same_positions_as_equal_and_a_nan_against_a_number_as_a_difference(tmp_path):
+    values = np.array([np.nan, 1.0, np.inf, -np.inf, 2.0], np.float32)
+    a, same, other = tmp_path / "a.ckpt", tmp_path / "same.safetensors", tmp_path / "other.ckpt"
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(values)}], str(a))
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(values.copy())}], str(same), format="safetensors")
+    shifted = values.copy()
+    shifted[[0, 4]] = [3.0, np.nan]  # NaN against a number, both ways
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(shifted)}], str(other))
+    result = run("diff", a, same)
+    assert result.returncode == 0 and result.stdout.splitlines() == ["w: max |A-B| = 0"]
+    result = run("diff", a, other)
+    assert result.returncode == 1 and result.stdout.splitlines() == ["w: max |A-B| = 0, NaN in only one at 2 positions"]

@@ -300,11 +300,15 @@ def _described(value: "Parameter | str") -> str:
 
 def diff_checkpoints(a: "str | os.PathLike[str]", b: "str | os.PathLike[str]") -> dict[str, Any]:
     """Compare two checkpoints: ``{'only_a': [...], 'only_b': [...], 'mismatched': [(name, what), ...],
-    'max_abs_diff': {name: float}}`` (the last for tensors of equal shape and dtype)."""
+    'max_abs_diff': {name: float}, 'nan_in_one': {name: int}}`` (the last two for tensors of equal
+    shape and dtype). NaNs at the same positions count as equal, as do equal infinities;
+    ``max_abs_diff`` is over the other positions, and ``nan_in_one`` counts, for the tensors that
+    have any, the positions holding NaN in one checkpoint and a number in the other."""
     left = load_checkpoint(a, format=format_of(a, "A"))
     right = load_checkpoint(b, format=format_of(b, "B"))
     mismatched: list[tuple[str, str]] = []
     max_abs_diff: dict[str, float] = {}
+    nan_in_one: dict[str, int] = {}
     for name in sorted(set(left) & set(right)):
         x, y = left[name], right[name]
         if isinstance(x, str) or isinstance(y, str):  # string entries (append_dict) compare as text
@@ -314,13 +318,24 @@ def diff_checkpoints(a: "str | os.PathLike[str]", b: "str | os.PathLike[str]") -
         if x.shape != y.shape or x.dtype != y.dtype:
             mismatched.append((name, f"{_described(x)} vs {_described(y)}"))
             continue
-        xa, ya = x.asnumpy(), y.asnumpy()
-        if xa.size == 0:
-            max_abs_diff[name] = 0.0
-        elif xa.dtype.kind == "b":
-            max_abs_diff[name] = float(np.any(xa != ya))
-        else:
-            wide = np.complex128 if xa.dtype.kind == "c" else np.float64
-            max_abs_diff[name] = float(np.max(np.abs(xa.astype(wide) - ya.astype(wide))))
+        max_abs_diff[name], nan_count = _differences(x.asnumpy(), y.asnumpy())
+        if nan_count:
+            nan_in_one[name] = nan_count
     return {"only_a": sorted(set(left) - set(right)), "only_b": sorted(set(right) - set(left)),
-            "mismatched": mismatched, "max_abs_diff": max_abs_diff}
+            "mismatched": mismatched, "max_abs_diff": max_abs_diff, "nan_in_one": nan_in_one}
+
+
+def _differences(x: "npt.NDArray[Any]", y: "npt.NDArray[Any]") -> tuple[float, int]:
+    """The largest ``|x - y|`` where both hold numbers (0 where they are equal: ``inf - inf`` is
+    NaN) or both NaN, and the number of positions where only one holds NaN."""
+    if x.size == 0:
+        return 0.0, 0
+    if x.dtype.kind == "b":
+        return float(np.any(x != y)), 0
+    wide = np.complex128 if x.dtype.kind == "c" else np.float64
+    xw, yw = x.astype(wide), y.astype(wide)
+    x_nan, y_nan = np.isnan(xw), np.isnan(yw)
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(xw - yw)
+    gap[(xw == yw) | x_nan | y_nan] = 0
+    return float(gap.max()), int(np.count_nonzero(x_nan ^ y_nan))

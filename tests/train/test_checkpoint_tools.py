@@ -236,3 +236,17 @@ def test_convert_copies_tensor_bytes_file_to_file_with_or_without_the_kernel(tmp
     again = tmp_path / "d.ckpt"
     checkpoint_tools.convert_checkpoint(tmp_path / "c.ckpt", again)
     assert again.read_bytes() == (tmp_path / "c.ckpt").read_bytes() == src.read_bytes()
+
+
+@pytest.mark.parametrize("dtype", [ms.float32, ms.float16, ms.bfloat16, ms.float64], ids=str)
+def test_diff_takes_equal_nans_and_infinities_as_equal(tmp_path, dtype):
+    values = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.5, 1.0], np.float32)
+    other = values.copy()
+    other[[4, 5]] = [np.nan, 1.25]
+    a, b = tmp_path / "a.ckpt", tmp_path / "b.ckpt"
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(values, dtype)}], str(a))
+    ms.save_checkpoint([{"name": "w", "data": ms.Tensor(other, dtype)}], str(b))
+    assert checkpoint_tools.diff_checkpoints(a, a) == {"only_a": [], "only_b": [], "mismatched": [],
+                                                       "max_abs_diff": {"w": 0.0}, "nan_in_one": {}}
+    result = checkpoint_tools.diff_checkpoints(a, b)
+    assert result["max_abs_diff"] == {"w": 0.25} and result["nan_in_one"] == {"w": 1}
