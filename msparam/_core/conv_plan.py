@@ -239,7 +239,7 @@ class Conv2dPlan:
         if len(call) == 1:
             return np.empty(call[0], self.dtype)
         out_shape, nthreads, channel_vectors, geometry = call
-        out = np.empty(out_shape, self._compute_dtype)
+        out: npt.NDArray[Any] = np.empty(out_shape, self._compute_dtype)  # of the compute dtype, as xc and weight
         xc = _kernel_ready(x, self._compute_dtype)
         weight = _kernel_ready(weight, self._compute_dtype)
         if bias is not None:
@@ -266,9 +266,8 @@ class Conv2dPlan:
         running concurrently may still be reading."""
         snapshot, panels = self._packed
         if snapshot is None or not _conv.same_bytes(snapshot, weight, nthreads):
-            snapshot = weight.copy()
-            panels = [None, None]
-            self._packed = (snapshot, panels)
+            self._packed = (weight.copy(), [None, None])
+            snapshot, panels = self._packed
         packed = panels[channel_vectors]
         if packed is None:
             packed = self._kernels.pack(snapshot, self.group, channel_vectors)

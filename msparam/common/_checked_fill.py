@@ -85,7 +85,8 @@ def fill_uniform(seed: int, out: npt.NDArray[np.float32], a: float, b: float, st
         one call (msparam.parallel).
     """
     _check_target("fill_uniform", seed, out, start, starts)
-    check_real(a, "a", "fill_uniform"), check_real(b, "b", "fill_uniform")
+    check_real(a, "a", "fill_uniform")
+    check_real(b, "b", "fill_uniform")
     _core.fill_uniform(seed, out, a, b, get_num_threads(), start=start, starts=starts)
 
 
@@ -105,7 +106,8 @@ def fill_normal(seed: int, out: npt.NDArray[np.float32], mean: float, sigma: flo
         As for fill_uniform.
     """
     _check_target("fill_normal", seed, out, start, starts)
-    check_real(mean, "mean", "fill_normal"), check_real(sigma, "sigma", "fill_normal")
+    check_real(mean, "mean", "fill_normal")
+    check_real(sigma, "sigma", "fill_normal")
     _core.fill_normal(seed, out, mean, sigma, get_num_threads(), start=start, starts=starts)
 
 

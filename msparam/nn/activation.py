@@ -25,6 +25,9 @@ __all__ = ["Softmin", "Softmax", "Softmax2d", "LogSoftmax", "LogSoftmaxExt", "Re
 
 # The NumPy values an activation computes on (float32 or float64; float16 is computed in float32).
 _Floats = npt.NDArray[Any]
+# The scalars PReLU's ``w`` may be, as MindSpore checks them. The class through its dtype: to type
+# checkers ``np.float32`` is an alias of a parametrized generic, which ``isinstance`` cannot take.
+_PRELU_SCALARS = (float, np.dtype(np.float32).type)
 
 
 def _check_axis(axis: object, cls_name: str) -> "int | tuple[int, ...]":
@@ -406,14 +409,14 @@ class PReLU(_Elementwise):
         super().__init__()
         channel = check_positive_int(channel, "channel", "PReLU")
         values: "_Floats | Tensor"
-        if isinstance(w, (float, np.float32)):
+        if isinstance(w, _PRELU_SCALARS):
             values = np.full((channel,), w, np.float32)
         elif isinstance(w, list):
             if len(w) != channel:
                 raise ValueError(f"For 'PReLU', the length of 'w' must be equal to the 'channel' when the 'w' is a "
                                  f"list, but got the length of 'w': {len(w)}, the 'channel': {channel}.")
             for item in w:
-                if not isinstance(item, (float, np.float32)):
+                if not isinstance(item, _PRELU_SCALARS):
                     raise ValueError(f"For 'PReLU', all elements in 'w' must be float when the 'w' is a list, "
                                      f"but got {item}.")
             values = np.asarray(w, np.float32)

@@ -321,10 +321,10 @@ def load_sharded(checkpoint_dir: str, net: "Cell | None" = None, layouts: "dict[
     """
     group = world()
     error, loaded = None, {}
+    targets = {param.name: param for param in net.get_parameters()} if net is not None else {}
     try:
         manifest = _read_manifest(checkpoint_dir)
         files, sources = manifest["files"], _SourceFiles(manifest["ckpt_format"])
-        targets = {param.name: param for param in net.get_parameters()} if net is not None else {}
         if strict_load:
             missing = sorted(set(targets) - set(manifest["parameters"]))
             if missing:

@@ -474,22 +474,21 @@ def save_checkpoint(save_obj: SaveObj, ckpt_file_name: "str | os.PathLike[str]",
         raise FileNotFoundError(f"For 'save_checkpoint', the directory of 'ckpt_file_name' ({os.path.dirname(path)}) "
                                 f"does not exist.")
     if format == "ckpt":
-        def write(f: IO[bytes], num_threads: "int | None") -> None:
-            _ckpt_file.write_checkpoint(f, entries, mindspore_crc=crc_check, num_threads=num_threads)
+        def save(num_threads: "int | None") -> None:
+            _atomic_save(path, lambda f: _ckpt_file.write_checkpoint(f, entries, mindspore_crc=crc_check,
+                                                                     num_threads=num_threads))
     else:
         tensors = _safetensors_tensors(entries)
         metadata = dict(_SAFETENSORS_FORMAT)
         if remove_redundancy is not None:
             metadata["remove_redundancy"] = str(remove_redundancy)
 
-        def write(f: IO[bytes], num_threads: "int | None") -> None:
-            _safetensors_file.write_safetensors(f, tensors, metadata, num_threads=num_threads)
-
-    def save(num_threads: "int | None") -> None:
-        if format == "safetensors" and _sharded.is_index(path):
-            _save_sharded(path, tensors, metadata, max_shard_size, num_threads)
-        else:
-            _atomic_save(path, lambda f: write(f, num_threads))
+        def save(num_threads: "int | None") -> None:
+            if _sharded.is_index(path):
+                _save_sharded(path, tensors, metadata, max_shard_size, num_threads)
+            else:
+                _atomic_save(path, lambda f: _safetensors_file.write_safetensors(f, tensors, metadata,
+                                                                                 num_threads=num_threads))
 
     if async_mode is None:
         wait_async_save()
