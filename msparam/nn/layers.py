@@ -56,6 +56,17 @@ def _instance_attribute(cell: Cell, name: str) -> Any:
     return params[name] if name in params else getattr(cell, name)
 
 
+def _fixed_setting(layer: Cell, name: str, fixed: frozenset[str]) -> None:
+    """Refuse a new value for a setting the layer was made with. MindSpore 2.10 builds the layer's
+    operator from these at construction and silently ignores a new value (a changed ``stride``
+    gives the old output); msparam, whose plan is cached, would honour it only until the first call."""
+    if name in fixed:
+        hint = " (to drop the bias, set 'bias' to None)" if name == "has_bias" else ""
+        raise AttributeError(f"For '{layer.cls_name}', '{name}' is fixed when the layer is made: MindSpore keeps "
+                             f"the value the layer was made with and ignores a new one; make a new "
+                             f"{layer.cls_name} instead{hint}.")
+
+
 def _float32_values(layer: "Dense", weight: Parameter, bias: "Parameter | None"
                     ) -> "tuple[npt.NDArray[Any], npt.NDArray[Any] | None] | None":
     """``(weight values, bias values or None)`` when both hold float32 values of the layer's
@@ -106,7 +117,9 @@ class Dense(Cell):
     -----
     Inputs have rank >= 1 (a 1-D input is one sample); leading dimensions are flattened and restored. float16, float32 and
     float64 inputs give outputs of their own dtype; the Parameters are used in the input's dtype
-    (float16 arithmetic runs in float32, rounded once).
+    (float16 arithmetic runs in float32, rounded once). ``in_channels``, ``out_channels`` and
+    ``has_bias`` are fixed once the layer is made (assigning one is an AttributeError; set
+    ``bias`` to None to drop the bias).
 
     Examples
     --------
@@ -145,6 +158,12 @@ class Dense(Cell):
             bias=layer_parameter(bias_init, (out_channels,), "bias") if has_bias else None)
         if activation is not None:
             self.activation = get_activation(activation, "Dense") if isinstance(activation, str) else activation
+
+    _FIXED = frozenset({"in_channels", "out_channels", "has_bias"})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _fixed_setting(self, name, Dense._FIXED)
+        super().__setattr__(name, value)
 
     if TYPE_CHECKING:  # a call runs construct
         def __call__(self, x: Tensor) -> Tensor: ...
@@ -226,7 +245,8 @@ class Conv2d(Cell):
     float32, rounded once). Every call reads the Parameters' current values, so a write through
     any alias of their arrays takes effect at the next call. An empty batch gives an empty output
     of the right shape. The forward pass is the ``msparam._core.conv_plan.Conv2dPlan``;
-    every shape is checked here first.
+    every shape is checked here first. The settings above are fixed once the layer is made
+    (assigning one is an AttributeError; MindSpore silently ignores a new value).
     """
 
     in_channels: int
@@ -335,6 +355,13 @@ class Conv2d(Cell):
             plan = Conv2dPlan(weight_shape, values.dtype, stride, dilation, padding, self.group)
         self.__dict__.update(_planned=(plan, out_h, out_w), _plan_key=plan_key, _input_key=key)
         return cast("tuple[Conv2dPlan, int, int]", self._planned)
+
+    _FIXED = frozenset({"in_channels", "out_channels", "kernel_size", "stride", "pad_mode", "padding", "dilation",
+                        "group", "has_bias", "data_format"})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _fixed_setting(self, name, Conv2d._FIXED)
+        super().__setattr__(name, value)
 
     if TYPE_CHECKING:  # a call runs construct
         def __call__(self, x: Tensor) -> Tensor: ...

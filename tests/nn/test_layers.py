@@ -386,3 +386,36 @@ def test_dense_takes_a_1d_input_as_one_sample():
     assert out.shape == (2,) and out.asnumpy().tolist() == [7.0, 7.0]
     with pytest.raises(ValueError, match="dimension"):
         dense(ms.Tensor(np.float32(1.0)))
+
+
+@pytest.mark.parametrize("make, x, name, value", [
+    (lambda: nn.Conv2d(2, 2, 3, weight_init="ones"), (1, 2, 8, 8), "stride", (2, 2)),
+    (lambda: nn.Conv2d(2, 2, 3, weight_init="ones"), (1, 2, 8, 8), "pad_mode", "valid"),
+    (lambda: nn.Conv2d(2, 2, 3, pad_mode="pad", weight_init="ones"), (1, 2, 8, 8), "padding", 1),
+    (lambda: nn.Conv2d(2, 2, 3, weight_init="ones"), (1, 2, 8, 8), "dilation", 2),
+    (lambda: nn.Conv2d(2, 2, 3, weight_init="ones"), (1, 2, 8, 8), "kernel_size", (1, 1)),
+    (lambda: nn.Conv2d(2, 2, 3, weight_init="ones"), (1, 2, 8, 8), "group", 2),
+    (lambda: nn.Conv2d(2, 2, 3, weight_init="ones"), (1, 2, 8, 8), "in_channels", 4),
+    (lambda: nn.Conv2d(2, 2, 3, weight_init="ones"), (1, 2, 8, 8), "has_bias", True),
+    (lambda: nn.Dense(3, 2, weight_init="ones"), (2, 3), "in_channels", 5),
+    (lambda: nn.Dense(3, 2, weight_init="ones", bias_init="ones"), (2, 3), "has_bias", False),
+])
+@pytest.mark.parametrize("after_a_call", [False, True], ids=["before_the_first_call", "after_a_call"])
+def test_a_setting_the_layer_was_made_with_cannot_change(make, x, name, value, after_a_call):
+    """MindSpore 2.10 keeps the operator it built at construction and silently ignores a new stride,
+    padding, ...; msparam's cached plan honoured one only before the first call. Both are refused."""
+    net, x = make(), ms.Tensor(np.ones(x, np.float32))
+    before = net(x).asnumpy()
+    if not after_a_call:
+        net = make()
+    old = getattr(net, name)
+    with pytest.raises(AttributeError, match=f"'{name}' is fixed when the layer is made"):
+        setattr(net, name, value)
+    assert getattr(net, name) == old
+    np.testing.assert_array_equal(net(x).asnumpy(), before)
+
+
+def test_dropping_a_layers_bias_is_setting_it_to_none():
+    net = nn.Dense(3, 2, weight_init="ones", bias_init="ones")
+    net.bias = None
+    np.testing.assert_array_equal(net(ms.Tensor(np.ones((1, 3), np.float32))).asnumpy(), [[3.0, 3.0]])
