@@ -19,7 +19,8 @@ __all__ = ["MEMBER_LIMIT", "object_members"]
 
 MEMBER_LIMIT = 1 << 20  # characters of one key or one value
 _WINDOW_BYTES = 8 << 20  # bytes decoded at a time: at least MEMBER_LIMIT characters of up to 4 bytes each
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SPACES = " \t\n\r"
+_WHITESPACE = re.compile(f"[{_SPACES}]*")
 _DECODER = json.JSONDecoder()
 
 
@@ -47,6 +48,8 @@ class _Window:
         self.text_start, self.pos = start, 0
 
     def skip_whitespace(self) -> None:
+        if self.text[self.pos:self.pos + 1] not in _SPACES:  # a character that is no space (compact JSON)
+            return
         while True:
             self.pos = _WHITESPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]  # always matches
             if self.pos < len(self.text) or self.final:
@@ -55,8 +58,10 @@ class _Window:
 
     def expect(self, chars: str) -> str:
         """The next character that is not whitespace, which must be one of ``chars``."""
-        self.skip_whitespace()
         char = self.text[self.pos:self.pos + 1]
+        if not char or char not in chars:
+            self.skip_whitespace()
+            char = self.text[self.pos:self.pos + 1]
         if not char or char not in chars:
             raise self.invalid()
         self.pos += 1
@@ -77,6 +82,10 @@ class _Window:
         return value
 
 
+def _scan_key(text: str, pos: int) -> "tuple[str, int]":
+    return scanstring(text, pos, True)  # type: ignore[no-any-return]
+
+
 def object_members(fd: int, begin: int, end: int, fail: "Callable[[str], Exception]") -> "Iterator[tuple[str, Any]]":
     """Yield the ``(key, value)`` members of the JSON object that is the file's bytes ``[begin,
     end)`` (whitespace around it allowed), in file order; invalid JSON raises ``fail(what)``."""
@@ -89,7 +98,7 @@ def object_members(fd: int, begin: int, end: int, fail: "Callable[[str], Excepti
         separator = ","
         while separator == ",":
             window.expect('"')
-            key = window.parse(lambda text, pos: scanstring(text, pos, True))
+            key = window.parse(_scan_key)
             window.expect(":")
             window.skip_whitespace()
             value = window.parse(_DECODER.raw_decode)

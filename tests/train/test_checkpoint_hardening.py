@@ -138,6 +138,15 @@ def safetensors_file(header, data=b""):
     safetensors_file({"__metadata__": {"crc_num": "x1"}, "w": {"dtype": "U8", "shape": [1],
                                                                  "data_offsets": [0, 1]}}, b"\0"),
     safetensors_file({"w": {"dtype": "U8", "shape": [2**40, 2**40], "data_offsets": [0, 1]}}, b"\0"),
+    # a name given twice (json.loads kept the last entry), two __metadata__, a lone surrogate name,
+    # an offset past int64, text that is not UTF-8
+    safetensors_file(b'{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},'
+                     b'"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', b"\0"),
+    safetensors_file(b'{"__metadata__":{},"__metadata__":{},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}',
+                     b"\0"),
+    safetensors_file(b'{"\\ud800":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', b"\0"),
+    safetensors_file({"w": {"dtype": "U8", "shape": [0], "data_offsets": [2**63, 2**63]}}),
+    safetensors_file(b'{"\xff":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', b"\0"),
 ])
 def test_hostile_safetensors_files_raise_value_error(tmp_path, payload):
     path = tmp_path / "hostile.safetensors"
