@@ -318,7 +318,7 @@ class TensorTable(Mapping[str, "tuple[tuple[int, ...], np.dtype[Any], int, int]"
         """The tensors must tile the file's bytes after the header exactly, without gaps or overlaps."""
         starts, ends = np.frombuffer(self.starts, np.int64), np.frombuffer(self.ends, np.int64)
         order = np.lexsort((ends, starts))
-        previous_ends = np.concatenate(([0], ends[order[:-1]]))
+        previous_ends = np.concatenate(([0], ends[order]))[:-1]
         gaps = np.flatnonzero(starts[order] != previous_ends)
         if len(gaps):
             i = order[gaps[0]]
