@@ -6,6 +6,9 @@
   MindSpore's ``Checkpoint`` schema plus ``np.frombuffer`` per tensor, and reports
   ``ratio_to_upb = upb time / msparam time`` (> 1: msparam is faster). The schema is built here
   from the message definitions (MindSpore's ``checkpoint.proto``), so MindSpore is not needed.
+- many tiny safetensors: ``load_checkpoint`` of the same 20,000 tensors from a safetensors file
+  (the header parser's per-entry cost), against the safetensors package's ``load_file`` in
+  alternating rounds: ``ratio_to_package = package time / msparam time``.
 - convert: ``msparam convert`` of a 1 GiB .ckpt (``MSPARAM_BENCH_CKPT_MB`` overrides) to
   safetensors, against a plain copy of the same file on the same disk (``shutil.copyfile``, which
   copies in the kernel, plus the fsync every msparam save does), in alternating rounds:
@@ -40,6 +43,14 @@ def tiny_file(folder):
     path = str(folder / "tiny.ckpt")
     ms.save_checkpoint([{"name": f"layer{i}.weight", "data": ms.Tensor(np.full(4, i, np.float32))}
                         for i in range(TINY_TENSORS)], path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_safetensors(folder):
+    path = str(folder / "tiny.safetensors")
+    ms.save_checkpoint([{"name": f"layer{i}.weight", "data": ms.Tensor(np.full(4, i, np.float32))}
+                        for i in range(TINY_TENSORS)], path, format="safetensors")
     return path
 
 
@@ -112,6 +123,23 @@ def test_load_many_tiny(benchmark, tiny_file, impl):
             median, low, high = alternating_ratio(lambda: loader(tiny_file), lambda: upb(tiny_file), ROUNDS)
             benchmark.extra_info.update({"ratio_to_upb": median, "ratio_to_upb_min": low, "ratio_to_upb_max": high})
             print(f"\nmany tiny: ratio_to_upb {median:.2f} (rounds {low:.2f}-{high:.2f})")
+
+
+def test_load_many_tiny_safetensors(benchmark, tiny_safetensors):
+    from safetensors.numpy import load_file
+
+    benchmark.group = "checkpoint many tiny"
+    loaded = benchmark.pedantic(ms.load_checkpoint, args=(tiny_safetensors,), kwargs={"format": "safetensors"},
+                                rounds=ROUNDS, iterations=1)
+    assert set(loaded) == set(load_file(tiny_safetensors))
+    np.testing.assert_array_equal(loaded["layer7.weight"].asnumpy(), np.full(4, 7, np.float32))
+    record_throughput(benchmark, TINY_TENSORS, "tensors")
+    if benchmark.enabled:
+        median, low, high = alternating_ratio(lambda: ms.load_checkpoint(tiny_safetensors, format="safetensors"),
+                                              lambda: load_file(tiny_safetensors), ROUNDS)
+        benchmark.extra_info.update({"ratio_to_package": median, "ratio_to_package_min": low,
+                                     "ratio_to_package_max": high})
+        print(f"\nmany tiny safetensors: ratio_to_package {median:.2f} (rounds {low:.2f}-{high:.2f})")
 
 
 def test_convert_against_a_plain_copy(benchmark, folder, request):

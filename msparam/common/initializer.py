@@ -21,7 +21,7 @@ from msparam._threads import get_num_threads
 from msparam._validation import check_real, check_shape
 from msparam.common import _checked_fill
 from msparam.common import dtype as mstype
-from msparam.common.seed import next_stream_seed
+from msparam.common.seed import draw_lock, next_stream_seed
 from msparam.common.tensor import Tensor
 
 __all__ = ["Initializer", "initializer", "Zero", "One", "Constant", "Uniform", "Normal", "TruncatedNormal", "XavierUniform",
@@ -496,8 +496,9 @@ class Sparse(Initializer):
         if arr.ndim != 2:
             raise ValueError(f"For 'Sparse', the initialized tensor must be 2-D, but got {arr.ndim} dimensions.")
         values = np.empty(arr.shape, np.float32)
-        _fill_normal(values, 0, self.sigma)
-        self._zero_rows(arr.shape, values)
+        with draw_lock:  # the stream seed and the permutations: one block of the global stream
+            _fill_normal(values, 0, self.sigma)
+            self._zero_rows(arr.shape, values)
         arr[...] = values
 
     def _zero_rows(self, shape: tuple[int, ...], values: "npt.NDArray[Any] | None" = None) -> None:
@@ -512,8 +513,9 @@ class Sparse(Initializer):
         """Consume exactly the global draws a fill of ``shape`` makes, without filling."""
         if len(shape) != 2:
             raise ValueError(f"For 'Sparse', the initialized tensor must be 2-D, but got {len(shape)} dimensions.")
-        next_stream_seed()
-        self._zero_rows(shape)
+        with draw_lock:
+            next_stream_seed()
+            self._zero_rows(shape)
 
 
 @_register()

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from msparam.common.dtype import cast_scalar
 from msparam.common.initializer import Initializer, fill_plan
-from msparam.common.seed import next_stream_seed
+from msparam.common.seed import draw_lock, next_stream_seed
 from msparam.communication.management import world
 from msparam.parallel._context import layout_rank_and_size
 from msparam.parallel._layout import Layout
@@ -65,8 +65,9 @@ class DeferredFill:
         if self.kind == "random":
             self.seed = next_stream_seed()
         elif self.kind == "whole":
-            self.rng_state = np.random.get_state()
-            self.detail[0]()
+            with draw_lock:  # the snapshot must be the state the skipped draws start from
+                self.rng_state = np.random.get_state()
+                self.detail[0]()
 
     @property
     def needs_whole(self) -> bool:
@@ -78,12 +79,13 @@ class DeferredFill:
         if self.values is not None:
             return self.values
         values = np.empty(self.shape, self.nptype)
-        current = np.random.get_state()
-        np.random.set_state(self.rng_state)
-        try:
-            self.initializer(values)
-        finally:
-            np.random.set_state(current)
+        with draw_lock:  # no other thread may draw from the borrowed state, nor see its own draw undone
+            current = np.random.get_state()
+            np.random.set_state(self.rng_state)
+            try:
+                self.initializer(values)
+            finally:
+                np.random.set_state(current)
         return values
 
     def fill_slice(self, out: npt.NDArray[Any], bounds: tuple[tuple[int, int], ...]) -> None:

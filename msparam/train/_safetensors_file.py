@@ -15,20 +15,24 @@ The two keys are 16 bytes of the header apart (``crc_num`` is the last metadata 
 of damage shorter than 18 bytes cannot remove both. msparam verifies whichever a file carries;
 other readers ignore metadata.
 """
+import array
+import bisect
 import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any, Protocol
+from json.encoder import encode_basestring_ascii
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from msparam.common.dtype import bfloat16, dtype_to_nptype, float8_e4m3fn, float8_e5m2
+from msparam.train import _json_stream
 from msparam.train import _tensor_io as io
 
 __all__ = ["SAFETENSORS_TYPES", "METADATA_KEY", "CRC_KEY", "HEADER_CRC_KEY", "HEADER_LIMIT", "read_header",
-           "tensors_crc", "EntryTable", "header_crc", "write_safetensors", "StreamWriter", "read_safetensors",
+           "tensors_crc", "TensorTable", "header_crc", "write_safetensors", "StreamWriter", "read_safetensors",
            "iter_placed"]
 
 # safetensors' dtype names for the dtypes msparam stores (it has no complex128), in the order of its
@@ -65,29 +69,22 @@ def tensors_crc(names_and_crcs: "Iterable[tuple[str, int, int]]") -> int:
     return crc
 
 
-class EntryTable(Protocol):
-    """What :func:`header_crc` reads of its entries: their names, and each one's fields (a dict,
-    or a parsed header's view that copies nothing)."""
-
-    def __iter__(self) -> "Iterator[str]": ...
-
-    def __getitem__(self, name: str, /) -> "tuple[Any, ...]": ...
+def _entry_text(name: str, dtype_name: str, shape: str, start: int, end: int) -> bytes:
+    """A tensor's canonical JSON ``[name, dtype, shape, data_offsets]`` (ASCII, no spaces), from
+    its ``shape`` as decimal dims joined by commas."""
+    return f'[{encode_basestring_ascii(name)},"{dtype_name}",[{shape}],[{start},{end}]]'.encode("ascii")
 
 
-def header_crc(metadata: "dict[str, str] | None", entries: EntryTable) -> str:
+def header_crc(metadata: "dict[str, str] | None", entry_texts: "Iterable[bytes]") -> str:
     """The value of :data:`HEADER_CRC_KEY`: CRC-32 of the canonical JSON ``[metadata items but
     that key, sorted; [name, dtype, shape, data_offsets] per tensor, sorted by name]`` (ASCII),
-    as ten decimal digits. ``entries``: name -> (dtype name, shape, data_offsets)."""
-    def text(value: object) -> bytes:
-        return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-
+    as ten decimal digits. ``entry_texts``: :func:`_entry_text` of each tensor, sorted by name."""
     # the JSON text is fed to the CRC entry by entry: a hostile header of a million entries must
     # not be held a second time, as one list and one string
     items = sorted([key, value] for key, value in (metadata or {}).items() if key != HEADER_CRC_KEY)
-    crc = io.crc32(b"[" + text(items) + b",[")
-    for i, name in enumerate(sorted(entries)):  # names are unique: the order of the [name, ...] lists
-        dtype_name, shape, offsets = entries[name]
-        crc = io.crc32((b"," if i else b"") + text([name, dtype_name, list(shape), list(offsets)]), crc)
+    crc = io.crc32(b"[" + json.dumps(items, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b",[")
+    for i, text in enumerate(entry_texts):  # names are unique: the order of the [name, ...] lists
+        crc = io.crc32((b"," if i else b"") + text, crc)
     return str(io.crc32(b"]]", crc)).zfill(_HEADER_CRC_DIGITS)
 
 
@@ -122,7 +119,9 @@ def _with_crcs(metadata: "dict[str, str] | None", header: "dict[str, Any]", crc:
     msparam's :data:`HEADER_CRC_KEY` over the rest of the header (``header`` without metadata)."""
     checked = {key: value for key, value in (metadata or {}).items() if key not in (CRC_KEY, HEADER_CRC_KEY)}
     checked[CRC_KEY] = str(crc)
-    return {HEADER_CRC_KEY: header_crc(checked, _EntryFields(header)), **checked}
+    texts = (_entry_text(name, header[name]["dtype"], ",".join(map(str, header[name]["shape"])),
+                         *header[name]["data_offsets"]) for name in sorted(header))
+    return {HEADER_CRC_KEY: header_crc(checked, texts), **checked}
 
 
 def write_safetensors(f: "IO[bytes]", tensors: "dict[str, npt.NDArray[Any]]", metadata: "dict[str, str] | None" = None,
@@ -204,7 +203,8 @@ class StreamWriter:
         self.f.seek(0, os.SEEK_END)
 
 
-def _entry(path: str, name: str, info: object) -> "tuple[tuple[int, ...], np.dtype[Any], int, int]":
+def _entry(path: str, name: str, info: object) -> "tuple[str, list[int], int, int]":
+    """``(dtype name, shape, start, end)`` of a tensor's header entry, checked."""
     if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
         raise _error(path, f"tensor {name!r} has a malformed header entry")
     type_name, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
@@ -214,30 +214,125 @@ def _entry(path: str, name: str, info: object) -> "tuple[tuple[int, ...], np.dty
             or not all(type(dim) is int and dim >= 0 for dim in shape)):
         raise _error(path, f"tensor {name!r} has the invalid shape {shape!r}")
     if (not isinstance(offsets, list) or len(offsets) != 2
-            or not all(type(offset) is int and offset >= 0 for offset in offsets) or offsets[0] > offsets[1]):
+            or not all(type(offset) is int and offset >= 0 for offset in offsets) or offsets[0] > offsets[1]
+            or offsets[1] >= _OFFSET_LIMIT):
         raise _error(path, f"tensor {name!r} has the invalid data_offsets {offsets!r}")
     np_dtype = SAFETENSORS_TYPES.get(type_name)
     if np_dtype is None:
         raise io.unsupported_dtype(path, name, type_name)
     io.check_size(path, name, shape, np_dtype, offsets[1] - offsets[0], type_name, _KIND)
-    return tuple(shape), np_dtype, offsets[0], offsets[1]
+    return type_name, shape, offsets[0], offsets[1]
 
 
-class _EntryFields:
-    """name -> (dtype, shape, data_offsets) of a parsed header, without a copy of it."""
+_DTYPE_NAMES = list(SAFETENSORS_TYPES)  # a tensor's dtype code is its index here
+_DTYPE_CODES = {name: code for code, name in enumerate(_DTYPE_NAMES)}
+_DTYPES = list(SAFETENSORS_TYPES.values())
+_OFFSET_LIMIT = 1 << 63  # offsets are kept as int64 (a file cannot hold more bytes)
 
-    def __init__(self, header: "dict[str, Any]") -> None:
-        self.header = header
+
+class TensorTable(Mapping[str, "tuple[tuple[int, ...], np.dtype[Any], int, int]"]):
+    """The tensors of a safetensors header, held compactly: about 40 bytes per tensor besides its
+    name and its shape's digits, less than the header's own text (dicts of a ``json.loads`` held
+    ~15x the text of a header of tiny entries, and a header may have 100 MB). Names lie in one UTF-8 blob, shapes in one ASCII blob (each as its
+    decimal dims joined by commas, never longer than in the JSON), dtypes and offsets in arrays.
+
+    As a mapping: name -> ``(shape, numpy dtype, start, end)``, iterated in file order (by start
+    offset). :meth:`located` walks it without looking each name up."""
+
+    def __init__(self) -> None:
+        self.names, self.shapes, self.codes = bytearray(), bytearray(), bytearray()
+        self.name_ends, self.shape_ends = array.array("q", [0]), array.array("q", [0])
+        self.starts, self.ends = array.array("q"), array.array("q")
+        self.file_order: "npt.NDArray[np.intp]" = np.empty(0, np.intp)
+        self.name_order: "npt.NDArray[np.intp]" = np.empty(0, np.intp)
+
+    def add(self, name: bytes, type_name: str, shape: "list[int]", start: int, end: int) -> None:
+        self.names += name
+        self.name_ends.append(len(self.names))
+        self.shapes += ",".join(map(str, shape)).encode("ascii")
+        self.shape_ends.append(len(self.shapes))
+        self.codes.append(_DTYPE_CODES[type_name])
+        self.starts.append(start)
+        self.ends.append(end)
+
+    def seal(self, path: str) -> None:
+        """Order the tensors by start offset and by name; duplicate names are refused."""
+        self.file_order = np.argsort(np.frombuffer(self.starts, np.int64), kind="stable")
+        # a sort of the names as bytes objects (UTF-8 order is code-point order): ~50 bytes each
+        # for the length of the sort, and no Python object per tensor is kept
+        names = np.fromiter((self.name_bytes(i) for i in range(len(self))), object, len(self))
+        self.name_order = np.argsort(names, kind="stable")
+        ordered = names[self.name_order]
+        same = np.flatnonzero(ordered[1:] == ordered[:-1])
+        if len(same):
+            raise _error(path, f"its header names the tensor {ordered[same[0]].decode()!r} twice")
+
+    def name_bytes(self, index: "int | np.integer[Any]") -> bytes:
+        return bytes(self.names[self.name_ends[index]:self.name_ends[index + 1]])
+
+    def shape(self, index: "int | np.integer[Any]") -> "tuple[int, ...]":
+        text = self.shapes[self.shape_ends[index]:self.shape_ends[index + 1]]
+        return tuple(map(int, text.split(b","))) if text else ()
+
+    def nbytes(self, index: "int | np.integer[Any]") -> int:
+        return self.ends[index] - self.starts[index]
+
+    def located(self, index: "int | np.integer[Any]") -> "tuple[str, tuple[int, ...], np.dtype[Any], int, int]":
+        """``(name, shape, numpy dtype, start, end)`` of the tensor ``index``."""
+        return (self.name_bytes(index).decode("utf-8"), self.shape(index), _DTYPES[self.codes[index]],
+                self.starts[index], self.ends[index])
+
+    def index(self, name: str) -> int:
+        """The index of the tensor ``name`` (a binary search of the names); KeyError if none."""
+        target = name.encode("utf-8", "surrogatepass")
+        position = bisect.bisect_left(self.name_order, target, key=self.name_bytes)
+        if position == len(self) or self.name_bytes(self.name_order[position]) != target:
+            raise KeyError(name)
+        return int(self.name_order[position])
+
+    def __getitem__(self, name: str) -> "tuple[tuple[int, ...], np.dtype[Any], int, int]":
+        _, shape, np_dtype, start, end = self.located(self.index(name))
+        return shape, np_dtype, start, end
+
+    def __len__(self) -> int:
+        return len(self.starts)
 
     def __iter__(self) -> "Iterator[str]":
-        return iter(self.header)
+        return (self.name_bytes(i).decode("utf-8") for i in self.file_order)
 
-    def __getitem__(self, name: str) -> "tuple[Any, ...]":
-        info = self.header[name]
-        return info["dtype"], info["shape"], info["data_offsets"]
+    def entry_texts(self) -> "Iterator[bytes]":
+        """:func:`_entry_text` of each tensor, in name order (what :func:`header_crc` reads)."""
+        for i in self.name_order:
+            shape = self.shapes[self.shape_ends[i]:self.shape_ends[i + 1]].decode("ascii")
+            yield _entry_text(self.name_bytes(i).decode("utf-8"), _DTYPE_NAMES[self.codes[i]], shape,
+                              self.starts[i], self.ends[i])
+
+    def crc_num(self, crcs: "npt.NDArray[np.uint32]") -> int:
+        """MindSpore's ``crc_num`` from each tensor's CRC-32 (``crcs[index]``), as :func:`tensors_crc`."""
+        crc = 0
+        for i in self.name_order:
+            crc = io.crc32_combine(io.crc32(self.name_bytes(i), crc), int(crcs[i]), self.nbytes(i))
+        return crc
+
+    def check_tiling(self, path: str, size: int, data_start: int) -> None:
+        """The tensors must tile the file's bytes after the header exactly, without gaps or overlaps."""
+        starts, ends = np.frombuffer(self.starts, np.int64), np.frombuffer(self.ends, np.int64)
+        order = np.lexsort((ends, starts))
+        previous_ends = np.concatenate(([0], ends[order]))[:-1]
+        gaps = np.flatnonzero(starts[order] != previous_ends)
+        if len(gaps):
+            i = order[gaps[0]]
+            raise _error(path, f"tensor {self.name_bytes(i).decode()!r} starts at data byte {self.starts[i]}, but "
+                               f"the previous tensor ends at {previous_ends[gaps[0]]} (tensors must tile the data "
+                               f"without gaps or overlaps)")
+        position, data_bytes = (int(ends[order[-1]]) if len(self) else 0), size - data_start
+        if position > data_bytes:
+            raise io.truncated(path, size, position - data_bytes, _KIND)
+        if position != data_bytes:
+            raise _error(path, f"the tensors cover {position} data bytes, but the file holds {data_bytes}")
 
 
-def _check_header_crc(path: str, metadata: "dict[str, str]", header: "dict[str, Any]") -> None:
+def _check_header_crc(path: str, metadata: "dict[str, str]", table: TensorTable) -> None:
     """A file carrying :data:`HEADER_CRC_KEY` must carry a decimal ``crc_num`` and a header that
     gives the same CRC."""
     stored = metadata[HEADER_CRC_KEY]
@@ -246,53 +341,51 @@ def _check_header_crc(path: str, metadata: "dict[str, str]", header: "dict[str, 
                            f"the {CRC_KEY} key is damaged)")
     if not (metadata[CRC_KEY].isascii() and metadata[CRC_KEY].isdigit()):
         raise _error(path, f"its {CRC_KEY} {metadata[CRC_KEY]!r} is not a decimal number")
-    computed = header_crc(metadata, _EntryFields(header))
+    computed = header_crc(metadata, table.entry_texts())
     if stored != computed:
         raise _error(path, f"its header does not match its {HEADER_CRC_KEY} (the file records {stored!r}, "
                            f"its header gives {computed!r})")
 
 
-def read_header(fd: int, size: int, path: str) -> "tuple[dict[str, str] | None, dict[str, tuple[Any, ...]], int]":
-    """Parse and check a safetensors header once: ``(metadata or None, {name: (shape, numpy dtype,
-    start, end)} in file order, data_start)``, by the safetensors package's rules (a JSON object
-    of at most 100 MB, tensors tiling the data exactly, no byte left over), and msparam's header
-    CRC when the file carries it."""
-    reader = io.RangeReader(fd, size, path, _KIND, window=_HEADER_WINDOW)
+def read_header(fd: int, size: int, path: str) -> "tuple[dict[str, str] | None, TensorTable, int]":
+    """Parse and check a safetensors header once: ``(metadata or None, the tensors' table,
+    data_start)``, by the safetensors package's rules (a JSON object of at most 100 MB, tensors
+    tiling the data exactly, no byte left over), and msparam's header CRC when the file carries it.
+
+    The header is parsed one member at a time (:mod:`._json_stream`): what a load holds of it is
+    the compact :class:`TensorTable`, whatever its size. Stricter than the package: a tensor name
+    appearing twice, a key or value of more than a million characters (metadata included) and
+    text that is not strict UTF-8 are refused."""
     if size < 8:
         raise io.truncated(path, size, 8 - size, _KIND)
-    io.check_not_encrypted(path, reader.read(0, 4))
-    header_length = int.from_bytes(reader.read(0, 8), "little")
+    head = io.RangeReader(fd, size, path, _KIND, window=_HEADER_WINDOW).read(0, 8)
+    io.check_not_encrypted(path, head[:4])
+    header_length = int.from_bytes(head, "little")
     if header_length > HEADER_LIMIT:
         raise _error(path, f"the header claims {header_length} bytes, more than safetensors allows")
     if header_length > size - 8:
         raise io.truncated(path, size, header_length - (size - 8), _KIND)
-    raw = reader.read(8, header_length)
-    try:
-        header = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
-        raise _error(path, "the header is not valid JSON") from None
-    if not isinstance(header, dict) or not raw.lstrip().startswith(b"{"):
-        raise _error(path, "the header is not a JSON object")
-    metadata = header.pop(METADATA_KEY, None)
-    if metadata is not None and (not isinstance(metadata, dict)
-                                 or not all(isinstance(v, str) for v in metadata.values())):
-        raise _error(path, "the __metadata__ is not a map of strings")
-    entries = {name: _entry(path, name, info) for name, info in header.items()}
-    if metadata is not None and HEADER_CRC_KEY in metadata:
-        _check_header_crc(path, metadata, header)
     data_start = 8 + header_length
-    position = 0
-    for name, (_, _, start, end) in sorted(entries.items(), key=lambda item: (item[1][2], item[1][3])):
-        if start != position:
-            raise _error(path, f"tensor {name!r} starts at data byte {start}, but the previous tensor ends at "
-                               f"{position} (tensors must tile the data without gaps or overlaps)")
-        position = end
-    if position != size - data_start:
-        if position > size - data_start:
-            raise io.truncated(path, size, position - (size - data_start), _KIND)
-        raise _error(path, f"the tensors cover {position} data bytes, but the file holds {size - data_start}")
-    ordered = dict(sorted(entries.items(), key=lambda item: item[1][2]))
-    return metadata, ordered, data_start
+    metadata: "dict[str, str] | None" = None
+    table = TensorTable()
+    for name, info in _json_stream.object_members(fd, 8, data_start, lambda what: _error(path, what)):
+        if name != METADATA_KEY:
+            try:
+                encoded = name.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate escape: no file system or reader spells it
+                raise _error(path, f"the tensor name {name!r} is not valid Unicode") from None
+            table.add(encoded, *_entry(path, name, info))
+        elif metadata is not None:
+            raise _error(path, "the header holds two __metadata__")
+        elif not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
+            raise _error(path, "the __metadata__ is not a map of strings")
+        else:
+            metadata = info
+    table.seal(path)
+    if metadata is not None and HEADER_CRC_KEY in metadata:
+        _check_header_crc(path, metadata, table)
+    table.check_tiling(path, size, data_start)
+    return metadata, table, data_start
 
 
 def read_safetensors(path: str, wanted: "io.Wanted" = None, allocate: "io.Allocate" = None,
@@ -307,15 +400,16 @@ def read_safetensors(path: str, wanted: "io.Wanted" = None, allocate: "io.Alloca
     with open(path, "rb", buffering=0) as f:
         fd = f.fileno()
         size = os.fstat(fd).st_size
-        metadata, entries, data_start = read_header(fd, size, path)
+        metadata, table, data_start = read_header(fd, size, path)
         stored = (metadata or {}).get(CRC_KEY, "")
         verify = CRC_KEY in (metadata or {}) and (wanted is None or crc_check)
         if verify and not (stored.isascii() and stored.isdigit()):
             raise _error(path, f"its crc_num {stored!r} is not a decimal number")
         reader = io.RangeReader(fd, size, path, _KIND)
         result: list[io.Entry] = []
-        crcs: list[tuple[str, int, int]] = []
-        for name, (shape, np_dtype, start, end) in entries.items():
+        crcs = np.zeros(len(table) if verify else 0, np.uint32)  # by tensor index
+        for index in table.file_order:
+            name, shape, np_dtype, start, end = table.located(index)
             if wanted is None or wanted(name):
                 array = make(shape, np_dtype)
                 crc = io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND)
@@ -326,9 +420,10 @@ def read_safetensors(path: str, wanted: "io.Wanted" = None, allocate: "io.Alloca
                 crc = reader.crc_of(data_start + start, data_start + end)
             else:
                 continue
-            crcs.append((name, crc, end - start))
+            if verify:
+                crcs[index] = crc
         if verify:
-            computed = tensors_crc(crcs)
+            computed = table.crc_num(crcs)
             if computed != int(stored):
                 raise io.crc_mismatch(path, int(stored), computed)
         return result, metadata, verify
@@ -344,42 +439,44 @@ def iter_placed(placement: "Mapping[str, str]", allocate: "io.Allocate" = None,
     read for their CRC through a small window, never held)."""
     allocate = allocate or np.empty
     with contextlib.ExitStack() as files:
-        # path -> (fd, size, entries, data start, stored crc_num, (name, crc, nbytes) of the tensors read)
-        opened: "dict[str, tuple[int, int, dict[str, tuple[Any, ...]], int, str | None, list[tuple[str, int, int]]]]"
+        # path -> (fd, size, table, data start, stored crc_num, CRC of each tensor read by index, which were read)
+        opened: "dict[str, tuple[int, int, TensorTable, int, str | None, npt.NDArray[np.uint32], npt.NDArray[np.bool_]]]"
         opened = {}
         for path in sorted(set(placement.values())):
             fd = files.enter_context(open(path, "rb", buffering=0)).fileno()
             size = os.fstat(fd).st_size
-            metadata, entries, data_start = read_header(fd, size, path)
+            metadata, table, data_start = read_header(fd, size, path)
             stored = (metadata or {}).get(CRC_KEY)
             if stored is not None and not (stored.isascii() and stored.isdigit()):
                 raise _error(path, f"its crc_num {stored!r} is not a decimal number")
-            opened[path] = (fd, size, entries, data_start, stored, [])
+            opened[path] = (fd, size, table, data_start, stored, np.zeros(len(table), np.uint32),
+                            np.zeros(len(table), np.bool_))
         for name in sorted(placement):
             path = placement[name]
-            fd, size, entries, data_start, _, crcs = opened[path]
-            if name not in entries:
+            fd, size, table, data_start, _, crcs, read = opened[path]
+            try:
+                index = table.index(name)
+            except KeyError:
                 raise ValueError(f"The sharded checkpoint places {name!r} in {os.path.basename(path)}, "
-                                 f"which does not hold it.")
-            shape, np_dtype, start, end = entries[name]
+                                 f"which does not hold it.") from None
+            _, shape, np_dtype, start, end = table.located(index)
+            read[index] = True
             if locate:
-                crc = io.RangeReader(fd, size, path, _KIND).crc_of(data_start + start, data_start + end)
-                crcs.append((name, crc, end - start))
-                yield name, io.TensorBytes(np_dtype, shape, ((data_start + start, end - start),), crc, path)
+                crcs[index] = io.RangeReader(fd, size, path, _KIND).crc_of(data_start + start, data_start + end)
+                yield name, io.TensorBytes(np_dtype, shape, ((data_start + start, end - start),), int(crcs[index]),
+                                           path)
                 continue
             array = allocate(shape, np_dtype)
-            crcs.append((name, io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND),
-                         end - start))
+            crcs[index] = io.read_exact(fd, array.reshape(-1).view(np.uint8), data_start + start, path, _KIND)
             if np_dtype == np.bool_:
                 io.normalise_bools(array)
             yield name, array
-        for path, (fd, size, entries, data_start, stored, crcs) in opened.items():
+        for path, (fd, size, table, data_start, stored, crcs, read) in opened.items():
             if stored is None:
                 continue
             reader = io.RangeReader(fd, size, path, _KIND)
-            read = {name for name, _, _ in crcs}
-            crcs.extend((name, reader.crc_of(data_start + start, data_start + end), end - start)
-                        for name, (_, _, start, end) in entries.items() if name not in read)
-            computed = tensors_crc(crcs)
+            for unread in np.flatnonzero(~read):
+                crcs[unread] = reader.crc_of(data_start + table.starts[unread], data_start + table.ends[unread])
+            computed = table.crc_num(crcs)
             if computed != int(stored):
                 raise io.crc_mismatch(path, int(stored), computed)

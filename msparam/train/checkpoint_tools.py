@@ -76,8 +76,8 @@ def inspect_checkpoint(path: "str | os.PathLike[str]") -> list[dict[str, Any]]:
 
 def _inspect_safetensors(path: str) -> list[dict[str, Any]]:
     with open(path, "rb", buffering=0) as f:
-        _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, path)
-    return [_entry(name, np_dtype, shape) for name, (shape, np_dtype, _, _) in entries.items()]
+        _, table, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, path)
+    return [_entry(name, np_dtype, shape) for name, shape, np_dtype, _, _ in map(table.located, table.file_order)]
 
 
 def _renamer(renames: Sequence[tuple[str, str]], name_map: dict[str, str]) -> Callable[[str], str]:
@@ -108,7 +108,7 @@ def _source(src: str) -> "tuple[list[_Listed], _Entries]":
         with open(src, "rb", buffering=0) as f:
             _, entries, _ = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, src)
         placement = dict.fromkeys(entries, src)
-    headers: "dict[str, dict[str, tuple[Any, ...]]]" = {}
+    headers: "dict[str, _safetensors_file.TensorTable]" = {}
     for shard in sorted(set(placement.values())):
         with open(shard, "rb", buffering=0) as f:
             headers[shard] = _safetensors_file.read_header(f.fileno(), os.fstat(f.fileno()).st_size, shard)[1]

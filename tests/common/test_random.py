@@ -129,3 +129,31 @@ def test_fills_from_many_threads_draw_the_single_thread_stream_seeds():
             worker.join()
     assert sorted(seeds) == expected
     assert sorted(fills) == sorted(expected_fills)
+
+
+def test_a_sparse_fill_draws_its_stream_seed_and_permutations_as_one_block(monkeypatch):
+    """Sparse draws a stream seed, then its permutations, from the global RandomState: another
+    thread's draw forced in between (given 0.3 s; it waits for the fill's lock instead) must not
+    land between them, so the fill and the other draw are those of a single thread."""
+    from msparam.common import initializer as init_module
+
+    shape = (16, 8)
+    ms.set_seed(5)
+    expected = initializer(init_module.Sparse(0.5), shape).init_data().asnumpy()
+    expected_next = next_stream_seed()
+    ms.set_seed(5)
+    other_seeds, others = [], []
+    permute = init_module.zero_permuted_rows
+
+    def permute_after_another_draw(*args):
+        other = threading.Thread(target=lambda: other_seeds.append(next_stream_seed()))
+        other.start()
+        others.append(other)
+        other.join(0.3)
+        return permute(*args)
+
+    monkeypatch.setattr(init_module, "zero_permuted_rows", permute_after_another_draw)
+    filled = initializer(init_module.Sparse(0.5), shape).init_data().asnumpy()
+    others[0].join()
+    assert filled.tobytes() == expected.tobytes()
+    assert other_seeds == [expected_next]

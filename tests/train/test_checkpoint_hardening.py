@@ -138,6 +138,15 @@ def safetensors_file(header, data=b""):
     safetensors_file({"__metadata__": {"crc_num": "x1"}, "w": {"dtype": "U8", "shape": [1],
                                                                  "data_offsets": [0, 1]}}, b"\0"),
     safetensors_file({"w": {"dtype": "U8", "shape": [2**40, 2**40], "data_offsets": [0, 1]}}, b"\0"),
+    # a name given twice (json.loads kept the last entry), two __metadata__, a lone surrogate name,
+    # an offset past int64, text that is not UTF-8
+    safetensors_file(b'{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},'
+                     b'"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', b"\0"),
+    safetensors_file(b'{"__metadata__":{},"__metadata__":{},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}',
+                     b"\0"),
+    safetensors_file(b'{"\\ud800":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', b"\0"),
+    safetensors_file({"w": {"dtype": "U8", "shape": [0], "data_offsets": [2**63, 2**63]}}),
+    safetensors_file(b'{"\xff":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', b"\0"),
 ])
 def test_hostile_safetensors_files_raise_value_error(tmp_path, payload):
     path = tmp_path / "hostile.safetensors"
@@ -423,6 +432,52 @@ def test_load_memory_stays_within_twice_the_file_plus_the_result(tmp_path, maker
     assert peak - current <= 2 * size + 64 * MIB, (peak, current, size)
     if streamed:
         assert peak - current <= size + 8 * MIB, (peak, current, size)
+
+
+
+def header_heavy_safetensors(count, ndim):
+    """A file that is nearly all header: one 1-byte tensor ``keep`` and ``count`` empty ones of
+    ``ndim`` dims (``[1, ..., 1, 0]``), ~55 + 2 x ndim bytes of JSON each."""
+    shape = ",".join(["1"] * (ndim - 1) + ["0"])
+    entries = "".join(',"t%d":{"dtype":"U8","shape":[%s],"data_offsets":[1,1]}' % (i, shape) for i in range(count))
+    return safetensors_file(('{"keep":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}' + entries + "}").encode(),
+                            b"\x01")
+
+
+HEADER_PEAK = """
+    import sys
+    import msparam as ms
+
+    def status(field):  # VmHWM, not ru_maxrss: that one keeps the forking parent's peak across exec
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
+
+    ms.load_checkpoint(sys.argv[2], format="safetensors")  # warm up imports and caches on a small file
+    before = status("VmRSS")
+    loaded = ms.load_checkpoint(sys.argv[1], format="safetensors", choice_func=lambda name: name == "keep")
+    print(status("VmHWM") - before, list(loaded))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the resident size from /proc (Linux)")
+@pytest.mark.parametrize("count, ndim", [(200_000, 1), (100_000, 64)])
+def test_a_huge_safetensors_header_loads_within_twice_the_file(tmp_path, count, ndim):
+    """The whole process's peak (VmHWM) while a header of 11-18 MB is parsed stays <= 2 x file +
+    64 MiB; ``json.loads`` into dicts held ~16x the header (179 and 195 MiB here)."""
+    path = tmp_path / "header.safetensors"
+    path.write_bytes(header_heavy_safetensors(count, ndim))
+    small = tmp_path / "small.safetensors"
+    ms.save_checkpoint(sample_params(), str(small), format="safetensors")
+    env = dict(os.environ)
+    if "ASAN_OPTIONS" in env:  # CI's sanitizer run: ASan's quarantine keeps freed blocks resident by design
+        env["ASAN_OPTIONS"] += ":quarantine_size_mb=0"
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(HEADER_PEAK), str(path), str(small)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    growth, loaded = result.stdout.split(maxsplit=1)
+    assert loaded.strip() == "['keep']"
+    size = path.stat().st_size
+    assert int(growth) <= 2 * size + 64 * MIB, (int(growth), size)
 
 
 # --- real errnos (item 8) ------------------------------------------------------------------------
