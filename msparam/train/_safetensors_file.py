@@ -22,7 +22,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from json.encoder import encode_basestring_ascii
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -265,7 +265,8 @@ class TensorTable(Mapping[str, "tuple[tuple[int, ...], np.dtype[Any], int, int]"
         ordered = names[self.name_order]
         same = np.flatnonzero(ordered[1:] == ordered[:-1])
         if len(same):
-            raise _error(path, f"its header names the tensor {ordered[same[0]].decode()!r} twice")
+            name = cast(bytes, ordered[same[0]])
+            raise _error(path, f"its header names the tensor {name.decode()!r} twice")
 
     def name_bytes(self, index: "int | np.integer[Any]") -> bytes:
         return bytes(self.names[self.name_ends[index]:self.name_ends[index + 1]])
@@ -321,7 +322,7 @@ class TensorTable(Mapping[str, "tuple[tuple[int, ...], np.dtype[Any], int, int]"
         previous_ends = np.concatenate(([0], ends[order]))[:-1]
         gaps = np.flatnonzero(starts[order] != previous_ends)
         if len(gaps):
-            i = order[gaps[0]]
+            i = int(order[gaps[0]])
             raise _error(path, f"tensor {self.name_bytes(i).decode()!r} starts at data byte {self.starts[i]}, but "
                                f"the previous tensor ends at {previous_ends[gaps[0]]} (tensors must tile the data "
                                f"without gaps or overlaps)")
