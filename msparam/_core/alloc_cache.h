@@ -11,6 +11,9 @@
    blocks are freed. A taken block has the exact class asked for. Trimming frees the blocks and asks
    glibc to hand its free pages back to the OS (malloc_trim).
 
+   tracemalloc sees a cached block as freed and a reused one as allocated anew (untracked and
+   tracked again in Python's default domain), so memory measurements read as without the cache.
+
    A block reaches the cache only from Storage.__dealloc__, i.e. when nothing references the storage
    any more (every NumPy view holds the storage as its base object), so no live view points into a
    cached block.
@@ -29,6 +32,7 @@
 #include <Python.h>
 #include <pythread.h>
 #include <stddef.h>
+#include <stdint.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -139,11 +143,13 @@ static void* msparam_cache_take(size_t need, size_t* capacity) {
         if (raw != NULL) msparam_cache_hits++; else msparam_cache_misses++;
     }
     PyThread_release_lock(msparam_cache_lock);
+    if (raw != NULL) (void)PyTraceMalloc_Track(0, (uintptr_t)raw, *capacity);
     return raw;
 }
 
 /* Keeps a block of `capacity` bytes (a class size from msparam_cache_take) or frees it. */
 static void msparam_cache_give(void* raw, size_t capacity) {
+    (void)PyTraceMalloc_Untrack(0, (uintptr_t)raw);
     if (msparam_cache_lock == NULL) {
         PyMem_RawFree(raw);
         return;

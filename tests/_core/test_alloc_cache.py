@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -238,3 +239,20 @@ def test_the_environment_switch_turns_the_cache_off(setting):
         assert (limit, blocks) == (0, 0)
     else:
         assert (limit, blocks) == (64 * MIB, 1)
+
+
+def test_tracemalloc_sees_a_reused_block_as_allocated_and_a_cached_one_as_freed(cache):
+    array = array_empty((1000, 1000), FLOAT32)
+    del array  # cached before tracing starts
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        reused = array_empty((1000, 1000), FLOAT32)
+        assert alloc_cache_info()["blocks"] == 0
+        held = tracemalloc.get_traced_memory()[0]
+        del reused
+        released = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held - start >= 4_000_000
+    assert held - released >= 4_000_000 and alloc_cache_info()["blocks"] == 1
