@@ -3,6 +3,9 @@
 Python code sees the buffer as a NumPy array (``Storage.array()``, zero-copy, the array keeps the
 storage alive); Cython code sees it through the buffer protocol as a typed memoryview, e.g.
 ``cdef float[:, ::1] w = storage``. Callers validate dtype codes and shapes before they get here.
+
+Buffers of 256 KiB and more come from, and return to, a bounded cache of freed blocks
+(alloc_cache.h: why, bounds, threads, fork, sanitizers); ``trim_alloc_cache`` empties it.
 """
 cimport numpy as cnp
 import os
