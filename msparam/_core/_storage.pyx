@@ -3,8 +3,13 @@
 Python code sees the buffer as a NumPy array (``Storage.array()``, zero-copy, the array keeps the
 storage alive); Cython code sees it through the buffer protocol as a typed memoryview, e.g.
 ``cdef float[:, ::1] w = storage``. Callers validate dtype codes and shapes before they get here.
+
+Buffers of 256 KiB and more come from, and return to, a bounded cache of freed blocks
+(alloc_cache.h: why, bounds, threads, fork, sanitizers); ``trim_alloc_cache`` empties it.
 """
 cimport numpy as cnp
+import os
+
 import numpy as np
 from cython.parallel cimport prange
 from cpython.pyport cimport PY_SSIZE_T_MAX
@@ -39,12 +44,33 @@ cdef extern from *:
     """
     void msparam_advise_huge_pages(char* start, size_t length) nogil
 
+cdef extern from "alloc_cache.h":
+    ctypedef struct msparam_cache_stats:
+        size_t limit, bytes
+        int blocks
+        unsigned long long hits, misses
+    int msparam_cache_init(int enabled)
+    void msparam_cache_after_fork_in_child()
+    void* msparam_cache_take(size_t need, size_t* capacity)
+    void msparam_cache_give(void* raw, size_t capacity)
+    size_t msparam_cache_trim(size_t keep)
+    size_t msparam_cache_set_limit(size_t limit)
+    msparam_cache_stats msparam_cache_read_stats()
+    const int msparam_cache_under_asan
+    const size_t MSPARAM_CACHE_DEFAULT_LIMIT
+    const size_t MSPARAM_CACHE_MIN_BLOCK
+
 cdef extern from "numpy/arrayobject.h":
     # Not declared by NumPy's .pxd. Steals a reference to descr.
     object PyArray_NewFromDescr(PyTypeObject* subtype, PyObject* descr, int nd, cnp.npy_intp* dims,
                                 cnp.npy_intp* strides, void* data, int flags, PyObject* obj)
 
 cnp.import_array()
+
+# MSPARAM_ALLOC_CACHE=0 turns the block cache off for the process (read once, here).
+if msparam_cache_init(os.environ.get("MSPARAM_ALLOC_CACHE", "").strip() != "0") != 0:
+    raise MemoryError("msparam._core._storage: cannot create the block cache's lock")
+os.register_at_fork(after_in_child=lambda: msparam_cache_after_fork_in_child())
 
 # The NumPy dtype of each type code, looked up at run time rather than compiled in as NPY_* type
 # numbers: ml_dtypes (bfloat16, float8) gets its type numbers from NumPy when it registers, and is
@@ -82,9 +108,14 @@ cdef enum:
     HUGE_PAGES_MIN = 4 << 20  # NumPy's threshold for huge-page advice
 
 
+cdef inline char* _aligned(void* raw) noexcept nogil:
+    return <char*>((<uintptr_t>raw + ALIGNMENT) & ~(<uintptr_t>ALIGNMENT - 1))
+
+
 cdef class Storage:
     """A C-contiguous buffer of one dtype and shape."""
     cdef void* _raw
+    cdef size_t _capacity  # bytes of _raw when it came from (and goes back to) the block cache, else 0
     cdef char* _data
     cdef readonly Py_ssize_t nbytes
     cdef readonly Py_ssize_t itemsize
@@ -95,6 +126,8 @@ cdef class Storage:
 
     def __cinit__(self, int code, tuple shape, bint zero=False):
         cdef Py_ssize_t n, nonzero = 1, dim, max_elements
+        cdef size_t size
+        cdef bint warm
         cdef int i
         if code < 0 or code >= DT_COUNT:
             raise ValueError(f"Storage: unknown dtype code {code}")
@@ -123,15 +156,27 @@ cdef class Storage:
         for i in range(self._ndim - 1, -1, -1):
             self._strides[i] = self.itemsize if i == self._ndim - 1 else self._strides[i + 1] * self._shape[i + 1]
         self.nbytes = n * self.itemsize
-        self._raw = PyMem_RawCalloc(self.nbytes + ALIGNMENT, 1) if zero else PyMem_RawMalloc(self.nbytes + ALIGNMENT)
-        if self._raw == NULL:
-            raise MemoryError(f"Storage: cannot allocate {self.nbytes} bytes")
-        self._data = <char*>((<uintptr_t>self._raw + ALIGNMENT) & ~(<uintptr_t>ALIGNMENT - 1))
-        if self.nbytes >= HUGE_PAGES_MIN:
+        self._raw = msparam_cache_take(self.nbytes + ALIGNMENT, &self._capacity)
+        warm = self._raw != NULL
+        if not warm:
+            size = self._capacity if self._capacity else self.nbytes + ALIGNMENT
+            self._raw = PyMem_RawCalloc(size, 1) if zero else PyMem_RawMalloc(size)
+            if self._raw == NULL:
+                self._capacity = 0
+                raise MemoryError(f"Storage: cannot allocate {self.nbytes} bytes")
+        self._data = _aligned(self._raw)
+        if warm and zero:
+            memset(self._data, 0, self.nbytes)
+        if not warm and self.nbytes >= HUGE_PAGES_MIN:  # a cached block keeps the advice it had
             msparam_advise_huge_pages(self._data, self.nbytes)
 
     def __dealloc__(self):
-        PyMem_RawFree(self._raw)
+        # Only here does a block go back to the cache: every view of the storage holds it as its
+        # base object, so none is left pointing into the block.
+        if self._capacity:
+            msparam_cache_give(self._raw, self._capacity)
+        else:
+            PyMem_RawFree(self._raw)
 
     def array(self):
         """A new writable NumPy view of the storage (zero-copy; the view keeps the storage alive).
@@ -271,6 +316,36 @@ def array_fill(cnp.ndarray target not None, value, int num_threads=1):
         num_threads = 1
     with nogil:
         _fill_pattern(base, nbytes, pattern, num_threads)
+
+
+def alloc_cache_info():
+    """The block cache's state: ``limit`` (bytes it may hold; 0 when off), ``bytes`` and ``blocks``
+    held now, ``hits`` and ``misses`` (allocations of a cached size that did and did not reuse a
+    block), ``min_block`` (smaller allocations bypass it) and ``asan`` (built with AddressSanitizer,
+    where it starts off)."""
+    cdef msparam_cache_stats stats = msparam_cache_read_stats()
+    return {"limit": stats.limit, "bytes": stats.bytes, "blocks": stats.blocks, "hits": stats.hits,
+            "misses": stats.misses, "min_block": MSPARAM_CACHE_MIN_BLOCK, "asan": bool(msparam_cache_under_asan)}
+
+
+def trim_alloc_cache(keep=0):
+    """Free the cached blocks, oldest first, until at most ``keep`` bytes stay, and have the C
+    allocator return its free pages to the OS (glibc's ``malloc_trim``). Returns the bytes freed."""
+    if isinstance(keep, bool) or not isinstance(keep, int):
+        raise TypeError(f"trim_alloc_cache: keep must be an int, got {type(keep).__name__}")
+    if keep < 0:
+        raise ValueError(f"trim_alloc_cache: keep must be >= 0, got {keep}")
+    return msparam_cache_trim(min(keep, <object>PY_SSIZE_T_MAX))
+
+
+def set_alloc_cache_limit(limit):
+    """Bound the block cache to ``limit`` bytes (0 turns it off), trimming it to that; returns the
+    previous bound. The default is 64 MiB (0 under AddressSanitizer or with MSPARAM_ALLOC_CACHE=0)."""
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"set_alloc_cache_limit: limit must be an int, got {type(limit).__name__}")
+    if limit < 0:
+        raise ValueError(f"set_alloc_cache_limit: limit must be >= 0, got {limit}")
+    return msparam_cache_set_limit(min(limit, <object>PY_SSIZE_T_MAX))
 
 
 def array_empty(tuple shape, int code, bint zero=False):

@@ -214,7 +214,7 @@ class Tensor:
                   opt_shard_group: "str | None" = None) -> "Tensor":
         """Draw the values of a lazy tensor once; returns the tensor."""
         if self._array is None:
-            array = np.empty(self._lazy_shape, self._lazy_dtype._nptype)
+            array = array_empty(self._lazy_shape, self._lazy_dtype._code)  # from Storage's block cache
             fill = cast("Callable[[npt.NDArray[Any]], object]", self.init)  # a lazy tensor has its init
             fill(array)
             self._array = array
