@@ -2,8 +2,8 @@
 
 :class:`Conv2dPlan` (``conv_plan.py``) builds a :class:`WinogradConv` for the layers it may use and
 asks it, per input shape, for the tile size (:meth:`WinogradConv.tile_size`, 0: keep the direct
-convolution); the transforms are in ``winograd_kernels.h``, the matrix products are the dense
-kernels of ``conv_kernels.h``'s table entry for the ISA (the direct convolution's).
+convolution); the transforms are in ``winograd_kernels.h``, the matrix products are the
+Winograd product kernels of ``conv_kernels.h``'s table entry for the ISA.
 """
 import math
 import os
@@ -16,17 +16,17 @@ cimport numpy as cnp
 from cython.parallel cimport parallel, prange, threadid
 
 from msparam._core.conv_kernels cimport (
-    msp_barrier, msp_conv_kernels, msp_conv_kernels_for, msp_dense_cv_block_f32)
+    msp_barrier, msp_conv_kernels, msp_conv_kernels_for, msp_wino_product_fn)
 
 cnp.import_array()
 
 cdef extern from "winograd_kernels.h" nogil:
     int msp_wino_vector_tiles(int isa)
-    Py_ssize_t msp_wino_phase_size(int isa, int m, Py_ssize_t rows, Py_ssize_t ntiles)
-    int msp_wino_input_rows(int isa, int m, const float *plane, Py_ssize_t H, Py_ssize_t W,
-                            Py_ssize_t y0, Py_ssize_t left, Py_ssize_t rows, Py_ssize_t ntiles,
-                            float *phases, float *out, Py_ssize_t xi_stride)
-    int msp_wino_output_rows(int isa, int m, const float *inp, Py_ssize_t xi_stride,
+    Py_ssize_t msp_wino_phase_size(int vl, int m, Py_ssize_t rows, Py_ssize_t ntiles)
+    int msp_wino_input_rows(int isa, int vl, int m, const float *plane, Py_ssize_t H,
+                            Py_ssize_t W, Py_ssize_t y0, Py_ssize_t left, Py_ssize_t rows,
+                            Py_ssize_t ntiles, float *phases, float *out, Py_ssize_t xi_stride)
+    int msp_wino_output_rows(int isa, int vl, int m, const float *inp, Py_ssize_t xi_stride,
                              Py_ssize_t rows, Py_ssize_t ntiles, float bias, float *out,
                              Py_ssize_t W_out, Py_ssize_t H_rest)
 
@@ -48,15 +48,21 @@ _G = {2: np.array([[2, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 2]]) / 2.0,
 # bound the direct convolution is tested against ((9*C_in + 1) u sum|x w|), and shrinks with
 # more channels; fewer channels keep the direct convolution.  A forced tile size has no minimum.
 MIN_CHANNELS = {2: 16, 4: 32}
-# Cost model, in multiply-adds of the dense kernels (one AVX-512 cycle is 32 of them).  The
-# transforms per tile and channel, for vectors of whole tile rows, were timed in a C loop on
-# cached data (AVX-512 and AVX2 give about the same figures in these units); the rest was fitted
-# so that the plan's choice is the fastest schedule, or near it, when every schedule of the
-# bench's res3x3 and deep3x3 and of four other layers (32 to 512 channels, 7x7 to 56x56) was
-# timed on one thread (CPU time) with AVX-512 and AVX2.
+# Cost model, in multiply-adds of the product kernels (one AVX-512 cycle is 32 of them).  The
+# transforms per tile and channel, for vectors of the ISA's width, were timed in a C loop on
+# cached data (AVX-512 and AVX2 give about the same figures in these units); a narrower vector
+# costs about as much as a wide one.  The rest was fitted so that the plan's choice is the
+# fastest schedule, or near it, when every schedule of the bench's res3x3 and deep3x3 and of
+# four other layers (32 to 512 channels, 7x7 to 56x56) was timed on one thread (CPU time) with
+# AVX-512 and AVX2.
 _INPUT_MACS = {2: 500, 4: 1200}
 _OUTPUT_MACS = {2: 200, 4: 800}
-_STORE_MACS = (0, 2)  # per product stored, by kernel orientation (channel vectors: transposed)
+# Transform vector widths (tiles) an ISA may use, by its widest (msp_wino_vector_tiles).
+_VECTOR_TILES = {4: (4,), 8: (4, 8), 16: (4, 8, 16)}
+# The product kernels' loads per multiply-add fall with the vectors of tiles they hold (NV):
+# the cost of a product computed, in eighths, by NV (timed: a 1-vector kernel reaches ~0.9 of
+# the 4-vector one's rate on the same padded work).
+_PRODUCT_EIGHTHS = {1: 9, 2: 8.5, 3: 8.3, 4: 8.2}
 _WEIGHT_MACS = 4  # per transformed weight read (from L3) by each tile group
 _SPILL_MACS = 8  # per element of V and M of a group larger than _GROUP_BYTES
 _GROUP_BYTES = 1 << 20
@@ -67,7 +73,9 @@ _MAX_ELEMENTS = (1 << 62) // 16
 ctypedef struct WinoGeometry:
     Py_ssize_t N, C_in, H, W, C_out, H_out, W_out, top, left
     const msp_conv_kernels *k
-    int m, isa, cv, MR, NR
+    # tile size, ISA, product kernel (index into k.wino_*), its register tile (MR channels by
+    # NT tiles), transform vector width (tiles)
+    int m, isa, product, MR, NT, vl
     Py_ssize_t A2, TW, TH, R, groups_per_image, groups, Ts, NB
     Py_ssize_t v_size, m_size, phase_size
 
@@ -135,10 +143,10 @@ cdef class WinogradConv:
     """
     cdef readonly tuple weight_shape
     cdef int _isa
-    # The float32 dense kernels of the ISA (the direct convolution's table entry) and their
-    # register tiles, by orientation: _mr[cv] output channels by _nr[cv] pixels.
+    # The ISA's table entry and its Winograd product kernels' register tiles: kernel p computes
+    # _mr[p] output channels by _tiles[p] tiles.
     cdef const msp_conv_kernels *_kernels
-    cdef tuple _mr, _nr
+    cdef tuple _mr, _tiles
     cdef object _forced
     cdef tuple _packed
     cdef dict _schedules
@@ -148,8 +156,8 @@ cdef class WinogradConv:
         self.weight_shape = tuple(weight_shape)
         self._isa = isa
         self._kernels = msp_conv_kernels_for(isa)
-        self._mr = (self._kernels.mr[0][0], self._kernels.mr[0][1])
-        self._nr = (self._kernels.nr[0][0], self._kernels.nr[0][1])
+        self._mr = tuple(self._kernels.wino_mr[p] for p in range(3))
+        self._tiles = tuple(self._kernels.wino_tiles[p] for p in range(3))
         self._forced = tile_size
         self._packed = (None, {})
         self._schedules = {}
@@ -171,46 +179,49 @@ cdef class WinogradConv:
         return cached
 
     def _plan(self, shape, padding):
-        """(m, cv, R, Ts) of the least estimated work, (0,) if the direct convolution wins."""
+        """(m, p, vl, R, Ts) of the least estimated work, (0,) if the direct convolution
+        wins."""
         return min(self._estimates(shape, padding))[1]
 
     def _estimates(self, shape, padding):
         """[(estimated work, schedule)] of the direct convolution (schedule (0,), unless a tile
-        size is forced) and of each Winograd schedule (m, cv, R, Ts): tile size m, the dense
-        kernel's orientation cv, R tile rows per group, Ts the row stride of V and M.  Work is
-        in the dense kernels' multiply-adds: padded matrix products (plus, per product, the
-        cost of storing it), transforms, the transformed weights streamed once per group and,
-        for a group whose V and M outgrow a core's L2 cache, their trip through L3."""
+        size is forced) and of each Winograd schedule (m, p, vl, R, Ts): tile size m, product
+        kernel p, transform vectors of vl tiles, R tile rows per group, Ts the row stride of V
+        and M.  Work is in the kernels' multiply-adds: padded matrix products, transforms, the
+        transformed weights streamed once per group and, for a group whose V and M outgrow a
+        core's L2 cache, their trip through L3."""
         n, c_in, h, w = shape
         c_out = self.weight_shape[0]
         top, bottom, left, right = padding
         h_out, w_out = h + top + bottom - 2, w + left + right - 2
         if min(n, h_out, w_out) < 1:
             return [(0, (0,))]
-        vl = msp_wino_vector_tiles(self._isa)
+        widest = msp_wino_vector_tiles(self._isa)
         estimates = [] if self._forced else [(n * c_out * h_out * w_out * c_in * 9, (0,))]
         for m in (2, 4):
             if self._forced not in (None, m) or (self._forced is None and c_in < MIN_CHANNELS[m]):
                 continue
             a2 = (m + 2) ** 2
             th, tw = (h_out + m - 1) // m, (w_out + m - 1) // m
-            transforms = n * th * ((tw + vl - 1) // vl) * vl * (c_in * _INPUT_MACS[m]
-                                                                 + c_out * _OUTPUT_MACS[m])
-            for cv in (0, 1):
-                mr, nr = self._mr[cv], self._nr[cv]
-                cout_p = (c_out + mr - 1) // mr * mr
-                for rows in range(1, th + 1):
-                    tiles = rows * tw
-                    ts = (tiles + nr - 1) // nr * nr + vl
-                    full, rest = divmod(th, rows)
-                    blocks = full * ((tiles + nr - 1) // nr) + (rest * tw + nr - 1) // nr
-                    groups = n * (full + (rest > 0))
-                    cost = (n * blocks * nr * a2 * cout_p * (c_in + _STORE_MACS[cv]) + transforms
-                            + groups * a2 * cout_p * c_in * _WEIGHT_MACS)
-                    group_size = a2 * (c_in + mr) * ts
-                    if group_size * 4 > _GROUP_BYTES:
-                        cost += groups * group_size * _SPILL_MACS
-                    estimates.append((cost, (m, cv, rows, ts)))
+            for vl in _VECTOR_TILES[widest]:
+                transforms = n * th * ((tw + vl - 1) // vl) * widest * (
+                    c_in * _INPUT_MACS[m] + c_out * _OUTPUT_MACS[m])
+                for p in range(3):
+                    mr, nt = self._mr[p], self._tiles[p]
+                    cout_p = (c_out + mr - 1) // mr * mr
+                    eighths = _PRODUCT_EIGHTHS[nt // widest]
+                    for rows in range(1, th + 1):
+                        tiles = rows * tw
+                        ts = (tiles + nt - 1) // nt * nt + widest
+                        full, rest = divmod(th, rows)
+                        blocks = full * ((tiles + nt - 1) // nt) + (rest * tw + nt - 1) // nt
+                        groups = n * (full + (rest > 0))
+                        cost = (int(blocks * nt * a2 * cout_p * c_in * eighths) // 8
+                                + transforms + groups * a2 * cout_p * c_in * _WEIGHT_MACS)
+                        group_size = a2 * (c_in + mr) * ts
+                        if group_size * 4 > _GROUP_BYTES:
+                            cost += groups * group_size * _SPILL_MACS
+                        estimates.append((cost, (m, p, vl, rows, ts)))
         return estimates
 
     def __call__(self, cnp.ndarray x, cnp.ndarray weight, object bias, cnp.ndarray out,
@@ -225,13 +236,14 @@ cdef class WinogradConv:
         cdef int *poison_flags
         cdef bint private_groups
         cdef Py_ssize_t per_thread
-        m, cv, rows, ts = self._schedule((<object>x).shape, tuple(padding))
-        self._check_work_size((<object>x).shape, (<object>out).shape, m, cv, rows, ts, nthreads)
+        m, product, vl, rows, ts = self._schedule((<object>x).shape, tuple(padding))
+        self._check_work_size((<object>x).shape, (<object>out).shape, m, product, rows, ts,
+                              nthreads)
         g.N, g.C_in, g.H, g.W = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
         g.C_out, g.H_out, g.W_out = out.shape[1], out.shape[2], out.shape[3]
         g.top, g.left = padding[0], padding[2]
-        g.k, g.m, g.isa, g.cv = self._kernels, m, self._isa, cv
-        g.MR, g.NR = self._mr[cv], self._nr[cv]
+        g.k, g.m, g.isa, g.product, g.vl = self._kernels, m, self._isa, product, vl
+        g.MR, g.NT = self._mr[product], self._tiles[product]
         g.A2 = (m + 2) * (m + 2)
         # (a + b - 1) // b: C division (cdivision) truncates, so -(-a // b) would not round up
         g.TH, g.TW = (g.H_out + g.m - 1) // g.m, (g.W_out + g.m - 1) // g.m
@@ -242,13 +254,13 @@ cdef class WinogradConv:
         g.NB = (g.C_out + g.MR - 1) // g.MR
         g.v_size = g.A2 * g.C_in * ts
         g.m_size = g.A2 * g.MR * ts
-        g.phase_size = msp_wino_phase_size(self._isa, g.m, g.R, g.TW)
-        u = self._transformed(weight, m, cv, g.MR, nthreads)
+        g.phase_size = msp_wino_phase_size(vl, g.m, g.R, g.TW)
+        u = self._transformed(weight, m, g.MR, nthreads)
         if u is None:
             return False
-        koff = np.arange(g.C_in, dtype=np.intp) * ts
         private_groups = g.groups >= 4 * nthreads or (g.groups >= nthreads and g.groups % nthreads == 0)
-        per_thread = g.phase_size + g.MR * g.NR + 64 + g.m_size + (g.v_size if private_groups else 0)
+        # 16 floats between a thread's buffers: whole-vector reads past one stay inside
+        per_thread = g.phase_size + 16 + g.m_size + (g.v_size if private_groups else 0)
         shared_size = 1 if private_groups else g.v_size
         # The work space of the last call that met only finite values, if large enough (a call
         # running concurrently takes none and allocates its own); new ones are zeroed: the tiles
@@ -265,8 +277,7 @@ cdef class WinogradConv:
             b = <const float *>cnp.PyArray_DATA(<cnp.ndarray>bias)
         with nogil:
             _forward(<const float *>cnp.PyArray_DATA(x), <float *>cnp.PyArray_DATA(out),
-                     <const float *>cnp.PyArray_DATA(<cnp.ndarray>u), b,
-                     <const Py_ssize_t *>cnp.PyArray_DATA(<cnp.ndarray>koff), &g,
+                     <const float *>cnp.PyArray_DATA(<cnp.ndarray>u), b, &g,
                      <float *>cnp.PyArray_DATA(<cnp.ndarray>shared),
                      <float *>cnp.PyArray_DATA(<cnp.ndarray>work), per_thread, private_groups,
                      poison_flags, nthreads)
@@ -275,13 +286,13 @@ cdef class WinogradConv:
         self._spare = spare
         return True
 
-    def _check_work_size(self, shape, out_shape, m, cv, rows, ts, nthreads):
+    def _check_work_size(self, shape, out_shape, m, product, rows, ts, nthreads):
         """Refuse, before any C size is formed, a call whose work space or offsets would not fit
         in Py_ssize_t elements (bounds computed in Python integers, which cannot wrap)."""
         n, c_in, h, w = shape
-        a2, mr = (m + 2) ** 2, self._mr[cv]
+        a2, mr = (m + 2) ** 2, self._mr[product]
         tw = (out_shape[3] + m - 1) // m
-        per_thread = (rows * m + 2) * m * (tw + 35) + mr * 64 + 64 + a2 * (mr + c_in) * ts
+        per_thread = (rows * m + 2) * m * (tw + 35) + 64 + a2 * (mr + c_in) * ts
         elements = (nthreads * per_thread + a2 * c_in * ts + a2 * (out_shape[1] + mr) * c_in
                     + n * c_in * h * w + math.prod(out_shape))
         if elements > _MAX_ELEMENTS:
@@ -289,7 +300,7 @@ cdef class WinogradConv:
                              f"Winograd work space of {elements} elements, more than the "
                              f"{_MAX_ELEMENTS} the kernels can address.")
 
-    def _transformed(self, cnp.ndarray weight, int m, int cv, int mr, int nthreads):
+    def _transformed(self, cnp.ndarray weight, int m, int mr, int nthreads):
         """Panels (xi, channel block, C_in, mr) of the transformed weights G g G^T for tile size
         m, output channels zero-padded to whole blocks; cached until the weights' bytes change
         (a new (copy, panels) pair, as Conv2dPlan's packed panels); None if one is not
@@ -299,7 +310,7 @@ cdef class WinogradConv:
             snapshot = weight.copy()
             panels = {}
             self._packed = (snapshot, panels)
-        key = (m, cv)
+        key = (m, mr)
         if key not in panels:
             c_out, c_in = snapshot.shape[:2]
             g = _G[m]
@@ -331,42 +342,39 @@ cdef inline int _input_item(const float *x, const WinoGeometry *g, Py_ssize_t gi
     finite."""
     cdef Py_ssize_t n, ty
     cdef Py_ssize_t rows = _group_rows(g, gi, &n, &ty)
-    return msp_wino_input_rows(g.isa, g.m, x + (n * g.C_in + c) * g.H * g.W, g.H, g.W,
+    return msp_wino_input_rows(g.isa, g.vl, g.m, x + (n * g.C_in + c) * g.H * g.W, g.H, g.W,
                                ty * g.m - g.top, g.left, rows, g.TW, phases, V + c * g.Ts,
                                g.C_in * g.Ts)
 
 
-cdef inline int _block_item(const float *u, const Py_ssize_t *koff, float *out,
-                            const float *bias, const WinoGeometry *g, Py_ssize_t gi,
-                            Py_ssize_t cb, const float *V, float *M, float *tile) noexcept nogil:
+cdef inline int _block_item(const float *u, float *out, const float *bias,
+                            const WinoGeometry *g, Py_ssize_t gi, Py_ssize_t cb, const float *V,
+                            float *M) noexcept nogil:
     """Output channel block ``cb`` of tile group ``gi``: the products M[xi] = U[xi] V[xi] of its
-    MR channels for every xi (into the thread's M, which stays in cache), then their output
-    transforms; 1 if an output value is not finite."""
+    MR channels for every xi (into the thread's M, which stays in cache; each xi's weight panel
+    stays in L1 while it meets every block of NT tiles), then their output transforms; 1 if an
+    output value is not finite."""
     cdef Py_ssize_t n, ty
     cdef Py_ssize_t rows = _group_rows(g, gi, &n, &ty)
     cdef Py_ssize_t tiles = rows * g.TW
-    cdef Py_ssize_t xi, p0, count, co, last
+    cdef Py_ssize_t xi, p0, co, last
     cdef const float *panel
     cdef const float *src
     cdef float *dst
     cdef int poisoned = 0
+    cdef msp_wino_product_fn product = g.k.wino_product_f32[g.product]
     for xi in range(g.A2):
         panel = u + (xi * g.NB + cb) * g.C_in * g.MR
         src = V + xi * g.C_in * g.Ts
         dst = M + xi * g.MR * g.Ts
         p0 = 0
         while p0 < tiles:
-            if g.cv:
-                count = tiles - p0 if tiles - p0 < g.NR else g.NR
-                msp_dense_cv_block_f32(g.k, src, p0, count, g.Ts, g.Ts, koff, g.C_in, panel, tile)
-                g.k.store_f32(dst + p0, g.Ts, tile, 1, g.MR, g.MR, count, NULL)
-            else:
-                g.k.dense_pv_f32(src + p0, koff, g.C_in, panel, dst + p0, g.Ts, NULL)
-            p0 = p0 + g.NR
+            product(src + p0, g.Ts, g.C_in, panel, dst + p0, g.Ts)
+            p0 = p0 + g.NT
     last = g.C_out - cb * g.MR if g.C_out - cb * g.MR < g.MR else g.MR
     for co in range(last):
         poisoned |= msp_wino_output_rows(
-            g.isa, g.m, M + co * g.Ts, g.MR * g.Ts, rows, g.TW,
+            g.isa, g.vl, g.m, M + co * g.Ts, g.MR * g.Ts, rows, g.TW,
             bias[cb * g.MR + co] if bias != NULL else 0,
             out + ((n * g.C_out + cb * g.MR + co) * g.H_out + ty * g.m) * g.W_out, g.W_out,
             g.H_out - ty * g.m)
@@ -374,7 +382,7 @@ cdef inline int _block_item(const float *u, const Py_ssize_t *koff, float *out,
 
 
 cdef void _forward(const float *x, float *out, const float *u, const float *bias,
-                   const Py_ssize_t *koff, const WinoGeometry *g, float *shared, float *work,
+                   const WinoGeometry *g, float *shared, float *work,
                    Py_ssize_t per_thread, bint private_groups, int *poisoned,
                    int nthreads) noexcept nogil:
     """Per tile group, the input transform of every input channel into V, then the output
@@ -387,22 +395,19 @@ cdef void _forward(const float *x, float *out, const float *u, const float *bias
     cdef Py_ssize_t gi, group, item, job
     cdef float *own
     cdef float *phases
-    cdef float *tile
     cdef float *V
     cdef float *M
     with parallel(num_threads=nthreads):
         own = work + threadid() * per_thread
         phases = own
-        tile = own + g.phase_size
-        M = tile + g.MR * g.NR + 64
+        M = own + g.phase_size + 16
         if private_groups:
             V = M + g.m_size
             for group in prange(g.groups, schedule="dynamic"):
                 for item in range(g.C_in):
                     poisoned[threadid()] |= _input_item(x, g, group, item, phases, V)
                 for item in range(g.NB):
-                    poisoned[threadid()] |= _block_item(u, koff, out, bias, g, group, item, V, M,
-                                                        tile)
+                    poisoned[threadid()] |= _block_item(u, out, bias, g, group, item, V, M)
         else:
             V = shared
             for gi in range(g.groups):
@@ -410,7 +415,6 @@ cdef void _forward(const float *x, float *out, const float *u, const float *bias
                     poisoned[threadid()] |= _input_item(x, g, gi, job, phases, V)
                 msp_barrier()
                 for job in prange(g.NB, schedule="dynamic"):
-                    poisoned[threadid()] |= _block_item(u, koff, out, bias, g, gi, job, V, M,
-                                                        tile)
+                    poisoned[threadid()] |= _block_item(u, out, bias, g, gi, job, V, M)
                 if gi + 1 < g.groups:
                     msp_barrier()
