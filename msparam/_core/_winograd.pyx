@@ -64,6 +64,7 @@ _VECTOR_TILES = {4: (4,), 8: (4, 8), 16: (4, 8, 16)}
 # the 4-vector one's rate on the same padded work).
 _PRODUCT_EIGHTHS = {1: 9, 2: 8.5, 3: 8.3, 4: 8.2}
 _WEIGHT_MACS = 4  # per transformed weight read (from L3) by each tile group
+_LINE_FLOATS = 16  # a 64-byte cache line
 _SPILL_MACS = 8  # per element of V and M of a group larger than _GROUP_BYTES
 _GROUP_BYTES = 1 << 20
 # Element counts beyond this could overflow a byte size or an offset sum in Py_ssize_t.
@@ -77,6 +78,8 @@ ctypedef struct WinoGeometry:
     # NT tiles), transform vector width (tiles)
     int m, isa, product, MR, NT, vl
     Py_ssize_t A2, TW, TH, R, groups_per_image, groups, Ts, NB
+    # distance between the transform points' matrices in V and M (floats)
+    Py_ssize_t v_step, m_step
     Py_ssize_t v_size, m_size, phase_size
 
 
@@ -212,7 +215,10 @@ cdef class WinogradConv:
                     eighths = _PRODUCT_EIGHTHS[nt // widest]
                     for rows in range(1, th + 1):
                         tiles = rows * tw
-                        ts = (tiles + nt - 1) // nt * nt + widest
+                        # V and M rows hold the products' whole blocks of nt tiles and the
+                        # transforms' whole vectors (of a row's tiles, from its first)
+                        ts = max((tiles + nt - 1) // nt * nt,
+                                 tiles - tw + (tw + vl - 1) // vl * vl)
                         full, rest = divmod(th, rows)
                         blocks = full * ((tiles + nt - 1) // nt) + (rest * tw + nt - 1) // nt
                         groups = n * (full + (rest > 0))
@@ -252,8 +258,13 @@ cdef class WinogradConv:
         g.groups = g.N * g.groups_per_image
         g.Ts = ts
         g.NB = (g.C_out + g.MR - 1) // g.MR
-        g.v_size = g.A2 * g.C_in * ts
-        g.m_size = g.A2 * g.MR * ts
+        # A transform writes (reads) one vector per point xi, (m+2)^2 vectors v_step (m_step)
+        # apart: a step of a whole number of 4 KiB pages would put them all in one L1 set, so
+        # it is one cache line longer.
+        g.v_step = g.C_in * ts + _LINE_FLOATS
+        g.m_step = g.MR * ts + _LINE_FLOATS
+        g.v_size = g.A2 * g.v_step
+        g.m_size = g.A2 * g.m_step
         g.phase_size = msp_wino_phase_size(vl, g.m, g.R, g.TW)
         u = self._transformed(weight, m, g.MR, nthreads)
         if u is None:
@@ -292,8 +303,9 @@ cdef class WinogradConv:
         n, c_in, h, w = shape
         a2, mr = (m + 2) ** 2, self._mr[product]
         tw = (out_shape[3] + m - 1) // m
-        per_thread = (rows * m + 2) * m * (tw + 35) + 64 + a2 * (mr + c_in) * ts
-        elements = (nthreads * per_thread + a2 * c_in * ts + a2 * (out_shape[1] + mr) * c_in
+        per_thread = (rows * m + 2) * m * (tw + 35) + 64 + a2 * ((mr + c_in) * ts + 32)
+        elements = (nthreads * per_thread + a2 * (c_in * ts + 16)
+                    + a2 * (out_shape[1] + mr) * c_in
                     + n * c_in * h * w + math.prod(out_shape))
         if elements > _MAX_ELEMENTS:
             raise ValueError(f"For 'Conv2dPlan', an input of shape {tuple(shape)} needs a "
@@ -301,8 +313,10 @@ cdef class WinogradConv:
                              f"{_MAX_ELEMENTS} the kernels can address.")
 
     def _transformed(self, cnp.ndarray weight, int m, int mr, int nthreads):
-        """Panels (xi, channel block, C_in, mr) of the transformed weights G g G^T for tile size
-        m, output channels zero-padded to whole blocks; cached until the weights' bytes change
+        """Panels (channel block, xi, C_in, mr) of the transformed weights G g G^T for tile size
+        m, output channels zero-padded to whole blocks (a block's panels are one contiguous run:
+        one stream for the prefetchers when they come from memory); cached until the weights'
+        bytes change
         (a new (copy, panels) pair, as Conv2dPlan's packed panels); None if one is not
         finite."""
         snapshot, panels = self._packed
@@ -320,7 +334,7 @@ cdef class WinogradConv:
             padded = np.zeros(((m + 2) ** 2, nb * mr, c_in))
             padded[:, :c_out] = u
             packed = np.ascontiguousarray(
-                padded.reshape((m + 2) ** 2, nb, mr, c_in).transpose(0, 1, 3, 2), np.float32)
+                padded.reshape((m + 2) ** 2, nb, mr, c_in).transpose(1, 0, 3, 2), np.float32)
             panels[key] = packed if np.isfinite(packed).all() else None
         return panels[key]
 
@@ -344,7 +358,7 @@ cdef inline int _input_item(const float *x, const WinoGeometry *g, Py_ssize_t gi
     cdef Py_ssize_t rows = _group_rows(g, gi, &n, &ty)
     return msp_wino_input_rows(g.isa, g.vl, g.m, x + (n * g.C_in + c) * g.H * g.W, g.H, g.W,
                                ty * g.m - g.top, g.left, rows, g.TW, phases, V + c * g.Ts,
-                               g.C_in * g.Ts)
+                               g.v_step)
 
 
 cdef inline int _block_item(const float *u, float *out, const float *bias,
@@ -364,9 +378,9 @@ cdef inline int _block_item(const float *u, float *out, const float *bias,
     cdef int poisoned = 0
     cdef msp_wino_product_fn product = g.k.wino_product_f32[g.product]
     for xi in range(g.A2):
-        panel = u + (xi * g.NB + cb) * g.C_in * g.MR
-        src = V + xi * g.C_in * g.Ts
-        dst = M + xi * g.MR * g.Ts
+        panel = u + (cb * g.A2 + xi) * g.C_in * g.MR
+        src = V + xi * g.v_step
+        dst = M + xi * g.m_step
         p0 = 0
         while p0 < tiles:
             product(src + p0, g.Ts, g.C_in, panel, dst + p0, g.Ts)
@@ -374,7 +388,7 @@ cdef inline int _block_item(const float *u, float *out, const float *bias,
     last = g.C_out - cb * g.MR if g.C_out - cb * g.MR < g.MR else g.MR
     for co in range(last):
         poisoned |= msp_wino_output_rows(
-            g.isa, g.vl, g.m, M + co * g.Ts, g.MR * g.Ts, rows, g.TW,
+            g.isa, g.vl, g.m, M + co * g.Ts, g.m_step, rows, g.TW,
             bias[cb * g.MR + co] if bias != NULL else 0,
             out + ((n * g.C_out + cb * g.MR + co) * g.H_out + ty * g.m) * g.W_out, g.W_out,
             g.H_out - ty * g.m)
