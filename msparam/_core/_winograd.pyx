@@ -303,7 +303,7 @@ cdef class WinogradConv:
         n, c_in, h, w = shape
         a2, mr = (m + 2) ** 2, self._mr[product]
         tw = (out_shape[3] + m - 1) // m
-        per_thread = (rows * m + 2) * m * (tw + 35) + 64 + a2 * ((mr + c_in) * ts + 32)
+        per_thread = (rows * m + 3) * m * (tw + 35) + 64 + a2 * ((mr + c_in) * ts + 32)
         elements = (nthreads * per_thread + a2 * (c_in * ts + 16)
                     + a2 * (out_shape[1] + mr) * c_in
                     + n * c_in * h * w + math.prod(out_shape))

@@ -22,11 +22,11 @@
 
 #include "cpu_isa.h"
 
-/* Length of one column phase of a tile row of ``ntiles`` tiles (whole vectors of vl tiles read
- * up to m + 1 columns past the last tile's start). */
+/* Length of one column phase of a tile row of ``ntiles`` tiles: whole vectors of vl tiles, each
+ * tile reading its phase's column q and q + 1. */
 static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
 {
-    return (ntiles + vl - 1) / vl * vl + 3;
+    return (ntiles + vl - 1) / vl * vl + 1;
 }
 
 
@@ -112,38 +112,31 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
         }                                                                                    \
     } while (0)
 
-/* NAME(plane, H, W, y0, nrows, left, len, phases): input rows y0 .. y0+nrows-1 of a plane (H, W),
- * zero-padded (rows outside 0..H-1, columns outside 0..W-1) and split into M column phases:
- * phases[(i*M + p)*len + q] = row y0+i, column q*M + p - left.  The columns inside the row are
- * split by SPLIT (MSP_WINO_SPLIT2 or 4), the padded ones one at a time. */
+/* NAME(plane, H, W, y0, nrows, left, len, phases, padded): input rows y0 .. y0+nrows-1 of a
+ * plane (H, W), zero-padded (rows outside 0..H-1, columns outside 0..W-1) and split into M
+ * column phases: phases[(i*M + p)*len + q] = row y0+i, column q*M + p - left.  Each row is
+ * first copied into ``padded`` (scratch of M*len floats, whose zero margins are written once),
+ * so that SPLIT (MSP_WINO_SPLIT2 or 4) takes every column in vectors, padding included. */
 #define MSP_DEFINE_WINO_PHASES(NAME, ATTR, M, SPLIT)                                          \
     ATTR static void NAME(const float *plane, ptrdiff_t H, ptrdiff_t W, ptrdiff_t y0,         \
-                          ptrdiff_t nrows, ptrdiff_t left, ptrdiff_t len, float *phases)     \
+                          ptrdiff_t nrows, ptrdiff_t left, ptrdiff_t len, float *phases,     \
+                          float *padded)                                                     \
     {                                                                                        \
-        /* q in [qa, qb): columns q*M - left .. q*M - left + M - 1 all inside the row */     \
-        ptrdiff_t qa = (left + (M) - 1) / (M), qb = (W + left) / (M);                        \
-        if (qa > len) qa = len;                                                              \
-        if (qb > len) qb = len;                                                              \
-        if (qb < qa) qb = qa;                                                                \
+        const ptrdiff_t width = (M) * len;                                                   \
+        /* input column x lands at padded[x + left]; those past the width are never read */  \
+        const ptrdiff_t lead = left < width ? left : width;                                  \
+        const ptrdiff_t copy = width - lead < W ? width - lead : W;                          \
+        memset(padded, 0, (size_t)lead * sizeof(float));                                     \
+        memset(padded + lead + copy, 0, (size_t)(width - lead - copy) * sizeof(float));      \
         for (ptrdiff_t i = 0; i < nrows; ++i) {                                              \
             const ptrdiff_t y = y0 + i;                                                      \
-            float *dst = phases + i * (M) * len;                                             \
+            float *dst = phases + i * width;                                                 \
             if (y < 0 || y >= H) {                                                           \
-                memset(dst, 0, (size_t)((M) * len) * sizeof(float));                         \
+                memset(dst, 0, (size_t)width * sizeof(float));                               \
                 continue;                                                                    \
             }                                                                                \
-            const float *row = plane + y * W;                                                \
-            for (int p = 0; p < (M); ++p) {                                                  \
-                for (ptrdiff_t q = 0; q < qa; ++q) {                                         \
-                    const ptrdiff_t x = q * (M) + p - left;                                  \
-                    dst[p * len + q] = (x >= 0 && x < W) ? row[x] : 0.0f;                    \
-                }                                                                            \
-                for (ptrdiff_t q = qb; q < len; ++q) {                                       \
-                    const ptrdiff_t x = q * (M) + p - left;                                  \
-                    dst[p * len + q] = (x >= 0 && x < W) ? row[x] : 0.0f;                    \
-                }                                                                            \
-            }                                                                                \
-            SPLIT(row - left, dst, len, qa, qb);                                             \
+            memcpy(padded + lead, plane + y * W, (size_t)copy * sizeof(float));              \
+            SPLIT(padded, dst, len, 0, len);                                                 \
         }                                                                                    \
     }
 
@@ -335,10 +328,10 @@ static int msp_wino_vector_tiles(int isa)
 }
 
 /* Floats of scratch msp_wino_input_rows needs for ``rows`` tile rows of ``ntiles`` tiles with
- * transform vectors of vl tiles. */
+ * transform vectors of vl tiles: the phases of rows*m + 2 input rows, then one padded row. */
 static ptrdiff_t msp_wino_phase_size(int vl, int m, ptrdiff_t rows, ptrdiff_t ntiles)
 {
-    return (rows * m + 2) * m * msp_wino_phase_length(ntiles, vl);
+    return (rows * m + 3) * m * msp_wino_phase_length(ntiles, vl);
 }
 
 /* Input transform of ``rows`` tile rows of one channel plane (H, W) into
@@ -352,11 +345,12 @@ static int msp_wino_input_rows(int isa, int vl, int m, const float *plane, ptrdi
                                ptrdiff_t ntiles, float *phases, float *out, ptrdiff_t xi_stride)
 {
     const ptrdiff_t len = msp_wino_phase_length(ntiles, vl);
+    float *padded = phases + (rows * m + 2) * m * len;
     if (m == 4) {
-        MSP_WINO_PHASES(isa, msp_wino_phases4, (plane, H, W, y0, rows * 4 + 2, left, len, phases));
+        MSP_WINO_PHASES(isa, msp_wino_phases4, (plane, H, W, y0, rows * 4 + 2, left, len, phases, padded));
         return MSP_WINO_DISPATCH(isa, vl, msp_wino_input4, (phases, len, rows, ntiles, out, xi_stride));
     }
-    MSP_WINO_PHASES(isa, msp_wino_phases2, (plane, H, W, y0, rows * 2 + 2, left, len, phases));
+    MSP_WINO_PHASES(isa, msp_wino_phases2, (plane, H, W, y0, rows * 2 + 2, left, len, phases, padded));
     return MSP_WINO_DISPATCH(isa, vl, msp_wino_input2, (phases, len, rows, ntiles, out, xi_stride));
 }
 
