@@ -112,6 +112,25 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
         }                                                                                    \
     } while (0)
 
+/* dst[x] = src[x] for x < n: eight at a time (vector moves in every target; a row is too short
+ * for a call of memcpy to pay), the last eight overlapping the ones before. */
+#define MSP_WINO_COPY_ROW(dst, src, n)                                                        \
+    do {                                                                                     \
+        float *d_ = (dst);                                                                   \
+        const float *s_ = (src);                                                             \
+        const ptrdiff_t n_ = (n);                                                            \
+        if (n_ < 8) {                                                                        \
+            for (ptrdiff_t x_ = 0; x_ < n_; ++x_) d_[x_] = s_[x_];                           \
+            break;                                                                           \
+        }                                                                                    \
+        for (ptrdiff_t x_ = 0; x_ < n_; x_ += 8) {                                           \
+            if (x_ + 8 > n_) x_ = n_ - 8;                                                    \
+            msp_f8 v_;                                                                       \
+            memcpy(&v_, s_ + x_, sizeof v_);                                                 \
+            memcpy(d_ + x_, &v_, sizeof v_);                                                 \
+        }                                                                                    \
+    } while (0)
+
 /* NAME(plane, H, W, y0, nrows, left, len, phases, padded): input rows y0 .. y0+nrows-1 of a
  * plane (H, W), zero-padded (rows outside 0..H-1, columns outside 0..W-1) and split into M
  * column phases: phases[(i*M + p)*len + q] = row y0+i, column q*M + p - left.  Each row is
@@ -135,7 +154,7 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
                 memset(dst, 0, (size_t)width * sizeof(float));                               \
                 continue;                                                                    \
             }                                                                                \
-            memcpy(padded + lead, plane + y * W, (size_t)copy * sizeof(float));              \
+            MSP_WINO_COPY_ROW(padded + lead, plane + y * W, copy);                           \
             SPLIT(padded, dst, len, 0, len);                                                 \
         }                                                                                    \
     }
