@@ -49,14 +49,15 @@ _G = {2: np.array([[2, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 2]]) / 2.0,
 # more channels; fewer channels keep the direct convolution.  A forced tile size has no minimum.
 MIN_CHANNELS = {2: 16, 4: 32}
 # Cost model, in multiply-adds of the product kernels (one AVX-512 cycle is 32 of them).  The
-# transforms per tile and channel, for vectors of the ISA's width, were timed in a C loop on
-# cached data (AVX-512 and AVX2 give about the same figures in these units); a narrower vector
-# costs about as much as a wide one.  The rest was fitted so that the plan's choice is the
-# fastest schedule, or near it, when every schedule of the bench's res3x3 and deep3x3 and of
-# four other layers (32 to 512 channels, 7x7 to 56x56) was timed on one thread (CPU time) with
-# AVX-512 and AVX2.
-_INPUT_MACS = {2: 500, 4: 1200}
-_OUTPUT_MACS = {2: 200, 4: 800}
+# transforms per tile and channel, for vectors of the ISA's width, are their share of the
+# profile (perf, one thread) of the bench's res3x3 (16-tile vectors) and deep3x3 (4-tile
+# vectors) next to the products', whose rate is known; a vector of vl tiles costs about
+# sqrt(vl / widest) of a widest one.  AVX2 is taken to give the same figures in its own units.
+# The rest was fitted so that the plan's choice is the fastest schedule, or near it, when every
+# schedule of res3x3, deep3x3 and four other layers (32 to 512 channels, 7x7 to 56x56) was
+# timed on one thread (CPU time) with AVX-512 and AVX2.
+_INPUT_MACS = {2: 340, 4: 750}
+_OUTPUT_MACS = {2: 250, 4: 700}
 # Transform vector widths (tiles) an ISA may use, by its widest (msp_wino_vector_tiles).
 _VECTOR_TILES = {4: (4,), 8: (4, 8), 16: (4, 8, 16)}
 # The product kernels' loads per multiply-add fall with the vectors of tiles they hold (NV):
@@ -65,6 +66,10 @@ _VECTOR_TILES = {4: (4,), 8: (4, 8), 16: (4, 8, 16)}
 _PRODUCT_EIGHTHS = {1: 9, 2: 8.5, 3: 8.3, 4: 8.2}
 _WEIGHT_MACS = 4  # per transformed weight read (from L3) by each tile group
 _LINE_FLOATS = 16  # a 64-byte cache line
+# A group too small to share out whole has its input transform run by every thread into its own
+# V (no barrier: a thread the machine delays holds up only its own blocks) when that transform
+# costs at most this share of the group's products; otherwise the threads split it and meet.
+_REPLICATE_SHARE = 0.25
 _SPILL_MACS = 8  # per element of V and M of a group larger than _GROUP_BYTES
 _GROUP_BYTES = 1 << 20
 # Element counts beyond this could overflow a byte size or an offset sum in Py_ssize_t.
@@ -207,8 +212,8 @@ cdef class WinogradConv:
             a2 = (m + 2) ** 2
             th, tw = (h_out + m - 1) // m, (w_out + m - 1) // m
             for vl in _VECTOR_TILES[widest]:
-                transforms = n * th * ((tw + vl - 1) // vl) * widest * (
-                    c_in * _INPUT_MACS[m] + c_out * _OUTPUT_MACS[m])
+                transforms = int(n * th * ((tw + vl - 1) // vl) * widest * (vl / widest) ** 0.5
+                                 * (c_in * _INPUT_MACS[m] + c_out * _OUTPUT_MACS[m]))
                 for p in range(3):
                     mr, nt = self._mr[p], self._tiles[p]
                     cout_p = (c_out + mr - 1) // mr * mr
@@ -240,7 +245,7 @@ cdef class WinogradConv:
         reproduce (its transforms spread one infinite input over a whole tile)."""
         cdef WinoGeometry g
         cdef int *poison_flags
-        cdef bint private_groups
+        cdef int mode
         cdef Py_ssize_t per_thread
         m, product, vl, rows, ts = self._schedule((<object>x).shape, tuple(padding))
         self._check_work_size((<object>x).shape, (<object>out).shape, m, product, rows, ts,
@@ -269,10 +274,15 @@ cdef class WinogradConv:
         u = self._transformed(weight, m, g.MR, nthreads)
         if u is None:
             return False
-        private_groups = g.groups >= 4 * nthreads or (g.groups >= nthreads and g.groups % nthreads == 0)
+        if g.groups >= 4 * nthreads or (g.groups >= nthreads and g.groups % nthreads == 0):
+            mode = _PRIVATE_GROUPS
+        elif self._replicates_input(g.C_in, g.TW, m, vl, g.R * g.TW, g.NT, g.NB * g.MR):
+            mode = _REPLICATED_INPUT
+        else:
+            mode = _SHARED_INPUT
         # 16 floats between a thread's buffers: whole-vector reads past one stay inside
-        per_thread = g.phase_size + 16 + g.m_size + (g.v_size if private_groups else 0)
-        shared_size = 1 if private_groups else g.v_size
+        per_thread = g.phase_size + 16 + g.m_size + (g.v_size if mode != _SHARED_INPUT else 0)
+        shared_size = g.v_size if mode == _SHARED_INPUT else 1
         # The work space of the last call that met only finite values, if large enough (a call
         # running concurrently takes none and allocates its own); new ones are zeroed: the tiles
         # past a group's last one are computed from and into them and dropped, and must stay
@@ -290,12 +300,21 @@ cdef class WinogradConv:
             _forward(<const float *>cnp.PyArray_DATA(x), <float *>cnp.PyArray_DATA(out),
                      <const float *>cnp.PyArray_DATA(<cnp.ndarray>u), b, &g,
                      <float *>cnp.PyArray_DATA(<cnp.ndarray>shared),
-                     <float *>cnp.PyArray_DATA(<cnp.ndarray>work), per_thread, private_groups,
+                     <float *>cnp.PyArray_DATA(<cnp.ndarray>work), per_thread, mode,
                      poison_flags, nthreads)
         if poisoned.any():
             return False
         self._spare = spare
         return True
+
+    def _replicates_input(self, c_in, tw, m, vl, tiles, nt, cout_p):
+        """Whether every thread transforms a group's input itself (see _REPLICATE_SHARE)."""
+        widest = msp_wino_vector_tiles(self._isa)
+        rows = tiles // tw
+        transform = rows * ((tw + vl - 1) // vl) * widest * (vl / widest) ** 0.5 * (
+            c_in * _INPUT_MACS[m])
+        products = (tiles + nt - 1) // nt * nt * (m + 2) ** 2 * cout_p * c_in
+        return transform <= _REPLICATE_SHARE * products
 
     def _check_work_size(self, shape, out_shape, m, product, rows, ts, nthreads):
         """Refuse, before any C size is formed, a call whose work space or offsets would not fit
@@ -395,18 +414,25 @@ cdef inline int _block_item(const float *u, float *out, const float *bias,
     return poisoned
 
 
+cdef enum:
+    # How _forward shares a call out (chosen per call, never changing any output's arithmetic)
+    _PRIVATE_GROUPS, _REPLICATED_INPUT, _SHARED_INPUT
+
+
 cdef void _forward(const float *x, float *out, const float *u, const float *bias,
                    const WinoGeometry *g, float *shared, float *work,
-                   Py_ssize_t per_thread, bint private_groups, int *poisoned,
+                   Py_ssize_t per_thread, int mode, int *poisoned,
                    int nthreads) noexcept nogil:
     """Per tile group, the input transform of every input channel into V, then the output
-    channel blocks (products and output transform).  Each thread runs whole groups of its own
-    (with its own V) when there are enough to share out; otherwise all threads share each
-    group's input channels, then (after a barrier) its output channel blocks.  Work is handed
-    out as threads come free (a thread the machine delays holds up no fixed share); which
-    thread computes an output never changes its arithmetic.
+    channel blocks (products and output transform).  _PRIVATE_GROUPS: each thread runs whole
+    groups of its own (with its own V), when there are enough to share out; otherwise the
+    threads share each group's output channel blocks, after each transformed the group's whole
+    input into its own V (_REPLICATED_INPUT, when that is cheap) or all shared the input
+    channels into one V and met at a barrier (_SHARED_INPUT).  Work is handed out as threads
+    come free (a thread the machine delays holds up no fixed share); which thread computes an
+    output never changes its arithmetic (a V is the same whichever thread computes it).
     poisoned[thread] becomes nonzero if the thread met a value that is not finite."""
-    cdef Py_ssize_t gi, group, item, job
+    cdef Py_ssize_t gi, group, item, job, c
     cdef float *own
     cdef float *phases
     cdef float *V
@@ -415,13 +441,20 @@ cdef void _forward(const float *x, float *out, const float *u, const float *bias
         own = work + threadid() * per_thread
         phases = own
         M = own + g.phase_size + 16
-        if private_groups:
+        if mode == _PRIVATE_GROUPS:
             V = M + g.m_size
             for group in prange(g.groups, schedule="dynamic"):
                 for item in range(g.C_in):
                     poisoned[threadid()] |= _input_item(x, g, group, item, phases, V)
                 for item in range(g.NB):
                     poisoned[threadid()] |= _block_item(u, out, bias, g, group, item, V, M)
+        elif mode == _REPLICATED_INPUT:
+            V = M + g.m_size
+            for gi in range(g.groups):
+                for c in range(g.C_in):
+                    poisoned[threadid()] |= _input_item(x, g, gi, c, phases, V)
+                for job in prange(g.NB, schedule="dynamic"):
+                    poisoned[threadid()] |= _block_item(u, out, bias, g, gi, job, V, M)
         else:
             V = shared
             for gi in range(g.groups):
