@@ -30,10 +30,12 @@ cdef extern from "winograd_kernels.h" nogil:
                              Py_ssize_t rows, Py_ssize_t ntiles, float bias, float *out,
                              Py_ssize_t W_out, Py_ssize_t H_rest)
 
-__all__ = ["ALGORITHMS", "MIN_CHANNELS", "WinogradConv", "winograd_for"]
+__all__ = ["ALGORITHMS", "MIN_CHANNELS", "SHARINGS", "WinogradConv", "winograd_for"]
 
 # Conv2dPlan's ``algorithm`` values: None picks per input shape.
 ALGORITHMS = ("direct", "winograd_f2", "winograd_f4")
+# How a call shares its work among threads (WinogradConv.sharing).
+SHARINGS = ("private_groups", "replicated_input", "shared_input")
 # The environment switch read when a plan is built: 'direct' keeps every layer on the direct
 # convolution (its rounding), as ``algorithm='direct'``.
 ALGORITHM_ENV = "MSPARAM_CONV_ALGORITHM"
@@ -274,12 +276,7 @@ cdef class WinogradConv:
         u = self._transformed(weight, m, g.MR, nthreads)
         if u is None:
             return False
-        if g.groups >= 4 * nthreads or (g.groups >= nthreads and g.groups % nthreads == 0):
-            mode = _PRIVATE_GROUPS
-        elif self._replicates_input(g.C_in, g.TW, m, vl, g.R * g.TW, g.NT, g.NB * g.MR):
-            mode = _REPLICATED_INPUT
-        else:
-            mode = _SHARED_INPUT
+        mode = SHARINGS.index(self.sharing((<object>x).shape, tuple(padding), nthreads))
         # 16 floats between a thread's buffers: whole-vector reads past one stay inside
         per_thread = g.phase_size + 16 + g.m_size + (g.v_size if mode != _SHARED_INPUT else 0)
         shared_size = g.v_size if mode == _SHARED_INPUT else 1
@@ -307,14 +304,24 @@ cdef class WinogradConv:
         self._spare = spare
         return True
 
-    def _replicates_input(self, c_in, tw, m, vl, tiles, nt, cout_p):
-        """Whether every thread transforms a group's input itself (see _REPLICATE_SHARE)."""
+    def sharing(self, input_shape, padding, int nthreads):
+        """How a call on ``nthreads`` threads shares its work out (one of ``SHARINGS``, see
+        _forward), for an input shape whose :meth:`tile_size` is not 0."""
+        n, c_in, h, w = input_shape
+        m, product, vl, rows, ts = self._schedule(tuple(input_shape), tuple(padding))
+        top, bottom, left, right = padding
+        th = (h + top + bottom - 2 + m - 1) // m
+        tw = (w + left + right - 2 + m - 1) // m
+        groups = n * ((th + rows - 1) // rows)
+        if groups >= 4 * nthreads or (groups >= nthreads and groups % nthreads == 0):
+            return "private_groups"
         widest = msp_wino_vector_tiles(self._isa)
-        rows = tiles // tw
+        mr, nt = self._mr[product], self._tiles[product]
+        cout_p = (self.weight_shape[0] + mr - 1) // mr * mr
         transform = rows * ((tw + vl - 1) // vl) * widest * (vl / widest) ** 0.5 * (
             c_in * _INPUT_MACS[m])
-        products = (tiles + nt - 1) // nt * nt * (m + 2) ** 2 * cout_p * c_in
-        return transform <= _REPLICATE_SHARE * products
+        products = (rows * tw + nt - 1) // nt * nt * (m + 2) ** 2 * cout_p * c_in
+        return "replicated_input" if transform <= _REPLICATE_SHARE * products else "shared_input"
 
     def _check_work_size(self, shape, out_shape, m, product, rows, ts, nthreads):
         """Refuse, before any C size is formed, a call whose work space or offsets would not fit
@@ -415,7 +422,8 @@ cdef inline int _block_item(const float *u, float *out, const float *bias,
 
 
 cdef enum:
-    # How _forward shares a call out (chosen per call, never changing any output's arithmetic)
+    # How _forward shares a call out (SHARINGS, in this order; chosen per call, never changing
+    # any output's arithmetic)
     _PRIVATE_GROUPS, _REPLICATED_INPUT, _SHARED_INPUT
 
 

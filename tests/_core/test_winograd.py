@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from msparam._core.conv_plan import Conv2dPlan, available_isas
-from msparam._core._winograd import ALGORITHMS, MIN_CHANNELS
+from msparam._core._winograd import ALGORITHMS, MIN_CHANNELS, SHARINGS
 from test_conv import assert_close_to_reference, reference_conv2d
 
 # The transform matrices of Lavin & Gray (2016), as the docstring's bound uses them.
@@ -157,15 +157,20 @@ def test_direct_switch_reproduces_the_direct_bits(monkeypatch):
 @pytest.mark.parametrize("isa", available_isas())
 @pytest.mark.parametrize("algorithm", ["winograd_f2", "winograd_f4"])
 def test_thread_count_does_not_change_result(isa, algorithm):
-    # One image (all threads share each tile group) and eight (each thread its own groups).
+    # One image (all threads share each tile group: its input split among them, or transformed
+    # by each) and eight (each thread its own groups): every way of sharing a call out.
     rng = np.random.default_rng(3)
-    for shape, c_out in [((1, 48, 19, 23), 40), ((8, 32, 18, 14), 24), ((3, 32, 9, 9), 8)]:
+    sharings = set()
+    for shape, c_out in [((1, 48, 19, 23), 40), ((8, 32, 18, 14), 24), ((3, 32, 9, 9), 8),
+                         ((1, 256, 6, 6), 256)]:
         x, w, b = random_case(rng, shape, c_out)
         plan = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa,
                           algorithm=algorithm)
         first = plan(x, w, b, 1)
         for threads in (2, 3, 5):
+            sharings.add(plan._winograd.sharing(shape, (1, 1, 1, 1), threads))
             assert np.array_equal(first, plan(x, w, b, threads))
+    assert sharings == set(SHARINGS)
 
 
 @pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
