@@ -145,11 +145,22 @@ cdef class WinogradConv:
     error stays far inside the direct convolution's own bound for the channel counts the plan
     picks each tile size at (``MIN_CHANNELS``), and below them the plan keeps the direct path.
 
-    Choice per input shape (:meth:`tile_size`): estimated work, in the dense kernels'
-    multiply-adds, of the direct convolution and of each tile size (matrix products with their
-    padded blocks, transforms per tile and channel, measured), the least wins.  It depends on
-    the shapes and the ISA only, never on the thread count; so does every output's arithmetic
-    (tile groups and blocking follow the shapes), so results do not depend on the thread count.
+    Choice per input shape (:meth:`tile_size`): estimated work, in the kernels' multiply-adds,
+    of the direct convolution and of each Winograd schedule (tile size, product kernel, width
+    of the transforms' vectors, tile rows per group: matrix products with their padded blocks,
+    transforms per vector and channel, measured), the least wins.  It depends on the shapes and
+    the ISA only, never on the thread count; so does every output's arithmetic (each product
+    value is one kernel's sum over the input channels in order, whichever thread computes it,
+    see :meth:`sharing`), so results do not depend on the thread count.
+
+    The products M[xi] = U[xi] V[xi] at the (m+2)^2 transform points are the Winograd product
+    kernels of the ISA's conv kernel table (``conv_microkernels.h``): tiles in vectors, weights
+    broadcast, register tiles for few tiles (one vector) and for many.  Per tile group and block
+    of output channels they stream that block's transformed weights (contiguous, point after
+    point) past the group's transformed input, which stays in cache, and the block's outputs
+    are transformed while its products are still in cache.  The transformed weights are kept
+    until the weights' bytes change (compared with a copy on each call, as Conv2dPlan's packed
+    panels).
     """
     cdef readonly tuple weight_shape
     cdef int _isa
