@@ -12,6 +12,8 @@ import numpy as np
 
 from msparam._core._conv import same_bytes
 
+from libc.string cimport memcmp
+
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange, threadid
 
@@ -76,6 +78,9 @@ _SPILL_MACS = 8  # per element of V and M of a group larger than _GROUP_BYTES
 _GROUP_BYTES = 1 << 20
 # Element counts beyond this could overflow a byte size or an offset sum in Py_ssize_t.
 _MAX_ELEMENTS = (1 << 62) // 16
+# Weight sizes (bytes) from which the weight-change check is split across the threads (as
+# _conv.same_bytes).
+_PARALLEL_COMPARE_BYTES = 1 << 18
 
 
 ctypedef struct WinoGeometry:
@@ -284,7 +289,19 @@ cdef class WinogradConv:
         g.v_size = g.A2 * g.v_step
         g.m_size = g.A2 * g.m_step
         g.phase_size = msp_wino_phase_size(vl, g.m, g.R, g.TW)
-        u = self._transformed(weight, m, g.MR, nthreads)
+        # The transformed weights kept from an earlier call are used if the weights' bytes are
+        # still those they came from; the comparison runs in the call's own parallel region (a
+        # region of its own costs a wake-up of the threads, milliseconds on a busy machine),
+        # which skips its work if they differ; the call then runs again on new ones.
+        packed = self._packed
+        fresh = packed[0] is None
+        if fresh:
+            packed = self._renew(weight)
+        u = self._panels_of(packed, m, g.MR)
+        if u is None and not fresh and not same_bytes(packed[0], weight, nthreads):
+            packed = self._renew(weight)
+            fresh = True
+            u = self._panels_of(packed, m, g.MR)
         if u is None:
             return False
         mode = SHARINGS.index(self.sharing((<object>x).shape, tuple(padding), nthreads))
@@ -304,12 +321,28 @@ cdef class WinogradConv:
         cdef const float *b = NULL
         if bias is not None:
             b = <const float *>cnp.PyArray_DATA(<cnp.ndarray>bias)
+        cdef Py_ssize_t nbytes = weight.nbytes
+        cdef Py_ssize_t slices = nthreads if nbytes >= _PARALLEL_COMPARE_BYTES else 1
+        differ = np.zeros(slices, np.intc)
+        cdef const char *kept = NULL if fresh else <const char *>cnp.PyArray_DATA(
+            <cnp.ndarray>packed[0])
         with nogil:
             _forward(<const float *>cnp.PyArray_DATA(x), <float *>cnp.PyArray_DATA(out),
                      <const float *>cnp.PyArray_DATA(<cnp.ndarray>u), b, &g,
                      <float *>cnp.PyArray_DATA(<cnp.ndarray>shared),
                      <float *>cnp.PyArray_DATA(<cnp.ndarray>work), per_thread, mode,
-                     poison_flags, nthreads)
+                     poison_flags, nthreads, kept, <const char *>cnp.PyArray_DATA(weight),
+                     nbytes, slices, <int *>cnp.PyArray_DATA(<cnp.ndarray>differ))
+        if differ.any():
+            u = self._panels_of(self._renew(weight), m, g.MR)
+            if u is None:
+                return False
+            with nogil:
+                _forward(<const float *>cnp.PyArray_DATA(x), <float *>cnp.PyArray_DATA(out),
+                         <const float *>cnp.PyArray_DATA(<cnp.ndarray>u), b, &g,
+                         <float *>cnp.PyArray_DATA(<cnp.ndarray>shared),
+                         <float *>cnp.PyArray_DATA(<cnp.ndarray>work), per_thread, mode,
+                         poison_flags, nthreads, NULL, NULL, 0, 1, NULL)
         if poisoned.any():
             return False
         self._spare = spare
@@ -349,18 +382,20 @@ cdef class WinogradConv:
                              f"Winograd work space of {elements} elements, more than the "
                              f"{_MAX_ELEMENTS} the kernels can address.")
 
-    def _transformed(self, cnp.ndarray weight, int m, int mr, int nthreads):
-        """Panels (channel block, xi, C_in, mr) of the transformed weights G g G^T for tile size
-        m, output channels zero-padded to whole blocks (a block's panels are one contiguous run:
-        one stream for the prefetchers when they come from memory); cached until the weights'
-        bytes change
-        (a new (copy, panels) pair, as Conv2dPlan's packed panels); None if one is not
-        finite."""
-        snapshot, panels = self._packed
-        if snapshot is None or not same_bytes(snapshot, weight, nthreads):
-            snapshot = weight.copy()
-            panels = {}
-            self._packed = (snapshot, panels)
+    def _renew(self, cnp.ndarray weight):
+        """Keep a copy of ``weight`` and no transformed weights yet: a new (copy, panels) pair,
+        as Conv2dPlan's packed panels, since calls running concurrently may still read the
+        old one."""
+        packed = (weight.copy(), {})
+        self._packed = packed
+        return packed
+
+    def _panels_of(self, packed, int m, int mr):
+        """Panels (channel block, xi, C_in, mr) of the transformed weights G g G^T of the kept
+        weights ``packed`` for tile size m, output channels zero-padded to whole blocks (a
+        block's panels are one contiguous run: one stream for the prefetchers when they come
+        from memory), transformed on first use; None if one is not finite."""
+        snapshot, panels = packed
         key = (m, mr)
         if key not in panels:
             c_out, c_in = snapshot.shape[:2]
@@ -440,8 +475,9 @@ cdef enum:
 
 cdef void _forward(const float *x, float *out, const float *u, const float *bias,
                    const WinoGeometry *g, float *shared, float *work,
-                   Py_ssize_t per_thread, int mode, int *poisoned,
-                   int nthreads) noexcept nogil:
+                   Py_ssize_t per_thread, int mode, int *poisoned, int nthreads,
+                   const char *kept, const char *weight, Py_ssize_t nbytes, Py_ssize_t slices,
+                   int *differ) noexcept nogil:
     """Per tile group, the input transform of every input channel into V, then the output
     channel blocks (products and output transform).  _PRIVATE_GROUPS: each thread runs whole
     groups of its own (with its own V), when there are enough to share out; otherwise the
@@ -450,8 +486,12 @@ cdef void _forward(const float *x, float *out, const float *u, const float *bias
     channels into one V and met at a barrier (_SHARED_INPUT).  Work is handed out as threads
     come free (a thread the machine delays holds up no fixed share); which thread computes an
     output never changes its arithmetic (a V is the same whichever thread computes it).
-    poisoned[thread] becomes nonzero if the thread met a value that is not finite."""
-    cdef Py_ssize_t gi, group, item, job, c
+    poisoned[thread] becomes nonzero if the thread met a value that is not finite.
+    Unless ``kept`` is NULL, the threads first compare the ``nbytes`` of ``weight`` with those
+    of ``kept`` (the weights ``u`` came from) in ``slices`` slices, differ[slice] becoming
+    nonzero where they differ, and then skip all work if any does."""
+    cdef Py_ssize_t gi, group, item, job, c, i, lo, hi
+    cdef int changed
     cdef float *own
     cdef float *phases
     cdef float *V
@@ -460,7 +500,18 @@ cdef void _forward(const float *x, float *out, const float *u, const float *bias
         own = work + threadid() * per_thread
         phases = own
         M = own + g.phase_size + 16
-        if mode == _PRIVATE_GROUPS:
+        changed = 0
+        if kept != NULL:
+            for i in prange(slices, schedule="static"):
+                lo = nbytes * i // slices
+                hi = nbytes * (i + 1) // slices
+                differ[i] = memcmp(kept + lo, weight + lo, hi - lo) != 0
+            msp_barrier()
+            for c in range(slices):
+                changed = changed | differ[c]
+        if changed:
+            pass
+        elif mode == _PRIVATE_GROUPS:
             V = M + g.m_size
             for group in prange(g.groups, schedule="dynamic"):
                 for item in range(g.C_in):

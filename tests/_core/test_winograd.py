@@ -204,6 +204,26 @@ def test_weights_written_in_place_are_transformed_again():
     assert_within_winograd_bound(plan(x, w, b, 2), x, w, b, (1, 1, 1, 1), 4)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_large_weights_compared_in_slices_are_transformed_again(threads):
+    # Weights of 288 KiB are compared with the kept copy by all the call's threads, a slice
+    # each, inside the call: a change in any slice (first byte, last byte) gives the results of
+    # a plan that never saw the old weights, and so does writing them back.
+    rng = np.random.default_rng(7)
+    x, w, b = random_case(rng, (1, 128, 6, 6), 64)
+    assert w.nbytes >= 1 << 18
+    plan = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1, algorithm="winograd_f4")
+    original = w.copy()
+    first = plan(x, w, b, threads)
+    for index in [(0, 0, 0, 0), (63, 127, 2, 2), (31, 64, 1, 1)]:
+        w[index] += 3
+        fresh = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1,
+                           algorithm="winograd_f4")
+        assert np.array_equal(plan(x, w, b, threads), fresh(x, w, b, threads))
+        w[:] = original
+        assert np.array_equal(plan(x, w, b, threads), first)
+
+
 def test_float64_and_other_layers_stay_direct():
     assert Conv2dPlan((64, 64, 3, 3), np.float64, (1, 1), (1, 1), (1, 1, 1, 1), 1).path_for(
         (8, 64, 56, 56)) == "direct"
