@@ -57,9 +57,11 @@ MIN_CHANNELS = {2: 16, 4: 32}
 # profile (perf, one thread) of the bench's res3x3 (16-tile vectors) and deep3x3 (4-tile
 # vectors) next to the products', whose rate is known; a vector of vl tiles costs about
 # sqrt(vl / widest) of a widest one.  AVX2 is taken to give the same figures in its own units.
-# The rest was fitted so that the plan's choice is the fastest schedule, or near it, when every
-# schedule of res3x3, deep3x3 and four other layers (32 to 512 channels, 7x7 to 56x56) was
-# timed on one thread (CPU time) with AVX-512 and AVX2.
+# The weight and spill terms were fitted (for the direct path's kernels, before the product
+# kernels) so that the plan's choice was the fastest schedule, or near it, on res3x3, deep3x3
+# and four other layers (32 to 512 channels, 7x7 to 56x56), timed on one thread with AVX-512
+# and AVX2; with the product kernels only the bench's two shapes were checked (F(4x4) chosen
+# and fastest on both, on every ISA).
 _INPUT_MACS = {2: 340, 4: 750}
 _OUTPUT_MACS = {2: 250, 4: 700}
 # Transform vector widths (tiles) an ISA may use, by its widest (msp_wino_vector_tiles).
