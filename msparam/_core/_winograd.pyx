@@ -60,8 +60,9 @@ MIN_CHANNELS = {2: 16, 4: 32}
 # The weight and spill terms were fitted (for the direct path's kernels, before the product
 # kernels) so that the plan's choice was the fastest schedule, or near it, on res3x3, deep3x3
 # and four other layers (32 to 512 channels, 7x7 to 56x56), timed on one thread with AVX-512
-# and AVX2; with the product kernels only the bench's two shapes were checked (F(4x4) chosen
-# and fastest on both, on every ISA).
+# and AVX2; with the product kernels only the bench's two shapes were checked, one thread:
+# F(4x4) is chosen for both; it was the fastest except on AVX2 deep3x3, where F(2x2) timed
+# about 5% faster under a loaded machine (to re-check when it is quiet).
 _INPUT_MACS = {2: 340, 4: 750}
 _OUTPUT_MACS = {2: 250, 4: 700}
 # Transform vector widths (tiles) an ISA may use, by its widest (msp_wino_vector_tiles).
