@@ -4,15 +4,17 @@ from typing import Optional
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ALGORITHMS", "MIN_CHANNELS", "WinogradConv", "winograd_for"]
+__all__ = ["ALGORITHMS", "MIN_CHANNELS", "SHARINGS", "WinogradConv", "winograd_for"]
 
 ALGORITHMS: tuple[str, ...]
 MIN_CHANNELS: dict[int, int]
+SHARINGS: tuple[str, ...]
 
 class WinogradConv:
     weight_shape: tuple[int, int, int, int]
     def __init__(self, weight_shape: tuple[int, int, int, int], isa: int, tile_size: Optional[int] = ...) -> None: ...
     def tile_size(self, input_shape: tuple[int, ...], padding: tuple[int, int, int, int]) -> int: ...
+    def sharing(self, input_shape: tuple[int, ...], padding: tuple[int, int, int, int], nthreads: int) -> str: ...
     def __call__(
         self,
         x: npt.NDArray[np.float32],

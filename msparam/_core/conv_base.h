@@ -7,6 +7,7 @@
 
 MSP_DEFINE_CONV_ISA(base, , msp_f4, 4, msp_d2, 2,
                     /* pixel vectors, MR and vectors (float, double): */ 4, 2, 4, 2,
-                    /* channel vectors, MR and NR (float, double): */ 8, 4, 4, 4)
+                    /* channel vectors, MR and NR (float, double): */ 8, 4, 4, 4,
+                    /* Winograd products, MR and vectors of tiles: */ 12, 1, 6, 2, 4, 3)
 
 #endif

@@ -6,6 +6,9 @@ cdef extern from "conv_kernels.h" nogil:
     ctypedef struct msp_dw_geometry:
         Py_ssize_t H, W, kh, kw, dh, dw, top, left, H_out, W_out
         const void *zeros
+    ctypedef void (*msp_wino_product_fn)(const float *V, Py_ssize_t ldv, Py_ssize_t K,
+                                         const float *U, float *M,
+                                         Py_ssize_t ldm) noexcept nogil
     ctypedef struct msp_conv_kernels:
         int mr[2][2]
         int nr[2][2]
@@ -33,6 +36,9 @@ cdef extern from "conv_kernels.h" nogil:
                            Py_ssize_t n) noexcept nogil
         void (*gather_f64)(const double *src, Py_ssize_t stride, double *dst,
                            Py_ssize_t n) noexcept nogil
+        int wino_mr[3]
+        int wino_tiles[3]
+        msp_wino_product_fn wino_product_f32[3]
     ctypedef struct msp_conv_geometry:
         Py_ssize_t N, C_in, H, W, G, Cg_in, Cg_out, K
         Py_ssize_t kh, kw, sh, sw, dh, dw, top, left

@@ -275,6 +275,41 @@ typedef struct {
             NAME##_rows(in, g, g->kh, g->kw, w, bias, out);                                  \
     }
 
+/* Winograd product kernel (_winograd.pyx): M[m*ldm + t] = sum_k U[k*MR + m] * V[k*ldv + t]
+ * for m < MR, t < NV*VL: one block of the product M[xi] = U[xi] V[xi] at one transform point
+ * xi, MR output channels by NV vectors of tiles (tiles in the vectors, weights broadcast; the
+ * layout the output transform reads, which is vectorised over tiles too).  Unlike the direct
+ * convolution's pixel-vector kernel it reads V at a fixed stride (no offset table), and its
+ * shapes are chosen for the few tiles of small images (NV = 1) as well as for many.  Each
+ * output is summed over k = 0..K-1 in order, whatever the caller's blocking or threads. */
+#define MSP_WINO_PRODUCTS 3 /* product kernel shapes per ISA */
+typedef void (*msp_wino_product_fn)(const float *V, ptrdiff_t ldv, ptrdiff_t K, const float *U,
+                                    float *M, ptrdiff_t ldm);
+#define MSP_DEFINE_WINO_PRODUCT(NAME, ATTR, VT, VL, MR, NV)                                   \
+    enum { NAME##_MR = (MR), NAME##_TILES = (NV) * (VL) };                                    \
+    ATTR static void NAME(const float *V, ptrdiff_t ldv, ptrdiff_t K, const float *U,        \
+                          float *M, ptrdiff_t ldm)                                           \
+    {                                                                                        \
+        VT acc[MR][NV];                                                                      \
+        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u) acc[m][u] = (VT){0};       \
+        for (ptrdiff_t k = 0; k < K; ++k) {                                                  \
+            const float *vk = V + k * ldv;                                                   \
+            const float *uk = U + k * (MR);                                                  \
+            VT xv[NV];                                                                       \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                            \
+                memcpy(&xv[u], vk + u * (VL), sizeof(VT));                                   \
+            _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m) {                         \
+                const float b = uk[m];                                                       \
+                _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                        \
+                    acc[m][u] += b * xv[u];                                                  \
+            }                                                                                \
+        }                                                                                    \
+        _Pragma("GCC unroll 16") for (int m = 0; m < (MR); ++m)                               \
+            _Pragma("GCC unroll 4") for (int u = 0; u < (NV); ++u)                            \
+                memcpy(M + m * ldm + u * (VL), &acc[m][u], sizeof(VT));                      \
+    }
+
 /* One ISA's kernels for float (_f32) and double (_f64), with the dense kernels' register tiles
  * mr[dtype][orientation] x nr[dtype][orientation] (dtype 0 float, 1 double; orientation 0 pixel
  * vectors, 1 channel vectors). */
@@ -302,13 +337,21 @@ typedef struct {
                       ptrdiff_t j_step, ptrdiff_t mr, ptrdiff_t run, const double *bias);
     void (*gather_f32)(const float *src, ptrdiff_t stride, float *dst, ptrdiff_t n);
     void (*gather_f64)(const double *src, ptrdiff_t stride, double *dst, ptrdiff_t n);
+    /* Winograd product kernels (float): wino_mr[i] channels by wino_tiles[i] tiles. */
+    int wino_mr[MSP_WINO_PRODUCTS], wino_tiles[MSP_WINO_PRODUCTS];
+    msp_wino_product_fn wino_product_f32[MSP_WINO_PRODUCTS];
 } msp_conv_kernels;
 
 /* Every kernel of one ISA (names msp_*_f32_ISA, msp_*_f64_ISA, target attribute ATTR) on float
  * vectors VF of VLF lanes and double vectors VD of VLD lanes, and msp_conv_kernels_ISA(), their
- * table entry.  The dense tiles: pixel vectors MR x NV vectors, channel vectors MR x NR pixels. */
+ * table entry.  The dense tiles: pixel vectors MR x NV vectors, channel vectors MR x NR pixels;
+ * the Winograd products: WP_MR* channels x WP_NV* vectors of tiles. */
 #define MSP_DEFINE_CONV_ISA(ISA, ATTR, VF, VLF, VD, VLD, PV_MR_F32, PV_NV_F32, PV_MR_F64,        \
-                            PV_NV_F64, CV_MR_F32, CV_NR_F32, CV_MR_F64, CV_NR_F64)              \
+                            PV_NV_F64, CV_MR_F32, CV_NR_F32, CV_MR_F64, CV_NR_F64, WP_MR0,       \
+                            WP_NV0, WP_MR1, WP_NV1, WP_MR2, WP_NV2)                             \
+    MSP_DEFINE_WINO_PRODUCT(msp_wino_product0_##ISA, ATTR, VF, VLF, WP_MR0, WP_NV0)               \
+    MSP_DEFINE_WINO_PRODUCT(msp_wino_product1_##ISA, ATTR, VF, VLF, WP_MR1, WP_NV1)               \
+    MSP_DEFINE_WINO_PRODUCT(msp_wino_product2_##ISA, ATTR, VF, VLF, WP_MR2, WP_NV2)               \
     MSP_DEFINE_DENSE_PV(msp_dense_pv_f32_##ISA, ATTR, float, VF, VLF, PV_MR_F32, PV_NV_F32)       \
     MSP_DEFINE_DENSE_PV(msp_dense_pv_f64_##ISA, ATTR, double, VD, VLD, PV_MR_F64, PV_NV_F64)      \
     MSP_DEFINE_DENSE_CV(msp_dense_cv_f32_##ISA, ATTR, float, VF, VLF, CV_MR_F32, CV_NR_F32)       \
@@ -331,7 +374,12 @@ typedef struct {
             msp_dense_pv_f32_##ISA, msp_dense_pv_f64_##ISA, msp_dense_cv_f32_##ISA,              \
             msp_dense_cv_f64_##ISA, msp_dw_f32_##ISA, msp_dw_f64_##ISA, msp_dw_plane_f32_##ISA,  \
             msp_dw_plane_f64_##ISA, msp_store_f32_##ISA, msp_store_f64_##ISA,                    \
-            msp_gather_f32_##ISA, msp_gather_f64_##ISA};                                        \
+            msp_gather_f32_##ISA, msp_gather_f64_##ISA,                                         \
+            {msp_wino_product0_##ISA##_MR, msp_wino_product1_##ISA##_MR,                        \
+             msp_wino_product2_##ISA##_MR},                                                     \
+            {msp_wino_product0_##ISA##_TILES, msp_wino_product1_##ISA##_TILES,                  \
+             msp_wino_product2_##ISA##_TILES},                                                  \
+            {msp_wino_product0_##ISA, msp_wino_product1_##ISA, msp_wino_product2_##ISA}};       \
         return &entry;                                                                          \
     }
 

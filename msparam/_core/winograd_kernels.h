@@ -5,12 +5,14 @@
  * (m+2) x (m+2) input patch, g the 3x3 kernel.  The Cython driver (_winograd.pyx) transforms the
  * weights once per weight change (in NumPy, float64 rounded once), and per tile group runs three
  * phases: the input transform below, one matrix product per transform position xi < (m+2)^2
- * (the dense kernels of conv_kernels.h: M[xi] = U[xi] V[xi]), and the output transform below.
+ * (M[xi] = U[xi] V[xi], the Winograd product kernels of conv_kernels.h's per-ISA table), and
+ * the output transform below.
  *
  * Both transforms work on one row of tiles of one channel at a time, vectorised over the tiles
- * of the row: transformed values are laid out as buf[xi * xi_stride + t] for tile t.  The input
- * rows are first copied, zero-padded, into m column phases (phase p holds padded columns
- * q*m + p), so that element j of every tile of a vector is one unit-stride load.
+ * of the row (vectors of 4, 8 or 16 tiles, the plan's choice for the row length): transformed
+ * values are laid out as buf[xi * xi_stride + t] for tile t.  The input rows are first copied,
+ * zero-padded, into m column phases (phase p holds padded columns q*m + p), so that element j
+ * of every tile of a vector is one unit-stride load.
  */
 #ifndef MSPARAM_WINOGRAD_KERNELS_H
 #define MSPARAM_WINOGRAD_KERNELS_H
@@ -20,11 +22,11 @@
 
 #include "cpu_isa.h"
 
-/* Length of one column phase of a tile row of ``ntiles`` tiles (whole vectors of vl tiles read
- * up to m + 1 columns past the last tile's start). */
+/* Length of one column phase of a tile row of ``ntiles`` tiles: whole vectors of vl tiles, each
+ * tile reading its phase's column q and q + 1. */
 static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
 {
-    return (ntiles + vl - 1) / vl * vl + 3;
+    return (ntiles + vl - 1) / vl * vl + 1;
 }
 
 
@@ -110,38 +112,50 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
         }                                                                                    \
     } while (0)
 
-/* NAME(plane, H, W, y0, nrows, left, len, phases): input rows y0 .. y0+nrows-1 of a plane (H, W),
- * zero-padded (rows outside 0..H-1, columns outside 0..W-1) and split into M column phases:
- * phases[(i*M + p)*len + q] = row y0+i, column q*M + p - left.  The columns inside the row are
- * split by SPLIT (MSP_WINO_SPLIT2 or 4), the padded ones one at a time. */
+/* dst[x] = src[x] for x < n: eight at a time (vector moves in every target; a row is too short
+ * for a call of memcpy to pay), the last eight overlapping the ones before. */
+#define MSP_WINO_COPY_ROW(dst, src, n)                                                        \
+    do {                                                                                     \
+        float *d_ = (dst);                                                                   \
+        const float *s_ = (src);                                                             \
+        const ptrdiff_t n_ = (n);                                                            \
+        if (n_ < 8) {                                                                        \
+            for (ptrdiff_t x_ = 0; x_ < n_; ++x_) d_[x_] = s_[x_];                           \
+            break;                                                                           \
+        }                                                                                    \
+        for (ptrdiff_t x_ = 0; x_ < n_; x_ += 8) {                                           \
+            if (x_ + 8 > n_) x_ = n_ - 8;                                                    \
+            msp_f8 v_;                                                                       \
+            memcpy(&v_, s_ + x_, sizeof v_);                                                 \
+            memcpy(d_ + x_, &v_, sizeof v_);                                                 \
+        }                                                                                    \
+    } while (0)
+
+/* NAME(plane, H, W, y0, nrows, left, len, phases, padded): input rows y0 .. y0+nrows-1 of a
+ * plane (H, W), zero-padded (rows outside 0..H-1, columns outside 0..W-1) and split into M
+ * column phases: phases[(i*M + p)*len + q] = row y0+i, column q*M + p - left.  Each row is
+ * first copied into ``padded`` (scratch of M*len floats, whose zero margins are written once),
+ * so that SPLIT (MSP_WINO_SPLIT2 or 4) takes every column in vectors, padding included. */
 #define MSP_DEFINE_WINO_PHASES(NAME, ATTR, M, SPLIT)                                          \
     ATTR static void NAME(const float *plane, ptrdiff_t H, ptrdiff_t W, ptrdiff_t y0,         \
-                          ptrdiff_t nrows, ptrdiff_t left, ptrdiff_t len, float *phases)     \
+                          ptrdiff_t nrows, ptrdiff_t left, ptrdiff_t len, float *phases,     \
+                          float *padded)                                                     \
     {                                                                                        \
-        /* q in [qa, qb): columns q*M - left .. q*M - left + M - 1 all inside the row */     \
-        ptrdiff_t qa = (left + (M) - 1) / (M), qb = (W + left) / (M);                        \
-        if (qa > len) qa = len;                                                              \
-        if (qb > len) qb = len;                                                              \
-        if (qb < qa) qb = qa;                                                                \
+        const ptrdiff_t width = (M) * len;                                                   \
+        /* input column x lands at padded[x + left]; those past the width are never read */  \
+        const ptrdiff_t lead = left < width ? left : width;                                  \
+        const ptrdiff_t copy = width - lead < W ? width - lead : W;                          \
+        memset(padded, 0, (size_t)lead * sizeof(float));                                     \
+        memset(padded + lead + copy, 0, (size_t)(width - lead - copy) * sizeof(float));      \
         for (ptrdiff_t i = 0; i < nrows; ++i) {                                              \
             const ptrdiff_t y = y0 + i;                                                      \
-            float *dst = phases + i * (M) * len;                                             \
+            float *dst = phases + i * width;                                                 \
             if (y < 0 || y >= H) {                                                           \
-                memset(dst, 0, (size_t)((M) * len) * sizeof(float));                         \
+                memset(dst, 0, (size_t)width * sizeof(float));                               \
                 continue;                                                                    \
             }                                                                                \
-            const float *row = plane + y * W;                                                \
-            for (int p = 0; p < (M); ++p) {                                                  \
-                for (ptrdiff_t q = 0; q < qa; ++q) {                                         \
-                    const ptrdiff_t x = q * (M) + p - left;                                  \
-                    dst[p * len + q] = (x >= 0 && x < W) ? row[x] : 0.0f;                    \
-                }                                                                            \
-                for (ptrdiff_t q = qb; q < len; ++q) {                                       \
-                    const ptrdiff_t x = q * (M) + p - left;                                  \
-                    dst[p * len + q] = (x >= 0 && x < W) ? row[x] : 0.0f;                    \
-                }                                                                            \
-            }                                                                                \
-            SPLIT(row - left, dst, len, qa, qb);                                             \
+            MSP_WINO_COPY_ROW(padded + lead, plane + y * W, copy);                           \
+            SPLIT(padded, dst, len, 0, len);                                                 \
         }                                                                                    \
     }
 
@@ -289,71 +303,86 @@ static ptrdiff_t msp_wino_phase_length(ptrdiff_t ntiles, int vl)
 
 MSP_DEFINE_WINO_PHASES(msp_wino_phases2_base, , 2, MSP_WINO_SPLIT2)
 MSP_DEFINE_WINO_PHASES(msp_wino_phases4_base, , 4, MSP_WINO_SPLIT4)
-MSP_DEFINE_WINO_INPUT(msp_wino_input2_base, , msp_f4, 4, 2, MSP_WINO_BT2)
-MSP_DEFINE_WINO_INPUT(msp_wino_input4_base, , msp_f4, 4, 4, MSP_WINO_BT4)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_base, , msp_f4, 4, 2, MSP_WINO_AT2, MSP_WINO_MERGE2)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_base, , msp_f4, 4, 4, MSP_WINO_AT4, MSP_WINO_MERGE4)
+
+/* The transforms of one ISA (target attribute ATTR) on vectors of VL tiles (names _ISA_VL). */
+#define MSP_DEFINE_WINO_TRANSFORMS(ISA, ATTR, VT, VL)                                         \
+    MSP_DEFINE_WINO_INPUT(msp_wino_input2_##ISA##_##VL, ATTR, VT, VL, 2, MSP_WINO_BT2)         \
+    MSP_DEFINE_WINO_INPUT(msp_wino_input4_##ISA##_##VL, ATTR, VT, VL, 4, MSP_WINO_BT4)         \
+    MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_##ISA##_##VL, ATTR, VT, VL, 2, MSP_WINO_AT2,       \
+                           MSP_WINO_MERGE2)                                                  \
+    MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_##ISA##_##VL, ATTR, VT, VL, 4, MSP_WINO_AT4,       \
+                           MSP_WINO_MERGE4)
+
+MSP_DEFINE_WINO_TRANSFORMS(base, , msp_f4, 4)
 
 #if MSP_X86
 MSP_DEFINE_WINO_PHASES(msp_wino_phases2_avx2, MSP_TARGET_AVX2, 2, MSP_WINO_SPLIT2)
 MSP_DEFINE_WINO_PHASES(msp_wino_phases4_avx2, MSP_TARGET_AVX2, 4, MSP_WINO_SPLIT4)
 MSP_DEFINE_WINO_PHASES(msp_wino_phases2_avx512, MSP_TARGET_AVX512, 2, MSP_WINO_SPLIT2)
 MSP_DEFINE_WINO_PHASES(msp_wino_phases4_avx512, MSP_TARGET_AVX512, 4, MSP_WINO_SPLIT4)
-MSP_DEFINE_WINO_INPUT(msp_wino_input2_avx2, MSP_TARGET_AVX2, msp_f8, 8, 2, MSP_WINO_BT2)
-MSP_DEFINE_WINO_INPUT(msp_wino_input4_avx2, MSP_TARGET_AVX2, msp_f8, 8, 4, MSP_WINO_BT4)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_avx2, MSP_TARGET_AVX2, msp_f8, 8, 2, MSP_WINO_AT2, MSP_WINO_MERGE2)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_avx2, MSP_TARGET_AVX2, msp_f8, 8, 4, MSP_WINO_AT4, MSP_WINO_MERGE4)
-MSP_DEFINE_WINO_INPUT(msp_wino_input2_avx512, MSP_TARGET_AVX512, msp_f16, 16, 2, MSP_WINO_BT2)
-MSP_DEFINE_WINO_INPUT(msp_wino_input4_avx512, MSP_TARGET_AVX512, msp_f16, 16, 4, MSP_WINO_BT4)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output2_avx512, MSP_TARGET_AVX512, msp_f16, 16, 2, MSP_WINO_AT2, MSP_WINO_MERGE2)
-MSP_DEFINE_WINO_OUTPUT(msp_wino_output4_avx512, MSP_TARGET_AVX512, msp_f16, 16, 4, MSP_WINO_AT4, MSP_WINO_MERGE4)
-#define MSP_WINO_DISPATCH(ISA, STEM, ARGS)                                                   \
+/* Narrower vectors too: a row of a small image has few tiles (4 for F(4x4,3x3) on 14x14). */
+MSP_DEFINE_WINO_TRANSFORMS(avx2, MSP_TARGET_AVX2, msp_f4, 4)
+MSP_DEFINE_WINO_TRANSFORMS(avx2, MSP_TARGET_AVX2, msp_f8, 8)
+MSP_DEFINE_WINO_TRANSFORMS(avx512, MSP_TARGET_AVX512, msp_f4, 4)
+MSP_DEFINE_WINO_TRANSFORMS(avx512, MSP_TARGET_AVX512, msp_f8, 8)
+MSP_DEFINE_WINO_TRANSFORMS(avx512, MSP_TARGET_AVX512, msp_f16, 16)
+#define MSP_WINO_PHASES(ISA, STEM, ARGS)                                                     \
     ((ISA) == MSP_ISA_AVX512 ? STEM##_avx512 ARGS                                            \
      : (ISA) == MSP_ISA_AVX2 ? STEM##_avx2 ARGS : STEM##_base ARGS)
+#define MSP_WINO_DISPATCH(ISA, VL, STEM, ARGS)                                               \
+    ((ISA) == MSP_ISA_AVX512                                                                 \
+         ? ((VL) == 16 ? STEM##_avx512_16 ARGS                                               \
+            : (VL) == 8 ? STEM##_avx512_8 ARGS : STEM##_avx512_4 ARGS)                       \
+     : (ISA) == MSP_ISA_AVX2 ? ((VL) == 8 ? STEM##_avx2_8 ARGS : STEM##_avx2_4 ARGS)          \
+                             : STEM##_base_4 ARGS)
 #else
-#define MSP_WINO_DISPATCH(ISA, STEM, ARGS) STEM##_base ARGS
+#define MSP_WINO_PHASES(ISA, STEM, ARGS) STEM##_base ARGS
+#define MSP_WINO_DISPATCH(ISA, VL, STEM, ARGS) STEM##_base_4 ARGS
 #endif
 
-/* Tiles per vector of the transforms of an ISA. */
+/* The widest transform vector of an ISA, in tiles; narrower ones (down to 4) exist too. */
 static int msp_wino_vector_tiles(int isa)
 {
     return isa == MSP_ISA_AVX512 ? 16 : isa == MSP_ISA_AVX2 ? 8 : 4;
 }
 
-/* Floats of scratch msp_wino_input_rows needs for ``rows`` tile rows of ``ntiles`` tiles. */
-static ptrdiff_t msp_wino_phase_size(int isa, int m, ptrdiff_t rows, ptrdiff_t ntiles)
+/* Floats of scratch msp_wino_input_rows needs for ``rows`` tile rows of ``ntiles`` tiles with
+ * transform vectors of vl tiles: the phases of rows*m + 2 input rows, then one padded row. */
+static ptrdiff_t msp_wino_phase_size(int vl, int m, ptrdiff_t rows, ptrdiff_t ntiles)
 {
-    return (rows * m + 2) * m * msp_wino_phase_length(ntiles, msp_wino_vector_tiles(isa));
+    return (rows * m + 3) * m * msp_wino_phase_length(ntiles, vl);
 }
 
 /* Input transform of ``rows`` tile rows of one channel plane (H, W) into
- * out[xi*xi_stride + r*ntiles + t]: tile row r starts at input row y0 + r*m (top padding:
- * y0 < 0), tile t at column t*m - left; ``phases`` is scratch of msp_wino_phase_size floats,
- * and out has room for a vector of tiles past the last.  1 if a transformed value is not finite
- * (an input value is not, or the transform overflowed). */
-static int msp_wino_input_rows(int isa, int m, const float *plane, ptrdiff_t H, ptrdiff_t W,
-                               ptrdiff_t y0, ptrdiff_t left, ptrdiff_t rows, ptrdiff_t ntiles,
-                               float *phases, float *out, ptrdiff_t xi_stride)
+ * out[xi*xi_stride + r*ntiles + t], on vectors of vl tiles (4, 8 or 16, at most
+ * msp_wino_vector_tiles(isa)): tile row r starts at input row y0 + r*m (top padding: y0 < 0),
+ * tile t at column t*m - left; ``phases`` is scratch of msp_wino_phase_size floats, and out has
+ * room for a vector of tiles past the last.  1 if a transformed value is not finite (an input
+ * value is not, or the transform overflowed). */
+static int msp_wino_input_rows(int isa, int vl, int m, const float *plane, ptrdiff_t H,
+                               ptrdiff_t W, ptrdiff_t y0, ptrdiff_t left, ptrdiff_t rows,
+                               ptrdiff_t ntiles, float *phases, float *out, ptrdiff_t xi_stride)
 {
-    const ptrdiff_t len = msp_wino_phase_length(ntiles, msp_wino_vector_tiles(isa));
+    const ptrdiff_t len = msp_wino_phase_length(ntiles, vl);
+    float *padded = phases + (rows * m + 2) * m * len;
     if (m == 4) {
-        MSP_WINO_DISPATCH(isa, msp_wino_phases4, (plane, H, W, y0, rows * 4 + 2, left, len, phases));
-        return MSP_WINO_DISPATCH(isa, msp_wino_input4, (phases, len, rows, ntiles, out, xi_stride));
+        MSP_WINO_PHASES(isa, msp_wino_phases4, (plane, H, W, y0, rows * 4 + 2, left, len, phases, padded));
+        return MSP_WINO_DISPATCH(isa, vl, msp_wino_input4, (phases, len, rows, ntiles, out, xi_stride));
     }
-    MSP_WINO_DISPATCH(isa, msp_wino_phases2, (plane, H, W, y0, rows * 2 + 2, left, len, phases));
-    return MSP_WINO_DISPATCH(isa, msp_wino_input2, (phases, len, rows, ntiles, out, xi_stride));
+    MSP_WINO_PHASES(isa, msp_wino_phases2, (plane, H, W, y0, rows * 2 + 2, left, len, phases, padded));
+    return MSP_WINO_DISPATCH(isa, vl, msp_wino_input2, (phases, len, rows, ntiles, out, xi_stride));
 }
 
-/* Output transform of ``rows`` tile rows of one channel (see MSP_DEFINE_WINO_OUTPUT) into the
- * output rows from ``out`` on, H_rest of them left in the plane; 1 if an output value is not
- * finite. */
-static int msp_wino_output_rows(int isa, int m, const float *in, ptrdiff_t xi_stride,
+/* Output transform of ``rows`` tile rows of one channel (see MSP_DEFINE_WINO_OUTPUT), on
+ * vectors of vl tiles, into the output rows from ``out`` on, H_rest of them left in the plane;
+ * 1 if an output value is not finite. */
+static int msp_wino_output_rows(int isa, int vl, int m, const float *in, ptrdiff_t xi_stride,
                                 ptrdiff_t rows, ptrdiff_t ntiles, float bias, float *out,
                                 ptrdiff_t W_out, ptrdiff_t H_rest)
 {
     if (m == 4)
-        return MSP_WINO_DISPATCH(isa, msp_wino_output4, (in, xi_stride, rows, ntiles, bias, out, W_out, H_rest));
-    return MSP_WINO_DISPATCH(isa, msp_wino_output2, (in, xi_stride, rows, ntiles, bias, out, W_out, H_rest));
+        return MSP_WINO_DISPATCH(isa, vl, msp_wino_output4, (in, xi_stride, rows, ntiles, bias, out, W_out, H_rest));
+    return MSP_WINO_DISPATCH(isa, vl, msp_wino_output2, (in, xi_stride, rows, ntiles, bias, out, W_out, H_rest));
 }
 
 #endif

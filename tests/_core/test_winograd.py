@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from msparam._core.conv_plan import Conv2dPlan, available_isas
-from msparam._core._winograd import ALGORITHMS, MIN_CHANNELS
+from msparam._core._winograd import ALGORITHMS, MIN_CHANNELS, SHARINGS
 from test_conv import assert_close_to_reference, reference_conv2d
 
 # The transform matrices of Lavin & Gray (2016), as the docstring's bound uses them.
@@ -157,15 +157,20 @@ def test_direct_switch_reproduces_the_direct_bits(monkeypatch):
 @pytest.mark.parametrize("isa", available_isas())
 @pytest.mark.parametrize("algorithm", ["winograd_f2", "winograd_f4"])
 def test_thread_count_does_not_change_result(isa, algorithm):
-    # One image (all threads share each tile group) and eight (each thread its own groups).
+    # One image (all threads share each tile group: its input split among them, or transformed
+    # by each) and eight (each thread its own groups): every way of sharing a call out.
     rng = np.random.default_rng(3)
-    for shape, c_out in [((1, 48, 19, 23), 40), ((8, 32, 18, 14), 24), ((3, 32, 9, 9), 8)]:
+    sharings = set()
+    for shape, c_out in [((1, 48, 19, 23), 40), ((8, 32, 18, 14), 24), ((3, 32, 9, 9), 8),
+                         ((1, 256, 6, 6), 256)]:
         x, w, b = random_case(rng, shape, c_out)
         plan = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1, isa=isa,
                           algorithm=algorithm)
         first = plan(x, w, b, 1)
         for threads in (2, 3, 5):
+            sharings.add(plan._winograd.sharing(shape, (1, 1, 1, 1), threads))
             assert np.array_equal(first, plan(x, w, b, threads))
+    assert sharings == set(SHARINGS)
 
 
 @pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan])
@@ -197,6 +202,26 @@ def test_weights_written_in_place_are_transformed_again():
     plan(x, w, b, 2)
     w[3, 7, 1, 1] += 5
     assert_within_winograd_bound(plan(x, w, b, 2), x, w, b, (1, 1, 1, 1), 4)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_large_weights_compared_in_slices_are_transformed_again(threads):
+    # Weights of 288 KiB are compared with the kept copy by all the call's threads, a slice
+    # each, inside the call: a change in any slice (first byte, last byte) gives the results of
+    # a plan that never saw the old weights, and so does writing them back.
+    rng = np.random.default_rng(7)
+    x, w, b = random_case(rng, (1, 128, 6, 6), 64)
+    assert w.nbytes >= 1 << 18
+    plan = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1, algorithm="winograd_f4")
+    original = w.copy()
+    first = plan(x, w, b, threads)
+    for index in [(0, 0, 0, 0), (63, 127, 2, 2), (31, 64, 1, 1)]:
+        w[index] += 3
+        fresh = Conv2dPlan(w.shape, np.float32, (1, 1), (1, 1), (1, 1, 1, 1), 1,
+                           algorithm="winograd_f4")
+        assert np.array_equal(plan(x, w, b, threads), fresh(x, w, b, threads))
+        w[:] = original
+        assert np.array_equal(plan(x, w, b, threads), first)
 
 
 def test_float64_and_other_layers_stay_direct():
