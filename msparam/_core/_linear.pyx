@@ -1,0 +1,195 @@
+"""Compiled Dense forward pass: ``out = x @ weight.T (+ bias)`` on linear_kernels.h's blocks.
+
+For the small products where a BLAS call costs more in dispatch, packing and waking threads
+than in arithmetic (``msparam.nn.Dense`` decides by shape, ``linear_runs``).  The weights are read
+as given on every call: nothing derived from them is kept.
+"""
+import numpy as np
+
+cimport numpy as cnp
+from cython.parallel cimport prange
+from libc.string cimport memcpy
+
+cnp.import_array()
+
+cdef extern from "linear_kernels.h" nogil:
+    ctypedef struct msp_linear_kernels:
+        int mr[2]
+        int nr[2]
+        void (*block_f32)(const float *x, Py_ssize_t rows, const float *w, Py_ssize_t cols,
+                          Py_ssize_t K, const float *bias, float *out,
+                          Py_ssize_t ldo) noexcept nogil
+        void (*block_f64)(const double *x, Py_ssize_t rows, const double *w, Py_ssize_t cols,
+                          Py_ssize_t K, const double *bias, double *out,
+                          Py_ssize_t ldo) noexcept nogil
+    const msp_linear_kernels *msp_linear_kernels_for(int isa)
+
+ctypedef fused floating:
+    float
+    double
+
+__all__ = ["LinearKernels", "dense_forward", "kernel_threads"]
+
+# Products of at most this many multiply-adds (rows x features x inputs) run on the kernels
+# here, larger ones on NumPy's BLAS, whose cache blocking pays off there (kernel_threads).
+_KERNEL_MAX_MACS = 1 << 22
+# Below this many multiply-adds one thread beats waking a thread team (about 1 us to wake and
+# join on an idle machine, far more on a busy one).
+_PARALLEL_MACS = 1 << 21
+
+cdef extern from "cpu_isa.h" nogil:
+    int msp_cpu_isa()
+
+
+cdef class LinearKernels:
+    """The Dense kernels of one ISA (cpu_isa.h's MSP_ISA_*): ``mr[d]`` rows of x by ``nr[d]``
+    output features per register block, d = 0 for float32, 1 for float64."""
+    cdef const msp_linear_kernels *k
+    cdef readonly tuple mr, nr
+
+    def __cinit__(self, int isa):
+        self.k = msp_linear_kernels_for(isa)
+        self.mr = (self.k.mr[0], self.k.mr[1])
+        self.nr = (self.k.nr[0], self.k.nr[1])
+
+    def forward(self, cnp.ndarray x, cnp.ndarray weight, object bias, int num_threads):
+        """``x @ weight.T (+ bias)``: x (..., K) of rank >= 1, weight (C_out, K), bias (C_out,)
+        or None, all float32 or all float64 (strided arrays are copied first); the output has
+        shape (..., C_out).  On up to ``num_threads`` threads, which split the output features
+        between them: the result is the same on any number.  Anything else is a TypeError or
+        ValueError, raised before the kernels run."""
+        cdef int typenum = cnp.PyArray_TYPE(x)
+        if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+            raise TypeError(f"For 'LinearKernels.forward', 'x' must be float32 or float64, but got "
+                            f"{x.dtype}.")
+        cdef cnp.ndarray b = None
+        if bias is not None:
+            if not isinstance(bias, np.ndarray):
+                raise TypeError(f"For 'LinearKernels.forward', 'bias' must be a numpy.ndarray or "
+                                f"None, but got {type(bias).__name__}.")
+            b = _kernel_ready(<cnp.ndarray>bias, "bias", typenum)
+        weight = _kernel_ready(weight, "weight", typenum)
+        x = _kernel_ready(x, "x", typenum)
+        cdef int ndim = cnp.PyArray_NDIM(x)
+        if ndim < 1 or cnp.PyArray_NDIM(weight) != 2 or (b is not None and cnp.PyArray_NDIM(b) != 1):
+            raise ValueError(f"For 'LinearKernels.forward', 'x' must have rank >= 1, 'weight' 2 "
+                             f"and 'bias' 1, but got {ndim}, {cnp.PyArray_NDIM(weight)} and "
+                             f"{None if b is None else cnp.PyArray_NDIM(b)}.")
+        cdef Py_ssize_t K = x.shape[ndim - 1], C = weight.shape[0]
+        cdef Py_ssize_t M = 1
+        cdef int axis
+        for axis in range(ndim - 1):
+            M *= x.shape[axis]
+        if weight.shape[1] != K or (b is not None and b.shape[0] != C):
+            raise ValueError(f"For 'LinearKernels.forward', 'weight' must have shape (C_out, "
+                             f"{K}) and 'bias' (C_out,), but got {(<object>weight).shape} and "
+                             f"{None if b is None else (<object>b).shape}.")
+        if num_threads < 1:
+            raise ValueError(f"For 'LinearKernels.forward', 'num_threads' must be positive, but "
+                             f"got {num_threads}.")
+        cdef cnp.npy_intp dims[64]  # NumPy's largest rank (32 before NumPy 2)
+        memcpy(dims, cnp.PyArray_DIMS(x), ndim * sizeof(cnp.npy_intp))
+        dims[ndim - 1] = C
+        cdef cnp.ndarray out = cnp.PyArray_EMPTY(ndim, dims, typenum, 0)
+        if M == 0 or C == 0:
+            return out
+        if K == 0:
+            out[...] = 0 if b is None else b
+            return out
+        cdef const void *bias_data = NULL
+        if b is not None:
+            bias_data = cnp.PyArray_DATA(b)
+        if typenum == cnp.NPY_FLOAT32:
+            with nogil:
+                _forward(self.k, <const float *>cnp.PyArray_DATA(x),
+                         <const float *>cnp.PyArray_DATA(weight),
+                         <const float *>bias_data,
+                         <float *>cnp.PyArray_DATA(out), M, C, K, num_threads)
+        else:
+            with nogil:
+                _forward(self.k, <const double *>cnp.PyArray_DATA(x),
+                         <const double *>cnp.PyArray_DATA(weight),
+                         <const double *>bias_data,
+                         <double *>cnp.PyArray_DATA(out), M, C, K, num_threads)
+        return out
+
+
+cdef LinearKernels _BEST = LinearKernels(msp_cpu_isa())
+
+
+def kernel_threads(Py_ssize_t rows, Py_ssize_t features, Py_ssize_t inputs, int num_threads):
+    """The threads ``dense_forward`` runs a (rows, inputs) x (inputs, features) product on with
+    the kernels here (1 or ``num_threads``), or 0 if it leaves the product to NumPy's BLAS: a
+    rule on the shape alone, so a shape always takes the same path."""
+    cdef double macs = <double>rows * features * inputs
+    if macs > _KERNEL_MAX_MACS:
+        return 0
+    return 1 if macs < _PARALLEL_MACS else num_threads
+
+
+def dense_forward(cnp.ndarray x, cnp.ndarray weight, object bias, int num_threads):
+    """``x @ weight.T (+ bias)`` as :meth:`LinearKernels.forward` with the widest ISA's kernels
+    (``MSPARAM_CPU_ISA`` caps it), or by NumPy's BLAS where ``kernel_threads`` says so."""
+    cdef int ndim = cnp.PyArray_NDIM(x)
+    cdef Py_ssize_t K = x.shape[ndim - 1] if ndim else 0
+    cdef Py_ssize_t rows = cnp.PyArray_SIZE(x) // K if K else 0
+    cdef int threads = kernel_threads(rows, weight.shape[0] if cnp.PyArray_NDIM(weight) else 0, K,
+                                      num_threads)
+    if threads:
+        return _BEST.forward(x, weight, bias, threads)
+    # np.dot reaches the same sgemm as matmul with less dispatch; it is the matrix product only
+    # for 2-D operands.
+    out = np.dot(x, weight.T) if ndim == 2 else x @ weight.T
+    if bias is not None:
+        out += bias
+    return out
+
+
+cdef cnp.ndarray _kernel_ready(cnp.ndarray array, str name, int typenum):
+    """``array`` as the kernels read it, C-contiguous and aligned (a copy if it is not), once
+    its dtype is checked."""
+    if cnp.PyArray_TYPE(array) != typenum:
+        raise TypeError(f"For 'LinearKernels.forward', '{name}' must have the dtype of 'x' "
+                        f"({cnp.PyArray_DescrFromType(typenum)}), but got {array.dtype}.")
+    if cnp.PyArray_ISCARRAY_RO(array):
+        return array
+    return cnp.PyArray_NewCopy(array, cnp.NPY_CORDER)
+
+
+cdef inline void _block(const msp_linear_kernels *k, const floating *x, Py_ssize_t rows,
+                        const floating *w, Py_ssize_t cols, Py_ssize_t K,
+                        const floating *bias, floating *out, Py_ssize_t ldo) noexcept nogil:
+    if floating is float:
+        k.block_f32(x, rows, w, cols, K, bias, out, ldo)
+    else:
+        k.block_f64(x, rows, w, cols, K, bias, out, ldo)
+
+
+cdef inline void _columns(const msp_linear_kernels *k, const floating *x, const floating *w,
+                          const floating *bias, floating *out, Py_ssize_t M, Py_ssize_t C,
+                          Py_ssize_t K, Py_ssize_t MR, Py_ssize_t NR,
+                          Py_ssize_t ob) noexcept nogil:
+    """Output features ob*NR .. ob*NR + NR - 1 for every row: the block of weights stays in L1
+    while the rows of x stream past it (all of x, when it fits L1, stays there too)."""
+    cdef Py_ssize_t o0 = ob * NR
+    cdef Py_ssize_t cols = C - o0 if C - o0 < NR else NR
+    cdef Py_ssize_t i0 = 0
+    while i0 < M:
+        _block(k, x + i0 * K, M - i0 if M - i0 < MR else MR, w + o0 * K, cols, K,
+               bias + o0 if bias != NULL else NULL, out + i0 * C + o0, C)
+        i0 += MR
+
+
+cdef void _forward(const msp_linear_kernels *k, const floating *x, const floating *w,
+                   const floating *bias, floating *out, Py_ssize_t M, Py_ssize_t C,
+                   Py_ssize_t K, int num_threads) noexcept nogil:
+    cdef int is_double = floating is double
+    cdef Py_ssize_t MR = k.mr[is_double], NR = k.nr[is_double]
+    cdef Py_ssize_t blocks = (C + NR - 1) // NR
+    cdef Py_ssize_t ob
+    if num_threads == 1 or blocks == 1:
+        for ob in range(blocks):
+            _columns(k, x, w, bias, out, M, C, K, MR, NR, ob)
+        return
+    for ob in prange(blocks, num_threads=num_threads, schedule="static"):
+        _columns(k, x, w, bias, out, M, C, K, MR, NR, ob)
