@@ -8,6 +8,7 @@ import numpy as np
 
 cimport numpy as cnp
 from cython.parallel cimport prange
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from libc.string cimport memcpy
 
 cnp.import_array()
@@ -16,6 +17,7 @@ cdef extern from "linear_kernels.h" nogil:
     ctypedef struct msp_linear_kernels:
         int mr[2]
         int nr[2]
+        int vector_bytes
         void (*block_f32)(const float *x, Py_ssize_t rows, const float *w, Py_ssize_t cols,
                           Py_ssize_t K, const float *bias, float *out,
                           Py_ssize_t ldo) noexcept nogil
@@ -23,6 +25,8 @@ cdef extern from "linear_kernels.h" nogil:
                           Py_ssize_t K, const double *bias, double *out,
                           Py_ssize_t ldo) noexcept nogil
     const msp_linear_kernels *msp_linear_kernels_for(int isa)
+    void msp_linear_pad_rows(const void *src, Py_ssize_t rows, size_t row_bytes,
+                             size_t padded_bytes, void *dst)
 
 ctypedef fused floating:
     float
@@ -99,19 +103,44 @@ cdef class LinearKernels:
         cdef const void *bias_data = NULL
         if b is not None:
             bias_data = cnp.PyArray_DATA(b)
+        # The kernels read whole, aligned vectors: rows of x and weight that are not go through
+        # zero-padded, aligned copies (a row's zeros add nothing to its dot products).
+        cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(x), align = self.k.vector_bytes
+        cdef Py_ssize_t lanes = align // item
+        cdef Py_ssize_t Kp = K + (lanes - K % lanes) % lanes
+        if Kp > (PY_SSIZE_T_MAX - align) // item // max(M, C):
+            raise ValueError(f"For 'LinearKernels.forward', the inputs ({M} x {K}, weight {C} x "
+                             f"{K}) are too large for the kernels' padded copies.")
+        cdef cnp.ndarray x_copy = None, w_copy = None
+        cdef const void *xp = cnp.PyArray_DATA(x)
+        cdef const void *wp = cnp.PyArray_DATA(weight)
+        if Kp != K or <size_t>xp % align:
+            x_copy = np.empty(M * Kp * item + align, np.uint8)
+            xp = _padded_rows(xp, M, K * item, Kp * item, x_copy, align)
+        if Kp != K or <size_t>wp % align:
+            w_copy = np.empty(C * Kp * item + align, np.uint8)
+            wp = _padded_rows(wp, C, K * item, Kp * item, w_copy, align)
         if typenum == cnp.NPY_FLOAT32:
             with nogil:
-                _forward(self.k, <const float *>cnp.PyArray_DATA(x),
-                         <const float *>cnp.PyArray_DATA(weight),
-                         <const float *>bias_data,
-                         <float *>cnp.PyArray_DATA(out), M, C, K, num_threads)
+                _forward(self.k, <const float *>xp, <const float *>wp, <const float *>bias_data,
+                         <float *>cnp.PyArray_DATA(out), M, C, Kp, num_threads)
         else:
             with nogil:
-                _forward(self.k, <const double *>cnp.PyArray_DATA(x),
-                         <const double *>cnp.PyArray_DATA(weight),
-                         <const double *>bias_data,
-                         <double *>cnp.PyArray_DATA(out), M, C, K, num_threads)
+                _forward(self.k, <const double *>xp, <const double *>wp,
+                         <const double *>bias_data, <double *>cnp.PyArray_DATA(out), M, C, Kp,
+                         num_threads)
         return out
+
+
+cdef const void *_padded_rows(const void *src, Py_ssize_t rows, Py_ssize_t row_bytes,
+                              Py_ssize_t padded_bytes, cnp.ndarray buffer, Py_ssize_t align):
+    """Copy ``rows`` rows of ``row_bytes`` into rows of ``padded_bytes`` (zero-filled) at the
+    first ``align``-byte boundary of ``buffer``; returns where they start."""
+    cdef size_t start = <size_t>cnp.PyArray_DATA(buffer)
+    cdef void *dst = <void *>((start + align - 1) // align * align)
+    with nogil:
+        msp_linear_pad_rows(src, rows, row_bytes, padded_bytes, dst)
+    return dst
 
 
 cdef LinearKernels _BEST = LinearKernels(msp_cpu_isa())

@@ -96,9 +96,11 @@ static inline int msp_bit_reverse(int j, int vl)
 }
 
 /* NAME(x, rows, w, cols, K, bias, out, ldo): the block out[i*ldo + o] = x[i*K:] . w[o*K:]
- * (+ bias[o]) for i < rows <= MR, o < cols <= NR (1 <= rows, cols).  A short block repeats its
- * last row of x or w in the missing slots (computed, not stored): one code path for every
- * block.  The last K % VL terms are read through a zero-padded copy, never past a row. */
+ * (+ bias[o]) for i < rows <= MR, o < cols <= NR (1 <= rows, cols).  K is a multiple of VL and
+ * x and w are aligned to whole vectors (the driver pads rows with zeros where they are not):
+ * a 64-byte load that straddles two cache lines costs the AVX-512 loop half its speed.  A short
+ * block repeats its last row of x or w in the missing slots (computed, not stored): one code
+ * path for every block. */
 #define MSP_DEFINE_LINEAR_BLOCK(NAME, ATTR, T, VT, MT, VL, MR, NR)                            \
     _Static_assert(((MR) * (NR)) % (VL) == 0, "a block folds into whole vectors of sums");   \
     enum { NAME##_MR = (MR), NAME##_NR = (NR) };                                              \
@@ -113,29 +115,13 @@ static inline int msp_bit_reverse(int j, int vl)
             wr[o] = w + (o < cols ? o : cols - 1) * K;                                       \
         VT acc[(MR) * (NR)];                                                                 \
         _Pragma("GCC unroll 32") for (int a = 0; a < (MR) * (NR); ++a) acc[a] = (VT){0};      \
-        ptrdiff_t k = 0;                                                                     \
-        for (; k + (VL) <= K; k += (VL)) {                                                   \
+        for (ptrdiff_t k = 0; k < K; k += (VL)) {                                            \
             VT xv[MR];                                                                       \
             _Pragma("GCC unroll 16") for (int i = 0; i < (MR); ++i)                           \
                 memcpy(&xv[i], xr[i] + k, sizeof(VT));                                       \
             _Pragma("GCC unroll 16") for (int o = 0; o < (NR); ++o) {                         \
                 VT wv;                                                                       \
                 memcpy(&wv, wr[o] + k, sizeof(VT));                                          \
-                _Pragma("GCC unroll 16") for (int i = 0; i < (MR); ++i)                       \
-                    acc[i * (NR) + o] += xv[i] * wv;                                         \
-            }                                                                                \
-        }                                                                                    \
-        if (k < K) {                                                                         \
-            T lanes[VL] = {0};                                                               \
-            VT xv[MR];                                                                       \
-            _Pragma("GCC unroll 16") for (int i = 0; i < (MR); ++i) {                         \
-                memcpy(lanes, xr[i] + k, (size_t)(K - k) * sizeof(T));                       \
-                memcpy(&xv[i], lanes, sizeof(VT));                                           \
-            }                                                                                \
-            _Pragma("GCC unroll 16") for (int o = 0; o < (NR); ++o) {                         \
-                VT wv;                                                                       \
-                memcpy(lanes, wr[o] + k, (size_t)(K - k) * sizeof(T));                       \
-                memcpy(&wv, lanes, sizeof(VT));                                              \
                 _Pragma("GCC unroll 16") for (int i = 0; i < (MR); ++i)                       \
                     acc[i * (NR) + o] += xv[i] * wv;                                         \
             }                                                                                \
@@ -148,15 +134,22 @@ static inline int msp_bit_reverse(int j, int vl)
             VT s = NAME##_lane_sums(v);                                                      \
             memcpy(sums + g * (VL), &s, sizeof(VT));                                         \
         }                                                                                    \
+        if (rows == (MR) && cols == (NR)) { /* whole blocks: fixed trip counts, vectorised */  \
+            _Pragma("GCC unroll 16") for (int i = 0; i < (MR); ++i)                           \
+                _Pragma("GCC unroll 16") for (int o = 0; o < (NR); ++o)                       \
+                    out[i * ldo + o] = bias ? sums[i * (NR) + o] + bias[o] : sums[i * (NR) + o]; \
+            return;                                                                          \
+        }                                                                                    \
         for (ptrdiff_t i = 0; i < rows; ++i)                                                 \
             for (ptrdiff_t o = 0; o < cols; ++o)                                             \
                 out[i * ldo + o] = bias ? sums[i * (NR) + o] + bias[o] : sums[i * (NR) + o];  \
     }
 
-/* One ISA's kernels for float (_f32) and double (_f64) and their register blocks:
- * mr[dtype] rows of x by nr[dtype] rows of w (dtype 0 float, 1 double). */
+/* One ISA's kernels for float (_f32) and double (_f64), their register blocks (mr[dtype] rows
+ * of x by nr[dtype] rows of w; dtype 0 float, 1 double) and the alignment and multiple of row
+ * length in bytes they need, vector_bytes. */
 typedef struct {
-    int mr[2], nr[2];
+    int mr[2], nr[2], vector_bytes;
     void (*block_f32)(const float *x, ptrdiff_t rows, const float *w, ptrdiff_t cols,
                       ptrdiff_t K, const float *bias, float *out, ptrdiff_t ldo);
     void (*block_f64)(const double *x, ptrdiff_t rows, const double *w, ptrdiff_t cols,
@@ -174,6 +167,7 @@ typedef struct {
         static const msp_linear_kernels entry = {                                            \
             {msp_linear_f32_##ISA##_MR, msp_linear_f64_##ISA##_MR},                          \
             {msp_linear_f32_##ISA##_NR, msp_linear_f64_##ISA##_NR},                          \
+            (int)sizeof(VF),                                                                 \
             msp_linear_f32_##ISA, msp_linear_f64_##ISA};                                     \
         return &entry;                                                                       \
     }
@@ -186,6 +180,18 @@ MSP_DEFINE_LINEAR_ISA(avx2, MSP_TARGET_AVX2, msp_f8, msp_m8, 8, msp_d4, msp_i4, 
 MSP_DEFINE_LINEAR_ISA(avx512, MSP_TARGET_AVX512, msp_f16, msp_m16, 16, msp_d8, msp_i8, 8, 4, 4,
                       4, 4)
 #endif
+
+/* dst row r = src row r (row_bytes) then zeros up to padded_bytes, for r < rows: the kernels'
+ * aligned, vector-multiple copy of an operand whose rows are not. */
+static void msp_linear_pad_rows(const void *src, ptrdiff_t rows, size_t row_bytes,
+                                size_t padded_bytes, void *dst)
+{
+    for (ptrdiff_t r = 0; r < rows; ++r) {
+        char *to = (char *)dst + (size_t)r * padded_bytes;
+        memcpy(to, (const char *)src + (size_t)r * row_bytes, row_bytes);
+        memset(to + row_bytes, 0, padded_bytes - row_bytes);
+    }
+}
 
 /* The kernels of an ISA (one of MSP_ISA_*, at most msp_cpu_isa()). */
 static const msp_linear_kernels *msp_linear_kernels_for(int isa)
