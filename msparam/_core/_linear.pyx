@@ -32,14 +32,19 @@ ctypedef fused floating:
     float
     double
 
-__all__ = ["LinearKernels", "dense_forward", "kernel_threads"]
+__all__ = ["LinearKernels", "dense_forward"]
 
-# Products of at most this many multiply-adds (rows x features x inputs) run on the kernels
-# here, larger ones on NumPy's BLAS, whose cache blocking pays off there (kernel_threads).
-_KERNEL_MAX_MACS = 1 << 22
-# Below this many multiply-adds one thread beats waking a thread team (about 1 us to wake and
-# join on an idle machine, far more on a busy one).
-_PARALLEL_MACS = 1 << 21
+cdef enum:
+    # Products of more vector multiply-adds (rows x features x inputs / vector lanes) are left
+    # to NumPy's BLAS, whose cache blocking pays off there, as are those whose block of weight
+    # rows (NR x inputs) would not stay in L1 while the rows of x stream past it.
+    _KERNEL_MAX_VECTOR_MACS = 1 << 20
+    _WEIGHT_BLOCK_BYTES = 1 << 14
+    # From this many vector multiply-adds on (about 6 us of work at the AVX-512 peak) a thread
+    # team pays: waking and joining a warm OpenMP team costs 1-3 us (measured on 2 cores).
+    _PARALLEL_VECTOR_MACS = 1 << 16
+    # Rows of x per pass over a thread's weight blocks: a pass's rows stay in L1.
+    _ROW_CHUNK_BYTES = 1 << 15
 
 cdef extern from "cpu_isa.h" nogil:
     int msp_cpu_isa()
@@ -55,6 +60,19 @@ cdef class LinearKernels:
         self.k = msp_linear_kernels_for(isa)
         self.mr = (self.k.mr[0], self.k.mr[1])
         self.nr = (self.k.nr[0], self.k.nr[1])
+
+    def threads_for(self, Py_ssize_t rows, Py_ssize_t features, Py_ssize_t inputs,
+                    Py_ssize_t itemsize, int num_threads):
+        """The threads a (rows, inputs) x (inputs, features) product of ``itemsize``-byte floats
+        runs on with these kernels (1, or ``num_threads`` when the work outweighs waking a
+        team), or 0 where NumPy's BLAS is faster: a rule on the shape alone, so a shape
+        always takes the same path."""
+        cdef Py_ssize_t lanes = self.k.vector_bytes // itemsize
+        cdef double vector_macs = <double>rows * features * inputs / lanes
+        if (vector_macs > _KERNEL_MAX_VECTOR_MACS
+                or <double>self.k.nr[itemsize == 8] * inputs * itemsize > _WEIGHT_BLOCK_BYTES):
+            return 0
+        return 1 if vector_macs < _PARALLEL_VECTOR_MACS else num_threads
 
     def forward(self, cnp.ndarray x, cnp.ndarray weight, object bias, int num_threads):
         """``x @ weight.T (+ bias)``: x (..., K) of rank >= 1, weight (C_out, K), bias (C_out,)
@@ -146,24 +164,15 @@ cdef const void *_padded_rows(const void *src, Py_ssize_t rows, Py_ssize_t row_b
 cdef LinearKernels _BEST = LinearKernels(msp_cpu_isa())
 
 
-def kernel_threads(Py_ssize_t rows, Py_ssize_t features, Py_ssize_t inputs, int num_threads):
-    """The threads ``dense_forward`` runs a (rows, inputs) x (inputs, features) product on with
-    the kernels here (1 or ``num_threads``), or 0 if it leaves the product to NumPy's BLAS: a
-    rule on the shape alone, so a shape always takes the same path."""
-    cdef double macs = <double>rows * features * inputs
-    if macs > _KERNEL_MAX_MACS:
-        return 0
-    return 1 if macs < _PARALLEL_MACS else num_threads
-
-
 def dense_forward(cnp.ndarray x, cnp.ndarray weight, object bias, int num_threads):
     """``x @ weight.T (+ bias)`` as :meth:`LinearKernels.forward` with the widest ISA's kernels
-    (``MSPARAM_CPU_ISA`` caps it), or by NumPy's BLAS where ``kernel_threads`` says so."""
+    (``MSPARAM_CPU_ISA`` caps it), or by NumPy's BLAS where :meth:`LinearKernels.threads_for`
+    says so."""
     cdef int ndim = cnp.PyArray_NDIM(x)
     cdef Py_ssize_t K = x.shape[ndim - 1] if ndim else 0
     cdef Py_ssize_t rows = cnp.PyArray_SIZE(x) // K if K else 0
-    cdef int threads = kernel_threads(rows, weight.shape[0] if cnp.PyArray_NDIM(weight) else 0, K,
-                                      num_threads)
+    cdef int threads = _BEST.threads_for(rows, weight.shape[0] if cnp.PyArray_NDIM(weight) else 0,
+                                         K, cnp.PyArray_ITEMSIZE(x), num_threads)
     if threads:
         return _BEST.forward(x, weight, bias, threads)
     # np.dot reaches the same sgemm as matmul with less dispatch; it is the matrix product only
@@ -194,31 +203,44 @@ cdef inline void _block(const msp_linear_kernels *k, const floating *x, Py_ssize
         k.block_f64(x, rows, w, cols, K, bias, out, ldo)
 
 
-cdef inline void _columns(const msp_linear_kernels *k, const floating *x, const floating *w,
+cdef void _rows_of_blocks(const msp_linear_kernels *k, const floating *x, const floating *w,
                           const floating *bias, floating *out, Py_ssize_t M, Py_ssize_t C,
-                          Py_ssize_t K, Py_ssize_t MR, Py_ssize_t NR,
-                          Py_ssize_t ob) noexcept nogil:
-    """Output features ob*NR .. ob*NR + NR - 1 for every row: the block of weights stays in L1
-    while the rows of x stream past it (all of x, when it fits L1, stays there too)."""
-    cdef Py_ssize_t o0 = ob * NR
-    cdef Py_ssize_t cols = C - o0 if C - o0 < NR else NR
-    cdef Py_ssize_t i0 = 0
-    while i0 < M:
-        _block(k, x + i0 * K, M - i0 if M - i0 < MR else MR, w + o0 * K, cols, K,
-               bias + o0 if bias != NULL else NULL, out + i0 * C + o0, C)
-        i0 += MR
+                          Py_ssize_t K, Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+    """Output features of weight blocks first .. last - 1 (NR features each) for every row.
+    Rows go in chunks that stay in L1; within a chunk each block of weight rows stays in L1
+    while the chunk's rows stream past it."""
+    cdef int is_double = floating is double
+    cdef Py_ssize_t MR = k.mr[is_double], NR = k.nr[is_double]
+    cdef Py_ssize_t chunk = _ROW_CHUNK_BYTES // (K * <Py_ssize_t>sizeof(floating)) // MR * MR
+    cdef Py_ssize_t r0, r1, ob, o0, i0
+    if chunk < MR:
+        chunk = MR
+    r0 = 0
+    while r0 < M:
+        r1 = r0 + chunk if M - r0 > chunk else M
+        for ob in range(first, last):
+            o0 = ob * NR
+            i0 = r0
+            while i0 < r1:
+                _block(k, x + i0 * K, r1 - i0 if r1 - i0 < MR else MR, w + o0 * K,
+                       C - o0 if C - o0 < NR else NR, K, bias + o0 if bias != NULL else NULL,
+                       out + i0 * C + o0, C)
+                i0 += MR
+        r0 = r1
 
 
 cdef void _forward(const msp_linear_kernels *k, const floating *x, const floating *w,
                    const floating *bias, floating *out, Py_ssize_t M, Py_ssize_t C,
                    Py_ssize_t K, int num_threads) noexcept nogil:
-    cdef int is_double = floating is double
-    cdef Py_ssize_t MR = k.mr[is_double], NR = k.nr[is_double]
+    """The product on ``num_threads`` threads, each taking an even, contiguous share of the
+    weight blocks: every output is computed by one block call whichever thread runs it."""
+    cdef Py_ssize_t NR = k.nr[floating is double]
     cdef Py_ssize_t blocks = (C + NR - 1) // NR
-    cdef Py_ssize_t ob
-    if num_threads == 1 or blocks == 1:
-        for ob in range(blocks):
-            _columns(k, x, w, bias, out, M, C, K, MR, NR, ob)
+    cdef Py_ssize_t teams = num_threads if num_threads < blocks else blocks
+    cdef Py_ssize_t t
+    if teams == 1:
+        _rows_of_blocks(k, x, w, bias, out, M, C, K, 0, blocks)
         return
-    for ob in prange(blocks, num_threads=num_threads, schedule="static"):
-        _columns(k, x, w, bias, out, M, C, K, MR, NR, ob)
+    for t in prange(teams, num_threads=teams, schedule="static"):
+        _rows_of_blocks(k, x, w, bias, out, M, C, K, blocks * t // teams,
+                        blocks * (t + 1) // teams)
