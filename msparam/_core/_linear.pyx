@@ -40,9 +40,11 @@ cdef enum:
     # rows (NR x inputs) would not stay in L1 while the rows of x stream past it.
     _KERNEL_MAX_VECTOR_MACS = 1 << 20
     _WEIGHT_BLOCK_BYTES = 1 << 14
-    # From this many vector multiply-adds on (about 6 us of work at the AVX-512 peak) a thread
-    # team pays: waking and joining a warm OpenMP team costs 1-3 us (measured on 2 cores).
-    _PARALLEL_VECTOR_MACS = 1 << 16
+    # From this many multiply-adds on (8 MFLOP, about 25 us on one core at the AVX-512 peak) a
+    # thread team pays: waking and joining a warm OpenMP team costs 1-3 us on an idle machine,
+    # but on a busy one the second core may be taken for a whole time slice (a 1M
+    # multiply-add product measured at 12 us on one thread, 16 us to 20 ms on two).
+    _PARALLEL_MACS = 1 << 22
     # Rows of x per pass over a thread's weight blocks: a pass's rows stay in L1.
     _ROW_CHUNK_BYTES = 1 << 15
 
@@ -64,7 +66,7 @@ cdef class LinearKernels:
     def threads_for(self, Py_ssize_t rows, Py_ssize_t features, Py_ssize_t inputs,
                     Py_ssize_t itemsize, int num_threads):
         """The threads a (rows, inputs) x (inputs, features) product of ``itemsize``-byte floats
-        runs on with these kernels (1, or ``num_threads`` when the work outweighs waking a
+        runs on with these kernels (1, or ``num_threads`` when the work far outweighs waking a
         team), or 0 where NumPy's BLAS is faster: a rule on the shape alone, so a shape
         always takes the same path."""
         cdef Py_ssize_t lanes = self.k.vector_bytes // itemsize
@@ -72,7 +74,7 @@ cdef class LinearKernels:
         if (vector_macs > _KERNEL_MAX_VECTOR_MACS
                 or <double>self.k.nr[itemsize == 8] * inputs * itemsize > _WEIGHT_BLOCK_BYTES):
             return 0
-        return 1 if vector_macs < _PARALLEL_VECTOR_MACS else num_threads
+        return 1 if <double>rows * features * inputs < _PARALLEL_MACS else num_threads
 
     def forward(self, cnp.ndarray x, cnp.ndarray weight, object bias, int num_threads):
         """``x @ weight.T (+ bias)``: x (..., K) of rank >= 1, weight (C_out, K), bias (C_out,)
