@@ -1,8 +1,10 @@
 """Compiled Dense forward pass: ``out = x @ weight.T (+ bias)`` on linear_kernels.h's blocks.
 
-For the small products where a BLAS call costs more in dispatch, packing and waking threads
-than in arithmetic (``msparam.nn.Dense`` decides by shape, ``linear_runs``).  The weights are read
-as given on every call: nothing derived from them is kept.
+For the products where a BLAS call costs more in dispatch, packing and waking threads than in
+arithmetic: :func:`dense_forward` (``msparam.nn.Dense``'s forward) decides by shape alone
+(:meth:`LinearKernels.threads_for`), and leaves the larger ones to NumPy's BLAS.  The weights
+are read as given on every call: nothing derived from them is kept, so a write through any
+alias of a Parameter's array counts at the next call.
 """
 import numpy as np
 

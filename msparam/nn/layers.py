@@ -107,7 +107,11 @@ class Dense(Cell):
     -----
     Inputs have rank >= 1 (a 1-D input is one sample); leading dimensions are flattened and restored. float16, float32 and
     float64 inputs give outputs of their own dtype; the Parameters are used in the input's dtype
-    (float16 arithmetic runs in float32, rounded once).
+    (float16 arithmetic runs in float32, rounded once). Every call reads the Parameters' current
+    values. Small products run on msparam's own kernels, on one thread up to 2**22
+    multiply-adds, each output one dot product summed in a fixed order (results do not depend
+    on the thread count); larger ones on NumPy's BLAS
+    (``msparam._core._linear.dense_forward`` decides by shape alone).
 
     Examples
     --------
