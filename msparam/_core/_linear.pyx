@@ -61,6 +61,9 @@ cdef class LinearKernels:
     cdef readonly tuple mr, nr
 
     def __cinit__(self, int isa):
+        if isa < 0 or isa > msp_cpu_isa():
+            raise ValueError(f"For 'LinearKernels', 'isa' must be from 0 to {msp_cpu_isa()} (the "
+                             f"SIMD paths this CPU runs), but got {isa}.")
         self.k = msp_linear_kernels_for(isa)
         self.mr = (self.k.mr[0], self.k.mr[1])
         self.nr = (self.k.nr[0], self.k.nr[1])
@@ -71,6 +74,9 @@ cdef class LinearKernels:
         runs on with these kernels (1, or ``num_threads`` when the work far outweighs waking a
         team), or 0 where NumPy's BLAS is faster: a rule on the shape alone, so a shape
         always takes the same path."""
+        if itemsize != 4 and itemsize != 8:
+            raise ValueError(f"For 'LinearKernels.threads_for', 'itemsize' must be 4 or 8, but got "
+                             f"{itemsize}.")
         cdef Py_ssize_t lanes = self.k.vector_bytes // itemsize
         cdef double vector_macs = <double>rows * features * inputs / lanes
         if (vector_macs > _KERNEL_MAX_VECTOR_MACS
@@ -175,8 +181,11 @@ def dense_forward(cnp.ndarray x, cnp.ndarray weight, object bias, int num_thread
     cdef int ndim = cnp.PyArray_NDIM(x)
     cdef Py_ssize_t K = x.shape[ndim - 1] if ndim else 0
     cdef Py_ssize_t rows = cnp.PyArray_SIZE(x) // K if K else 0
-    cdef int threads = _BEST.threads_for(rows, weight.shape[0] if cnp.PyArray_NDIM(weight) else 0,
-                                         K, cnp.PyArray_ITEMSIZE(x), num_threads)
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    cdef int threads = 1  # other dtypes go to forward, which refuses them
+    if typenum == cnp.NPY_FLOAT32 or typenum == cnp.NPY_FLOAT64:
+        threads = _BEST.threads_for(rows, weight.shape[0] if cnp.PyArray_NDIM(weight) else 0, K,
+                                    cnp.PyArray_ITEMSIZE(x), num_threads)
     if threads:
         return _BEST.forward(x, weight, bias, threads)
     # np.dot reaches the same sgemm as matmul with less dispatch; it is the matrix product only

@@ -125,6 +125,16 @@ def test_bad_arguments_are_refused(args, error, match):
         LinearKernels(isa_index(None)).forward(np.ones((2, 3)), np.ones((4, 3)), None, 0)
 
 
+def test_only_the_paths_this_cpu_runs_are_offered():
+    for isa in (-1, len(ISAS)):
+        with pytest.raises(ValueError, match="'isa'"):
+            LinearKernels(isa)
+    with pytest.raises(ValueError, match="'itemsize'"):
+        LinearKernels(0).threads_for(2, 2, 2, 2, 1)
+    with pytest.raises(TypeError, match="'x' must be float32"):
+        dense_forward(np.ones((2, 3), np.float16), np.ones((4, 3), np.float16), None, 1)
+
+
 def test_shape_rule_keeps_small_products_on_one_thread_and_large_ones_on_blas():
     kernels = LinearKernels(isa_index(None))
     assert kernels.threads_for(32, 128, 256, 4, 2) == 1  # the bench's small Dense
