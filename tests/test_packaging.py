@@ -30,7 +30,7 @@ def test_the_msparam_under_test_is_the_one_meant():
     if expected:
         assert package.is_relative_to(expected) and "site-packages" in package.parts
     compiled = {path.name.split(".")[0] for path in (package / "_core").glob("_*.so")}
-    assert {"_storage", "_philox_fill", "_conv"} <= compiled
+    assert {"_storage", "_philox_fill", "_conv", "_linear"} <= compiled
 
 
 def test_setup_refuses_a_tree_with_nothing_to_compile(tmp_path):

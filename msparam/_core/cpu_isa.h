@@ -37,6 +37,7 @@ typedef float msp_f16 __attribute__((vector_size(64)));
 typedef double msp_d2 __attribute__((vector_size(16)));
 typedef double msp_d4 __attribute__((vector_size(32)));
 typedef double msp_d8 __attribute__((vector_size(64)));
+typedef int64_t msp_i2 __attribute__((vector_size(16)));
 typedef uint64_t msp_u4 __attribute__((vector_size(32)));
 typedef uint64_t msp_u8 __attribute__((vector_size(64)));
 typedef int64_t msp_i4 __attribute__((vector_size(32)));
@@ -45,6 +46,7 @@ typedef uint32_t msp_w4 __attribute__((vector_size(16)));
 typedef uint32_t msp_w8 __attribute__((vector_size(32)));
 typedef int32_t msp_m4 __attribute__((vector_size(16)));
 typedef int32_t msp_m8 __attribute__((vector_size(32)));
+typedef int32_t msp_m16 __attribute__((vector_size(64)));
 
 /* Lane-wise conversion of vector v to vector type VT (same lane count). */
 #define MSP_CONVERT(v, VT) __builtin_convertvector(v, VT)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from msparam._core._linear import dense_forward
 from msparam._core.conv_plan import Conv2dPlan, output_length
 from msparam._threads import get_num_threads
 from msparam.common import dtype as mstype
@@ -117,9 +118,13 @@ class Dense(Cell):
     -----
     Inputs have rank >= 1 (a 1-D input is one sample); leading dimensions are flattened and restored. float16, float32 and
     float64 inputs give outputs of their own dtype; the Parameters are used in the input's dtype
-    (float16 arithmetic runs in float32, rounded once). ``in_channels``, ``out_channels`` and
-    ``has_bias`` are fixed once the layer is made (assigning one is an AttributeError; set
-    ``bias`` to None to drop the bias).
+    (float16 arithmetic runs in float32, rounded once). Every call reads the Parameters' current
+    values. Small products run on msparam's own kernels, on one thread up to 2**22
+    multiply-adds, each output one dot product summed in a fixed order (results do not depend
+    on the thread count); larger ones on NumPy's BLAS
+    (``msparam._core._linear.dense_forward`` decides by shape alone). ``in_channels``,
+    ``out_channels`` and ``has_bias`` are fixed once the layer is made (assigning one is an
+    AttributeError; set ``bias`` to None to drop the bias).
 
     Examples
     --------
@@ -183,19 +188,13 @@ class Dense(Cell):
         dtype = values.dtype
         found = _float32_values(self, weight, bias) if dtype is _FLOAT32 else None
         if found is not None:
-            weights, biases = found
-            # np.dot reaches the same sgemm as matmul with about 0.7 us less dispatch; it is the
-            # matrix product only for 2-D operands.
-            out = np.dot(values, weights.T) if values.ndim == 2 else values @ weights.T
-            if biases is not None:
-                out += biases
+            out = dense_forward(values, found[0], found[1], get_num_threads())
         else:
             _check_parameter_shapes(self, weight, bias, (self.out_channels, self.in_channels))
             # As Conv2d: the Parameters in the input's dtype, float16 arithmetic in float32.
             compute = np.float32 if dtype == np.float16 else dtype
-            out = values.astype(compute, copy=False) @ _as_compute(weight, dtype, compute).T
-            if bias is not None:
-                out += _as_compute(bias, dtype, compute)
+            out = dense_forward(values.astype(compute, copy=False), _as_compute(weight, dtype, compute),
+                                None if bias is None else _as_compute(bias, dtype, compute), get_num_threads())
             out = out.astype(dtype, copy=False)
         result = wrap_array(out)
         return cast(Cell, self.activation)(result) if self.activation_flag else result
