@@ -413,7 +413,34 @@ class Cell:
 
     def parameters_dict(self, recurse: bool = True) -> "OrderedDict[str, Parameter]":
         """OrderedDict ``Parameter.name -> Parameter``."""
-        return OrderedDict((param.name, param) for param in self.get_parameters(expand=recurse))
+        return OrderedDict([(param.name, param) for param in self._parameter_list(recurse)])
+
+    def _parameter_list(self, expand: bool) -> list[Parameter]:
+        """The Parameters in ``get_parameters`` order, gathered in plain loops: the generator chain
+        behind ``parameters_and_names`` costs about a microsecond per Parameter, which dominates
+        collecting a network's Parameters."""
+        params: list[Parameter] = []
+        seen: set[int] = set()
+        for cell in (self._cells_depth_first() if expand else [self]):
+            for param in cell._params.values():
+                if param is not None and id(param) not in seen:
+                    seen.add(id(param))
+                    params.append(param)
+        return params
+
+    def _cells_depth_first(self) -> "list[Cell]":
+        """This cell and every sub-cell in ``cells_and_names`` order (depth first, each once)."""
+        order: list[Cell] = []
+        seen: set[Cell] = set()
+        pending: list[Cell] = [self]
+        while pending:
+            cell = pending.pop()
+            if cell in seen:
+                continue
+            seen.add(cell)
+            order.append(cell)
+            pending.extend(reversed([child for child in cell._cells.values() if child is not None]))
+        return order
 
     def trainable_params(self, recurse: bool = True) -> list[Parameter]:
         """List of the Parameters with ``requires_grad``."""

@@ -81,6 +81,33 @@ def test_shared_parameters_and_cells_are_listed_once():
     assert list(net.get_parameters(expand=False)) == [net.w]
 
 
+def test_parameters_dict_follows_parameters_and_names_through_shared_cells():
+    """parameters_dict gathers in plain loops; its order must stay parameters_and_names' order,
+    also when a cell is reached a second time deeper in the tree."""
+    shared = nn.Dense(2, 2)
+
+    class Inner(nn.Cell):
+        def __init__(self, first):
+            super().__init__()
+            self.first = first
+            self.own = nn.Dense(2, 2)
+
+    class Outer(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.w = ms.Parameter(ms.Tensor(np.ones(1, np.float32)), name="w")
+            self.left = Inner(nn.Dense(2, 2))
+            self.again = shared
+            self.right = Inner(shared)
+
+    net = Outer()
+    expected = [param for _, param in net.parameters_and_names()]
+    assert len(expected) == 9
+    assert list(net.parameters_dict().values()) == expected
+    assert list(net.parameters_dict(recurse=False).values()) == [net.w]
+    assert list(net.parameters_dict()) == [param.name for param in expected]
+
+
 def test_unnamed_parameter_takes_attribute_name():
     cell = nn.Cell()
     cell.gamma = ms.Parameter(ms.Tensor(np.ones(3, np.float32)))
