@@ -44,6 +44,14 @@ cdef extern from *:
     """
     void msparam_advise_huge_pages(char* start, size_t length) nogil
 
+cdef extern from "fill_kernels.h" nogil:
+    enum: PATTERN "MSP_FILL_PATTERN_BYTES"  # bytes of the repeated fill pattern: a multiple of every numeric itemsize
+    int msp_cpu_isa()
+    void msp_pattern_fill(int isa, char* destination, size_t nbytes, const char* pattern)
+
+# The vector stores fills use: read once, like every kernel's ISA (MSPARAM_CPU_ISA caps it).
+cdef int _FILL_ISA = msp_cpu_isa()
+
 cdef extern from "alloc_cache.h":
     ctypedef struct msparam_cache_stats:
         size_t limit, bytes
@@ -102,8 +110,6 @@ cdef enum:
     MAX_NDIM = 64       # NumPy 2's NPY_MAXDIMS
     PARALLEL_MIN = 1 << 20  # bytes below which one thread copies or fills faster than a team starts
     BLOCK = 1 << 18     # bytes per parallel piece; a multiple of every itemsize, and stays in L2
-    PATTERN = 64        # bytes of the repeated fill pattern: a multiple of every numeric itemsize
-    PATTERN_SEED = 1 << 12  # bytes a fill stores pattern by pattern before it copies what it has
     FILL_MIN = 1 << 16  # bytes from which the pattern fill beats NumPy's fill (set-up included)
     HUGE_PAGES_MIN = 4 << 20  # NumPy's threshold for huge-page advice
 
@@ -212,25 +218,6 @@ cdef void _copy_blocks(char* destination, const char* source, Py_ssize_t nbytes,
         memcpy(destination + i * BLOCK, source + i * BLOCK, length)
 
 
-cdef void _fill_run(char* destination, Py_ssize_t nbytes, const char* pattern) noexcept nogil:
-    """Fill ``nbytes`` of ``destination`` with repeats of the PATTERN-byte ``pattern``.
-
-    The first PATTERN_SEED bytes are stored pattern by pattern; the rest is copied from the filled
-    start, in copies doubling up to BLOCK bytes. Large copies write at the cache's full rate (glibc
-    moves them with the widest stores the CPU has), 64-byte stores of portable code do not: on
-    AVX-512 hardware a 4 MB fill takes about half the time of NumPy's ``fill``.
-    """
-    cdef Py_ssize_t filled = 0, seed = min(nbytes, <Py_ssize_t>PATTERN_SEED), length
-    while filled < seed:
-        length = min(<Py_ssize_t>PATTERN, seed - filled)
-        memcpy(destination + filled, pattern, length)
-        filled += length
-    while filled < nbytes:  # filled stays a multiple of PATTERN until the last copy: the phase holds
-        length = min(filled, <Py_ssize_t>BLOCK, nbytes - filled)
-        memcpy(destination + filled, destination, length)
-        filled += length
-
-
 cdef void _fill_pattern(char* destination, Py_ssize_t nbytes, const char* pattern,
                         int num_threads) noexcept nogil:
     """Fill ``nbytes`` of ``destination`` with repeats of the PATTERN-byte ``pattern``, split into
@@ -247,7 +234,7 @@ cdef void _fill_pattern(char* destination, Py_ssize_t nbytes, const char* patter
         if one_byte:
             memset(destination, pattern[0], nbytes)
         else:
-            _fill_run(destination, nbytes, pattern)
+            msp_pattern_fill(_FILL_ISA, destination, nbytes, pattern)
         return
     per_thread = (blocks + num_threads - 1) // num_threads * BLOCK
     for thread in prange(num_threads, num_threads=num_threads, schedule="static"):
@@ -257,7 +244,7 @@ cdef void _fill_pattern(char* destination, Py_ssize_t nbytes, const char* patter
             if one_byte:
                 memset(destination + start, pattern[0], length)
             else:
-                _fill_run(destination + start, length, pattern)
+                msp_pattern_fill(_FILL_ISA, destination + start, length, pattern)
 
 
 def array_copy(cnp.ndarray source not None, int code, int num_threads=1):

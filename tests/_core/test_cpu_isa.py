@@ -7,11 +7,14 @@ import numpy as np
 import pytest
 
 # Prints the ISAs both compiled cores offer and the one a default Conv2dPlan takes, and saves a
-# default-ISA convolution, the same convolution on every offered ISA, and a random fill.
+# default-ISA convolution, the same convolution on every offered ISA, a random fill and a constant
+# fill (the vector stores of the capped ISA; 7 items past whole patterns).
 PROBE = """
 import sys
 import numpy as np
-from msparam._core import _philox_fill, conv_plan
+from msparam._core import _philox_fill, _storage, conv_plan
+pattern_fill = np.empty((1 << 19) + 7, np.float32)
+_storage.array_fill(pattern_fill, 1.5, 2)
 rng = np.random.default_rng(5)
 x = rng.standard_normal((2, 5, 9, 11), dtype=np.float32)
 w = rng.standard_normal((7, 5, 3, 3), dtype=np.float32)
@@ -21,7 +24,7 @@ outputs = {f"conv_{isa}": conv_plan.Conv2dPlan(w.shape, w.dtype, (1, 1), (1, 1),
            for isa in conv_plan.available_isas()}
 fill = np.empty(1000, np.float32)
 _philox_fill.fill_normal(7, fill, 0.0, 1.0, 1)
-np.savez(sys.argv[1], conv=plan(x, w, None, 1), fill=fill, **outputs)
+np.savez(sys.argv[1], conv=plan(x, w, None, 1), fill=fill, pattern_fill=pattern_fill, **outputs)
 print(",".join(conv_plan.available_isas()), ",".join(_philox_fill.available_isas()), plan.isa)
 """
 
@@ -58,4 +61,5 @@ def test_cap_selects_the_isa_and_keeps_results(tmp_path, uncapped, cap):
     np.testing.assert_allclose(arrays["conv"], widest_arrays[f"conv_{widest_default}"],
                                rtol=1e-5, atol=1e-5)
     assert arrays["fill"].tobytes() == widest_arrays["fill"].tobytes()
+    assert arrays["pattern_fill"].tobytes() == np.full((1 << 19) + 7, 1.5, np.float32).tobytes()
 

@@ -11,7 +11,7 @@ from msparam.common import dtype as mstype
 PARALLEL_MIN = 1 << 20  # _storage.pyx: below this one thread does the work
 BLOCK = 1 << 18         # _storage.pyx: bytes per parallel piece
 FILL_MIN = 1 << 16      # _storage.pyx: below this NumPy fills
-PATTERN_SEED = 1 << 12  # _storage.pyx: bytes a fill stores before it copies
+PATTERN = 64            # fill_kernels.h: bytes of the pattern a fill stores
 DTYPES = [np.dtype(t._nptype) for t in mstype.all_types]
 
 
@@ -71,10 +71,10 @@ def test_array_copy_into_non_contiguous_arrays(num_threads):
 
 def fill_counts(dtype):
     """counts() plus the fill's own thresholds: NumPy's fill below FILL_MIN bytes, a run shorter
-    than its seed, a last run of one odd item."""
+    than one pattern past FILL_MIN, a last run of one odd item."""
     per_fill_min = FILL_MIN // dtype.itemsize
     return counts(dtype) + [per_fill_min - 1, per_fill_min, per_fill_min + 1,
-                            (FILL_MIN + PATTERN_SEED // 2) // dtype.itemsize,
+                            (FILL_MIN + PATTERN // 2) // dtype.itemsize,
                             (2 * PARALLEL_MIN + BLOCK) // dtype.itemsize + 1]
 
 
