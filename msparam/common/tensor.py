@@ -16,7 +16,7 @@ from msparam.common import dtype as mstype
 __all__ = ["Tensor", "from_numpy", "is_tensor"]
 
 # What Tensor's arithmetic and comparison operators take besides a Tensor (NumPy's rules apply).
-TensorOperand = Union["Tensor", npt.NDArray[Any], complex, "np.generic[Any]", "list[Any]", "tuple[Any, ...]"]
+TensorOperand = Union["Tensor", npt.NDArray[Any], complex, "np.generic", "list[Any]", "tuple[Any, ...]"]
 
 _NOT_GIVEN = object()
 
