@@ -44,39 +44,45 @@ def make(rng, shape, dtype, layout):
        leading=st.lists(st.integers(1, 9), min_size=1, max_size=3),
        inputs=st.one_of(st.integers(1, 40), st.integers(41, 300)), features=st.integers(1, 37),
        bias=st.booleans(), layout=st.sampled_from(["c", "strided", "offset"]),
-       num_threads=st.integers(1, 3), seed=st.integers(0, 2 ** 32 - 1))
+       num_threads=st.integers(1, 3), panels=st.sampled_from([None, True, False]),
+       seed=st.integers(0, 2 ** 32 - 1))
 def test_matches_float64_reference(isa, dtype, leading, inputs, features, bias, layout, num_threads,
-                                   seed):
+                                   panels, seed):
     # Every block shape (rows and features short of a whole register block, a row length that is
-    # not a whole number of vectors), strided and misaligned rows, several threads.
+    # not a whole number of vectors, more inputs than one panel holds), strided and misaligned
+    # rows, several threads, on both kinds of blocks.
     rng = np.random.default_rng(seed)
     x = make(rng, (*leading, inputs), dtype, layout)
     weight = make(rng, (features, inputs), dtype, layout)
     b = make(rng, (features,), dtype, layout) if bias else None
-    y = LinearKernels(isa_index(isa)).forward(x, weight, b, num_threads)
+    y = LinearKernels(isa_index(isa)).forward(x, weight, b, num_threads, panels)
     assert y.shape == (*leading, features)
     assert_close_to_reference(y.reshape(-1, features), x.reshape(-1, inputs), weight, b)
 
 
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_thread_count_does_not_change_result(isa, dtype):
+@pytest.mark.parametrize("panels", [True, False])
+@pytest.mark.parametrize("inputs", [203, 531])
+def test_thread_count_does_not_change_result(isa, dtype, panels, inputs):
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((37, 203)).astype(dtype)
-    weight = rng.standard_normal((61, 203)).astype(dtype)
-    bias = rng.standard_normal(61).astype(dtype)
+    x = rng.standard_normal((37, inputs)).astype(dtype)
+    weight = rng.standard_normal((161, inputs)).astype(dtype)
+    bias = rng.standard_normal(161).astype(dtype)
     kernels = LinearKernels(isa_index(isa))
-    one = kernels.forward(x, weight, bias, 1)
+    one = kernels.forward(x, weight, bias, 1, panels)
     for threads in (2, 3, 7):
-        assert np.array_equal(one, kernels.forward(x, weight, bias, threads))
+        assert np.array_equal(one, kernels.forward(x, weight, bias, threads, panels))
 
 
 @pytest.mark.parametrize("isa", ISAS)
-def test_every_output_is_its_own_dot_product(isa):
-    # Each output from its own row of x and row of weights: a fold that mixed up lanes, blocks
-    # or rows would put a one where a zero belongs.
+@pytest.mark.parametrize("panels", [True, False])
+def test_every_output_is_its_own_dot_product(isa, panels):
+    # Each output from its own row of x and row of weights: a fold or a panel transpose that
+    # mixed up lanes, blocks or rows would put a one where a zero belongs.
     kernels = LinearKernels(isa_index(isa))
-    rows, features = 2 * kernels.mr[0] + 1, 3 * kernels.nr[0] + 2
+    mr, nr = (kernels.panel_mr, kernels.panel_nr) if panels else (kernels.mr, kernels.nr)
+    rows, features = 2 * mr[0] + 1, 3 * nr[0] + 2
     inputs = rows * features
     x = np.zeros((rows, inputs), np.float32)
     weight = np.zeros((features, inputs), np.float32)
@@ -84,18 +90,19 @@ def test_every_output_is_its_own_dot_product(isa):
         for o in range(features):
             x[i, i * features + o] = weight[o, i * features + o] = 1
     bias = np.arange(features, dtype=np.float32) * 10
-    assert np.array_equal(kernels.forward(x, weight, bias, 2), np.ones((rows, features)) + bias)
+    assert np.array_equal(kernels.forward(x, weight, bias, 2, panels), np.ones((rows, features)) + bias)
 
 
 @pytest.mark.parametrize("isa", ISAS)
-def test_non_finite_values_stay_in_their_outputs(isa):
+@pytest.mark.parametrize("panels", [True, False])
+def test_non_finite_values_stay_in_their_outputs(isa, panels):
     # Rows padded with zeros (or repeated to fill a block) must not spread an inf or a NaN.
     kernels = LinearKernels(isa_index(isa))
     x = np.ones((5, 19), np.float32)
     x[4, 18] = np.inf
     weight = np.ones((6, 19), np.float32)
     weight[5, 0] = np.nan
-    y = kernels.forward(x, weight, None, 1)
+    y = kernels.forward(x, weight, None, 1, panels)
     assert np.isnan(y[:, 5]).all()
     assert np.isposinf(y[4, :5]).all() and (y[:4, :5] == 19).all()
 
@@ -135,18 +142,18 @@ def test_only_the_paths_this_cpu_runs_are_offered():
         dense_forward(np.ones((2, 3), np.float16), np.ones((4, 3), np.float16), None, 1)
 
 
-def test_shape_rule_keeps_small_products_on_one_thread_and_large_ones_on_blas():
+def test_shape_rule_keeps_small_products_on_one_thread_and_few_rows_past_l1_on_blas():
     kernels = LinearKernels(isa_index(None))
     assert kernels.threads_for(32, 128, 256, 4, 2) == 1  # the bench's small Dense
     assert kernels.threads_for(1, 10, 3, 8, 2) == 1
-    assert kernels.threads_for(256, 4096, 4096, 4, 2) == 0  # the bench's large Dense
-    assert kernels.threads_for(32, 10, 8192, 4, 2) == 0  # a block of weight rows past L1
-    assert kernels.threads_for(64, 256, 512, 4, 2) in (0, 2)
+    assert kernels.threads_for(256, 4096, 4096, 4, 2) == 2  # the bench's large Dense, on panels
+    assert kernels.threads_for(8, 10, 8192, 4, 2) == 0  # a block of weight rows past L1
+    assert kernels.threads_for(64, 256, 512, 4, 2) == 2
 
 
-@pytest.mark.parametrize("shape", [(32, 256, 128), (3, 5, 300, 20), (2048, 256, 256)])
+@pytest.mark.parametrize("shape", [(32, 256, 128), (3, 5, 300, 20), (2048, 256, 256), (4, 9000, 40)])
 def test_dense_forward_takes_either_path_with_the_same_meaning(shape):
-    # Small products on the kernels, large ones on NumPy's BLAS: both give x @ w.T + b.
+    # Panels, dot-product blocks or NumPy's BLAS (few rows of many inputs): all give x @ w.T + b.
     rng = np.random.default_rng(2)
     *leading, inputs, features = shape
     x = rng.standard_normal((*leading, inputs)).astype(np.float32)
