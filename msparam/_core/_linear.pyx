@@ -28,12 +28,19 @@ cdef extern from "linear_kernels.h" nogil:
                           Py_ssize_t ldo) noexcept nogil
         int panel_mr[2]
         int panel_nr[2]
+        int panel_tail_mr[2]
         void (*panel_f32)(const float *x, Py_ssize_t ldx, Py_ssize_t rows, const float *panel,
                           Py_ssize_t kc, float *out, Py_ssize_t ldo, Py_ssize_t cols,
                           int accumulate, const float *bias) noexcept nogil
         void (*panel_f64)(const double *x, Py_ssize_t ldx, Py_ssize_t rows,
                           const double *panel, Py_ssize_t kc, double *out, Py_ssize_t ldo,
                           Py_ssize_t cols, int accumulate, const double *bias) noexcept nogil
+        void (*panel_tail_f32)(const float *x, Py_ssize_t ldx, Py_ssize_t rows,
+                               const float *panel, Py_ssize_t kc, float *out, Py_ssize_t ldo,
+                               Py_ssize_t cols, int accumulate, const float *bias) noexcept nogil
+        void (*panel_tail_f64)(const double *x, Py_ssize_t ldx, Py_ssize_t rows,
+                               const double *panel, Py_ssize_t kc, double *out, Py_ssize_t ldo,
+                               Py_ssize_t cols, int accumulate, const double *bias) noexcept nogil
         void (*pack_f32)(const float *w, Py_ssize_t ldw, Py_ssize_t cols, Py_ssize_t k0,
                          Py_ssize_t kc, float *panel) noexcept nogil
         void (*pack_f64)(const double *w, Py_ssize_t ldw, Py_ssize_t cols, Py_ssize_t k0,
@@ -258,7 +265,8 @@ cdef void _panel_range(const msp_linear_kernels *k, const floating *x, const flo
     by every row while it stays in cache."""
     cdef int is_double = floating is double
     cdef Py_ssize_t MR = k.panel_mr[is_double], NR = k.panel_nr[is_double]
-    cdef Py_ssize_t k0 = 0, kc, p, c0, cols, i0
+    cdef Py_ssize_t TMR = k.panel_tail_mr[is_double]
+    cdef Py_ssize_t k0 = 0, kc, p, c0, cols, i0, rows
     cdef const floating *panel_bias
     while k0 < K:
         kc = K - k0 if K - k0 < _PANEL_INPUTS else _PANEL_INPUTS
@@ -271,14 +279,23 @@ cdef void _panel_range(const msp_linear_kernels *k, const floating *x, const flo
             else:
                 k.pack_f64(w + c0 * K, K, cols, k0, kc, panel)
             i0 = 0
-            while i0 < M:
+            while M - i0 >= MR:
                 if floating is float:
-                    k.panel_f32(x + i0 * K + k0, K, M - i0 if M - i0 < MR else MR, panel, kc,
-                                out + i0 * C + c0, C, cols, k0 > 0, panel_bias)
+                    k.panel_f32(x + i0 * K + k0, K, MR, panel, kc, out + i0 * C + c0, C, cols,
+                                k0 > 0, panel_bias)
                 else:
-                    k.panel_f64(x + i0 * K + k0, K, M - i0 if M - i0 < MR else MR, panel, kc,
-                                out + i0 * C + c0, C, cols, k0 > 0, panel_bias)
+                    k.panel_f64(x + i0 * K + k0, K, MR, panel, kc, out + i0 * C + c0, C, cols,
+                                k0 > 0, panel_bias)
                 i0 += MR
+            while i0 < M:
+                rows = M - i0 if M - i0 < TMR else TMR
+                if floating is float:
+                    k.panel_tail_f32(x + i0 * K + k0, K, rows, panel, kc, out + i0 * C + c0, C,
+                                     cols, k0 > 0, panel_bias)
+                else:
+                    k.panel_tail_f64(x + i0 * K + k0, K, rows, panel, kc, out + i0 * C + c0, C,
+                                     cols, k0 > 0, panel_bias)
+                i0 += TMR
         k0 += kc
 
 

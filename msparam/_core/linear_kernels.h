@@ -264,13 +264,19 @@ typedef struct {
                       ptrdiff_t K, const float *bias, float *out, ptrdiff_t ldo);
     void (*block_f64)(const double *x, ptrdiff_t rows, const double *w, ptrdiff_t cols,
                       ptrdiff_t K, const double *bias, double *out, ptrdiff_t ldo);
-    int panel_mr[2], panel_nr[2];
+    int panel_mr[2], panel_nr[2], panel_tail_mr[2];
     void (*panel_f32)(const float *x, ptrdiff_t ldx, ptrdiff_t rows, const float *panel,
                       ptrdiff_t kc, float *out, ptrdiff_t ldo, ptrdiff_t cols, int accumulate,
                       const float *bias);
     void (*panel_f64)(const double *x, ptrdiff_t ldx, ptrdiff_t rows, const double *panel,
                       ptrdiff_t kc, double *out, ptrdiff_t ldo, ptrdiff_t cols, int accumulate,
                       const double *bias);
+    void (*panel_tail_f32)(const float *x, ptrdiff_t ldx, ptrdiff_t rows, const float *panel,
+                           ptrdiff_t kc, float *out, ptrdiff_t ldo, ptrdiff_t cols,
+                           int accumulate, const float *bias);
+    void (*panel_tail_f64)(const double *x, ptrdiff_t ldx, ptrdiff_t rows, const double *panel,
+                           ptrdiff_t kc, double *out, ptrdiff_t ldo, ptrdiff_t cols,
+                           int accumulate, const double *bias);
     void (*pack_f32)(const float *w, ptrdiff_t ldw, ptrdiff_t cols, ptrdiff_t k0, ptrdiff_t kc,
                      float *panel);
     void (*pack_f64)(const double *w, ptrdiff_t ldw, ptrdiff_t cols, ptrdiff_t k0, ptrdiff_t kc,
@@ -279,13 +285,15 @@ typedef struct {
 
 /* The kernels of one ISA on float vectors VF (VLF lanes, index vectors MF) and double vectors
  * VD (VLD lanes, index vectors MD): dot-product blocks MR x NR, panel blocks PMR rows by two
- * vectors of features; msp_linear_kernels_ISA(), their entry. */
+ * vectors of features, and TMR rows for the last rows of x (fewer than PMR); msp_linear_kernels_ISA(), their entry. */
 #define MSP_DEFINE_LINEAR_ISA(ISA, ATTR, VF, MF, VLF, VD, MD, VLD, MR_F32, NR_F32, MR_F64,      \
-                              NR_F64, PMR_F32, PMR_F64)                                       \
+                              NR_F64, PMR, TMR)                                               \
     MSP_DEFINE_LINEAR_BLOCK(msp_linear_f32_##ISA, ATTR, float, VF, MF, VLF, MR_F32, NR_F32)    \
     MSP_DEFINE_LINEAR_BLOCK(msp_linear_f64_##ISA, ATTR, double, VD, MD, VLD, MR_F64, NR_F64)   \
-    MSP_DEFINE_PANEL_BLOCK(msp_panel_f32_##ISA, ATTR, float, VF, VLF, PMR_F32, 2)              \
-    MSP_DEFINE_PANEL_BLOCK(msp_panel_f64_##ISA, ATTR, double, VD, VLD, PMR_F64, 2)             \
+    MSP_DEFINE_PANEL_BLOCK(msp_panel_f32_##ISA, ATTR, float, VF, VLF, PMR, 2)                  \
+    MSP_DEFINE_PANEL_BLOCK(msp_panel_f64_##ISA, ATTR, double, VD, VLD, PMR, 2)                 \
+    MSP_DEFINE_PANEL_BLOCK(msp_panel_tail_f32_##ISA, ATTR, float, VF, VLF, TMR, 2)             \
+    MSP_DEFINE_PANEL_BLOCK(msp_panel_tail_f64_##ISA, ATTR, double, VD, VLD, TMR, 2)            \
     MSP_DEFINE_PANEL_PACK(msp_pack_f32_##ISA, ATTR, float, VF, MF, VLF, 2,                     \
                           MSP_TRANSPOSE_##VLF(MF, v))                                        \
     MSP_DEFINE_PANEL_PACK(msp_pack_f64_##ISA, ATTR, double, VD, MD, VLD, 2,                    \
@@ -299,7 +307,10 @@ typedef struct {
             msp_linear_f32_##ISA, msp_linear_f64_##ISA,                                      \
             {msp_panel_f32_##ISA##_MR, msp_panel_f64_##ISA##_MR},                            \
             {msp_panel_f32_##ISA##_NR, msp_panel_f64_##ISA##_NR},                            \
-            msp_panel_f32_##ISA, msp_panel_f64_##ISA, msp_pack_f32_##ISA, msp_pack_f64_##ISA}; \
+            {msp_panel_tail_f32_##ISA##_MR, msp_panel_tail_f64_##ISA##_MR},                  \
+            msp_panel_f32_##ISA, msp_panel_f64_##ISA,                                        \
+            msp_panel_tail_f32_##ISA, msp_panel_tail_f64_##ISA,                              \
+            msp_pack_f32_##ISA, msp_pack_f64_##ISA};                                         \
         return &entry;                                                                       \
     }
 
@@ -307,12 +318,13 @@ typedef struct {
  * x (the weights' vectors can be memory operands of the multiply-adds).  Panel blocks: MR rows
  * by two vectors, 2 * MR accumulators plus the two panel vectors and a broadcast in registers
  * (16 on SSE and AVX2, 32 on AVX-512, where 12 rows measured within 3 % of 8 and 14, and
- * 90-95 % of the multiply-add peak with the panel in L1, the k loop unrolled twice). */
-MSP_DEFINE_LINEAR_ISA(base, , msp_f4, msp_m4, 4, msp_d2, msp_i2, 2, 2, 4, 2, 4, 6, 6)
+ * 90-95 % of the multiply-add peak with the panel in L1, the k loop unrolled twice); the last
+ * rows go in blocks of a third of that, so 32 rows cost 12 + 12 + 4 + 4, not 36. */
+MSP_DEFINE_LINEAR_ISA(base, , msp_f4, msp_m4, 4, msp_d2, msp_i2, 2, 2, 4, 2, 4, 6, 2)
 #if MSP_X86
-MSP_DEFINE_LINEAR_ISA(avx2, MSP_TARGET_AVX2, msp_f8, msp_m8, 8, msp_d4, msp_i4, 4, 2, 4, 2, 4, 6, 6)
+MSP_DEFINE_LINEAR_ISA(avx2, MSP_TARGET_AVX2, msp_f8, msp_m8, 8, msp_d4, msp_i4, 4, 2, 4, 2, 4, 6, 2)
 MSP_DEFINE_LINEAR_ISA(avx512, MSP_TARGET_AVX512, msp_f16, msp_m16, 16, msp_d8, msp_i8, 8, 4, 4,
-                      4, 4, 12, 12)
+                      4, 4, 12, 4)
 #endif
 
 /* dst row r = src row r (row_bytes) then zeros up to padded_bytes, for r < rows: the kernels'
