@@ -9,6 +9,7 @@ import msparam as ms
 from msparam.common import _checked_fill
 from msparam.common.seed import next_stream_seed
 from msparam.common.initializer import _STAGING_PIECE, Normal, TruncatedNormal, Uniform, initializer
+from interleaving import drawing_meanwhile
 
 
 def test_truncated_normal_rounds_parameters_to_float32_first():
@@ -143,16 +144,8 @@ def test_a_sparse_fill_draws_its_stream_seed_and_permutations_as_one_block(monke
     expected_next = next_stream_seed()
     ms.set_seed(5)
     other_seeds, others = [], []
-    permute = init_module.zero_permuted_rows
-
-    def permute_after_another_draw(*args):
-        other = threading.Thread(target=lambda: other_seeds.append(next_stream_seed()))
-        other.start()
-        others.append(other)
-        other.join(0.3)
-        return permute(*args)
-
-    monkeypatch.setattr(init_module, "zero_permuted_rows", permute_after_another_draw)
+    monkeypatch.setattr(init_module, "zero_permuted_rows",
+                        drawing_meanwhile(init_module.zero_permuted_rows, other_seeds, others))
     filled = initializer(init_module.Sparse(0.5), shape).init_data().asnumpy()
     others[0].join()
     assert filled.tobytes() == expected.tobytes()

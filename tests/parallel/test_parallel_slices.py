@@ -1,7 +1,6 @@
 """Single-device-equal slices, in one process: each rank's slice, drawn alone, equals the same
 slice of the tensor one process draws after the same set_seed, bit for bit."""
 import math
-import threading
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ from msparam.common.seed import next_stream_seed
 from msparam.parallel._deferred import DeferredFill
 from msparam.parallel._layout import Layout
 from msparam.parallel._slices import fill_random_slice, slice_runs
+from interleaving import drawing_meanwhile
 
 INITIALIZERS = {
     "zero": inits.Zero(), "one": inits.One(), "constant": inits.Constant(0.3), "uniform": inits.Uniform(0.5),
@@ -176,18 +176,6 @@ def test_run_starts_are_checked():
         _checked_fill.fill_uniform(1, out, 0.0, 1.0, starts=np.zeros((2, 1), np.int64))
 
 
-def _drawing_meanwhile(function, seeds, threads):
-    """``function`` preceded by a stream-seed draw in another thread, given 0.3 s to finish (it
-    waits instead when the caller holds the draw lock)."""
-    def wrapped(*args):
-        other = threading.Thread(target=lambda: seeds.append(next_stream_seed()))
-        other.start()
-        threads.append(other)
-        other.join(0.3)
-        return function(*args)
-    return wrapped
-
-
 def test_a_whole_matrix_fill_replays_its_draws_while_other_threads_draw(monkeypatch):
     """A lazy Orthogonal Parameter snapshots the RandomState, skips its draws, and later replays
     them from the snapshot (swapping the global state for a moment): another thread's draw forced
@@ -197,11 +185,11 @@ def test_a_whole_matrix_fill_replays_its_draws_while_other_threads_draw(monkeypa
     expected_seeds = [next_stream_seed(), next_stream_seed()]
     ms.set_seed(9)
     seeds, threads = [], []
-    monkeypatch.setattr(np.random, "get_state", _drawing_meanwhile(np.random.get_state, seeds, threads))
+    monkeypatch.setattr(np.random, "get_state", drawing_meanwhile(np.random.get_state, seeds, threads))
     deferred = DeferredFill(inits.Orthogonal(), (8, 8), np.float32)
     monkeypatch.undo()
     threads[0].join()
-    deferred.initializer = _drawing_meanwhile(deferred.initializer, seeds, threads)
+    deferred.initializer = drawing_meanwhile(deferred.initializer, seeds, threads)
     whole = deferred.whole()
     threads[1].join()
     assert whole.tobytes() == expected_whole.tobytes()
