@@ -220,7 +220,8 @@ cdef void _run_panels(const msp_linear_kernels *k, cnp.ndarray x, cnp.ndarray we
     cdef Py_ssize_t NR = k.panel_nr[is_double], item = cnp.PyArray_ITEMSIZE(x)
     cdef Py_ssize_t panels = (C + NR - 1) // NR
     cdef int teams = num_threads if num_threads < panels else <int>panels
-    cdef Py_ssize_t buffer_items = _PANEL_INPUTS * NR
+    # A panel of at most K inputs: a product of few inputs allocates no more than it packs.
+    cdef Py_ssize_t buffer_items = (K if K < _PANEL_INPUTS else _PANEL_INPUTS) * NR
     cdef cnp.ndarray buffers = np.empty(teams * buffer_items * item + 64, np.uint8)
     cdef size_t start = <size_t>cnp.PyArray_DATA(buffers)
     cdef void *aligned = <void *>((start + 63) // 64 * 64)
