@@ -69,10 +69,17 @@ cdef enum:
     # Rows of x per pass over a thread's weight blocks: a pass's rows stay in L1.
     _ROW_CHUNK_BYTES = 1 << 15
     # From this many rows of x on, the product runs on panels (linear_kernels.h): packing the
-    # weights costs about what ten rows of multiply-adds do, and the panel blocks then run at
-    # 1.2-1.5x the dot-product blocks' rate (and past NumPy's OpenBLAS: a 128 x 1024 x 1024
-    # product in 0.9 ms on two threads against 1.4 ms).  Fewer rows keep the dot-product blocks.
-    _PANEL_MIN_ROWS = 24
+    # weights costs about what ten rows of multiply-adds do, yet the panel blocks measured
+    # ahead of the dot-product blocks from 4 rows on (8 x 256 x 128: 8.5 against 10.1 us) and
+    # of NumPy's OpenBLAS from 2 rows on (2 x 4096 x 4096: 2.6 against 5.9 ms; 128 x 1024 x
+    # 1024: 0.9 against 1.4 ms), as OpenBLAS packs too.  A single row is a matrix-vector
+    # product, where reading the weights once without a copy wins (OpenBLAS's sgemv: 1.3 ms
+    # against the panels' 2.6 ms for 4096 x 4096).
+    _PANEL_MIN_ROWS = 2
+    # From this many multiply-adds on a panel product runs on the thread team: 32 x 256 x 128
+    # (2^20) took 12.5 us on two threads against 18.8 us on one, 16 x 256 x 128 7.9 against
+    # 12.3 us (PyTorch runs these on its two threads too, 19-26 us).
+    _PANEL_PARALLEL_MACS = 1 << 19
     # Inputs per panel (KC): a panel of KC x NR values (128 KiB on every ISA) and the rows' KC
     # inputs stay in L2 while the rows pass.  Every KC inputs the outputs are read and written
     # once more: against 256, 1024 took a 256 x 4096 x 4096 product from 65 to 60 ms on one
@@ -113,7 +120,7 @@ cdef class LinearKernels:
         cdef Py_ssize_t lanes = self.k.vector_bytes // itemsize
         cdef double vector_macs = <double>rows * features * inputs / lanes
         if rows >= _PANEL_MIN_ROWS:
-            return 1 if <double>rows * features * inputs < _PARALLEL_MACS else num_threads
+            return 1 if <double>rows * features * inputs < _PANEL_PARALLEL_MACS else num_threads
         if (vector_macs > _KERNEL_MAX_VECTOR_MACS
                 or <double>self.k.nr[itemsize == 8] * inputs * itemsize > _WEIGHT_BLOCK_BYTES):
             return 0

@@ -119,11 +119,11 @@ class Dense(Cell):
     Inputs have rank >= 1 (a 1-D input is one sample); leading dimensions are flattened and restored. float16, float32 and
     float64 inputs give outputs of their own dtype; the Parameters are used in the input's dtype
     (float16 arithmetic runs in float32, rounded once). Every call reads the Parameters' current
-    values. Products run on msparam's own kernels, on one thread up to 2**22 multiply-adds,
-    each output summed in a fixed order (results do not depend on the thread count): from 24
-    rows on, the weights are packed per call into panels that every row sweeps; fewer rows
-    take dot-product blocks, or NumPy's BLAS where a block of weight rows would not stay in L1
-    (``msparam._core._linear.dense_forward`` decides by shape alone). ``in_channels``,
+    values. Products run on msparam's own kernels, each output summed in a fixed order (results
+    do not depend on the thread count): from 2 rows on, the weights are packed per call into
+    panels that every row sweeps (on the thread team from 2**19 multiply-adds); a single row
+    takes dot-product blocks on one thread, or NumPy's BLAS where a block of weight rows would
+    not stay in L1 (``msparam._core._linear.dense_forward`` decides by shape alone). ``in_channels``,
     ``out_channels`` and ``has_bias`` are fixed once the layer is made (assigning one is an
     AttributeError; set ``bias`` to None to drop the bias).
 

@@ -142,18 +142,19 @@ def test_only_the_paths_this_cpu_runs_are_offered():
         dense_forward(np.ones((2, 3), np.float16), np.ones((4, 3), np.float16), None, 1)
 
 
-def test_shape_rule_keeps_small_products_on_one_thread_and_few_rows_past_l1_on_blas():
+def test_shape_rule_keeps_small_products_on_one_thread_and_single_rows_past_l1_on_blas():
     kernels = LinearKernels(isa_index(None))
-    assert kernels.threads_for(32, 128, 256, 4, 2) == 1  # the bench's small Dense
+    assert kernels.threads_for(32, 128, 256, 4, 2) == 2  # the bench's small Dense, on panels
+    assert kernels.threads_for(8, 128, 256, 4, 2) == 1
     assert kernels.threads_for(1, 10, 3, 8, 2) == 1
-    assert kernels.threads_for(256, 4096, 4096, 4, 2) == 2  # the bench's large Dense, on panels
-    assert kernels.threads_for(8, 10, 8192, 4, 2) == 0  # a block of weight rows past L1
-    assert kernels.threads_for(64, 256, 512, 4, 2) == 2
+    assert kernels.threads_for(256, 4096, 4096, 4, 2) == 2  # the bench's large Dense
+    assert kernels.threads_for(1, 10, 8192, 4, 2) == 0  # one row, a block of weight rows past L1
+    assert kernels.threads_for(1, 4096, 4096, 4, 2) == 0  # a matrix-vector product
 
 
-@pytest.mark.parametrize("shape", [(32, 256, 128), (3, 5, 300, 20), (2048, 256, 256), (4, 9000, 40)])
+@pytest.mark.parametrize("shape", [(32, 256, 128), (3, 5, 300, 20), (1, 300, 20), (2048, 256, 256), (1, 9000, 40)])
 def test_dense_forward_takes_either_path_with_the_same_meaning(shape):
-    # Panels, dot-product blocks or NumPy's BLAS (few rows of many inputs): all give x @ w.T + b.
+    # Panels, dot-product blocks or NumPy's BLAS (one row of many inputs): all give x @ w.T + b.
     rng = np.random.default_rng(2)
     *leading, inputs, features = shape
     x = rng.standard_normal((*leading, inputs)).astype(np.float32)
