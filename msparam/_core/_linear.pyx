@@ -80,8 +80,8 @@ cdef enum:
     # (2^20) took 12.5 us on two threads against 18.8 us on one, 16 x 256 x 128 7.9 against
     # 12.3 us (PyTorch runs these on its two threads too, 19-26 us).
     _PANEL_PARALLEL_MACS = 1 << 19
-    # Inputs per panel (KC): a panel of KC x NR values (128 KiB on every ISA) and the rows' KC
-    # inputs stay in L2 while the rows pass.  Every KC inputs the outputs are read and written
+    # Inputs per panel (KC): a panel of KC x NR values (32-256 KiB by ISA) and the rows' KC inputs
+    # stay in L2 while the rows pass.  Every KC inputs the outputs are read and written
     # once more: against 256, 1024 took a 256 x 4096 x 4096 product from 65 to 60 ms on one
     # core (products of up to 1024 inputs are one pass either way).
     _PANEL_INPUTS = 1024

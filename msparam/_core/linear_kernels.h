@@ -287,16 +287,16 @@ typedef struct {
  * VD (VLD lanes, index vectors MD): dot-product blocks MR x NR, panel blocks PMR rows by two
  * vectors of features, and TMR rows for the last rows of x (fewer than PMR); msp_linear_kernels_ISA(), their entry. */
 #define MSP_DEFINE_LINEAR_ISA(ISA, ATTR, VF, MF, VLF, VD, MD, VLD, MR_F32, NR_F32, MR_F64,      \
-                              NR_F64, PMR, TMR)                                               \
+                              NR_F64, PMR, TMR, PNV)                                          \
     MSP_DEFINE_LINEAR_BLOCK(msp_linear_f32_##ISA, ATTR, float, VF, MF, VLF, MR_F32, NR_F32)    \
     MSP_DEFINE_LINEAR_BLOCK(msp_linear_f64_##ISA, ATTR, double, VD, MD, VLD, MR_F64, NR_F64)   \
-    MSP_DEFINE_PANEL_BLOCK(msp_panel_f32_##ISA, ATTR, float, VF, VLF, PMR, 2)                  \
-    MSP_DEFINE_PANEL_BLOCK(msp_panel_f64_##ISA, ATTR, double, VD, VLD, PMR, 2)                 \
-    MSP_DEFINE_PANEL_BLOCK(msp_panel_tail_f32_##ISA, ATTR, float, VF, VLF, TMR, 2)             \
-    MSP_DEFINE_PANEL_BLOCK(msp_panel_tail_f64_##ISA, ATTR, double, VD, VLD, TMR, 2)            \
-    MSP_DEFINE_PANEL_PACK(msp_pack_f32_##ISA, ATTR, float, VF, MF, VLF, 2,                     \
+    MSP_DEFINE_PANEL_BLOCK(msp_panel_f32_##ISA, ATTR, float, VF, VLF, PMR, PNV)                \
+    MSP_DEFINE_PANEL_BLOCK(msp_panel_f64_##ISA, ATTR, double, VD, VLD, PMR, PNV)               \
+    MSP_DEFINE_PANEL_BLOCK(msp_panel_tail_f32_##ISA, ATTR, float, VF, VLF, TMR, PNV)           \
+    MSP_DEFINE_PANEL_BLOCK(msp_panel_tail_f64_##ISA, ATTR, double, VD, VLD, TMR, PNV)          \
+    MSP_DEFINE_PANEL_PACK(msp_pack_f32_##ISA, ATTR, float, VF, MF, VLF, PNV,                   \
                           MSP_TRANSPOSE_##VLF(MF, v))                                        \
-    MSP_DEFINE_PANEL_PACK(msp_pack_f64_##ISA, ATTR, double, VD, MD, VLD, 2,                    \
+    MSP_DEFINE_PANEL_PACK(msp_pack_f64_##ISA, ATTR, double, VD, MD, VLD, PNV,                  \
                           MSP_TRANSPOSE_##VLD(MD, v))                                        \
     static const msp_linear_kernels *msp_linear_kernels_##ISA(void)                           \
     {                                                                                        \
@@ -316,15 +316,16 @@ typedef struct {
 
 /* Dot-product blocks: the most accumulators that leave registers for one vector of each row of
  * x (the weights' vectors can be memory operands of the multiply-adds).  Panel blocks: MR rows
- * by two vectors, 2 * MR accumulators plus the two panel vectors and a broadcast in registers
- * (16 on SSE and AVX2, 32 on AVX-512, where 12 rows measured within 3 % of 8 and 14, and
- * 90-95 % of the multiply-add peak with the panel in L1, the k loop unrolled twice); the last
- * rows go in blocks of a third of that, so 32 rows cost 12 + 12 + 4 + 4, not 36. */
-MSP_DEFINE_LINEAR_ISA(base, , msp_f4, msp_m4, 4, msp_d2, msp_i2, 2, 2, 4, 2, 4, 6, 2)
+ * by NV vectors, MR * NV accumulators plus the NV panel vectors and a broadcast in registers
+ * (16 on SSE and AVX2: 6 x 2; 32 on AVX-512: 6 x 4, 64 features a panel, which took a
+ * 256 x 4096 x 4096 product from 62 to 57 ms on one core against 12 x 2, 8 x 3 within 2 %;
+ * from 5 vectors on GCC no longer keeps the block in registers); the last rows go in blocks
+ * of a third of MR, so 32 rows cost 6 * 5 + 2, not 36. */
+MSP_DEFINE_LINEAR_ISA(base, , msp_f4, msp_m4, 4, msp_d2, msp_i2, 2, 2, 4, 2, 4, 6, 2, 2)
 #if MSP_X86
-MSP_DEFINE_LINEAR_ISA(avx2, MSP_TARGET_AVX2, msp_f8, msp_m8, 8, msp_d4, msp_i4, 4, 2, 4, 2, 4, 6, 2)
+MSP_DEFINE_LINEAR_ISA(avx2, MSP_TARGET_AVX2, msp_f8, msp_m8, 8, msp_d4, msp_i4, 4, 2, 4, 2, 4, 6, 2, 2)
 MSP_DEFINE_LINEAR_ISA(avx512, MSP_TARGET_AVX512, msp_f16, msp_m16, 16, msp_d8, msp_i8, 8, 4, 4,
-                      4, 4, 12, 4)
+                      4, 4, 6, 2, 4)
 #endif
 
 /* dst row r = src row r (row_bytes) then zeros up to padded_bytes, for r < rows: the kernels'
