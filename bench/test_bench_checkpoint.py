@@ -206,8 +206,8 @@ def test_load(benchmark, payload, folder, fmt):
         loaded["checkpoint"] = ms.load_checkpoint(path, format=fmt)
 
     def drop_previous():
-        """Untimed: free the previous round's 1 GiB first (gc: the loaded parameters may sit in reference
-        cycles), so that no round loads with two copies alive."""
+        """Untimed: free the previous round's 1 GiB first (collected too, in case any of it waits for the
+        cycle collector), so that no round loads with two copies alive."""
         loaded.clear()
         gc.collect()
         back_freed_memory(payload["values"].nbytes)
