@@ -7,13 +7,15 @@ arguments fails here until it has an entry in ``ARGUMENTS``, it is never skipped
 
 Peers allocate and fill the same shape: MindSpore through the same call, PyTorch with
 ``torch.nn.init`` on ``torch.empty``, NumPy (where it has the distribution) with its Generator.
-Quick mode (``--benchmark-disable``) fills 4,096 elements instead, to check every case works.
+Each case calls its fill for 0.1 s (at least once) untimed before its timed rounds
+(``peers.warm_up``). Quick mode (``--benchmark-disable``) fills 4,096 elements instead, to check
+every case works.
 """
 import numpy as np
 import pytest
 
 import msparam.common.initializer as msparam_init
-from peers import implementations, is_quick, load, record_throughput
+from peers import implementations, is_quick, load, record_throughput, warm_up
 
 # Shapes of each size, tried in order: 2-D first (Identity needs it), then 4-D, conv-like (Dirac needs 3-5 dims).
 SHAPES = {"1M": [(1000, 1000), (250, 250, 4, 4)], "16M": [(4000, 4000), (1000, 1000, 4, 4)]}
@@ -110,6 +112,7 @@ def test_fill(benchmark, name, shapes, impl):
     benchmark.group = f"fill {elements:.2g} elements"
     fill = fill_function(name, impl)
     shape = accepted_shape(fill, shapes)
+    warm_up(benchmark, fill, shape)
     filled = benchmark(fill, shape)
     assert tuple(filled.shape) == shape and int(np.prod(shape)) == elements
     record_throughput(benchmark, elements, "elements")
