@@ -182,7 +182,9 @@ def pytest_terminal_summary(terminalreporter, config):
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["msparam_threads"] = get_num_threads()
-    machine_info["load_average"] = os.getloadavg()
+    # No load average here (each case records its own in extra_info): a value that differs on
+    # every run made pytest-benchmark warn "machine_info is different" on every compare, and
+    # building that warning fails (INTERNALERROR) with storage outside the working directory.
     machine_info["implementations"] = {name: importlib.metadata.version(name) for name in peers.PRESENT}
 
 

@@ -1,7 +1,8 @@
 """Dense forward (float32, with bias): msparam ``nn.Dense`` next to NumPy, PyTorch and MindSpore.
 
 Each case reports GFLOP/s (2 * batch * in * out per call) in ``extra_info``. NumPy's
-``x @ w.T + b`` is the same arithmetic with nothing around it. When torch is importable the
+``x @ w.T + b`` is the same arithmetic with nothing around it. Each case calls its forward for
+0.1 s untimed before its timed rounds (``peers.warm_up``). When torch is importable the
 msparam case also times msparam and PyTorch call by call in alternating rounds (so that the
 load of a shared machine hits both alike): ``ratio_msparam_over_torch`` is the median of the
 per-round ratios (< 1: msparam is faster).
@@ -12,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from peers import PRESENT, implementations, load, record_throughput
+from peers import PRESENT, implementations, load, record_throughput, warm_up
 
 # Time budget of the alternating rounds (seconds); at most this many rounds.
 ALTERNATING_SECONDS = 0.5
@@ -71,6 +72,7 @@ def test_dense_forward(benchmark, name, impl):
     x, weight = rng.standard_normal((batch, c_in), np.float32), rng.standard_normal((c_out, c_in), np.float32)
     bias = rng.standard_normal(c_out, np.float32)
     forward = dense_forward(impl, x, weight, bias)
+    warm_up(benchmark, forward)
     y = benchmark(forward)
     np.testing.assert_allclose(np.asarray(y), x @ weight.T + bias, rtol=1e-3, atol=1e-3 * c_in ** 0.5)
     if impl == "msparam" and "torch" in PRESENT and benchmark.enabled:
