@@ -373,7 +373,10 @@ class Conv2d(Cell):
         plan, out_h, out_w = self._plan_for(values)
         if out_h == 0 or out_w == 0:
             return wrap_array(np.empty((values.shape[0], self.out_channels, out_h, out_w), values.dtype))
-        weight, bias = self.weight, self.bias
+        if type(self) is Conv2d:  # as Dense: no subclass attribute can stand in the way
+            weight, bias = _instance_attribute(self, "weight"), _instance_attribute(self, "bias")
+        else:
+            weight, bias = self.weight, self.bias
         _check_parameter_shapes(self, weight, bias, plan.weight_shape)
         return wrap_array(plan(values, _values_in(weight, values.dtype),
                                None if bias is None else _values_in(bias, values.dtype), get_num_threads()))
