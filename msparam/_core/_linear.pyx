@@ -117,10 +117,10 @@ cdef class LinearKernels:
         if itemsize != 4 and itemsize != 8:
             raise ValueError(f"For 'LinearKernels.threads_for', 'itemsize' must be 4 or 8, but got "
                              f"{itemsize}.")
-        cdef Py_ssize_t lanes = self.k.vector_bytes // itemsize
-        cdef double vector_macs = <double>rows * features * inputs / lanes
         if rows >= _PANEL_MIN_ROWS:
             return 1 if <double>rows * features * inputs < _PANEL_PARALLEL_MACS else num_threads
+        cdef Py_ssize_t lanes = self.k.vector_bytes // itemsize
+        cdef double vector_macs = <double>rows * features * inputs / lanes
         if (vector_macs > _KERNEL_MAX_VECTOR_MACS
                 or <double>self.k.nr[itemsize == 8] * inputs * itemsize > _WEIGHT_BLOCK_BYTES):
             return 0
@@ -275,6 +275,7 @@ cdef void _panel_range(const msp_linear_kernels *k, const floating *x, const flo
     cdef Py_ssize_t MR = k.panel_mr[is_double], NR = k.panel_nr[is_double]
     cdef Py_ssize_t TMR = k.panel_tail_mr[is_double]
     cdef Py_ssize_t k0 = 0, kc, p, c0, cols, i0, rows
+    cdef bint whole
     cdef const floating *panel_bias
     while k0 < K:
         kc = K - k0 if K - k0 < _PANEL_INPUTS else _PANEL_INPUTS
@@ -282,28 +283,15 @@ cdef void _panel_range(const msp_linear_kernels *k, const floating *x, const flo
             c0 = p * NR
             cols = C - c0 if C - c0 < NR else NR
             panel_bias = bias + c0 if bias != NULL and k0 + kc == K else NULL
-            if floating is float:
-                k.pack_f32(w + c0 * K, K, cols, k0, kc, panel)
-            else:
-                k.pack_f64(w + c0 * K, K, cols, k0, kc, panel)
+            _pack(k, w + c0 * K, K, cols, k0, kc, panel)
             i0 = 0
-            while M - i0 >= MR:
-                if floating is float:
-                    k.panel_f32(x + i0 * K + k0, K, MR, panel, kc, out + i0 * C + c0, C, cols,
-                                k0 > 0, panel_bias)
-                else:
-                    k.panel_f64(x + i0 * K + k0, K, MR, panel, kc, out + i0 * C + c0, C, cols,
-                                k0 > 0, panel_bias)
-                i0 += MR
             while i0 < M:
-                rows = M - i0 if M - i0 < TMR else TMR
-                if floating is float:
-                    k.panel_tail_f32(x + i0 * K + k0, K, rows, panel, kc, out + i0 * C + c0, C,
-                                     cols, k0 > 0, panel_bias)
-                else:
-                    k.panel_tail_f64(x + i0 * K + k0, K, rows, panel, kc, out + i0 * C + c0, C,
-                                     cols, k0 > 0, panel_bias)
-                i0 += TMR
+                # Whole register blocks, then the last rows in blocks of TMR.
+                whole = M - i0 >= MR
+                rows = MR if whole else (M - i0 if M - i0 < TMR else TMR)
+                _panel_block(k, whole, x + i0 * K + k0, K, rows, panel, kc,
+                             out + i0 * C + c0, C, cols, k0 > 0, panel_bias)
+                i0 += rows
         k0 += kc
 
 
@@ -341,6 +329,32 @@ cdef cnp.ndarray _kernel_ready(cnp.ndarray array, str name, int typenum):
     if cnp.PyArray_ISCARRAY_RO(array):
         return array
     return cnp.PyArray_NewCopy(array, cnp.NPY_CORDER)
+
+
+cdef inline void _pack(const msp_linear_kernels *k, const floating *w, Py_ssize_t ldw,
+                       Py_ssize_t cols, Py_ssize_t k0, Py_ssize_t kc,
+                       floating *panel) noexcept nogil:
+    if floating is float:
+        k.pack_f32(w, ldw, cols, k0, kc, panel)
+    else:
+        k.pack_f64(w, ldw, cols, k0, kc, panel)
+
+
+cdef inline void _panel_block(const msp_linear_kernels *k, bint whole, const floating *x,
+                              Py_ssize_t ldx, Py_ssize_t rows, const floating *panel,
+                              Py_ssize_t kc, floating *out, Py_ssize_t ldo, Py_ssize_t cols,
+                              int accumulate, const floating *bias) noexcept nogil:
+    """A panel block of ``rows`` rows: the MR-row kernel for a whole block, else the tail's."""
+    if floating is float:
+        if whole:
+            k.panel_f32(x, ldx, rows, panel, kc, out, ldo, cols, accumulate, bias)
+        else:
+            k.panel_tail_f32(x, ldx, rows, panel, kc, out, ldo, cols, accumulate, bias)
+    else:
+        if whole:
+            k.panel_f64(x, ldx, rows, panel, kc, out, ldo, cols, accumulate, bias)
+        else:
+            k.panel_tail_f64(x, ldx, rows, panel, kc, out, ldo, cols, accumulate, bias)
 
 
 cdef inline void _block(const msp_linear_kernels *k, const floating *x, Py_ssize_t rows,
